@@ -1,0 +1,1 @@
+"""Provider SDKs and the sandbox; they know nothing of the service."""

@@ -1,0 +1,8 @@
+"""pmbridge: the application."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("pmbridge")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"

@@ -1,0 +1,1 @@
+"""The HTTP surface: app factory, routers, schemas, the one error shape."""

@@ -1,0 +1,38 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service import __version__
+from service.api.errors import install_error_handlers
+from service.api.health import router as health_router
+from service.settings import Settings
+from service.store.runtime import open_store
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app; the lifespan opens the store (refusing an outdated schema) and closes it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(settings)
+        app.state.store = store
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title="pmbridge",
+        version=__version__,
+        summary="Delivery progress, promises and risks from Jira and Trello, for an agency's clients.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health_router)
+    return app

@@ -1,0 +1,88 @@
+"""The `pmbridge` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from cryptography.fernet import Fernet
+
+from service import __version__
+from service.api.app import create_app
+from service.cli.context import fail_on_service_error, settings_from
+from service.cli.db import db_app
+from service.logging import configure_logging
+from service.settings import Settings
+
+app = typer.Typer(
+    name="pmbridge",
+    help="Delivery progress, promises and risks from Jira and Trello, for an agency's clients.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_app, name="db")
+
+DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
+
+
+@app.callback()
+def _root(ctx: typer.Context) -> None:
+    with fail_on_service_error():
+        settings = Settings()
+        configure_logging(settings)
+    ctx.obj = settings
+
+
+@app.command()
+def version() -> None:
+    """Print the pmbridge version."""
+    typer.echo(__version__)
+
+
+@app.command("secret-key")
+def secret_key() -> None:
+    """Print a new key for PMBRIDGE_SECRET_KEY (credential encryption)."""
+    typer.echo(Fernet.generate_key().decode())
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Run the HTTP API."""
+    settings = settings_from(ctx)
+    with fail_on_service_error():
+        settings.validate_for_startup()
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+
+
+def render_openapi(settings: Settings) -> str:
+    schema = create_app(settings).openapi()
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+@app.command()
+def openapi(
+    ctx: typer.Context,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write it; '-' for standard output.")
+    ] = DEFAULT_OPENAPI_PATH,
+) -> None:
+    """Write the API contract (OpenAPI JSON) that is committed as openapi/openapi.json."""
+    document = render_openapi(settings_from(ctx))
+    if str(output) == "-":
+        sys.stdout.write(document)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(document)
+    typer.echo(f"wrote {output}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,131 @@
+"""Closed vocabularies of the normalized model; their values are stored and served as-is."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SourceKind(StrEnum):
+    JIRA_CLOUD = "jira_cloud"
+    JIRA_DATA_CENTER = "jira_data_center"
+    TRELLO = "trello"
+
+
+class StatusCategory(StrEnum):
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class Priority(StrEnum):
+    HIGHEST = "highest"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    LOWEST = "lowest"
+    NONE = "none"
+
+
+class ItemKind(StrEnum):
+    EPIC = "epic"
+    STORY = "story"
+    TASK = "task"
+    BUG = "bug"
+    SUBTASK = "subtask"
+    CARD = "card"
+
+
+class Visibility(StrEnum):
+    """Whether the provider still shows an item: deleted and merely invisible are told apart."""
+
+    VISIBLE = "visible"
+    DELETED = "deleted"
+    HIDDEN = "hidden"  # permission lost or moved out of the synced scope; it may come back
+
+
+class MilestoneKind(StrEnum):
+    VERSION = "version"  # a Jira fixVersion
+    SPRINT = "sprint"  # a Jira agile sprint
+    CARD = "card"  # a Trello card marked as a milestone
+    LIST = "list"  # a Trello list marked as a milestone
+
+
+class CommitmentSubject(StrEnum):
+    ITEM = "item"
+    MILESTONE = "milestone"
+
+
+class CommitmentOutcome(StrEnum):
+    OPEN = "open"
+    MET = "met"
+    MISSED = "missed"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class FlagState(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class FlagSubject(StrEnum):
+    ITEM = "item"
+    MILESTONE = "milestone"
+    PROJECT = "project"
+
+
+class ScopeRule(StrEnum):
+    """Which items of a scoped project a client may see."""
+
+    ALL = "all"
+    LABEL = "label"
+    PARENT = "parent"
+    COMPONENT = "component"
+    FILTER = "filter"
+
+
+class FeedbackSubject(StrEnum):
+    MILESTONE = "milestone"
+    EVENT = "event"
+    PERIOD = "period"
+
+
+class FeedEventKind(StrEnum):
+    ITEM_DONE = "item_done"
+    MILESTONE_PROGRESS = "milestone_progress"
+    COMMITMENT_MOVED = "commitment_moved"
+    COMMITMENT_MET = "commitment_met"
+    COMMITMENT_MISSED = "commitment_missed"
+    RISK_RAISED = "risk_raised"
+    RISK_RESOLVED = "risk_resolved"
+    DIGEST = "digest"
+
+
+class InboxStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    DEAD = "dead"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    DEAD = "dead"
+
+
+class SyncRunKind(StrEnum):
+    FULL = "full"
+    INCREMENTAL = "incremental"
+    CENSUS = "census"
+    WEBHOOK = "webhook"
+
+
+class SyncRunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"

@@ -1,0 +1,99 @@
+"""The one place configuration is read: environment variables prefixed `PMBRIDGE_`, nested with `__`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.errors import ConfigurationError
+
+SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
+DATABASE_FILE = "pmbridge.db"
+
+
+class Mode(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class LogFormat(StrEnum):
+    CONSOLE = "console"
+    JSON = "json"
+
+
+class Settings(BaseSettings):
+    """Settings of one pmbridge process.
+
+    `secret_key` holds one or more Fernet keys separated by commas (the first encrypts, all decrypt,
+    so keys can be rotated). Without one, development mode generates a key into the data directory
+    on first use; production mode refuses to start.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="PMBRIDGE_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        frozen=True,
+    )
+
+    mode: Mode = Mode.DEVELOPMENT
+    data_dir: Path = Field(default=Path(".pmbridge"))
+    database_url: str | None = None
+    secret_key: SecretStr | None = None
+    log_format: LogFormat = LogFormat.CONSOLE
+    log_level: str = "INFO"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / DATABASE_FILE).resolve()}"
+
+    @property
+    def is_embedded_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @cached_property
+    def secret_keys(self) -> list[bytes]:
+        """The Fernet keys, primary first; generated into the data directory when allowed."""
+        if self.secret_key is not None:
+            raw = self.secret_key.get_secret_value()
+        else:
+            raw = self._read_or_generate_key_file()
+        keys = [part.strip().encode() for part in raw.split(",") if part.strip()]
+        if not keys:
+            raise ConfigurationError("PMBRIDGE_SECRET_KEY is empty")
+        for key in keys:
+            try:
+                Fernet(key)
+            except ValueError as exc:
+                raise ConfigurationError(
+                    "PMBRIDGE_SECRET_KEY must be Fernet keys "
+                    "(32 url-safe base64-encoded bytes), comma-separated"
+                ) from exc
+        return keys
+
+    def _read_or_generate_key_file(self) -> str:
+        path = self.data_dir / SECRET_KEY_FILE
+        if path.exists():
+            return path.read_text().strip()
+        if self.mode is Mode.PRODUCTION:
+            raise ConfigurationError(
+                "no secret key: set PMBRIDGE_SECRET_KEY in production mode "
+                "(generate one with: pmbridge secret-key)"
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = Fernet.generate_key().decode()
+        # Written with owner-only permissions before the key is put in, so it is never world-readable.
+        path.touch(mode=0o600, exist_ok=False)
+        path.write_text(key + "\n")
+        return key
+
+    def validate_for_startup(self) -> None:
+        """Fail fast on configuration a process must not run with."""
+        _ = self.secret_keys

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy ORM, repositories, the inbox/outbox/cursor rows, schema management."""

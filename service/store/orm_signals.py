@@ -1,0 +1,93 @@
+"""Tables for what pmbridge derives: the promise ledger, flags and feed events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.store.base import Base
+from service.store.orm_work import BigId
+
+
+class CommitmentRow(Base):
+    __tablename__ = "commitments"
+    __table_args__ = (UniqueConstraint("subject", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int] = mapped_column(BigId)
+    baseline_date: Mapped[date] = mapped_column(Date)
+    current_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    promised_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class CommitmentMoveRow(Base):
+    __tablename__ = "commitment_moves"
+    __table_args__ = (Index("ix_commitment_moves_commitment_moved", "commitment_id", "moved_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id", ondelete="CASCADE"))
+    moved_at: Mapped[datetime]
+    moved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    from_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    to_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    change_id: Mapped[int | None] = mapped_column(
+        ForeignKey("changes.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class FlagRow(Base):
+    __tablename__ = "flags"
+    __table_args__ = (
+        # One open flag per (rule, subject): a flag updates in place, it never duplicates.
+        Index(
+            "uq_flags_open_rule_subject",
+            "rule_id",
+            "subject",
+            "subject_id",
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
+        Index("ix_flags_state_subject", "state", "subject", "subject_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int] = mapped_column(BigId)
+    severity: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    message: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    client_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class FeedEventRow(Base):
+    __tablename__ = "feed_events"
+    __table_args__ = (
+        UniqueConstraint("client_id", "dedupe_key"),
+        # The feed pages by (client, id): id is the monotonic cursor.
+        Index("ix_feed_events_client_cursor", "client_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="SET NULL"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    occurred_at: Mapped[datetime]
+    created_at: Mapped[datetime]

@@ -1,0 +1,77 @@
+"""Sync cursors (committed with the data they cover) and the record of every sync run."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.domain.enums import SyncRunKind, SyncRunStatus
+from service.store.dialect import upsert_insert
+from service.store.orm import SourceRow, SyncCursorRow, SyncRunRow
+
+
+def find_cursor(session: Session, *, source_id: int, scope: str) -> dict[str, Any] | None:
+    position: dict[str, Any] | None = session.scalars(
+        select(SyncCursorRow.position).where(
+            SyncCursorRow.source_id == source_id, SyncCursorRow.scope == scope
+        )
+    ).one_or_none()
+    return position
+
+
+def save_cursor(
+    session: Session, *, source_id: int, scope: str, position: dict[str, Any], now: datetime
+) -> None:
+    stmt = upsert_insert(session, SyncCursorRow).values(
+        source_id=source_id, scope=scope, position=position, updated_at=now
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source_id", "scope"],
+        set_={"position": stmt.excluded.position, "updated_at": stmt.excluded.updated_at},
+    )
+    session.execute(stmt)
+
+
+def start_sync_run(session: Session, *, source_id: int, kind: SyncRunKind, now: datetime) -> int:
+    row = SyncRunRow(
+        source_id=source_id,
+        kind=kind.value,
+        status=SyncRunStatus.RUNNING.value,
+        started_at=now,
+        api_calls={},
+        errors=[],
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def finish_sync_run(
+    session: Session,
+    *,
+    run_id: int,
+    status: SyncRunStatus,
+    now: datetime,
+    items_seen: int,
+    items_changed: int,
+    changes_added: int,
+    items_deleted: int,
+    api_calls: dict[str, Any],
+    errors: list[str],
+) -> None:
+    run = session.get(SyncRunRow, run_id)
+    if run is None:
+        raise LookupError(f"sync run {run_id} vanished")
+    run.status = status.value
+    run.finished_at = now
+    run.items_seen = items_seen
+    run.items_changed = items_changed
+    run.changes_added = changes_added
+    run.items_deleted = items_deleted
+    run.api_calls = api_calls
+    run.errors = errors
+    if status is SyncRunStatus.SUCCEEDED:
+        session.execute(update(SourceRow).where(SourceRow.id == run.source_id).values(last_synced_at=now))

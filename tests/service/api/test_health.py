@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from cryptography.fernet import Fernet
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from service.api.app import create_app
+from service.errors import SchemaOutdatedError
+from service.settings import Settings
+from service.store.db import build_engine
+from service.store.runtime import Store
+from service.store.schema import downgrade_schema
+
+
+def test_healthz_answers_ok(client: TestClient) -> None:
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_fresh_embedded_database_is_ready(client: TestClient) -> None:
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+
+
+def test_readyz_outdated_schema_answers_503(client: TestClient) -> None:
+    store: Store = client.app.state.store  # type: ignore[attr-defined]
+    downgrade_schema(store.engine, revision="base")
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"][0]["name"] == "database"
+
+
+def test_readyz_database_unreachable_answers_503(client: TestClient) -> None:
+    store: Store = client.app.state.store  # type: ignore[attr-defined]
+    # Nothing listens on port 1: the engine cannot connect.
+    unreachable = build_engine("postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2")
+    client.app.state.store = replace(store, engine=unreachable)  # type: ignore[attr-defined]
+
+    response = client.get("/readyz")
+
+    client.app.state.store = store  # type: ignore[attr-defined]
+    unreachable.dispose()
+    assert response.status_code == 503
+    assert "unreachable" in response.json()["checks"][0]["detail"]
+
+
+def test_unknown_route_answers_the_error_shape(client: TestClient) -> None:
+    response = client.get("/no/such/route")
+
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Not Found", "details": {}}}
+
+
+def test_wrong_method_answers_the_error_shape(client: TestClient) -> None:
+    response = client.post("/healthz")
+
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True, ids=["postgresql"])
+def test_create_app_outdated_postgres_schema_refuses_to_start(database_url: str) -> None:
+    settings = Settings(database_url=database_url, secret_key=SecretStr(Fernet.generate_key().decode()))
+
+    with pytest.raises(SchemaOutdatedError, match="pmbridge db upgrade"), TestClient(create_app(settings)):
+        pass

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy.orm import Session
+
+from service.domain.enums import MilestoneKind, SourceKind
+from service.domain.work import Milestone, Project
+from service.store.crypto import CredentialCipher
+from service.store.items import upsert_milestones, upsert_projects
+from service.store.sources import add_source
+
+NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def cipher() -> CredentialCipher:
+    return CredentialCipher([Fernet.generate_key()])
+
+
+@pytest.fixture
+def source_id(session: Session, cipher: CredentialCipher) -> int:
+    source = add_source(
+        session,
+        cipher=cipher,
+        kind=SourceKind.JIRA_CLOUD,
+        name="acme-jira",
+        base_url="https://acme.atlassian.net",
+        credentials={"email": "ops@example.com", "api_token": "s3cr3t-token"},
+        webhook_secret="whsec-1",
+        now=NOW,
+    )
+    assert source.id is not None
+    upsert_projects(
+        session,
+        projects=[Project(source_id=source.id, external_id="10000", key="ACME", name="Acme web")],
+    )
+    upsert_milestones(
+        session,
+        source_id=source.id,
+        milestones=[
+            Milestone(
+                source_id=source.id,
+                project_external_id="10000",
+                external_id="v1",
+                name="1.0",
+                kind=MilestoneKind.VERSION,
+            )
+        ],
+    )
+    return source.id

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.store.inbox import add_delivery, find_delivery, list_pending_deliveries
+from service.store.orm import InboxRow, OutboxRow
+from service.store.outbox import enqueue_outbox, list_due_outbox
+
+AT = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+
+
+def test_add_delivery_same_delivery_twice_stores_one_row(session: Session, source_id: int) -> None:
+    first = add_delivery(
+        session,
+        source_id=source_id,
+        delivery_id="d-1",
+        event_type="jira:issue_updated",
+        body=b"{}",
+        received_at=AT,
+    )
+    second = add_delivery(
+        session,
+        source_id=source_id,
+        delivery_id="d-1",
+        event_type="jira:issue_updated",
+        body=b"{}",
+        received_at=AT,
+    )
+
+    assert first is not None
+    assert second is None
+    assert session.scalar(select(func.count()).select_from(InboxRow)) == 1
+    stored = find_delivery(session, inbox_id=first)
+    assert stored is not None and stored.body == b"{}"
+
+
+def test_inbox_duplicate_row_is_refused_by_the_database(session: Session, source_id: int) -> None:
+    row = {"source_id": source_id, "delivery_id": "d-1", "event_type": "e", "body": b"", "received_at": AT}
+    session.add(InboxRow(**row))
+    session.flush()
+    session.add(InboxRow(**row))
+
+    with pytest.raises(IntegrityError):
+        session.flush()
+
+
+def test_list_pending_deliveries_returns_only_old_pending(session: Session, source_id: int) -> None:
+    old = add_delivery(
+        session,
+        source_id=source_id,
+        delivery_id="old",
+        event_type="e",
+        body=b"",
+        received_at=AT - timedelta(minutes=10),
+    )
+    add_delivery(session, source_id=source_id, delivery_id="new", event_type="e", body=b"", received_at=AT)
+
+    assert list_pending_deliveries(session, received_before=AT - timedelta(minutes=1)) == [old]
+
+
+def test_enqueue_outbox_same_key_twice_queues_once(session: Session, source_id: int) -> None:
+    first = enqueue_outbox(
+        session,
+        idempotency_key="flag:1",
+        kind="jira_comment",
+        source_id=source_id,
+        target="ACME-1",
+        payload={"flag_id": 1},
+        now=AT,
+    )
+    second = enqueue_outbox(
+        session,
+        idempotency_key="flag:1",
+        kind="jira_comment",
+        source_id=source_id,
+        target="ACME-1",
+        payload={"flag_id": 1},
+        now=AT,
+    )
+
+    assert first is not None
+    assert second is None
+    assert list_due_outbox(session, now=AT) == [first]
+
+
+def test_outbox_duplicate_key_is_refused_by_the_database(session: Session, source_id: int) -> None:
+    def row() -> OutboxRow:
+        return OutboxRow(
+            idempotency_key="k",
+            kind="jira_comment",
+            source_id=source_id,
+            target="ACME-1",
+            payload={},
+            next_attempt_at=AT,
+            created_at=AT,
+            updated_at=AT,
+        )
+
+    session.add(row())
+    session.flush()
+    session.add(row())
+
+    with pytest.raises(IntegrityError):
+        session.flush()
+
+
+def test_list_due_outbox_skips_future_attempts(session: Session, source_id: int) -> None:
+    enqueue_outbox(
+        session,
+        idempotency_key="later",
+        kind="jira_comment",
+        source_id=source_id,
+        target="ACME-1",
+        payload={},
+        now=AT + timedelta(minutes=5),
+    )
+
+    assert list_due_outbox(session, now=AT) == []

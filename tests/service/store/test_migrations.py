@@ -1,0 +1,74 @@
+"""Alembic: one head; upgrade, downgrade and upgrade again; no drift between the ORM and the migrations."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from service.errors import SchemaOutdatedError
+from service.store.db import build_engine
+from service.store.orm import Base
+from service.store.schema import (
+    MIGRATIONS_DIR,
+    alembic_config,
+    downgrade_schema,
+    ensure_schema,
+    find_current_revision,
+    get_head_revision,
+    upgrade_schema,
+)
+
+
+def test_migrations_have_one_head() -> None:
+    engine = build_engine("sqlite://")
+    assert len(ScriptDirectory.from_config(alembic_config(engine)).get_heads()) == 1
+
+
+def test_migration_file_names_are_date_prefixed() -> None:
+    names = [p.name for p in (MIGRATIONS_DIR / "versions").glob("*.py")]
+    assert names
+    assert all(name[:8].isdigit() and name[8] == "_" for name in names)
+
+
+def test_upgrade_downgrade_upgrade_round_trip(database_url: str) -> None:
+    engine = build_engine(database_url)
+    try:
+        upgrade_schema(engine)
+        assert find_current_revision(engine) == get_head_revision(engine)
+        downgrade_schema(engine, revision="base")
+        assert find_current_revision(engine) is None
+        upgrade_schema(engine)
+        assert find_current_revision(engine) == get_head_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def test_migrations_match_the_orm(database_url: str) -> None:
+    engine = build_engine(database_url)
+    try:
+        upgrade_schema(engine)
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_ensure_schema_outdated_without_auto_upgrade_names_the_command(database_url: str) -> None:
+    engine = build_engine(database_url)
+    try:
+        with pytest.raises(SchemaOutdatedError, match="pmbridge db upgrade"):
+            ensure_schema(engine, auto_upgrade=False)
+    finally:
+        engine.dispose()
+
+
+def test_ensure_schema_with_auto_upgrade_creates_the_schema(database_url: str) -> None:
+    engine = build_engine(database_url)
+    try:
+        ensure_schema(engine, auto_upgrade=True)
+        assert find_current_revision(engine) == get_head_revision(engine)
+    finally:
+        engine.dispose()
