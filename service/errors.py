@@ -50,3 +50,22 @@ class SchemaOutdatedError(ServiceError):
 class DatabaseUnavailableError(ServiceError):
     code = "database_unavailable"
     http_status = 503
+
+
+class PayloadTooLargeError(ServiceError):
+    code = "payload_too_large"
+    http_status = 413
+
+
+class ProviderDataError(ServiceError):
+    """A provider answered with data pmbridge cannot use (a contract the provider broke)."""
+
+    code = "provider_data_invalid"
+    http_status = 502
+
+
+class ProviderUnavailableError(ServiceError):
+    """A provider could not be reached or kept failing; the work is retried later."""
+
+    code = "provider_unavailable"
+    http_status = 503

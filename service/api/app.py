@@ -10,17 +10,24 @@ from fastapi import FastAPI
 from service import __version__
 from service.api.errors import install_error_handlers
 from service.api.health import router as health_router
+from service.api.webhooks import router as webhooks_router
+from service.queue import Enqueuer
 from service.settings import Settings
 from service.store.runtime import open_store
+from service.webhooks.intake import WebhookIntake
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the app; the lifespan opens the store (refusing an outdated schema) and closes it."""
+def create_app(settings: Settings, *, enqueuer: Enqueuer) -> FastAPI:
+    """Build the app; the lifespan opens the store (refusing an outdated schema) and closes it.
+
+    `enqueuer` triggers jobs; the entrypoint wires the job runner in (the API never imports it).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings)
         app.state.store = store
+        app.state.webhook_intake = WebhookIntake(store)
         try:
             yield
         finally:
@@ -33,6 +40,8 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.enqueuer = enqueuer
     install_error_handlers(app)
     app.include_router(health_router)
+    app.include_router(webhooks_router)
     return app

@@ -15,6 +15,9 @@ from service import __version__
 from service.api.app import create_app
 from service.cli.context import fail_on_service_error, settings_from
 from service.cli.db import db_app
+from service.cli.sources import sources_app
+from service.cli.sync import sync
+from service.jobs.runner import JobRunner
 from service.logging import configure_logging
 from service.settings import Settings
 
@@ -25,6 +28,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db_app, name="db")
+app.add_typer(sources_app, name="sources")
+app.command("sync")(sync)
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
 
@@ -54,16 +59,32 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    no_worker: Annotated[
+        bool,
+        typer.Option("--no-worker", help="Serve the API only; `pmbridge worker` processes run the jobs."),
+    ] = False,
 ) -> None:
-    """Run the HTTP API."""
+    """Run the HTTP API, with an embedded job worker unless --no-worker."""
     settings = settings_from(ctx)
     with fail_on_service_error():
         settings.validate_for_startup()
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+        runner = JobRunner(settings)
+        consumer = None if no_worker else runner.start_embedded_consumer()
+        try:
+            uvicorn.run(
+                create_app(settings, enqueuer=runner),
+                host=host,
+                port=port,
+                log_level=settings.log_level.lower(),
+            )
+        finally:
+            if consumer is not None:
+                consumer.stop(graceful=True)
+            runner.close()
 
 
 def render_openapi(settings: Settings) -> str:
-    schema = create_app(settings).openapi()
+    schema = create_app(settings, enqueuer=JobRunner(settings, immediate=True)).openapi()
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 

@@ -1,4 +1,4 @@
-"""Core INSERT … ON CONFLICT for the dialect a session is bound to (SQLite and PostgreSQL spell it alike).
+"""Core INSERT … ON CONFLICT for SQLite and PostgreSQL (they spell it alike).
 
 Core statements, not ORM bulk inserts: one prepared statement run with a parameter list is the fast
 path on both databases (DESIGN §3).
@@ -19,7 +19,11 @@ def table_of(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-def upsert_insert(session: Session, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
-    if session.get_bind().dialect.name == "postgresql":
+def dialect_insert(dialect_name: str, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
+    if dialect_name == "postgresql":
         return postgresql.insert(table_of(model))
     return sqlite.insert(table_of(model))
+
+
+def upsert_insert(session: Session, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
+    return dialect_insert(session.get_bind().dialect.name, model)

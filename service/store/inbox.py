@@ -53,3 +53,17 @@ def list_pending_deliveries(session: Session, *, received_before: datetime, limi
             .limit(limit)
         )
     )
+
+
+def record_delivery_outcome(
+    session: Session, *, inbox_id: int, status: InboxStatus, now: datetime, error: str | None = None
+) -> None:
+    """Count one processing attempt and its outcome; a pending row stays due for a retry."""
+    row = session.get(InboxRow, inbox_id)
+    if row is None:
+        raise LookupError(f"inbox row {inbox_id} vanished")
+    row.attempts += 1
+    row.status = status.value
+    row.last_error = error[:2000] if error else None
+    if status is not InboxStatus.PENDING:
+        row.processed_at = now

@@ -93,36 +93,29 @@ def upsert_milestones(session: Session, *, source_id: int, milestones: Sequence[
 
 
 def upsert_work_items(
-    session: Session, *, source_id: int, items: Sequence[WorkItem], changes: Sequence[Change] = ()
+    session: Session,
+    *,
+    source_id: int,
+    items: Sequence[WorkItem],
+    changes: Sequence[Change] = (),
+    authoritative: bool = True,
 ) -> UpsertResult:
     """Apply a page of provider items and their changes, idempotently.
 
-    An item is written only when its payload is newer than the stored one (`updated_at`), or when
-    the stored one had been marked deleted or hidden and the provider shows it again. Re-applying a
-    page, or applying an older page after a newer one, changes nothing. Changes are keyed by their
-    provider id, so replays add none twice.
+    An item is written only when its payload is newer than the stored one (`updated_at`). A listing
+    (`authoritative`: the provider shows the item now) also restores an item marked deleted or
+    hidden; a pushed payload (a webhook) restores one only when it is newer than the deletion, so a
+    late delivery never resurrects a deleted item. Re-applying a page, or applying an older page
+    after a newer one, changes nothing. Changes are keyed by their provider id, so replays add none
+    twice.
     """
     if not items and not changes:
         return UpsertResult(changed_item_ids=(), changes_added=0)
     newest = _newest_per_external_id(items)
-    stored = {
-        external_id: (updated_at, visibility)
-        for external_id, updated_at, visibility in session.execute(
-            select(WorkItemRow.external_id, WorkItemRow.updated_at, WorkItemRow.visibility).where(
-                WorkItemRow.source_id == source_id, WorkItemRow.external_id.in_(list(newest))
-            )
-        )
-    }
-    to_write = [
-        item
-        for external_id, item in newest.items()
-        if external_id not in stored
-        or stored[external_id][0] < item.updated_at
-        or stored[external_id][1] != Visibility.VISIBLE.value
-    ]
+    to_write = _select_newer(session, source_id=source_id, newest=newest, authoritative=authoritative)
     if to_write:
         _upsert_persons(session, source_id=source_id, items=to_write)
-        _write_items(session, source_id=source_id, items=to_write)
+        _write_items(session, source_id=source_id, items=to_write, authoritative=authoritative)
     item_ids = _item_ids(
         session, source_id=source_id, external_ids={*newest, *(c.item_external_id for c in changes)}
     )
@@ -131,6 +124,18 @@ def upsert_work_items(
         _link_milestones(session, source_id=source_id, items=to_write, item_ids=item_ids)
     added = _insert_changes(session, source_id=source_id, changes=changes, item_ids=item_ids)
     return UpsertResult(changed_item_ids=changed_ids, changes_added=added)
+
+
+def select_items_to_write(
+    session: Session, *, source_id: int, items: Sequence[WorkItem], authoritative: bool = True
+) -> list[WorkItem]:
+    """The items `upsert_work_items` would write (see there).
+
+    Lets a sync fetch changelogs only for what changed, before it opens its write transaction.
+    """
+    return _select_newer(
+        session, source_id=source_id, newest=_newest_per_external_id(items), authoritative=authoritative
+    )
 
 
 def mark_items_visibility(
@@ -196,6 +201,36 @@ def _newest_per_external_id(items: Sequence[WorkItem]) -> dict[str, WorkItem]:
         if current is None or current.updated_at < item.updated_at:
             newest[item.external_id] = item
     return newest
+
+
+def _select_newer(
+    session: Session, *, source_id: int, newest: dict[str, WorkItem], authoritative: bool
+) -> list[WorkItem]:
+    if not newest:
+        return []
+    stored = {
+        external_id: (updated_at, visibility, changed_at)
+        for external_id, updated_at, visibility, changed_at in session.execute(
+            select(
+                WorkItemRow.external_id,
+                WorkItemRow.updated_at,
+                WorkItemRow.visibility,
+                WorkItemRow.visibility_changed_at,
+            ).where(WorkItemRow.source_id == source_id, WorkItemRow.external_id.in_(list(newest)))
+        )
+    }
+
+    def wanted(item: WorkItem) -> bool:
+        if item.external_id not in stored:
+            return True
+        updated_at, visibility, changed_at = stored[item.external_id]
+        if visibility == Visibility.VISIBLE.value:
+            return updated_at < item.updated_at
+        if authoritative:
+            return True
+        return updated_at < item.updated_at and (changed_at is None or changed_at < item.updated_at)
+
+    return [item for item in newest.values() if wanted(item)]
 
 
 def _project_ids(session: Session, *, source_id: int) -> dict[str, int]:
@@ -284,16 +319,22 @@ def _item_params(item: WorkItem, *, project_id: int) -> dict[str, Any]:
 _KEY_COLUMNS = frozenset({"id", "source_id", "external_id"})
 
 
-def _write_items(session: Session, *, source_id: int, items: Sequence[WorkItem]) -> None:
+def _write_items(session: Session, *, source_id: int, items: Sequence[WorkItem], authoritative: bool) -> None:
     project_ids = _project_ids(session, source_id=source_id)
     table = table_of(WorkItemRow)
     stmt = upsert_insert(session, WorkItemRow)
+    newer = table.c.updated_at < stmt.excluded.updated_at
+    visible = table.c.visibility == Visibility.VISIBLE.value
+    # The guard repeats the checks of `_select_newer` in SQL so a concurrent writer never regresses a row.
+    guard = (
+        (visible & newer) | ~visible
+        if authoritative
+        else newer & (visible | (table.c.visibility_changed_at < stmt.excluded.updated_at))
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=["source_id", "external_id"],
         set_={c.name: stmt.excluded[c.name] for c in table.c if c.name not in _KEY_COLUMNS},
-        # The guard repeats the newer-than check in SQL so a concurrent writer can never regress a row.
-        where=(table.c.updated_at < stmt.excluded.updated_at)
-        | (table.c.visibility != Visibility.VISIBLE.value),
+        where=guard,
     )
     # One prepared statement with a parameter list: the fast path (DESIGN §3).
     session.execute(
@@ -364,3 +405,27 @@ def _insert_changes(
     )
     # RETURNING yields only the rows actually inserted; executemany rowcounts are not portable.
     return len(session.execute(stmt, rows).all())
+
+
+def list_projects(session: Session, *, source_id: int) -> list[Project]:
+    rows = session.scalars(
+        select(ProjectRow).where(ProjectRow.source_id == source_id).order_by(ProjectRow.key)
+    )
+    return [
+        Project(id=r.id, source_id=r.source_id, external_id=r.external_id, key=r.key, name=r.name, url=r.url)
+        for r in rows
+    ]
+
+
+def list_item_keys_by_external_id(
+    session: Session, *, source_id: int, external_ids: Iterable[str]
+) -> dict[str, str]:
+    ids = list(external_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(WorkItemRow.external_id, WorkItemRow.key).where(
+            WorkItemRow.source_id == source_id, WorkItemRow.external_id.in_(ids)
+        )
+    )
+    return {external_id: key for external_id, key in rows}

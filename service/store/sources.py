@@ -87,3 +87,13 @@ def read_webhook_secret(session: Session, *, cipher: CredentialCipher, source_id
     if row is None:
         raise NotFoundError(f"source {source_id} not found", details={"source_id": source_id})
     return cipher.decrypt(row.webhook_secret_encrypted) if row.webhook_secret_encrypted else None
+
+
+def update_source_settings(session: Session, *, source_id: int, settings: dict[str, Any]) -> Source:
+    """Merge `settings` into the source's settings (discovered field maps, browse URL, scope)."""
+    row = session.get(SourceRow, source_id)
+    if row is None:
+        raise NotFoundError(f"source {source_id} not found", details={"source_id": source_id})
+    row.settings = {**row.settings, **settings}
+    session.flush()
+    return _source_from_row(row)

@@ -9,7 +9,11 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from service.api.app import create_app
+from service.domain.enums import SourceKind
 from service.settings import Settings
+from service.store.runtime import Store
+from tests.support.fakes import RecordingEnqueuer
+from tests.support.sources import JIRA_WEBHOOK_SECRET, add_test_source
 
 
 @pytest.fixture
@@ -18,6 +22,24 @@ def api_settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def client(api_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(api_settings)) as test_client:
+def enqueuer() -> RecordingEnqueuer:
+    return RecordingEnqueuer()
+
+
+@pytest.fixture
+def client(api_settings: Settings, enqueuer: RecordingEnqueuer) -> Iterator[TestClient]:
+    with TestClient(create_app(api_settings, enqueuer=enqueuer)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def app_store(client: TestClient) -> Store:
+    store: Store = client.app.state.store  # type: ignore[attr-defined]
+    return store
+
+
+@pytest.fixture
+def jira_source_id(app_store: Store) -> int:
+    return add_test_source(
+        app_store, kind=SourceKind.JIRA_CLOUD, name="acme-jira", webhook_secret=JIRA_WEBHOOK_SECRET
+    )

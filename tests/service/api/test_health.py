@@ -13,6 +13,7 @@ from service.settings import Settings
 from service.store.db import build_engine
 from service.store.runtime import Store
 from service.store.schema import downgrade_schema
+from tests.support.fakes import RecordingEnqueuer
 
 
 def test_healthz_answers_ok(client: TestClient) -> None:
@@ -73,5 +74,8 @@ def test_wrong_method_answers_the_error_shape(client: TestClient) -> None:
 def test_create_app_outdated_postgres_schema_refuses_to_start(database_url: str) -> None:
     settings = Settings(database_url=database_url, secret_key=SecretStr(Fernet.generate_key().decode()))
 
-    with pytest.raises(SchemaOutdatedError, match="pmbridge db upgrade"), TestClient(create_app(settings)):
+    with (
+        pytest.raises(SchemaOutdatedError, match="pmbridge db upgrade"),
+        TestClient(create_app(settings, enqueuer=RecordingEnqueuer())),
+    ):
         pass

@@ -1,0 +1,106 @@
+"""Incoming webhooks: verify, store in the inbox, acknowledge; a job does the rest.
+
+Async on purpose: intake is a hot path, and its one write is short (DESIGN §3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from connectors.jira.webhooks import SIGNATURE_HEADER, SignatureCheck, check_signature
+from service.domain.enums import SourceKind
+from service.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, UnauthorizedError
+from service.logging import get_logger
+from service.queue import Enqueuer
+from service.webhooks.intake import DeliveryOutcome, WebhookIntake
+
+log = get_logger(__name__)
+router = APIRouter(tags=["webhooks"])
+
+MAX_WEBHOOK_BODY_BYTES = 1 << 20
+JIRA_DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
+_JIRA_KINDS = frozenset({SourceKind.JIRA_CLOUD, SourceKind.JIRA_DATA_CENTER})
+
+
+class WebhookAck(BaseModel):
+    status: DeliveryOutcome
+    inbox_id: int | None = None
+
+
+async def read_limited_body(request: Request, *, limit: int = MAX_WEBHOOK_BODY_BYTES) -> bytes:
+    """The raw body, refused with 413 past `limit` without reading the rest."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLargeError(f"body over {limit} bytes", details={"limit": limit})
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(f"body over {limit} bytes", details={"limit": limit})
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json_object(body: bytes) -> dict[str, object]:
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInputError("the body is not valid JSON", details={"reason": str(exc)[:200]}) from exc
+    if not isinstance(payload, dict):
+        raise InvalidInputError("the body must be a JSON object")
+    return payload
+
+
+@router.post(
+    "/webhooks/jira/{source_id}",
+    status_code=202,
+    response_model=WebhookAck,
+    responses={200: {"model": WebhookAck, "description": "A delivery already stored."}},
+    summary="Receive a Jira webhook delivery",
+)
+async def receive_jira_webhook(source_id: int, request: Request) -> JSONResponse:
+    """Verifies `X-Hub-Signature` (401 and nothing stored when it fails), refuses bodies over 1 MiB
+    (413) and malformed JSON (400), stores the delivery keyed by `X-Atlassian-Webhook-Identifier`
+    and answers 202; the same delivery again answers 200 and changes nothing."""
+    intake: WebhookIntake = request.app.state.webhook_intake
+    enqueuer: Enqueuer = request.app.state.enqueuer
+    body = await read_limited_body(request)
+    source = intake.source_secret(source_id)
+    if source.kind not in _JIRA_KINDS:
+        raise NotFoundError(f"no Jira source {source_id}", details={"source_id": source_id})
+    if source.secret is None:
+        raise UnauthorizedError(
+            "this source has no webhook secret: set one so deliveries can be verified",
+            details={"source_id": source_id},
+        )
+    verdict = check_signature(body=body, header=request.headers.get(SIGNATURE_HEADER), secret=source.secret)
+    if verdict is not SignatureCheck.VALID:
+        log.info("webhook.delivery.rejected", source_id=source_id, reason=verdict.value)
+        raise UnauthorizedError("webhook signature verification failed", details={"reason": verdict.value})
+    payload = parse_json_object(body)
+    event_type = payload.get("webhookEvent")
+    delivery_id = request.headers.get(JIRA_DELIVERY_HEADER) or f"sha256:{hashlib.sha256(body).hexdigest()}"
+    receipt = intake.store_delivery(
+        source_id=source_id,
+        delivery_id=delivery_id,
+        event_type=event_type if isinstance(event_type, str) else "unknown",
+        body=body,
+        received_at=datetime.now(UTC),
+    )
+    if receipt.outcome is DeliveryOutcome.DUPLICATE:
+        return JSONResponse(WebhookAck(status=receipt.outcome).model_dump(mode="json"), status_code=200)
+    assert receipt.inbox_id is not None
+    try:
+        enqueuer.process_delivery(receipt.inbox_id)
+    except Exception as exc:  # the row is stored: the sweep re-triggers it
+        log.warning("webhook.job.enqueue_failed", inbox_id=receipt.inbox_id, error=type(exc).__name__)
+    return JSONResponse(
+        WebhookAck(status=receipt.outcome, inbox_id=receipt.inbox_id).model_dump(mode="json"), status_code=202
+    )

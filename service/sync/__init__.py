@@ -1,0 +1,1 @@
+"""Sync use cases: pull and map per provider, apply changes, reconcile deletes."""

@@ -1,0 +1,350 @@
+"""Jira sync: full and incremental on `updated`, complete changelogs, and the delete census.
+
+Frugal with the API: one search stream per source over every synced project (pages of the real
+maximum, 100 issues), changelogs through the bulk endpoint for changed issues only (1,000 issues a
+call), and nothing else on an incremental run. Each batch of issues is applied in one transaction
+together with the cursor that covers it, so a crash resumes where the last commit ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from connectors.http import AuthError, NotFoundError
+from connectors.jira import JiraClient
+from connectors.jira.models import JiraChangeHistory, JiraIssue
+from service.domain.enums import Visibility
+from service.domain.work import Change, Milestone, Project, Source, WorkItem
+from service.errors import ProviderDataError
+from service.store.db import transaction
+from service.store.items import (
+    list_item_external_ids,
+    list_projects,
+    mark_items_visibility,
+    select_items_to_write,
+    upsert_milestones,
+    upsert_projects,
+    upsert_work_items,
+)
+from service.store.runtime import Store
+from service.store.sources import update_source_settings
+from service.store.sync_state import find_cursor, save_cursor
+from service.sync.jira_fields import JiraFieldMap, discover_field_map
+from service.sync.jira_mapping import (
+    issue_sprints,
+    map_histories,
+    map_issue,
+    map_project,
+    map_sprint,
+    map_version,
+)
+from service.sync.summary import SyncSummary
+
+CURSOR_SCOPE = "issues"
+# Re-read this much before the cursor: covers search indexing lag (search is eventually consistent)
+# and items sharing the boundary timestamp; re-reads are no-ops in the idempotent upsert.
+DEFAULT_OVERLAP = timedelta(minutes=5)
+SEARCH_PAGE_SIZE = 100  # the real cap when fields are requested (reference §2)
+CENSUS_PAGE_SIZE = 5000  # id-only searches may ask for up to 5,000
+BATCH_ISSUES = 1000  # the bulk changelog endpoint takes up to 1,000 issues
+CHANGELOG_PAGE_SIZE = 10000  # bulk changelog maxResults ceiling
+MAX_MISSING_CHECKS = 200
+# A census that would remove more than this share of a source's items is refused: a listing that
+# looked complete but was not (a permission hiccup) must never delete the world.
+MAX_CENSUS_REMOVAL_SHARE = 0.5
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    projects: tuple[Project, ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(p.key for p in self.projects)
+
+    def jql(self, *, since_ms: int | None = None) -> str:
+        keys = ", ".join(f'"{key}"' for key in self.keys)
+        bound = f" AND updated >= {since_ms}" if since_ms is not None else ""
+        return f"project in ({keys}){bound} ORDER BY updated ASC, id ASC"
+
+
+class JiraSync:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        source: Source,
+        client: JiraClient,
+        summary: SyncSummary,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        overlap: timedelta = DEFAULT_OVERLAP,
+        progress: Progress | None = None,
+    ) -> None:
+        if source.id is None:
+            raise ValueError("a stored source is needed")
+        self._store = store
+        self._source = source
+        self._source_id: int = source.id
+        self._client = client
+        self._summary = summary
+        self._now = now
+        self._overlap = overlap
+        self._progress = progress
+        self._field_map = JiraFieldMap.from_settings(source.settings.get("field_map", {}))
+        self._browse_base = str(source.settings.get("browse_base") or source.base_url)
+
+    # -- entry points ---------------------------------------------------------------------------
+
+    def run(self, *, full: bool, reconcile_issue_ids: Sequence[int] = ()) -> None:
+        """A full sync (everything, then the census) or an incremental one (since the cursor)."""
+        if full or "field_map" not in self._source.settings:
+            self._discover_site()
+        scope = self._refresh_projects() if full else self._stored_scope()
+        if not scope.projects:
+            return
+        since_ms = None if full else self._incremental_since_ms()
+        seen = self._stream(scope.jql(since_ms=since_ms), reconcile_issue_ids=reconcile_issue_ids)
+        if full:
+            self._reconcile_missing(seen, scope)
+
+    def census(self) -> None:
+        """List every id in scope (id-only pages) and reconcile what the store holds but Jira lacks."""
+        scope = self._stored_scope()
+        if not scope.projects:
+            return
+        seen: set[str] = set()
+        for page in self._client.iter_search_pages(
+            scope.jql(), fields=("id",), page_size=CENSUS_PAGE_SIZE if self._client.site.is_cloud else 1000
+        ):
+            seen.update(issue.id for issue in page.issues)
+        self._reconcile_missing(seen, scope)
+
+    def apply_issues(
+        self, issues: Sequence[JiraIssue], *, histories: dict[str, list[JiraChangeHistory]] | None = None
+    ) -> None:
+        """Apply issues from outside a search (a webhook, a re-fetch). `histories` carries changelog
+        entries already in hand; without it the complete changelogs are fetched."""
+        known = None
+        if histories is not None:
+            known = [
+                change
+                for issue_id, entries in histories.items()
+                for change in self._map_histories(issue_id, entries)
+            ]
+        # A pushed payload is not a listing: it must not resurrect an item deleted after it was sent.
+        self._apply_batch(list(issues), advance_cursor=False, known_changes=known, authoritative=False)
+
+    @property
+    def search_fields(self) -> tuple[str, ...]:
+        return self._field_map.search_fields
+
+    # -- site, projects, cursor ------------------------------------------------------------------
+
+    def _discover_site(self) -> None:
+        info = self._client.get_server_info()
+        wanted = self._source.settings.get("promised_date_field")
+        field_map = discover_field_map(self._client.list_fields(), promised_date=wanted)
+        with transaction(self._store.sessions) as session:
+            self._source = update_source_settings(
+                session,
+                source_id=self._source_id,
+                settings={"field_map": field_map.to_settings(), "browse_base": info.base_url.rstrip("/")},
+            )
+        self._field_map = field_map
+        self._browse_base = info.base_url.rstrip("/")
+
+    def _refresh_projects(self) -> _Scope:
+        wanted = {key.upper() for key in self._source.settings.get("project_keys", [])}
+        projects = [
+            map_project(p, source_id=self._source_id, browse_base=self._browse_base)
+            for p in self._client.iter_projects()
+            if not p.archived and (not wanted or p.key.upper() in wanted)
+        ]
+        milestones: list[Milestone] = []
+        for project in projects:
+            milestones += [
+                map_version(v, source_id=self._source_id, project_external_id=project.external_id)
+                for v in self._client.list_versions(project.key)
+            ]
+        with transaction(self._store.sessions) as session:
+            upsert_projects(session, projects=projects)
+            upsert_milestones(session, source_id=self._source_id, milestones=milestones)
+            stored = list_projects(session, source_id=self._source_id)
+        in_scope = {p.external_id for p in projects}
+        return _Scope(projects=tuple(p for p in stored if p.external_id in in_scope))
+
+    def _stored_scope(self) -> _Scope:
+        wanted = {key.upper() for key in self._source.settings.get("project_keys", [])}
+        with self._store.sessions() as session:
+            stored = list_projects(session, source_id=self._source_id)
+        return _Scope(projects=tuple(p for p in stored if not wanted or p.key.upper() in wanted))
+
+    def _incremental_since_ms(self) -> int | None:
+        with self._store.sessions() as session:
+            cursor = find_cursor(session, source_id=self._source_id, scope=CURSOR_SCOPE)
+        if not cursor:
+            return None
+        return int(cursor["updated_ms"]) - int(self._overlap.total_seconds() * 1000)
+
+    # -- streaming and applying ------------------------------------------------------------------
+
+    def _stream(self, jql: str, *, reconcile_issue_ids: Sequence[int]) -> set[str]:
+        seen: set[str] = set()
+        batch: list[JiraIssue] = []
+        expand = () if self._client.site.is_cloud else ("changelog",)
+        for page in self._client.iter_search_pages(
+            jql,
+            fields=self._field_map.search_fields,
+            expand=expand,
+            page_size=SEARCH_PAGE_SIZE,
+            reconcile_issue_ids=reconcile_issue_ids[:50] if self._client.site.is_cloud else (),
+        ):
+            for issue in page.issues:
+                seen.add(issue.id)
+            batch.extend(page.issues)
+            if len(batch) >= BATCH_ISSUES:
+                self._apply_batch(batch, advance_cursor=True)
+                batch = []
+        if batch:
+            self._apply_batch(batch, advance_cursor=True)
+        return seen
+
+    def _apply_batch(
+        self,
+        issues: list[JiraIssue],
+        *,
+        advance_cursor: bool,
+        known_changes: Sequence[Change] | None = None,
+        authoritative: bool = True,
+    ) -> None:
+        items = [
+            map_issue(
+                issue, source_id=self._source_id, field_map=self._field_map, browse_base=self._browse_base
+            )
+            for issue in issues
+        ]
+        sprints = self._sprint_milestones(issues)
+        with self._store.sessions() as session:
+            to_write = select_items_to_write(
+                session, source_id=self._source_id, items=items, authoritative=authoritative
+            )
+        changes = (
+            list(known_changes) if known_changes is not None else self._complete_changelogs(issues, to_write)
+        )
+        with transaction(self._store.sessions) as session:
+            upsert_milestones(session, source_id=self._source_id, milestones=sprints)
+            result = upsert_work_items(
+                session, source_id=self._source_id, items=items, changes=changes, authoritative=authoritative
+            )
+            if advance_cursor and items:
+                newest = max(items, key=lambda item: (item.updated_at, int(item.external_id)))
+                save_cursor(
+                    session,
+                    source_id=self._source_id,
+                    scope=CURSOR_SCOPE,
+                    position=_cursor_position(newest, self._existing_cursor_ms(session)),
+                    now=self._now(),
+                )
+        self._summary.items_seen += len(items)
+        self._summary.items_changed += len(result.changed_item_ids)
+        self._summary.changes_added += result.changes_added
+        self._summary.changed_item_ids.extend(result.changed_item_ids)
+        if self._progress is not None:
+            self._progress(len(items))
+
+    def _existing_cursor_ms(self, session: Session) -> int | None:
+        cursor = find_cursor(session, source_id=self._source_id, scope=CURSOR_SCOPE)
+        return int(cursor["updated_ms"]) if cursor else None
+
+    def _complete_changelogs(self, issues: Sequence[JiraIssue], to_write: Sequence[WorkItem]) -> list[Change]:
+        """Complete histories of the issues about to be written, never the slice a search embeds."""
+        wanted = {item.external_id for item in to_write}
+        if not wanted:
+            return []
+        changes: list[Change] = []
+        if self._client.site.is_cloud:
+            ids = sorted(wanted, key=int)
+            for start in range(0, len(ids), BATCH_ISSUES):
+                for page in self._client.iter_bulk_changelogs(
+                    ids[start : start + BATCH_ISSUES], page_size=CHANGELOG_PAGE_SIZE
+                ):
+                    for log in page.issue_change_logs:
+                        changes += self._map_histories(log.issue_id, log.change_histories)
+            return changes
+        for issue in issues:
+            if issue.id not in wanted:
+                continue
+            if issue.changelog is not None and issue.changelog.is_complete:
+                changes += self._map_histories(issue.id, issue.changelog.histories)
+            else:
+                changes += self._map_histories(issue.id, self._client.iter_changelog(issue.key))
+        return changes
+
+    def _map_histories(self, issue_id: str, histories: Iterable[JiraChangeHistory]) -> list[Change]:
+        return map_histories(issue_id, histories, source_id=self._source_id, field_map=self._field_map)
+
+    def _sprint_milestones(self, issues: Sequence[JiraIssue]) -> list[Milestone]:
+        sprints: dict[int, Milestone] = {}
+        for issue in issues:
+            if issue.fields.project is None:
+                raise ProviderDataError(f"issue {issue.key} has no project", details={"issue": issue.key})
+            for sprint in issue_sprints(issue, self._field_map):
+                sprints.setdefault(
+                    sprint.id,
+                    map_sprint(
+                        sprint, source_id=self._source_id, project_external_id=issue.fields.project.id
+                    ),
+                )
+        return list(sprints.values())
+
+    # -- deletes ---------------------------------------------------------------------------------
+
+    def _reconcile_missing(self, seen: set[str], scope: _Scope) -> None:
+        """Items the store shows but a complete listing lacked: deleted (404) or no longer visible."""
+        with self._store.sessions() as session:
+            stored = list_item_external_ids(session, source_id=self._source_id)
+        missing = sorted(stored - seen, key=int)
+        if not missing:
+            return
+        if len(missing) > max(50, int(len(stored) * MAX_CENSUS_REMOVAL_SHARE)):
+            self._summary.errors.append(
+                f"census refused: {len(missing)} of {len(stored)} items missing looks like a partial listing"
+            )
+            return
+        deleted: list[str] = []
+        hidden: list[str] = []
+        keys = set(scope.keys)
+        for external_id in missing[:MAX_MISSING_CHECKS]:
+            try:
+                issue = self._client.get_issue(external_id, fields=("project",))
+            except NotFoundError:
+                deleted.append(external_id)
+                continue
+            except AuthError:
+                hidden.append(external_id)
+                continue
+            project = issue.fields.project
+            if project is None or project.key not in keys:
+                hidden.append(external_id)
+        at = self._now()
+        with transaction(self._store.sessions) as session:
+            self._summary.items_deleted += mark_items_visibility(
+                session, source_id=self._source_id, external_ids=deleted, visibility=Visibility.DELETED, at=at
+            )
+            self._summary.items_hidden += mark_items_visibility(
+                session, source_id=self._source_id, external_ids=hidden, visibility=Visibility.HIDDEN, at=at
+            )
+
+
+def _cursor_position(newest: WorkItem, existing_ms: int | None) -> dict[str, int | str]:
+    updated_ms = int(newest.updated_at.timestamp() * 1000)
+    # Never move the cursor back: a batch applied out of band may be older than what was synced.
+    if existing_ms is not None and existing_ms > updated_ms:
+        return {"updated_ms": existing_ms, "id": newest.external_id}
+    return {"updated_ms": updated_ms, "id": newest.external_id}

@@ -1,0 +1,120 @@
+"""Accepting deliveries: look up the source's secret, store the delivery with one short write.
+
+This is the hot path of webhook intake (DESIGN §3): each thread keeps its own connection and
+writes one prepared INSERT, so concurrent requests never queue behind a shared pool.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from service.domain.enums import InboxStatus, SourceKind
+from service.errors import DatabaseUnavailableError, NotFoundError
+from service.store.dialect import dialect_insert, table_of
+from service.store.orm import InboxRow
+from service.store.runtime import Store
+from service.store.sources import find_source, read_webhook_secret
+
+SECRET_CACHE_TTL_S = 60.0
+
+
+class DeliveryOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReceipt:
+    outcome: DeliveryOutcome
+    inbox_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSecret:
+    kind: SourceKind
+    secret: str | None
+
+
+class WebhookIntake:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._secrets: dict[int, tuple[float, SourceSecret]] = {}
+        self._secrets_lock = threading.Lock()
+        self._local = threading.local()
+
+    def source_secret(self, source_id: int) -> SourceSecret:
+        """The source's kind and webhook secret, cached briefly; unknown sources raise NotFoundError."""
+        now = time.monotonic()
+        with self._secrets_lock:
+            cached = self._secrets.get(source_id)
+        if cached is not None and now - cached[0] < SECRET_CACHE_TTL_S:
+            return cached[1]
+        try:
+            with self._store.sessions() as session:
+                source = find_source(session, source_id=source_id)
+                if source is None:
+                    raise NotFoundError(f"source {source_id} not found", details={"source_id": source_id})
+                secret = read_webhook_secret(session, cipher=self._store.cipher, source_id=source_id)
+        except OperationalError as exc:
+            raise DatabaseUnavailableError("the database is unavailable") from exc
+        value = SourceSecret(kind=source.kind, secret=secret)
+        with self._secrets_lock:
+            self._secrets[source_id] = (now, value)
+        return value
+
+    def store_delivery(
+        self, *, source_id: int, delivery_id: str, event_type: str, body: bytes, received_at: datetime
+    ) -> DeliveryReceipt:
+        """Store a delivery durably (committed) before it is acknowledged; a repeat is a duplicate."""
+        table = table_of(InboxRow)
+        stmt = (
+            dialect_insert(self._store.engine.dialect.name, InboxRow)
+            .values(
+                source_id=source_id,
+                delivery_id=delivery_id,
+                event_type=event_type[:100],
+                body=body,
+                received_at=received_at,
+                status=InboxStatus.PENDING.value,
+                attempts=0,
+            )
+            .on_conflict_do_nothing(index_elements=["source_id", "delivery_id"])
+            .returning(table.c.id)
+        )
+        connection = self._connection()
+        try:
+            inbox_id = connection.execute(stmt).scalar_one_or_none()
+            connection.commit()
+        except DBAPIError as exc:
+            self._drop_connection()
+            raise DatabaseUnavailableError("the database is unavailable") from exc
+        if inbox_id is None:
+            return DeliveryReceipt(outcome=DeliveryOutcome.DUPLICATE, inbox_id=None)
+        return DeliveryReceipt(outcome=DeliveryOutcome.ACCEPTED, inbox_id=inbox_id)
+
+    def _connection(self) -> Connection:
+        connection: Connection | None = getattr(self._local, "connection", None)
+        if connection is None or connection.closed or connection.invalidated:
+            try:
+                connection = self._store.engine.connect()
+            except DBAPIError as exc:
+                raise DatabaseUnavailableError("the database is unavailable") from exc
+            self._local.connection = connection
+        return connection
+
+    def _drop_connection(self) -> None:
+        connection: Connection | None = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            try:
+                connection.invalidate()
+                connection.close()
+            except DBAPIError:
+                pass
