@@ -1,0 +1,1 @@
+"""The Jira Cloud fake: an in-memory site (state), its REST surface (routes), control API and scenarios."""

@@ -1,0 +1,72 @@
+"""Jira's time formats: ISO with millis and a colon-less offset, and the date forms JQL accepts."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+_JQL_DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$")
+_RELATIVE = re.compile(r"^([+-]?)\s*((?:\d+\s*[wdhm]\s*)+)$")
+_RELATIVE_PART = re.compile(r"(\d+)\s*([wdhm])")
+_UNIT_MS = {"w": 604_800_000, "d": 86_400_000, "h": 3_600_000, "m": 60_000}
+
+
+def zone(name: str) -> tzinfo:
+    return UTC if name == "UTC" else ZoneInfo(name)
+
+
+def to_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def format_jira(ms: int, tz: tzinfo) -> str:
+    """`2024-09-12T19:21:32.992+0000`: millis, offset without a colon (reference §3)."""
+    moment = datetime.fromtimestamp(ms / 1000, tz)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}" + moment.strftime("%z")
+
+
+def format_utc_z(ms: int) -> str:
+    """Sprint dates use UTC with `Z` (reference §3, Sprint custom field)."""
+    return from_ms(ms).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def parse_jql_time(text: str, *, tz: tzinfo, now_ms: int) -> int | None:
+    """Epoch millis for a JQL date operand, or None when it is not one.
+
+    JQL takes epoch millis, `yyyy-MM-dd`, `yyyy/MM/dd`, either with ` HH:mm`, in the user's time zone,
+    and relative offsets such as `-1d` or `-2w 3d`.
+    """
+    stripped = text.strip()
+    if stripped.isdigit():
+        return int(stripped)
+    match = _JQL_DATE.match(stripped)
+    if match:
+        year, month, day, hour, minute = match.groups()
+        try:
+            moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=tz)
+        except ValueError:
+            return None
+        return to_ms(moment)
+    relative = _RELATIVE.match(stripped)
+    if relative:
+        sign = -1 if relative.group(1) == "-" else 1
+        total = sum(int(n) * _UNIT_MS[unit] for n, unit in _RELATIVE_PART.findall(relative.group(2)))
+        return now_ms + sign * total
+    return None
+
+
+def start_of_day_ms(now_ms: int, tz: tzinfo, *, days: int = 0) -> int:
+    local = datetime.fromtimestamp(now_ms / 1000, tz).date() + timedelta(days=days)
+    return to_ms(datetime(local.year, local.month, local.day, tzinfo=tz))
+
+
+def parse_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
