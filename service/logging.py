@@ -24,6 +24,10 @@ def redact_secrets(
     return event_dict
 
 
+def _stderr_logger(*_args: object) -> structlog.PrintLogger:
+    return structlog.PrintLogger(file=sys.stderr)
+
+
 def configure_logging(settings: Settings) -> None:
     level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
     renderer: structlog.types.Processor
@@ -41,7 +45,8 @@ def configure_logging(settings: Settings) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # Resolved at each logger creation, not once: a replaced sys.stderr (tests, daemons) is honoured.
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
 

@@ -11,6 +11,7 @@ import typer
 import uvicorn
 from cryptography.fernet import Fernet
 
+from connectors.sandbox.cli import sandbox_app
 from service import __version__
 from service.api.app import create_app
 from service.cli.context import fail_on_service_error, settings_from
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(sources_app, name="sources")
+app.add_typer(sandbox_app, name="sandbox", help="Local fakes of the Jira Cloud and Trello APIs.")
 app.command("sync")(sync)
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")

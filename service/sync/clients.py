@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from connectors.http import CallAccounting
+from connectors.http import DEFAULT_TIMEOUT, CallAccounting, RetryPolicy
 from connectors.jira import JiraClient, JiraSite
 from service.domain.enums import SourceKind
 from service.domain.work import Source
@@ -32,6 +32,8 @@ def open_jira_client(
     *,
     accounting: CallAccounting | None = None,
     transport: httpx.BaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
 ) -> JiraClient:
     try:
         site = jira_site_for(source, credentials)
@@ -39,4 +41,4 @@ def open_jira_client(
         raise ConfigurationError(
             f"source {source.id} lacks the credential {exc.args[0]!r}", details={"source_id": source.id}
         ) from exc
-    return JiraClient(site, accounting=accounting, transport=transport)
+    return JiraClient(site, accounting=accounting, transport=transport, retry=retry, timeout=timeout)

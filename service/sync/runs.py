@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from connectors.http import CallAccounting, ConnectorError, PermanentError
+from connectors.http import DEFAULT_TIMEOUT, CallAccounting, ConnectorError, PermanentError, RetryPolicy
 from service.domain.enums import SourceKind, SyncRunKind, SyncRunStatus
 from service.errors import ConfigurationError, ProviderDataError, ProviderUnavailableError, ServiceError
 from service.logging import get_logger
@@ -34,8 +34,13 @@ def sync_source_now(
     reconcile_issue_ids: Sequence[int] = (),
     progress: Callable[[int], None] | None = None,
     transport: httpx.BaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
 ) -> SyncSummary:
-    """Sync one source now; the run is recorded even when it fails, and the failure re-raised."""
+    """Sync one source now; the run is recorded even when it fails, and the failure re-raised.
+
+    `transport`, `retry` and `timeout` reach the provider client (tests and benchmarks tune them).
+    """
     kind = SyncRunKind.CENSUS if census else (SyncRunKind.FULL if full else SyncRunKind.INCREMENTAL)
     started = time.monotonic()
     with transaction(store.sessions) as session:
@@ -48,7 +53,9 @@ def sync_source_now(
     try:
         if source.kind not in JIRA_KINDS:
             raise ConfigurationError(f"sources of kind {source.kind.value} cannot be synced yet")
-        with open_jira_client(source, credentials, accounting=accounting, transport=transport) as client:
+        with open_jira_client(
+            source, credentials, accounting=accounting, transport=transport, retry=retry, timeout=timeout
+        ) as client:
             sync = JiraSync(store, source=source, client=client, summary=summary, progress=progress)
             if census:
                 sync.census()

@@ -1,0 +1,75 @@
+"""A Jira sandbox served over loopback, seen the way pmbridge should see it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy import select
+
+from connectors.sandbox.app import Sandbox, create_sandbox_app
+from connectors.sandbox.emit import CollectingSink
+from connectors.sandbox.jira.model import STATUS_BY_ID
+from connectors.sandbox.scenarios import build_sandbox
+from connectors.sandbox.server import LoopbackServer
+from service.domain.work import status_category_from_jira
+from service.store.orm import WorkItemRow
+from service.store.runtime import Store
+
+
+@dataclass
+class JiraSandbox:
+    sandbox: Sandbox
+    base_url: str
+    sink: CollectingSink
+
+    def control(self, method: str, path: str, body: dict[str, object] | None = None) -> httpx.Response:
+        response = httpx.request(method, f"{self.base_url}/_sandbox{path}", json=body, timeout=10)
+        response.raise_for_status()
+        return response
+
+    def snapshot(self) -> dict[str, tuple[str, str, str | None, str | None]]:
+        """Remote state as pmbridge should see it: key, status category, due date, assignee."""
+        world = self.sandbox.jira
+        with world.lock:
+            return {
+                str(issue.id): (
+                    issue.key,
+                    status_category_from_jira(STATUS_BY_ID[issue.status_id].category.key).value,
+                    issue.duedate,
+                    issue.assignee_id,
+                )
+                for issue in world.issues.values()
+            }
+
+    def history_item_count(self) -> int:
+        world = self.sandbox.jira
+        with world.lock:
+            return sum(len(h.items) for issue in world.issues.values() for h in issue.histories)
+
+
+def local_snapshot(store: Store, source_id: int) -> dict[str, tuple[str, str, str | None, str | None]]:
+    with store.sessions() as session:
+        rows = session.scalars(
+            select(WorkItemRow).where(WorkItemRow.source_id == source_id, WorkItemRow.visibility == "visible")
+        )
+        return {
+            row.external_id: (
+                row.key,
+                row.status_category,
+                row.due_date.isoformat() if row.due_date else None,
+                row.assignee_external_id,
+            )
+            for row in rows
+        }
+
+
+@contextmanager
+def serve_jira_sandbox(scenario: str = "tiny", *, seed: int = 7) -> Iterator[JiraSandbox]:
+    sink = CollectingSink()
+    sandbox = build_sandbox(scenario, seed=seed, sink=sink, with_trello=False)  # type: ignore[arg-type]
+    with LoopbackServer(create_sandbox_app(sandbox)) as server:
+        sandbox.bind(server.base_url)
+        yield JiraSandbox(sandbox=sandbox, base_url=server.base_url, sink=sink)
