@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: install test lint format openapi
+.PHONY: install test lint format openapi bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,8 @@ format: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/pmbridge openapi
+
+# Benchmarks print their numbers; docs/BENCHMARKS.md records them with these commands.
+bench: $(STAMP)
+	$(BIN)/python bench/bench_sandbox_search.py
+	$(BIN)/python bench/bench_jira_sync.py --issues 10000 --issues 100000

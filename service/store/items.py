@@ -398,13 +398,25 @@ def _insert_changes(
     ]
     if not rows:
         return 0
-    stmt = (
-        upsert_insert(session, ChangeRow)
-        .on_conflict_do_nothing(index_elements=["source_id", "external_id"])
-        .returning(table_of(ChangeRow).c.id)
+    # Only changes not stored yet are inserted, through one prepared statement with a parameter
+    # list; ON CONFLICT still guards a concurrent writer. Counting is done here because executemany
+    # row counts are not portable.
+    stored = set(
+        session.scalars(
+            select(ChangeRow.external_id).where(
+                ChangeRow.source_id == source_id,
+                ChangeRow.item_id.in_({row["item_id"] for row in rows}),
+            )
+        )
     )
-    # RETURNING yields only the rows actually inserted; executemany rowcounts are not portable.
-    return len(session.execute(stmt, rows).all())
+    fresh = list({row["external_id"]: row for row in rows if row["external_id"] not in stored}.values())
+    if not fresh:
+        return 0
+    stmt = upsert_insert(session, ChangeRow).on_conflict_do_nothing(
+        index_elements=["source_id", "external_id"]
+    )
+    session.execute(stmt, fresh)
+    return len(fresh)
 
 
 def list_projects(session: Session, *, source_id: int) -> list[Project]:

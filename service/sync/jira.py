@@ -42,6 +42,7 @@ from service.sync.jira_mapping import (
     map_sprint,
     map_version,
 )
+from service.sync.prefetch import Prefetcher
 from service.sync.summary import SyncSummary
 
 CURSOR_SCOPE = "issues"
@@ -53,6 +54,8 @@ CENSUS_PAGE_SIZE = 5000  # id-only searches may ask for up to 5,000
 BATCH_ISSUES = 1000  # the bulk changelog endpoint takes up to 1,000 issues
 CHANGELOG_PAGE_SIZE = 10000  # bulk changelog maxResults ceiling
 MAX_MISSING_CHECKS = 200
+# Search pages read ahead while a batch is written: about one batch of the bulk changelog's size.
+PREFETCH_PAGES = 10
 # A census that would remove more than this share of a source's items is refused: a listing that
 # looked complete but was not (a permission hiccup) must never delete the world.
 MAX_CENSUS_REMOVAL_SHARE = 0.5
@@ -198,13 +201,14 @@ class JiraSync:
         seen: set[str] = set()
         batch: list[JiraIssue] = []
         expand = () if self._client.site.is_cloud else ("changelog",)
-        for page in self._client.iter_search_pages(
+        pages = self._client.iter_search_pages(
             jql,
             fields=self._field_map.search_fields,
             expand=expand,
             page_size=SEARCH_PAGE_SIZE,
             reconcile_issue_ids=reconcile_issue_ids[:50] if self._client.site.is_cloud else (),
-        ):
+        )
+        for page in Prefetcher(pages, depth=PREFETCH_PAGES, name="jira-search"):
             for issue in page.issues:
                 seen.add(issue.id)
             batch.extend(page.issues)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -66,15 +67,7 @@ class JiraFieldMap:
 
     def semantic_name(self, field_id: str) -> str:
         """Changelog field ids in the vocabulary the rules use (`sprint`, `flagged`, …)."""
-        names = {
-            self.story_points: "story_points",
-            self.sprint: "sprint",
-            self.flagged: "flagged",
-            self.start_date: "start_date",
-        }
-        if field_id == self.promised_date:
-            return "promised_date"
-        return names.get(field_id) or field_id
+        return _semantic_names(self).get(field_id, field_id)
 
     def to_settings(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,6 +76,22 @@ class JiraFieldMap:
     def from_settings(cls, value: dict[str, Any]) -> JiraFieldMap:
         known = {k: v for k, v in value.items() if k in cls.__dataclass_fields__}
         return cls(**known)
+
+
+@functools.cache
+def _semantic_names(field_map: JiraFieldMap) -> dict[str, str]:
+    names = {
+        field_id: name
+        for field_id, name in (
+            (field_map.story_points, "story_points"),
+            (field_map.sprint, "sprint"),
+            (field_map.flagged, "flagged"),
+            (field_map.start_date, "start_date"),
+        )
+        if field_id
+    }
+    names[field_map.promised_date] = "promised_date"
+    return names
 
 
 def discover_field_map(fields: Sequence[JiraField], *, promised_date: str | None = None) -> JiraFieldMap:

@@ -125,7 +125,7 @@ def map_issue(issue: JiraIssue, *, source_id: int, field_map: JiraFieldMap, brow
         story_points=_custom_number(issue, field_map.story_points),
         blocked=_is_blocked(issue, field_map),
         url=f"{browse_base}/browse/{issue.key}",
-        raw=issue.model_dump(mode="json", by_alias=True, exclude_none=True),
+        raw=issue.raw,
     )
 
 

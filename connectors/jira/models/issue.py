@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import AwareDatetime, Field, JsonValue, model_validator
+from pydantic import AwareDatetime, Field, JsonValue, SkipValidation, model_validator
 
 from connectors.jira.models.changelog import JiraChangelog
 from connectors.jira.models.common import JiraModel, JiraUser
@@ -131,8 +131,19 @@ class JiraIssueFields(JiraModel):
 
 
 class JiraIssue(JiraModel):
+    """`raw` is the issue exactly as Jira sent it (kept by reference, never re-validated), so a
+    consumer can store the provider payload without serializing the model back."""
+
     id: str
     key: str
     fields: JiraIssueFields = Field(default_factory=JiraIssueFields)
     changelog: JiraChangelog | None = None
     properties: dict[str, JsonValue] = Field(default_factory=dict)
+    raw: SkipValidation[dict[str, Any]] = Field(default_factory=dict, exclude=True, repr=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_raw(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "raw" not in data:
+            return {**data, "raw": data}
+        return data

@@ -1,0 +1,150 @@
+"""Jira sync benchmark: full sync of N sandbox issues with complete histories, then incremental runs.
+
+Run: .venv/bin/python bench/bench_jira_sync.py --issues 10000 [--issues 100000]
+
+The sandbox runs in a child process (its own interpreter, so the sync does not share a GIL with
+it); pmbridge syncs into a fresh embedded SQLite database. Reported per size: API calls by endpoint
+against the lower bound the API allows (search pages of 100 issues, bulk changelog requests of
+1,000 issues and up to 10,000 histories, plus the site and project reads), wall time, issues per
+second, peak memory of the syncing process; then an incremental run with nothing changed and one
+with 1% of the issues changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from connectors.sandbox.app import create_sandbox_app
+from connectors.sandbox.emit import CollectingSink
+from connectors.sandbox.scenarios import SCENARIOS, build_sandbox
+from connectors.sandbox.server import LoopbackServer
+from service.domain.enums import SourceKind
+from service.settings import Settings
+from service.store.runtime import open_store
+from service.sync.runs import sync_source_now
+from tests.support.sources import add_test_source
+
+SEED = 11
+PROJECTS = SCENARIOS["large"].jira_projects
+
+
+def serve_sandbox(issues: int, conn: Connection) -> None:
+    sandbox = build_sandbox(
+        "large", SEED, sink=CollectingSink(), with_trello=False, issues_per_project=issues // PROJECTS
+    )
+    world = sandbox.jira
+    facts = {
+        "issues": len(world.issues),
+        "histories": sum(len(i.histories) for i in world.issues.values()),
+        "projects": len(world.projects),
+        "keys": [i.key for i in list(world.issues.values())[::100]],
+    }
+    with LoopbackServer(create_sandbox_app(sandbox)) as server:
+        sandbox.bind(server.base_url)
+        conn.send(
+            {
+                "base_url": server.base_url,
+                "email": sandbox.jira_email,
+                "token": sandbox.jira_api_token,
+                **facts,
+            }
+        )
+        conn.recv()
+
+
+def lower_bound(issues: int, histories: int, projects: int) -> int:
+    search = math.ceil(issues / 100)
+    changelog = max(math.ceil(issues / 1000), math.ceil(histories / 10000))
+    setup = 2 + math.ceil(projects / 50) + projects  # serverInfo, field, project pages, versions
+    return search + changelog + setup
+
+
+def run(issues: int) -> dict[str, Any]:
+    parent, child = multiprocessing.Pipe()
+    process = multiprocessing.Process(target=serve_sandbox, args=(issues, child), daemon=True)
+    process.start()
+    info = parent.recv()
+    data_dir = Path(tempfile.mkdtemp(prefix="pmbridge-bench-"))
+    store = open_store(Settings(data_dir=data_dir, secret_key=SecretStr(Fernet.generate_key().decode())))
+    source_id = add_test_source(
+        store,
+        kind=SourceKind.JIRA_CLOUD,
+        name="bench",
+        webhook_secret=None,
+        base_url=info["base_url"],
+        credentials={"email": info["email"], "api_token": info["token"]},
+    )
+    started = time.perf_counter()
+    full = sync_source_now(store, source_id=source_id, full=True)
+    full_s = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    idle = sync_source_now(store, source_id=source_id, full=False)
+    changed_keys = info["keys"][: max(1, issues // 100)]
+    with httpx.Client(base_url=info["base_url"] + "/_sandbox", timeout=30) as control:
+        control.post("/clock/advance", json={"seconds": 60})
+        for n, key in enumerate(changed_keys):
+            control.post(f"/jira/issues/{key}/duedate", json={"duedate": f"2027-{n % 12 + 1:02d}-15"})
+    started = time.perf_counter()
+    one_percent = sync_source_now(store, source_id=source_id, full=False)
+    one_percent_s = time.perf_counter() - started
+    parent.send("stop")
+    process.join(timeout=10)
+    store.close()
+    bound = lower_bound(info["issues"], info["histories"], info["projects"])
+    return {
+        "issues": info["issues"],
+        "histories": info["histories"],
+        "full_s": full_s,
+        "issues_per_s": info["issues"] / full_s,
+        "peak_mb": peak_mb,
+        "full_calls": full.api_calls["total"],
+        "full_by_endpoint": {k: sum(v.values()) for k, v in full.api_calls["by_endpoint"].items()},
+        "lower_bound": bound,
+        "idle_calls": idle.api_calls["total"],
+        "one_percent_changed": len(changed_keys),
+        "one_percent_calls": one_percent.api_calls["total"],
+        "one_percent_items_changed": one_percent.items_changed,
+        "one_percent_s": one_percent_s,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, action="append", help="Sizes to run (repeatable).")
+    sizes = parser.parse_args().issues or [10000]
+    for size in sizes:
+        result = run(size)
+        print(f"\n== full sync of {result['issues']:,} issues ({result['histories']:,} histories) ==")
+        print(f"wall time          {result['full_s']:.1f} s  ({result['issues_per_s']:,.0f} issues/s)")
+        print(f"peak memory        {result['peak_mb']:.0f} MB (syncing process)")
+        ratio = result["full_calls"] / result["lower_bound"]
+        print(
+            f"API calls          {result['full_calls']} vs lower bound {result['lower_bound']} ({ratio:.2f}x)"
+        )
+        for endpoint, count in sorted(result["full_by_endpoint"].items()):
+            print(f"  {endpoint:45s} {count}")
+        print(f"incremental, nothing changed: {result['idle_calls']} call(s)")
+        print(
+            f"incremental, {result['one_percent_changed']} changed (1%): "
+            f"{result['one_percent_calls']} calls, {result['one_percent_items_changed']} items changed, "
+            f"{result['one_percent_s']:.2f} s"
+        )
+
+
+if __name__ == "__main__":
+    main()
