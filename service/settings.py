@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     log_format: LogFormat = LogFormat.CONSOLE
     log_level: str = "INFO"
+    # Jobs: huey on a SQLite file in the data directory, or Redis when several machines share work.
+    redis_url: str | None = None
+    # Every source is synced incrementally at this interval; the delete census runs daily at this hour.
+    sync_interval_minutes: int = Field(default=10, ge=1)
+    census_hour_utc: int = Field(default=3, ge=0, le=23)
+    worker_threads: int = Field(default=2, ge=1)
 
     @property
     def resolved_database_url(self) -> str:

@@ -85,6 +85,24 @@ def serve(
             runner.close()
 
 
+@app.command()
+def worker(
+    ctx: typer.Context,
+    threads: Annotated[
+        int | None, typer.Option(help="Worker threads (default: PMBRIDGE_WORKER_THREADS).")
+    ] = None,
+) -> None:
+    """Run a job worker: syncs, webhook processing, the periodic tick. Stops gracefully on SIGINT/SIGTERM."""
+    settings = settings_from(ctx)
+    with fail_on_service_error():
+        settings.validate_for_startup()
+        runner = JobRunner(settings)
+        try:
+            runner.create_consumer(workers=threads).run()
+        finally:
+            runner.close()
+
+
 def render_openapi(settings: Settings) -> str:
     schema = create_app(settings, enqueuer=JobRunner(settings, immediate=True)).openapi()
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"

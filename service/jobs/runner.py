@@ -1,17 +1,23 @@
-"""Huey queue and tasks. A task opens the store of its own process and works from the rows."""
+"""Huey queue and tasks. Tasks carry ids only; a task opens the store of its own process and works
+from the rows, so a lost task loses no data (the periodic sweep re-triggers what was left behind)."""
 
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from huey import Huey, SqliteHuey
+from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
 
+from service.errors import ConflictError, ServiceError
+from service.jobs.schedule import SWEEP_AFTER, census_due, sources_due_for_sync
 from service.logging import get_logger
 from service.settings import Settings
+from service.store.inbox import list_pending_deliveries
 from service.store.runtime import Store, open_store
+from service.store.sources import list_sources
 from service.sync.deliveries import process_delivery_now
 from service.sync.runs import sync_source_now
 
@@ -23,30 +29,45 @@ TASK_RETRIES = 3
 TASK_RETRY_DELAY_S = 5
 
 
+def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:
+    """SQLite storage in the data directory when embedded; Redis when `PMBRIDGE_REDIS_URL` is set."""
+    if settings.redis_url:
+        return RedisHuey("pmbridge", url=settings.redis_url, immediate=immediate, results=False, utc=True)
+    return SqliteHuey(
+        "pmbridge",
+        filename=str(Path(settings.data_dir) / JOBS_FILE),
+        immediate=immediate,
+        results=False,
+        utc=True,
+    )
+
+
 class JobRunner:
-    """Builds the huey instance and its tasks for one process; implements `service.queue.Enqueuer`."""
+    """The huey instance and its tasks for one process; implements `service.queue.Enqueuer`."""
 
     def __init__(self, settings: Settings, *, immediate: bool = False) -> None:
         self.settings = settings
-        self.huey: Huey = SqliteHuey(
-            "pmbridge",
-            filename=str(Path(settings.data_dir) / JOBS_FILE),
-            immediate=immediate,
-            results=False,
-            utc=True,
-        )
+        self.huey = build_huey(settings, immediate=immediate)
         self._store: Store | None = None
         self._store_lock = threading.Lock()
+        task = self.huey.task(retries=TASK_RETRIES, retry_delay=TASK_RETRY_DELAY_S)
 
         def process_delivery(inbox_id: int) -> None:
             process_delivery_now(self.store, inbox_id=inbox_id)
 
-        def sync_source(source_id: int) -> None:
-            sync_source_now(self.store, source_id=source_id, full=False)
+        def sync_source(source_id: int, full: bool = False, census: bool = False) -> None:
+            try:
+                sync_source_now(self.store, source_id=source_id, full=full, census=census)
+            except ConflictError:
+                # Another worker holds this source's lease: its run covers this trigger.
+                log.info("jobs.sync.skipped", source_id=source_id, reason="lease held elsewhere")
 
-        task = self.huey.task(retries=TASK_RETRIES, retry_delay=TASK_RETRY_DELAY_S)
+        def tick() -> None:
+            self.run_tick(datetime.now(UTC))
+
         self._process_delivery: TaskWrapper = task(process_delivery)
         self._sync_source: TaskWrapper = task(sync_source)
+        self._tick: TaskWrapper = self.huey.periodic_task(crontab(minute="*"), name="tick")(tick)
 
     @property
     def store(self) -> Store:
@@ -61,9 +82,35 @@ class JobRunner:
     def sync_source(self, source_id: int) -> None:
         self._sync_source(source_id)
 
-    def start_embedded_consumer(self, *, workers: int = 2) -> Consumer:
+    def run_tick(self, now: datetime) -> None:
+        """Trigger due syncs, the daily census and deliveries left pending; only ids are enqueued."""
+        try:
+            with self.store.sessions() as session:
+                sources = list_sources(session)
+                stranded = list_pending_deliveries(session, received_before=now - SWEEP_AFTER)
+        except ServiceError as exc:
+            log.warning("jobs.tick.failed", error=exc.message)
+            return
+        interval = timedelta(minutes=self.settings.sync_interval_minutes)
+        for source_id in sources_due_for_sync(sources, now=now, interval=interval):
+            self._sync_source(source_id)
+        if census_due(now, hour_utc=self.settings.census_hour_utc):
+            for source in sources:
+                if source.id is not None:
+                    self._sync_source(source.id, census=True)
+        for inbox_id in stranded:
+            self._process_delivery(inbox_id)
+        if stranded:
+            log.info("jobs.sweep.retriggered", deliveries=len(stranded))
+
+    def create_consumer(self, *, workers: int | None = None) -> Consumer:
+        return self.huey.create_consumer(
+            workers=workers or self.settings.worker_threads, worker_type="thread", periodic=True
+        )
+
+    def start_embedded_consumer(self) -> Consumer:
         """Consume in threads of this process (`pmbridge serve`); stop it with `.stop(graceful=True)`."""
-        consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
+        consumer = self.create_consumer()
         # start() runs the workers without installing signal handlers, which only the main thread may do.
         consumer.start()
         return consumer

@@ -1,7 +1,7 @@
 """Every table, imported in one place so the metadata is complete for Alembic and create_all."""
 
 from service.store.base import Base
-from service.store.orm_ops import InboxRow, OutboxRow, SyncCursorRow, SyncRunRow
+from service.store.orm_ops import InboxRow, OutboxRow, SyncCursorRow, SyncLeaseRow, SyncRunRow
 from service.store.orm_signals import CommitmentMoveRow, CommitmentRow, FeedEventRow, FlagRow
 from service.store.orm_tenancy import ApiTokenRow, ClientRow, ClientScopeRow, FeedbackRow
 from service.store.orm_work import (
@@ -33,6 +33,7 @@ __all__ = [
     "ProjectRow",
     "SourceRow",
     "SyncCursorRow",
+    "SyncLeaseRow",
     "SyncRunRow",
     "WorkItemRow",
 ]

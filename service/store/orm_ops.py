@@ -84,3 +84,14 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class SyncLeaseRow(Base):
+    """Who syncs a source now. A lease expires, so a crashed worker never blocks a source for long."""
+
+    __tablename__ = "sync_leases"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

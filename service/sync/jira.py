@@ -105,13 +105,17 @@ class JiraSync:
     # -- entry points ---------------------------------------------------------------------------
 
     def run(self, *, full: bool, reconcile_issue_ids: Sequence[int] = ()) -> None:
-        """A full sync (everything, then the census) or an incremental one (since the cursor)."""
+        """A full sync (everything, then the census) or an incremental one (since the cursor).
+
+        A source with no cursor yet has never been synced: its first run is always full.
+        """
+        since_ms = None if full else self._incremental_since_ms()
+        full = full or since_ms is None
         if full or "field_map" not in self._source.settings:
             self._discover_site()
         scope = self._refresh_projects() if full else self._stored_scope()
         if not scope.projects:
             return
-        since_ms = None if full else self._incremental_since_ms()
         seen = self._stream(scope.jql(since_ms=since_ms), reconcile_issue_ids=reconcile_issue_ids)
         if full:
             self._reconcile_missing(seen, scope)

@@ -9,8 +9,11 @@ from typer.testing import CliRunner
 from service import __version__
 from service.cli import app, render_openapi
 from service.settings import Settings
+from service.store.db import build_engine
+from service.store.schema import get_head_revision
 
 REPO = Path(__file__).resolve().parents[3]
+HEAD = get_head_revision(build_engine("sqlite://"))
 
 
 def test_version_prints_the_package_version(runner: CliRunner) -> None:
@@ -32,7 +35,7 @@ def test_db_current_fresh_directory_reports_outdated(runner: CliRunner) -> None:
     result = runner.invoke(app, ["db", "current", "--json"])
 
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"current": None, "head": "0001", "up_to_date": False}
+    assert json.loads(result.stdout) == {"current": None, "head": HEAD, "up_to_date": False}
 
 
 def test_db_upgrade_then_current_is_up_to_date(runner: CliRunner) -> None:
@@ -40,7 +43,7 @@ def test_db_upgrade_then_current_is_up_to_date(runner: CliRunner) -> None:
     current = runner.invoke(app, ["db", "current", "--json"])
 
     assert upgraded.exit_code == 0, upgraded.output
-    assert "-> 0001" in upgraded.stdout
+    assert f"-> {HEAD}" in upgraded.stdout
     assert json.loads(current.stdout)["up_to_date"] is True
 
 

@@ -27,6 +27,7 @@ from service.store.orm import (
     ProjectRow,
     SourceRow,
     SyncCursorRow,
+    SyncLeaseRow,
     SyncRunRow,
     WorkItemRow,
 )
@@ -200,6 +201,7 @@ def _graph() -> list[Base]:
             api_calls={"GET /rest/api/3/search/jql": 1},
             errors=[],
         ),
+        SyncLeaseRow(source_id=1, owner="host:123", acquired_at=AT, expires_at=AT + timedelta(minutes=10)),
         InboxRow(
             id=1,
             source_id=1,
