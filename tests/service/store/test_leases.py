@@ -19,7 +19,9 @@ def test_acquire_lease_second_owner_is_refused_while_it_holds(session: Session, 
 def test_acquire_lease_expired_lease_is_taken_over(session: Session, source_id: int) -> None:
     acquire_lease(session, source_id=source_id, owner="crashed", now=T, ttl=TTL)
 
-    assert acquire_lease(session, source_id=source_id, owner="w2", now=T + TTL + timedelta(seconds=1), ttl=TTL)
+    assert acquire_lease(
+        session, source_id=source_id, owner="w2", now=T + TTL + timedelta(seconds=1), ttl=TTL
+    )
     assert not renew_lease(session, source_id=source_id, owner="crashed", now=T + TTL, ttl=TTL)
 
 
