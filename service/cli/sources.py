@@ -10,13 +10,16 @@ import typer
 
 from connectors.http import ConnectorError
 from connectors.jira import JiraClient
-from service.cli.context import fail_on_service_error, opened_store
+from connectors.trello import TrelloClient, is_trello_id
+from service.api.webhooks_trello import trello_callback_url
+from service.cli.context import fail_on_service_error, opened_store, settings_from
 from service.domain.enums import SourceKind
 from service.domain.work import Source
-from service.errors import InvalidInputError
+from service.errors import ConfigurationError, InvalidInputError
+from service.providers import jira_site_for, open_trello_client
 from service.store.db import transaction
-from service.store.sources import add_source, list_sources
-from service.sync.clients import jira_site_for
+from service.store.sources import add_source, get_source, list_sources, read_credentials
+from service.sync.trello_settings import TrelloSyncSettings
 
 sources_app = typer.Typer(help="Connected Jira sites and Trello workspaces.", no_args_is_help=True)
 add_app = typer.Typer(help="Connect a source (the connection is tested first).", no_args_is_help=True)
@@ -89,6 +92,140 @@ def _test_jira_connection(source: Source, credentials: dict[str, str]) -> str:
     except ConnectorError as exc:
         raise InvalidInputError(f"cannot connect to Jira at {source.base_url}: {exc}") from exc
     return info.base_url
+
+
+@add_app.command("trello")
+def add_trello(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="A unique name for this workspace.")],
+    api_key: Annotated[str, typer.Option(help="The Power-Up's API key.", envvar="PMBRIDGE_TRELLO_API_KEY")],
+    token: Annotated[str, typer.Option(help="A member's token.", envvar="PMBRIDGE_TRELLO_TOKEN")],
+    app_secret: Annotated[
+        str,
+        typer.Option(
+            help="The app's OAuth secret; Trello signs webhooks with it.", envvar="PMBRIDGE_TRELLO_SECRET"
+        ),
+    ],
+    base_url: Annotated[str, typer.Option(help="The Trello API (or a sandbox).")] = "https://api.trello.com",
+    board: Annotated[
+        list[str] | None,
+        typer.Option("--board", help="Sync only these board ids (repeatable; default: all open boards)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Connect a Trello workspace (API key + token); registers webhooks when PMBRIDGE_PUBLIC_URL is set."""
+    boards = [item.lower() for item in board or []]
+    if not all(is_trello_id(item) for item in boards):
+        typer.echo("error: --board takes board ids (24 hex digits)", err=True)
+        raise typer.Exit(code=2)
+    credentials = {"api_key": api_key, "token": token}
+    settings: dict[str, object] = {"board_ids": boards} if boards else {}
+    candidate = Source(kind=SourceKind.TRELLO, name=name, base_url=base_url.rstrip("/"), settings=settings)
+    with fail_on_service_error():
+        member, board_ids = _test_trello_connection(candidate, credentials, wanted=boards)
+        with opened_store(ctx) as store, transaction(store.sessions) as session:
+            source = add_source(
+                session,
+                cipher=store.cipher,
+                kind=SourceKind.TRELLO,
+                name=name,
+                base_url=candidate.base_url,
+                credentials=credentials,
+                webhook_secret=app_secret,
+                settings=settings,
+                now=datetime.now(UTC),
+            )
+    assert source.id is not None
+    report = _register_webhooks(ctx, source, credentials, board_ids)
+    if as_json:
+        typer.echo(json.dumps({"id": source.id, "boards": board_ids, **report}))
+        return
+    typer.echo(f"connected trello source {source.id} ({name}) as {member}, {len(board_ids)} boards")
+    _echo_webhook_report(source.id, report)
+
+
+@sources_app.command("webhooks")
+def register_webhooks(
+    ctx: typer.Context,
+    source: Annotated[int, typer.Option("--source", help="The Trello source id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Register (or confirm) Trello webhooks for a source's boards at PMBRIDGE_PUBLIC_URL."""
+    with fail_on_service_error():
+        with opened_store(ctx) as store, store.sessions() as session:
+            found = get_source(session, source_id=source)
+            credentials = read_credentials(session, cipher=store.cipher, source_id=source)
+        if found.kind is not SourceKind.TRELLO:
+            raise InvalidInputError(f"source {source} is not a Trello source")
+        _, board_ids = _test_trello_connection(
+            found, credentials, wanted=list(TrelloSyncSettings.from_settings(found.settings).board_ids)
+        )
+    report = _register_webhooks(ctx, found, credentials, board_ids)
+    if as_json:
+        typer.echo(json.dumps({"id": source, **report}))
+        return
+    _echo_webhook_report(source, report)
+
+
+def _test_trello_connection(
+    source: Source, credentials: dict[str, str], *, wanted: list[str]
+) -> tuple[str, list[str]]:
+    """The member's name and the boards to watch: `wanted`, each checked, else all open boards."""
+    try:
+        with open_trello_client(source, credentials) as client:
+            member = client.get_member("me")
+            if not wanted:
+                return member.username or member.id, [b.id.lower() for b in client.list_member_boards("me")]
+            missing = [
+                board_id
+                for board_id, result in zip(wanted, client.get_boards(wanted), strict=True)
+                if not result.ok
+            ]
+    except (ConnectorError, ConfigurationError) as exc:
+        raise InvalidInputError(f"cannot connect to Trello at {source.base_url}: {exc}") from exc
+    if missing:
+        raise InvalidInputError(f"the token cannot read the boards {', '.join(missing)}")
+    return member.username or member.id, wanted
+
+
+def _register_webhooks(
+    ctx: typer.Context, source: Source, credentials: dict[str, str], board_ids: list[str]
+) -> dict[str, object]:
+    """Trello probes the callback with HEAD first, so the service must already answer at the public URL."""
+    public_url = settings_from(ctx).public_url
+    if not public_url:
+        return {"webhooks": {}, "callback_url": None}
+    assert source.id is not None
+    callback_url = trello_callback_url(public_url, source.id)
+    outcome: dict[str, str] = {}
+    with open_trello_client(source, credentials) as client:
+        for board_id in board_ids:
+            outcome[board_id] = _ensure_webhook(client, callback_url, board_id, source.name)
+    return {"webhooks": outcome, "callback_url": callback_url}
+
+
+def _ensure_webhook(client: TrelloClient, callback_url: str, board_id: str, name: str) -> str:
+    try:
+        webhook = client.ensure_webhook(
+            callback_url=callback_url, id_model=board_id, description=f"pmbridge {name}"
+        )
+    except ConnectorError as exc:
+        return f"failed: {exc}"
+    return f"registered {webhook.id}"
+
+
+def _echo_webhook_report(source_id: int, report: dict[str, object]) -> None:
+    webhooks = report["webhooks"]
+    if report["callback_url"] is None:
+        typer.echo(
+            "no webhooks registered: set PMBRIDGE_PUBLIC_URL to the URL Trello reaches this service at, "
+            f"start it (`pmbridge serve`), then run `pmbridge sources webhooks --source {source_id}`; "
+            "until then `pmbridge sync` polls"
+        )
+        return
+    assert isinstance(webhooks, dict)
+    for board_id, outcome in webhooks.items():
+        typer.echo(f"  board {board_id}: webhook {outcome}")
 
 
 @sources_app.command("list")

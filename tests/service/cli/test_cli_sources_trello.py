@@ -1,0 +1,84 @@
+"""`pmbridge sources add trello` and `pmbridge sync` of a Trello source, against the sandbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from service.cli import app
+from tests.support.trello_sandbox import TrelloSandbox, serve_trello_sandbox
+
+PUBLIC_URL = "https://pmbridge.agency.example"
+
+
+@pytest.fixture
+def trello_sandbox() -> Iterator[TrelloSandbox]:
+    with serve_trello_sandbox("tiny", seed=7) as sandbox:
+        yield sandbox
+
+
+def add_args(trello_sandbox: TrelloSandbox, *extra: str) -> list[str]:
+    sandbox = trello_sandbox.sandbox
+    return [
+        "sources", "add", "trello",
+        "--name", "agency-trello",
+        "--base-url", trello_sandbox.base_url,
+        "--api-key", sandbox.trello_api_key,
+        "--token", sandbox.trello_token,
+        "--app-secret", sandbox.trello_app_secret,
+        *extra,
+    ]  # fmt: skip
+
+
+def test_sources_add_trello_without_public_url_says_how_to_get_webhooks(
+    runner: CliRunner, trello_sandbox: TrelloSandbox
+) -> None:
+    result = runner.invoke(app, add_args(trello_sandbox))
+
+    assert result.exit_code == 0, result.output
+    assert "PMBRIDGE_PUBLIC_URL" in result.stdout
+    assert trello_sandbox.world.webhooks == {}
+
+
+def test_sources_add_trello_with_public_url_registers_a_webhook_per_board(
+    runner: CliRunner, trello_sandbox: TrelloSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PMBRIDGE_PUBLIC_URL", PUBLIC_URL)
+    trello_sandbox.world.verify_callback = lambda _url: 200
+
+    result = runner.invoke(app, add_args(trello_sandbox, "--json"))
+
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    callback = f"{PUBLIC_URL}/webhooks/trello/{printed['id']}"
+    assert printed["callback_url"] == callback
+    hooks = trello_sandbox.world.webhooks.values()
+    assert sorted(hook.id_model for hook in hooks) == sorted(trello_sandbox.world.boards)
+    assert {hook.callback_url for hook in hooks} == {callback}
+
+
+def test_sources_add_trello_with_a_bad_token_fails_and_stores_nothing(
+    runner: CliRunner, trello_sandbox: TrelloSandbox
+) -> None:
+    args = add_args(trello_sandbox)
+    args[args.index("--token") + 1] = "ATTA-not-a-token"
+
+    result = runner.invoke(app, args)
+    listed = runner.invoke(app, ["sources", "list", "--json"])
+
+    assert result.exit_code == 1
+    assert "cannot connect to Trello" in result.stderr
+    assert json.loads(listed.stdout) == []
+
+
+def test_sync_of_a_trello_source_prints_its_summary(runner: CliRunner, trello_sandbox: TrelloSandbox) -> None:
+    added = json.loads(runner.invoke(app, add_args(trello_sandbox, "--json")).stdout)
+
+    result = runner.invoke(app, ["sync", "--source", str(added["id"]), "--full", "--json"])
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["status"], summary["items_seen"]) == ("succeeded", len(trello_sandbox.snapshot()))
