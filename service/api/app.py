@@ -10,7 +10,10 @@ from fastapi import FastAPI
 from service import __version__
 from service.api.errors import install_error_handlers
 from service.api.health import router as health_router
+from service.api.middleware import RequestContextMiddleware
+from service.api.routers import install_routers, start_api_state
 from service.api.webhooks import router as webhooks_router
+from service.api.webhooks_trello import router as trello_webhooks_router
 from service.queue import Enqueuer
 from service.settings import Settings
 from service.store.runtime import open_store
@@ -28,9 +31,11 @@ def create_app(settings: Settings, *, enqueuer: Enqueuer) -> FastAPI:
         store = open_store(settings)
         app.state.store = store
         app.state.webhook_intake = WebhookIntake(store)
+        close_api_state = start_api_state(app, store, settings)
         try:
             yield
         finally:
+            close_api_state()
             store.close()
 
     app = FastAPI(
@@ -42,6 +47,9 @@ def create_app(settings: Settings, *, enqueuer: Enqueuer) -> FastAPI:
     app.state.settings = settings
     app.state.enqueuer = enqueuer
     install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(webhooks_router)
+    install_routers(app)
+    app.include_router(trello_webhooks_router)
     return app

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+import redis
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from service.domain.enums import FlagState, InboxStatus, OutboxStatus, Severity
+from service.metrics import METRICS_CONTENT_TYPE, StoreGauges, render_metrics
+from service.settings import Settings
+from service.store.orm import FlagRow, InboxRow, OutboxRow
 from service.store.runtime import Store
 from service.store.schema import find_current_revision, get_head_revision
 
 router = APIRouter(tags=["ops"])
+
+# A readiness probe must answer within the orchestrator's timeout even when Redis hangs.
+REDIS_TIMEOUT_S = 1.0
 
 
 class Health(BaseModel):
@@ -39,9 +47,13 @@ def healthz() -> Health:
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
 def readyz(request: Request) -> Readiness | JSONResponse:
-    """Ready to serve: the database answers and its schema is the one this version needs."""
+    """Ready to serve: the database answers and its schema is the one this version needs; when jobs
+    go through Redis (`PMBRIDGE_REDIS_URL`), Redis answers too."""
     store: Store = request.app.state.store
+    settings: Settings = request.app.state.settings
     checks = [_check_database(store)]
+    if settings.redis_url:
+        checks.append(_check_redis(settings.redis_url))
     ready = all(check.ok for check in checks)
     body = Readiness(status="ready" if ready else "unavailable", checks=checks)
     if ready:
@@ -60,3 +72,51 @@ def _check_database(store: Store) -> ReadinessCheck:
     if current != head:
         return ReadinessCheck(name="database", ok=False, detail=f"schema at {current}, needs {head}")
     return ReadinessCheck(name="database", ok=True, detail=f"schema {current}")
+
+
+def _check_redis(url: str) -> ReadinessCheck:
+    client = redis.Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        return ReadinessCheck(name="redis", ok=False, detail=f"unreachable: {type(exc).__name__}")
+    finally:
+        client.close()
+    return ReadinessCheck(name="redis", ok=True, detail="ping answered")
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {METRICS_CONTENT_TYPE: {}}, "description": "Prometheus text format."}},
+)
+def metrics(request: Request) -> Response:
+    """This process's counters (requests, webhook intake, jobs, syncs, evaluations) and the
+    database's inbox, outbox and flag counts, in the Prometheus text format."""
+    store: Store = request.app.state.store
+    return Response(render_metrics(_read_store_gauges(store)), media_type=METRICS_CONTENT_TYPE)
+
+
+def _read_store_gauges(store: Store) -> StoreGauges | None:
+    try:
+        with store.sessions() as session:
+            inbox = session.execute(select(InboxRow.status, func.count()).group_by(InboxRow.status))
+            outbox = session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
+            flags = session.execute(
+                select(FlagRow.state, FlagRow.severity, func.count()).group_by(
+                    FlagRow.state, FlagRow.severity
+                )
+            )
+            # Every known label set is reported, at zero when no row has it, so dashboards see 0
+            # rather than a missing series.
+            return StoreGauges(
+                inbox_by_status={s.value: 0 for s in InboxStatus}
+                | {status: count for status, count in inbox},
+                outbox_by_status={s.value: 0 for s in OutboxStatus}
+                | {status: count for status, count in outbox},
+                flags_by_state_severity={(st.value, sv.value): 0 for st in FlagState for sv in Severity}
+                | {(state, severity): count for state, severity, count in flags},
+            )
+    except SQLAlchemyError:
+        # The process's own counters still answer; /readyz reports the database.
+        return None

@@ -17,6 +17,7 @@ from connectors.jira.webhooks import SIGNATURE_HEADER, SignatureCheck, check_sig
 from service.domain.enums import SourceKind
 from service.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, UnauthorizedError
 from service.logging import get_logger
+from service.metrics import record_webhook_delivery
 from service.queue import Enqueuer
 from service.webhooks.intake import DeliveryOutcome, WebhookIntake
 
@@ -83,6 +84,7 @@ async def receive_jira_webhook(source_id: int, request: Request) -> JSONResponse
     verdict = check_signature(body=body, header=request.headers.get(SIGNATURE_HEADER), secret=source.secret)
     if verdict is not SignatureCheck.VALID:
         log.info("webhook.delivery.rejected", source_id=source_id, reason=verdict.value)
+        record_webhook_delivery(provider="jira", outcome="rejected")
         raise UnauthorizedError("webhook signature verification failed", details={"reason": verdict.value})
     payload = parse_json_object(body)
     event_type = payload.get("webhookEvent")
@@ -94,6 +96,7 @@ async def receive_jira_webhook(source_id: int, request: Request) -> JSONResponse
         body=body,
         received_at=datetime.now(UTC),
     )
+    record_webhook_delivery(provider="jira", outcome=receipt.outcome.value)
     if receipt.outcome is DeliveryOutcome.DUPLICATE:
         return JSONResponse(WebhookAck(status=receipt.outcome).model_dump(mode="json"), status_code=200)
     assert receipt.inbox_id is not None

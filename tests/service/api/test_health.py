@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import os
 from dataclasses import replace
+from pathlib import Path
 
+import httpx
 import pytest
+import redis
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -79,3 +83,49 @@ def test_create_app_outdated_postgres_schema_refuses_to_start(database_url: str)
         TestClient(create_app(settings, enqueuer=RecordingEnqueuer())),
     ):
         pass
+
+
+def redis_test_url() -> str:
+    url = os.environ.get("PMBRIDGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        message = f"Redis at {url} is unreachable ({type(exc).__name__}); set PMBRIDGE_TEST_REDIS_URL"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true requires Redis: {message}", pytrace=False)
+        pytest.skip(message)
+    return url
+
+
+def readyz_with_redis(tmp_path: Path, redis_url: str) -> httpx.Response:
+    settings = Settings(
+        data_dir=tmp_path, secret_key=SecretStr(Fernet.generate_key().decode()), redis_url=redis_url
+    )
+    with TestClient(create_app(settings, enqueuer=RecordingEnqueuer())) as client:
+        return client.get("/readyz")
+
+
+def test_readyz_without_redis_configured_checks_only_the_database(client: TestClient) -> None:
+    response = client.get("/readyz")
+
+    assert [check["name"] for check in response.json()["checks"]] == ["database"]
+
+
+def test_readyz_redis_answering_is_ready(tmp_path: Path) -> None:
+    response = readyz_with_redis(tmp_path, redis_test_url())
+
+    assert response.status_code == 200
+    assert {check["name"]: check["ok"] for check in response.json()["checks"]} == {
+        "database": True,
+        "redis": True,
+    }
+
+
+def test_readyz_redis_unreachable_answers_503(tmp_path: Path) -> None:
+    # Nothing listens on port 1: the connection is refused at once.
+    response = readyz_with_redis(tmp_path, "redis://127.0.0.1:1/0")
+
+    assert response.status_code == 503
+    redis_check = response.json()["checks"][1]
+    assert redis_check["name"] == "redis" and not redis_check["ok"]
+    assert redis_check["detail"].startswith("unreachable")

@@ -1,0 +1,275 @@
+"""Feed page latency and throughput: 100,000 items, 20 clients, 200,000 feed events.
+
+Seeds a database, serves the API with uvicorn on loopback and drives authenticated feed pages
+(50 events each, random clients and cursors) with wrk at 50 connections, sharing the machine's
+cores with the server. Prints requests per second and latency percentiles.
+
+    .venv/bin/python bench/bench_feed.py                      # SQLite (the embedded default)
+    .venv/bin/python bench/bench_feed.py --database postgresql
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from cryptography.fernet import Fernet
+from fastapi import FastAPI
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+from service.api.app import create_app
+from service.domain.enums import ItemKind, ScopeRule, SourceKind, StatusCategory
+from service.domain.work import Project, WorkItem
+from service.feed.cursor import FeedCursorCodec
+from service.settings import Settings
+from service.store.crypto import CredentialCipher
+from service.store.db import build_engine, build_session_factory, transaction
+from service.store.items import upsert_projects, upsert_work_items
+from service.store.orm import FeedEventRow
+from service.store.runtime import Store
+from service.store.schema import upgrade_schema
+from service.store.sources import add_source
+from service.store.tenancy import add_client, add_scope, issue_token
+
+CLIENTS = 20
+ITEMS = 100_000
+EVENTS = 200_000
+PAGE = 50
+POSTGRES_URL = os.environ.get(
+    "PMBRIDGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
+KINDS = ("item_done", "milestone_progress", "commitment_moved", "commitment_met", "risk_raised")
+
+
+def _postgres_url(schema: str) -> str:
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    return (
+        make_url(POSTGRES_URL)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
+
+
+def seed(store: Store) -> list[tuple[str, int, int]]:
+    """Returns (token, client id, highest event id) per client."""
+    started = time.perf_counter()
+    with transaction(store.sessions) as session:
+        source = add_source(
+            session,
+            cipher=store.cipher,
+            kind=SourceKind.JIRA_CLOUD,
+            name="bench",
+            base_url="https://bench.atlassian.net",
+            credentials={"email": "a@b.c", "api_token": "x"},
+            webhook_secret=None,
+            now=T0,
+        )
+        assert source.id is not None
+        source_id = source.id
+        project_ids = upsert_projects(
+            session,
+            projects=[
+                Project(source_id=source_id, external_id=f"p{n}", key=f"P{n}", name=f"Project {n}")
+                for n in range(CLIENTS)
+            ],
+        )
+    per_project = ITEMS // CLIENTS
+    for n in range(CLIENTS):
+        items = [
+            WorkItem(
+                source_id=source_id,
+                project_external_id=f"p{n}",
+                external_id=f"p{n}-{i}",
+                key=f"P{n}-{i}",
+                title=f"Item {i} of project {n}",
+                kind=ItemKind.STORY,
+                status="Done" if i % 3 == 0 else "To Do",
+                status_category=StatusCategory.DONE if i % 3 == 0 else StatusCategory.TODO,
+                labels=("client",) if i % 2 == 0 else (),
+                created_at=T0,
+                updated_at=T0 + timedelta(minutes=i),
+            )
+            for i in range(per_project)
+        ]
+        with transaction(store.sessions) as session:
+            for start in range(0, len(items), 1000):
+                upsert_work_items(session, source_id=source_id, items=items[start : start + 1000])
+    clients: list[tuple[str, int]] = []
+    with transaction(store.sessions) as session:
+        for n in range(CLIENTS):
+            client = add_client(session, name=f"client-{n}", now=T0)
+            assert client.id is not None
+            add_scope(
+                session, client_id=client.id, project_id=project_ids[f"p{n}"], rule=ScopeRule.ALL, value=None
+            )
+            issued = issue_token(
+                session, client_id=client.id, is_admin=False, name="bench", expires_at=None, now=T0
+            )
+            clients.append((issued.secret, client.id))
+    rows = [
+        {
+            "client_id": clients[e % CLIENTS][1],
+            "project_id": project_ids[f"p{e % CLIENTS}"],
+            "kind": KINDS[e % len(KINDS)],
+            "dedupe_key": f"e{e}",
+            "summary": f"Event {e}: item P{e % CLIENTS}-{e % per_project} moved along",
+            "payload": {"item": f"P{e % CLIENTS}-{e % per_project}", "n": e},
+            "occurred_at": T0 + timedelta(seconds=e),
+            "created_at": T0 + timedelta(seconds=e),
+        }
+        for e in range(EVENTS)
+    ]
+    with transaction(store.sessions) as session:
+        for start in range(0, len(rows), 10_000):
+            session.execute(insert(FeedEventRow), rows[start : start + 10_000])
+    # Statistics as autovacuum (PostgreSQL) or `ANALYZE` would leave them after a load this size:
+    # without them the planner sorts a client's whole history instead of walking the cursor index.
+    with store.engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    with store.engine.connect() as connection:
+        maxima: dict[int, int] = dict(
+            connection.execute(text("SELECT client_id, MAX(id) FROM feed_events GROUP BY client_id")).all()
+        )
+    print(f"seeded {ITEMS} items, {CLIENTS} clients, {EVENTS} events in {time.perf_counter() - started:.1f}s")
+    return [(token, client_id, maxima[client_id]) for token, client_id in clients]
+
+
+def write_wrk_script(path: Path, clients: list[tuple[str, int, int]], codec: FeedCursorCodec) -> None:
+    """Requests over every client, from the start and from random cursors into its history."""
+    rng = random.Random(7)
+    lines = ["local requests = {}", "init = function(args)"]
+    for token, client_id, highest in clients:
+        for _ in range(10):
+            after = rng.randrange(1, highest)
+            cursor = codec.encode(client_id=client_id, event_id=after)
+            lines.append(
+                f'  table.insert(requests, wrk.format("GET", "/v1/feed?limit={PAGE}&after={cursor}", '
+                f'{{["Authorization"] = "Bearer {token}"}}))'
+            )
+        lines.append(
+            f'  table.insert(requests, wrk.format("GET", "/v1/feed?limit={PAGE}", '
+            f'{{["Authorization"] = "Bearer {token}"}}))'
+        )
+    lines += ["end", "request = function()", "  return requests[math.random(#requests)]", "end"]
+    path.write_text("\n".join(lines) + "\n")
+
+
+class _NoJobs:
+    def process_delivery(self, inbox_id: int) -> None:
+        """The benchmark queues no jobs."""
+
+    def sync_source(self, source_id: int) -> None:
+        """The benchmark queues no jobs."""
+
+
+def build_app() -> FastAPI:
+    """The API as `pmbridge serve` builds it, configured from the environment, without a job runner."""
+    return create_app(Settings(), enqueuer=_NoJobs())
+
+
+def serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    code = (
+        "import uvicorn\n"
+        f"uvicorn.run('bench.bench_feed:build_app', factory=True, host='127.0.0.1', port={port}, "
+        f"workers={workers}, log_level='warning', access_log=False)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=Path(__file__).resolve().parents[1])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the API did not start")
+
+
+def run_wrk(port: int, script: Path, seconds: int) -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    result = subprocess.run(
+        [wrk, "-t2", "-c50", f"-d{seconds}s", "--latency", "-s", str(script), f"http://127.0.0.1:{port}/"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    )
+    return result.stdout
+
+
+def summarize(output: str) -> str:
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", output, flags=re.MULTILINE))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    failed = errors.group(1) if errors else 0
+    return (
+        f"requests/s {rps.group(1) if rps else '?'}; latency p50 {percentiles.get('50')}, "
+        f"p90 {percentiles.get('90')}, p99 {percentiles.get('99')}; non-2xx {failed}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--port", type=int, default=8731)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="pmb-bench-feed-"))
+    key = Fernet.generate_key()
+    env = {
+        **os.environ,
+        "PMBRIDGE_DATA_DIR": str(workdir),
+        "PMBRIDGE_SECRET_KEY": key.decode(),
+        "PMBRIDGE_RATE_LIMIT_PER_SECOND": "1000000",
+        "PMBRIDGE_RATE_LIMIT_BURST": "1000000",
+        "PMBRIDGE_LOG_LEVEL": "WARNING",
+    }
+    if args.database == "postgresql":
+        env["PMBRIDGE_DATABASE_URL"] = _postgres_url("pmb_bench_feed")
+    settings = Settings(
+        data_dir=workdir,
+        secret_key=key.decode(),
+        database_url=env.get("PMBRIDGE_DATABASE_URL"),
+    )
+    engine = build_engine(settings.resolved_database_url)
+    upgrade_schema(engine)
+    store = Store(engine=engine, sessions=build_session_factory(engine), cipher=CredentialCipher([key]))
+    clients = seed(store)
+    store.close()
+    script = workdir / "feed.lua"
+    write_wrk_script(script, clients, FeedCursorCodec(key))
+    server = serve(env, args.port, args.workers)
+    try:
+        run_wrk(args.port, script, 5)  # warm-up: caches, connections
+        output = run_wrk(args.port, script, args.seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(output)
+    print(f"{args.database}, {args.workers} worker(s): {summarize(output)}")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Request ids and request metrics, as one pure ASGI middleware (no per-request task or body copy).
+
+Every request gets an id: the caller's `X-Request-ID` when it is a sane token (a proxy's or a
+client's, so logs line up across hops), else a new one. It is bound into structlog's context for
+every log line of the request (sync endpoints run in a thread that inherits the context) and
+returned in the response's `X-Request-ID`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.metrics import UNMATCHED_ROUTE, record_http_request
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_HEADER_RAW = REQUEST_ID_HEADER.lower().encode()
+# Ids go into log lines and response headers: only short tokens of safe characters are kept.
+_SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:@/+=-]{1,128}")
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def request_id_from(scope: Scope) -> str:
+    """The caller's X-Request-ID when it is a safe token, else a new id."""
+    for name, value in scope.get("headers", ()):
+        if name == _REQUEST_ID_HEADER_RAW:
+            if _SAFE_REQUEST_ID.fullmatch(value):
+                return str(value.decode())
+            break
+    return new_request_id()
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template: ids never explode the metric's label space."""
+    route = scope.get("route")
+    if isinstance(route, BaseRoute):
+        path = getattr(route, "path", None)
+        if isinstance(path, str):
+            return path
+    return UNMATCHED_ROUTE
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = request_id_from(scope)
+        header_value = request_id.encode()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", ()) if k != _REQUEST_ID_HEADER_RAW]
+                headers.append((_REQUEST_ID_HEADER_RAW, header_value))
+                message["headers"] = headers
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                record_http_request(
+                    method=scope["method"],
+                    route=route_template(scope),
+                    status=status,
+                    seconds=time.perf_counter() - started,
+                )

@@ -1,0 +1,37 @@
+"""HTTP routers: the client API under /v1 and the operator API under /admin.
+
+`install_routers` adds them with the body-size limit; `start_api_state` builds what they share per
+process (token checks, client snapshots, the feed reader) once the store is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI
+
+from service.api.auth import Authenticator
+from service.api.limits import BodySizeLimit, RateLimiter
+from service.api.routers import admin_ops, admin_sources, admin_tenancy, client, feed, feedback
+from service.feed.cursor import FeedCursorCodec
+from service.feed.paging import FeedReader
+from service.feed.snapshots import ClientSnapshots
+from service.settings import Settings
+from service.store.runtime import Store
+
+
+def install_routers(app: FastAPI) -> None:
+    app.add_middleware(BodySizeLimit)
+    # The feed first: routes are matched in order, and it is the hot path.
+    for module in (feed, client, feedback, admin_tenancy, admin_sources, admin_ops):
+        app.include_router(module.router)
+
+
+def start_api_state(app: FastAPI, store: Store, settings: Settings) -> Callable[[], None]:
+    """Put the per-process API state on `app.state`; returns what closes it."""
+    limiter = RateLimiter(per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
+    app.state.authenticator = Authenticator(store, cache_seconds=settings.auth_cache_seconds, limiter=limiter)
+    app.state.client_snapshots = ClientSnapshots(store, ttl_seconds=settings.auth_cache_seconds)
+    reader = FeedReader(store, FeedCursorCodec(settings.secret_keys[0]))
+    app.state.feed_reader = reader
+    return reader.close

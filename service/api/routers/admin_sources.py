@@ -1,0 +1,211 @@
+"""Admin routes for sources (with a connection test), their projects and sync runs.
+
+Credentials and webhook secrets go in encrypted (Fernet) and never come back out. Base URLs are
+checked against SSRF when stored and again, resolved, before every connection test.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from connectors.http import ConnectorError, RetryPolicy
+from service.api.auth import Caller, require_admin
+from service.api.routers.context import (
+    MAX_ID,
+    ObjectId,
+    enqueuer_of,
+    settings_of,
+    snapshots_of,
+    store_of,
+)
+from service.api.schemas.admin import (
+    ConnectionTestOut,
+    JiraCloudSourceIn,
+    JiraDataCenterSourceIn,
+    ProjectAdminOut,
+    SourceIn,
+    SourceOut,
+    SyncQueued,
+    SyncRunOut,
+)
+from service.api.schemas.common import ADMIN_ERRORS
+from service.api.source_urls import check_source_url, resolve_host
+from service.domain.enums import SourceKind
+from service.domain.work import Source
+from service.errors import ConfigurationError, InvalidInputError
+from service.providers import open_jira_client, open_trello_client
+from service.store.db import transaction
+from service.store.operations import (
+    delete_source,
+    ensure_source_exists,
+    list_all_projects,
+    list_sync_runs,
+    source_has_webhook_secret,
+)
+from service.store.sources import add_source, get_source, list_sources, read_credentials
+
+router = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_ERRORS)
+Admin = Annotated[Caller, Depends(require_admin)]
+# A connection test answers the operator while they wait: one attempt, a short timeout.
+_TEST_RETRY = RetryPolicy(max_attempts=1)
+
+
+def _source_out(source: Source, *, has_secret: bool) -> SourceOut:
+    assert source.id is not None
+    keys = source.settings.get("project_keys")
+    return SourceOut(
+        id=source.id,
+        kind=source.kind,
+        name=source.name,
+        base_url=source.base_url,
+        project_keys=[str(k) for k in keys] if isinstance(keys, list) else [],
+        has_webhook_secret=has_secret,
+        last_synced_at=source.last_synced_at,
+    )
+
+
+def _credentials(body: SourceIn) -> dict[str, str]:
+    if isinstance(body, JiraCloudSourceIn):
+        return {"email": body.email, "api_token": body.api_token.get_secret_value()}
+    if isinstance(body, JiraDataCenterSourceIn):
+        return {"token": body.personal_access_token.get_secret_value()}
+    return {"api_key": body.api_key, "token": body.token.get_secret_value()}
+
+
+@router.get("/sources", response_model=list[SourceOut], summary="List sources (never their credentials)")
+def get_sources(request: Request, _admin: Admin) -> list[SourceOut]:
+    with transaction(store_of(request).sessions) as session:
+        return [
+            _source_out(s, has_secret=source_has_webhook_secret(session, source_id=s.id or 0))
+            for s in list_sources(session)
+        ]
+
+
+@router.post("/sources", status_code=201, response_model=SourceOut, summary="Connect a source")
+def post_source(request: Request, _admin: Admin, body: SourceIn) -> SourceOut:
+    """Stores the source with its credentials encrypted; test it with `POST /admin/sources/{id}/test`."""
+    settings = settings_of(request)
+    base_url = check_source_url(
+        body.base_url, allow_private=settings.allow_private_source_urls, resolver=resolve_host
+    )
+    source_settings: dict[str, object] = {}
+    if body.project_keys:
+        source_settings["project_keys"] = [key.upper() for key in body.project_keys]
+    secret = body.webhook_secret.get_secret_value() if body.webhook_secret else None
+    with transaction(store_of(request).sessions) as session:
+        source = add_source(
+            session,
+            cipher=store_of(request).cipher,
+            kind=SourceKind(body.kind),
+            name=body.name,
+            base_url=base_url,
+            credentials=_credentials(body),
+            webhook_secret=secret,
+            settings=source_settings,
+            now=datetime.now(UTC),
+        )
+    return _source_out(source, has_secret=secret is not None)
+
+
+@router.get("/sources/{source_id}", response_model=SourceOut, summary="One source")
+def get_one_source(request: Request, _admin: Admin, source_id: ObjectId) -> SourceOut:
+    with transaction(store_of(request).sessions) as session:
+        source = get_source(session, source_id=source_id)
+        return _source_out(source, has_secret=source_has_webhook_secret(session, source_id=source_id))
+
+
+@router.delete("/sources/{source_id}", status_code=204, response_class=Response, summary="Remove a source")
+def remove_source(request: Request, _admin: Admin, source_id: ObjectId) -> Response:
+    """Removes the source with everything synced from it."""
+    with transaction(store_of(request).sessions) as session:
+        delete_source(session, source_id=source_id)
+    snapshots_of(request).invalidate()
+    return Response(status_code=204)
+
+
+@router.post(
+    "/sources/{source_id}/test", response_model=ConnectionTestOut, summary="Test a source's connection"
+)
+def post_connection_test(request: Request, _admin: Admin, source_id: ObjectId) -> ConnectionTestOut:
+    """Calls the provider with the stored credentials; redirects are not followed."""
+    store = store_of(request)
+    with transaction(store.sessions) as session:
+        source = get_source(session, source_id=source_id)
+        credentials = read_credentials(session, cipher=store.cipher, source_id=source_id)
+    try:
+        check_source_url(
+            source.base_url,
+            allow_private=settings_of(request).allow_private_source_urls,
+            resolver=resolve_host,
+            must_resolve=True,
+        )
+    except InvalidInputError as exc:
+        return ConnectionTestOut(ok=False, detail=exc.message)
+    try:
+        if source.kind is SourceKind.TRELLO:
+            with open_trello_client(source, credentials, retry=_TEST_RETRY) as trello:
+                member = trello.get_member("me")
+            return ConnectionTestOut(ok=True, detail=f"connected to Trello as {member.username}")
+        with open_jira_client(source, credentials, retry=_TEST_RETRY) as jira:
+            info = jira.get_server_info()
+            me = jira.get_myself()
+        return ConnectionTestOut(ok=True, detail=f"connected to {info.base_url} as {me.display_name}")
+    except (ConnectorError, ConfigurationError) as exc:
+        return ConnectionTestOut(ok=False, detail=f"{type(exc).__name__}: {str(exc)[:300]}")
+
+
+@router.post(
+    "/sources/{source_id}/sync",
+    status_code=202,
+    response_model=SyncQueued,
+    summary="Queue a sync of a source",
+)
+def post_sync(request: Request, _admin: Admin, source_id: ObjectId) -> SyncQueued:
+    with transaction(store_of(request).sessions) as session:
+        ensure_source_exists(session, source_id=source_id)
+    enqueuer_of(request).sync_source(source_id)
+    return SyncQueued(source_id=source_id, status="queued")
+
+
+@router.get("/projects", response_model=list[ProjectAdminOut], summary="Projects synced from every source")
+def get_projects(
+    request: Request,
+    _admin: Admin,
+    source_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[ProjectAdminOut]:
+    with transaction(store_of(request).sessions) as session:
+        projects = list_all_projects(session, source_id=source_id, after_id=after, limit=limit)
+    return [ProjectAdminOut(id=p.id or 0, source_id=p.source_id, key=p.key, name=p.name) for p in projects]
+
+
+@router.get("/sync-runs", response_model=list[SyncRunOut], summary="Sync runs, newest first")
+def get_sync_runs(
+    request: Request,
+    _admin: Admin,
+    source_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only runs older than this id.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[SyncRunOut]:
+    with transaction(store_of(request).sessions) as session:
+        runs = list_sync_runs(session, source_id=source_id, before_id=before, limit=limit)
+    return [
+        SyncRunOut(
+            id=r.id,
+            source_id=r.source_id,
+            kind=r.kind,
+            status=r.status,
+            started_at=r.started_at,
+            finished_at=r.finished_at,
+            items_seen=r.items_seen,
+            items_changed=r.items_changed,
+            changes_added=r.changes_added,
+            items_deleted=r.items_deleted,
+            errors=list(r.errors),
+        )
+        for r in runs
+    ]

@@ -1,0 +1,186 @@
+"""What operators send and read under /admin. Secrets go in, never come out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, SecretStr
+
+from service.api.schemas.common import RequestBody
+from service.domain.enums import (
+    FlagState,
+    FlagSubject,
+    ScopeRule,
+    Severity,
+    SourceKind,
+    SyncRunKind,
+    SyncRunStatus,
+)
+
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
+Id = Annotated[int, Field(ge=1, le=2**53 - 1)]
+
+
+class ClientIn(RequestBody):
+    name: Name
+
+
+class ClientOut(BaseModel):
+    id: int
+    name: str
+    created_at: datetime
+
+
+class ScopeIn(RequestBody):
+    project_id: Id
+    rule: ScopeRule = ScopeRule.ALL
+    value: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="A label, a parent key, a component, or a filter such as `label:a,b -kind:bug`.",
+    )
+
+
+class ScopeOut(BaseModel):
+    id: int
+    client_id: int
+    project_id: int
+    rule: ScopeRule
+    value: str | None
+
+
+class ClientTokenIn(RequestBody):
+    name: Name
+    client_id: Id = Field(description="The client the token reads as.")
+    expires_at: AwareDatetime | None = None
+
+
+class AdminTokenIn(RequestBody):
+    name: Name
+    admin: Literal[True]
+    expires_at: AwareDatetime | None = None
+
+
+# Unknown fields are refused by both, so a body is exactly one of them: a client's or an admin token.
+TokenIn = ClientTokenIn | AdminTokenIn
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    client_id: int | None
+    admin: bool
+    prefix: str = Field(description="The token's first characters, to tell tokens apart.")
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The bearer token. Shown this once: only its hash is kept.")
+
+
+class _SourceIn(RequestBody):
+    name: Name
+    base_url: str = Field(min_length=1, max_length=500, pattern=r"^https?://\S+$")
+    webhook_secret: SecretStr | None = Field(default=None, max_length=500)
+    project_keys: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=500
+    )
+
+
+class JiraCloudSourceIn(_SourceIn):
+    kind: Literal[SourceKind.JIRA_CLOUD]
+    email: str = Field(min_length=3, max_length=320)
+    api_token: SecretStr = Field(min_length=1, max_length=500)
+
+
+class JiraDataCenterSourceIn(_SourceIn):
+    kind: Literal[SourceKind.JIRA_DATA_CENTER]
+    personal_access_token: SecretStr = Field(min_length=1, max_length=500)
+
+
+class TrelloSourceIn(_SourceIn):
+    kind: Literal[SourceKind.TRELLO]
+    api_key: str = Field(min_length=1, max_length=200)
+    token: SecretStr = Field(min_length=1, max_length=500)
+
+
+SourceIn = Annotated[JiraCloudSourceIn | JiraDataCenterSourceIn | TrelloSourceIn, Field(discriminator="kind")]
+
+
+class SourceOut(BaseModel):
+    id: int
+    kind: SourceKind
+    name: str
+    base_url: str
+    project_keys: list[str]
+    has_webhook_secret: bool
+    last_synced_at: datetime | None
+
+
+class ConnectionTestOut(BaseModel):
+    ok: bool
+    detail: str
+
+
+class ProjectAdminOut(BaseModel):
+    id: int
+    source_id: int
+    key: str
+    name: str
+
+
+class FlagOut(BaseModel):
+    id: int
+    rule_id: str
+    subject: FlagSubject
+    subject_id: int
+    severity: Severity
+    state: FlagState
+    message: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    resolved_at: datetime | None
+    published: bool
+    client_text: str | None
+
+
+class PublishIn(RequestBody):
+    client_text: str = Field(min_length=1, max_length=2000, description="The wording clients see.")
+
+
+class SyncRunOut(BaseModel):
+    id: int
+    source_id: int
+    kind: SyncRunKind
+    status: SyncRunStatus
+    started_at: datetime
+    finished_at: datetime | None
+    items_seen: int
+    items_changed: int
+    changes_added: int
+    items_deleted: int
+    errors: list[str]
+
+
+class SyncQueued(BaseModel):
+    source_id: int
+    status: Literal["queued"]
+
+
+class DeadLetterOut(BaseModel):
+    id: int
+    source_id: int
+    delivery_id: str
+    event_type: str
+    received_at: datetime
+    attempts: int
+    last_error: str | None
+
+
+class RetryQueued(BaseModel):
+    id: int
+    status: Literal["queued"]

@@ -1,0 +1,63 @@
+"""Shapes every route shares: the error body, data freshness, and the documented error answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from service.domain.enums import SourceKind
+
+
+class RequestBody(BaseModel):
+    """Base of every request body: unknown fields are refused, so nothing is mass-assigned."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class SourceFreshnessOut(BaseModel):
+    source_id: int
+    name: str
+    kind: SourceKind
+    last_synced_at: datetime | None
+    last_census_at: datetime | None
+    census_complete: bool
+
+
+class FreshnessOut(BaseModel):
+    """How current the data behind a response is: each source's last successful sync and census."""
+
+    sources: list[SourceFreshnessOut]
+    census_complete: bool
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    descriptions = {
+        400: "The request is malformed (a bad cursor, an invalid filter).",
+        401: "No valid bearer token.",
+        403: "The token may not use this route.",
+        404: "No such object within the caller's reach.",
+        409: "The object exists already.",
+        413: "The body is over 1 MiB.",
+        422: "The body or a parameter is not valid.",
+        429: "Too many requests for this token; see Retry-After.",
+        503: "The database is unavailable.",
+    }
+    return {code: {"model": ErrorBody, "description": descriptions[code]} for code in codes}
+
+
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Unchanged since the ETag given."}}
+CLIENT_ERRORS = error_responses(401, 403, 422, 429, 503)
+CLIENT_OBJECT_ERRORS = error_responses(401, 403, 404, 422, 429, 503)
+ADMIN_ERRORS = error_responses(401, 403, 404, 409, 400, 413, 422, 429, 503)
