@@ -69,3 +69,9 @@ class ProviderUnavailableError(ServiceError):
 
     code = "provider_unavailable"
     http_status = 503
+
+
+class SyncInProgressError(ConflictError):
+    """Another worker holds the source's sync lease."""
+
+    code = "sync_in_progress"

@@ -80,7 +80,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
     base = request.getfixturevalue("postgres_base_url")
-    schema = f"pmb_{_worker_id(request)}_{request.node.name}"[:60].replace("[", "_").replace("]", "_").lower()
+    schema = f"pmb_{os.getpid()}_{request.node.name}"[:60].lower()
     schema = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in schema)
     url = make_postgres_schema_url(base, schema)
     yield url
@@ -98,7 +98,8 @@ def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def postgres_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     base = request.getfixturevalue("postgres_base_url")
-    schema = f"pmb_shared_{_worker_id(request)}"
+    # The pid keeps concurrent pytest runs on one server (two terminals, two checkouts) apart.
+    schema = f"pmb_shared_{_worker_id(request)}_{os.getpid()}"
     engine = build_engine(make_postgres_schema_url(base, schema))
     Base.metadata.create_all(engine)
     yield engine

@@ -36,8 +36,15 @@ def _dump_json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+# Execution option naming SQLite's BEGIN mode. A unit of work that writes takes the write lock up
+# front (IMMEDIATE): a deferred transaction that reads and then writes fails at once with "database
+# is locked" when another writer committed in between, without waiting on busy_timeout.
+SQLITE_BEGIN_OPTION = "sqlite_begin"
+
+
 def _begin_sqlite_transaction(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
+    connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
 def build_engine(database_url: str, *, echo: bool = False) -> Engine:
@@ -79,6 +86,8 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """
     session = factory()
     try:
+        if session.get_bind().dialect.name == "sqlite":
+            session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         yield session
         session.commit()
     except OperationalError as exc:

@@ -14,7 +14,6 @@ from service.domain.enums import Visibility
 from service.domain.work import Change, Milestone, Project, WorkItem
 from service.errors import NotFoundError
 from service.store.dialect import table_of, upsert_insert
-from service.store.mapping import work_item_from_row
 from service.store.orm import (
     ChangeRow,
     ItemMilestoneRow,
@@ -155,43 +154,6 @@ def mark_items_visibility(
         .values(visibility=visibility.value, visibility_changed_at=at)
     )
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def find_work_item(session: Session, *, source_id: int, external_id: str) -> WorkItem | None:
-    row = session.scalars(
-        select(WorkItemRow).where(WorkItemRow.source_id == source_id, WorkItemRow.external_id == external_id)
-    ).one_or_none()
-    if row is None:
-        return None
-    project_external_id = session.scalars(
-        select(ProjectRow.external_id).where(ProjectRow.id == row.project_id)
-    ).one()
-    return work_item_from_row(row, project_external_id=project_external_id)
-
-
-def get_work_item(session: Session, *, source_id: int, external_id: str) -> WorkItem:
-    item = find_work_item(session, source_id=source_id, external_id=external_id)
-    if item is None:
-        raise NotFoundError(f"work item {external_id} not found", details={"external_id": external_id})
-    return item
-
-
-def list_item_external_ids(session: Session, *, source_id: int, project_id: int | None = None) -> set[str]:
-    """External ids of items the store holds as visible (for the delete census)."""
-    query = select(WorkItemRow.external_id).where(
-        WorkItemRow.source_id == source_id, WorkItemRow.visibility == Visibility.VISIBLE.value
-    )
-    if project_id is not None:
-        query = query.where(WorkItemRow.project_id == project_id)
-    return set(session.scalars(query))
-
-
-def list_changes(session: Session, *, item_id: int) -> list[ChangeRow]:
-    return list(
-        session.scalars(
-            select(ChangeRow).where(ChangeRow.item_id == item_id).order_by(ChangeRow.changed_at, ChangeRow.id)
-        )
-    )
 
 
 def _newest_per_external_id(items: Sequence[WorkItem]) -> dict[str, WorkItem]:
@@ -417,27 +379,3 @@ def _insert_changes(
     )
     session.execute(stmt, fresh)
     return len(fresh)
-
-
-def list_projects(session: Session, *, source_id: int) -> list[Project]:
-    rows = session.scalars(
-        select(ProjectRow).where(ProjectRow.source_id == source_id).order_by(ProjectRow.key)
-    )
-    return [
-        Project(id=r.id, source_id=r.source_id, external_id=r.external_id, key=r.key, name=r.name, url=r.url)
-        for r in rows
-    ]
-
-
-def list_item_keys_by_external_id(
-    session: Session, *, source_id: int, external_ids: Iterable[str]
-) -> dict[str, str]:
-    ids = list(external_ids)
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(WorkItemRow.external_id, WorkItemRow.key).where(
-            WorkItemRow.source_id == source_id, WorkItemRow.external_id.in_(ids)
-        )
-    )
-    return {external_id: key for external_id, key in rows}

@@ -70,6 +70,10 @@ class FlagRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
     client_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     published: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Push-back: the flag's comment on the provider and the fingerprint it last showed.
+    pushed_comment_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pushed_fingerprint: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    pushed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class FeedEventRow(Base):

@@ -20,19 +20,21 @@ from connectors.jira.models import (
     JiraVersionEvent,
     JiraWebhookEvent,
 )
-from service.domain.enums import InboxStatus, Visibility
+from service.domain.enums import InboxStatus, SourceKind, Visibility
 from service.domain.work import Source
 from service.logging import get_logger
+from service.providers import open_jira_client
 from service.store.db import transaction
 from service.store.inbox import find_delivery, record_delivery_outcome
-from service.store.items import list_projects, mark_items_visibility, upsert_milestones
+from service.store.items import mark_items_visibility, upsert_milestones
 from service.store.runtime import Store
 from service.store.sources import get_source, read_credentials
-from service.sync.clients import open_jira_client
+from service.store.work_reads import list_projects
 from service.sync.jira import JiraSync
 from service.sync.jira_mapping import map_version
 from service.sync.runs import JIRA_KINDS
 from service.sync.summary import SyncSummary
+from service.sync.trello_deliveries import apply_trello_delivery
 
 log = get_logger(__name__)
 
@@ -79,6 +81,10 @@ def _apply(
     body: bytes,
     transport: httpx.BaseTransport | None,
 ) -> InboxStatus:
+    if source.kind is SourceKind.TRELLO:
+        return apply_trello_delivery(
+            store, source=source, credentials=credentials, body=body, transport=transport
+        )
     if source.kind not in JIRA_KINDS:
         raise InvalidPayloadError(f"deliveries for {source.kind.value} sources are not processed here")
     event = parse_webhook(body)

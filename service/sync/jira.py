@@ -22,8 +22,6 @@ from service.domain.work import Change, Milestone, Project, Source, WorkItem
 from service.errors import ProviderDataError
 from service.store.db import transaction
 from service.store.items import (
-    list_item_external_ids,
-    list_projects,
     mark_items_visibility,
     select_items_to_write,
     upsert_milestones,
@@ -33,6 +31,7 @@ from service.store.items import (
 from service.store.runtime import Store
 from service.store.sources import update_source_settings
 from service.store.sync_state import find_cursor, save_cursor
+from service.store.work_reads import list_item_external_ids, list_projects
 from service.sync.jira_fields import JiraFieldMap, discover_field_map
 from service.sync.jira_mapping import (
     issue_sprints,

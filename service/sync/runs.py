@@ -2,25 +2,41 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from connectors.http import DEFAULT_TIMEOUT, CallAccounting, ConnectorError, PermanentError, RetryPolicy
+from connectors.trello import TrelloRateLimiter
 from service.domain.enums import SourceKind, SyncRunKind, SyncRunStatus
-from service.errors import ConfigurationError, ProviderDataError, ProviderUnavailableError, ServiceError
+from service.errors import (
+    ConfigurationError,
+    ProviderDataError,
+    ProviderUnavailableError,
+    ServiceError,
+    SyncInProgressError,
+)
 from service.logging import get_logger
+from service.metrics import record_sync_run
+from service.providers import open_jira_client, open_trello_client
 from service.store.db import transaction
+from service.store.leases import acquire_lease, release_lease, renew_lease
 from service.store.runtime import Store
 from service.store.sources import get_source, read_credentials
 from service.store.sync_state import finish_sync_run, start_sync_run
-from service.sync.clients import open_jira_client
 from service.sync.jira import JiraSync
 from service.sync.summary import SyncSummary
+from service.sync.trello import TrelloSync
 
 log = get_logger(__name__)
+
+# A sync renews its lease after every batch; a worker that dies frees the source after this long.
+LEASE_TTL = timedelta(minutes=10)
 
 JIRA_KINDS = frozenset({SourceKind.JIRA_CLOUD, SourceKind.JIRA_DATA_CENTER})
 
@@ -36,31 +52,57 @@ def sync_source_now(
     transport: httpx.BaseTransport | None = None,
     retry: RetryPolicy | None = None,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    trello_limiter: TrelloRateLimiter | None = None,
 ) -> SyncSummary:
     """Sync one source now; the run is recorded even when it fails, and the failure re-raised.
 
-    `transport`, `retry` and `timeout` reach the provider client (tests and benchmarks tune them).
+    `transport`, `retry`, `timeout` and `trello_limiter` reach the provider client (tests and
+    benchmarks tune them). `reconcile_issue_ids` applies to Jira Cloud only.
     """
     kind = SyncRunKind.CENSUS if census else (SyncRunKind.FULL if full else SyncRunKind.INCREMENTAL)
     started = time.monotonic()
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     with transaction(store.sessions) as session:
         source = get_source(session, source_id=source_id)
+        if not acquire_lease(session, source_id=source_id, owner=owner, now=datetime.now(UTC), ttl=LEASE_TTL):
+            raise SyncInProgressError(
+                f"source {source_id} is being synced by another worker", details={"source_id": source_id}
+            )
         credentials = read_credentials(session, cipher=store.cipher, source_id=source_id)
         run_id = start_sync_run(session, source_id=source_id, kind=kind, now=datetime.now(UTC))
     summary = SyncSummary(source_id=source_id, kind=kind.value, run_id=run_id)
+    progress = _renewing(store, source_id=source_id, owner=owner, progress=progress)
     accounting = CallAccounting()
     log.info("sync.run.started", source_id=source_id, kind=kind.value, run_id=run_id)
     try:
-        if source.kind not in JIRA_KINDS:
-            raise ConfigurationError(f"sources of kind {source.kind.value} cannot be synced yet")
-        with open_jira_client(
-            source, credentials, accounting=accounting, transport=transport, retry=retry, timeout=timeout
-        ) as client:
-            sync = JiraSync(store, source=source, client=client, summary=summary, progress=progress)
-            if census:
-                sync.census()
-            else:
-                sync.run(full=full, reconcile_issue_ids=reconcile_issue_ids)
+        if source.kind is SourceKind.TRELLO:
+            with open_trello_client(
+                source,
+                credentials,
+                accounting=accounting,
+                transport=transport,
+                retry=retry,
+                timeout=timeout,
+                limiter=trello_limiter,
+            ) as trello:
+                trello_sync = TrelloSync(
+                    store, source=source, client=trello, summary=summary, progress=progress
+                )
+                if census:
+                    trello_sync.census()
+                else:
+                    trello_sync.run(full=full)
+        elif source.kind in JIRA_KINDS:
+            with open_jira_client(
+                source, credentials, accounting=accounting, transport=transport, retry=retry, timeout=timeout
+            ) as client:
+                sync = JiraSync(store, source=source, client=client, summary=summary, progress=progress)
+                if census:
+                    sync.census()
+                else:
+                    sync.run(full=full, reconcile_issue_ids=reconcile_issue_ids)
+        else:
+            raise ConfigurationError(f"sources of kind {source.kind.value} cannot be synced")
         summary.status = SyncRunStatus.SUCCEEDED.value
     except (ConnectorError, ServiceError) as exc:
         summary.status = SyncRunStatus.FAILED.value
@@ -82,6 +124,7 @@ def sync_source_now(
                 api_calls=summary.api_calls,
                 errors=summary.errors,
             )
+            release_lease(session, source_id=source_id, owner=owner)
         log.info(
             "sync.run.finished",
             source_id=source_id,
@@ -92,7 +135,36 @@ def sync_source_now(
             api_calls=accounting.total,
             duration_s=round(summary.duration_s, 3),
         )
+        record_sync_run(
+            provider=source.kind.value,
+            kind=kind.value,
+            status=summary.status,
+            seconds=summary.duration_s,
+            api_calls=summary.api_calls.get("by_endpoint", {}),
+        )
     return summary
+
+
+def _renewing(
+    store: Store, *, source_id: int, owner: str, progress: Callable[[int], None] | None
+) -> Callable[[int], None]:
+    """Progress that also renews the lease after every applied batch; a lost lease stops the run
+    (another worker took over after it expired), and what was committed stays committed."""
+
+    def report(count: int) -> None:
+        with transaction(store.sessions) as session:
+            held = renew_lease(
+                session, source_id=source_id, owner=owner, now=datetime.now(UTC), ttl=LEASE_TTL
+            )
+        if not held:
+            raise SyncInProgressError(
+                f"the sync lease of source {source_id} expired and was taken over",
+                details={"source_id": source_id},
+            )
+        if progress is not None:
+            progress(count)
+
+    return report
 
 
 def _as_service_error(exc: ConnectorError | ServiceError) -> ServiceError:

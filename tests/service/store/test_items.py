@@ -10,15 +10,9 @@ from sqlalchemy.orm import Session
 from service.domain.enums import ItemKind, Priority, StatusCategory, Visibility
 from service.domain.work import Change, Person, WorkItem
 from service.errors import NotFoundError
-from service.store.items import (
-    find_work_item,
-    get_work_item,
-    list_changes,
-    list_item_external_ids,
-    mark_items_visibility,
-    upsert_work_items,
-)
+from service.store.items import mark_items_visibility, upsert_work_items
 from service.store.orm import ChangeRow, ItemMilestoneRow, PersonRow, WorkItemRow
+from service.store.work_reads import find_work_item, get_work_item, list_changes, list_item_external_ids
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 

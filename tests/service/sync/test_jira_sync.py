@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -10,10 +11,12 @@ from sqlalchemy import func, select
 
 from connectors.http import RetryPolicy
 from service.domain.enums import SourceKind
-from service.errors import ProviderUnavailableError
+from service.errors import ProviderUnavailableError, SyncInProgressError
+from service.store.db import transaction
+from service.store.leases import acquire_lease, release_lease
 from service.store.orm import ChangeRow, MilestoneRow, SyncRunRow, WorkItemRow
 from service.store.runtime import Store
-from service.sync.runs import sync_source_now
+from service.sync.runs import LEASE_TTL, sync_source_now
 from tests.support.jira_sandbox import JiraSandbox, local_snapshot
 from tests.support.sources import add_test_source
 
@@ -193,3 +196,32 @@ def test_incremental_under_search_lag_catches_up_on_the_next_run(
     assert lagging.items_changed == 0
     assert caught_up.items_changed == 1
     assert local_snapshot(store, jira_source_id) == jira_sandbox.snapshot()
+
+
+def test_sync_while_another_worker_holds_the_lease_is_refused(
+    store: Store, jira_sandbox: JiraSandbox, jira_source_id: int
+) -> None:
+    with transaction(store.sessions) as session:
+        acquire_lease(
+            session, source_id=jira_source_id, owner="other-worker", now=datetime.now(UTC), ttl=LEASE_TTL
+        )
+
+    with pytest.raises(SyncInProgressError):
+        sync_source_now(store, source_id=jira_source_id, full=True)
+    with transaction(store.sessions) as session:
+        release_lease(session, source_id=jira_source_id, owner="other-worker")
+    summary = sync_source_now(store, source_id=jira_source_id, full=True)
+
+    assert summary.status == "succeeded"
+
+
+def test_sync_of_a_crashed_workers_source_proceeds_once_the_lease_expired(
+    store: Store, jira_sandbox: JiraSandbox, jira_source_id: int
+) -> None:
+    long_ago = datetime.now(UTC) - LEASE_TTL - timedelta(seconds=1)
+    with transaction(store.sessions) as session:
+        acquire_lease(session, source_id=jira_source_id, owner="crashed", now=long_ago, ttl=LEASE_TTL)
+
+    summary = sync_source_now(store, source_id=jira_source_id, full=True)
+
+    assert summary.status == "succeeded"

@@ -1,0 +1,87 @@
+"""Facts of one project as stored now: the input of an evaluation."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from service.domain.ledger import build_milestone_commitment
+from service.domain.work import Change, Project
+from service.errors import NotFoundError
+from service.rules import (
+    FactsConfig,
+    ItemFacts,
+    MilestoneFacts,
+    ProjectFacts,
+    build_item_facts,
+    build_milestone_facts,
+    build_project_facts,
+    team_throughput,
+)
+from service.store.sources import get_source
+from service.store.work_reads import (
+    find_project,
+    list_item_changes,
+    list_project_items,
+    list_project_milestones,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectSnapshot:
+    project: Project
+    items: list[ItemFacts]
+    milestones: list[MilestoneFacts]
+    summary: ProjectFacts
+    changes: dict[str, list[Change]]
+
+    @property
+    def all_facts(self) -> list[ItemFacts | MilestoneFacts | ProjectFacts]:
+        return [*self.items, *self.milestones, self.summary]
+
+
+def load_project_snapshot(session: Session, *, project_id: int, now: datetime) -> ProjectSnapshot:
+    project = find_project(session, project_id=project_id)
+    if project is None:
+        raise NotFoundError(f"project {project_id} not found", details={"project_id": project_id})
+    data_as_of = get_source(session, source_id=project.source_id).last_synced_at
+    items = list_project_items(session, project_id=project_id)
+    changes: dict[str, list[Change]] = defaultdict(list)
+    for change in list_item_changes(session, item_ids=[i.id for i in items if i.id is not None]):
+        changes[change.item_external_id].append(change)
+    # A changelog names statuses but not their categories: what the stored items show is the mapping.
+    config = FactsConfig(status_categories={i.status.casefold(): i.status_category for i in items})
+    item_facts = [
+        build_item_facts(item, changes.get(item.external_id, ()), config=config, data_as_of=data_as_of)
+        for item in items
+    ]
+    throughput = team_throughput(item_facts, as_of=now)
+    milestone_facts = []
+    for milestone in list_project_milestones(session, project_id=project_id):
+        members = [
+            f.item.created_at for f in item_facts if milestone.external_id in f.item.milestone_external_ids
+        ]
+        commitment = (
+            build_milestone_commitment(milestone, (), created_at=min(members, default=now))
+            if milestone.due_date is not None
+            else None
+        )
+        milestone_facts.append(
+            build_milestone_facts(
+                milestone,
+                item_facts,
+                commitment=commitment,
+                as_of=now,
+                throughput=throughput,
+                data_as_of=data_as_of,
+            )
+        )
+    summary = build_project_facts(
+        project, item_facts, milestone_facts, as_of=now, throughput=throughput, data_as_of=data_as_of
+    )
+    return ProjectSnapshot(
+        project=project, items=item_facts, milestones=milestone_facts, summary=summary, changes=dict(changes)
+    )

@@ -1,0 +1,331 @@
+"""Push-back: one provider comment per item flag, queued through the outbox and edited in place.
+
+Queueing happens in the evaluator's transaction, so a flag's change and its outbox row commit
+together. Draining claims one row at a time, calls the provider outside any transaction, and
+records the comment id with the row's completion in one transaction. A worker that dies between
+the provider's answer and that commit leaves no comment id behind, so before any post the drain
+looks for the flag's comment by its marker (a Jira comment property, a Trello marker line).
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import httpx
+from sqlalchemy.orm import Session
+
+from connectors.http import ConnectorError, RateLimitedError, RetryPolicy, TransientError
+from connectors.http import NotFoundError as ProviderNotFoundError
+from service.domain.enums import FlagSubject, OutboxStatus
+from service.errors import ServiceError
+from service.flags.push_channels import CommentChannel, open_comment_channel
+from service.flags.push_text import PushedFlag, push_state_of, render_comment_text
+from service.logging import get_logger
+from service.store.db import transaction
+from service.store.orm import FlagRow
+from service.store.outbox import enqueue_outbox
+from service.store.push_state import (
+    PushTarget,
+    bury_outbox,
+    claim_outbox,
+    find_outbox_by_key,
+    find_push_target,
+    finish_outbox,
+    list_due_outbox_of_kind,
+    list_open_item_flags,
+    rearm_outbox,
+    record_pushed_comment,
+    reschedule_outbox,
+    set_project_push_settings,
+)
+from service.store.runtime import Store
+from service.store.sources import get_source, read_credentials
+
+log = get_logger(__name__)
+
+PUSH_KIND = "flag_comment"
+DRY_RUN_REF = "dry-run"
+# Long enough for one row's provider calls with their retries; a dead worker's row is due after it.
+CLAIM_LEASE = timedelta(minutes=5)
+# Permanent failures (404 issue, 400, bad credentials) get this many attempts before the row dies.
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+# A worker must not sleep long on a 429: past this the row is rescheduled instead.
+DEFAULT_RETRY = RetryPolicy(max_attempts=3, max_retry_after=10.0)
+# Jira answers 429 for one issue's writes with this reason; other 429s hold the whole site back.
+PER_ISSUE_REASON = "jira-per-issue-on-write"
+
+PushOutcome = Literal["created", "updated", "recovered"]
+
+
+@dataclass(slots=True)
+class PushSummary:
+    created: int = 0
+    updated: int = 0
+    recovered: int = 0
+    dry_run: int = 0
+    rescheduled: int = 0
+    dead: int = 0
+    skipped: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return asdict(self)
+
+    def count(self, outcome: PushOutcome) -> None:
+        if outcome == "created":
+            self.created += 1
+        elif outcome == "updated":
+            self.updated += 1
+        else:
+            self.recovered += 1
+
+
+def push_settings(target: PushTarget) -> tuple[bool, bool]:
+    """(enabled, dry_run) of the target's project; pushing is off unless switched on."""
+    settings = target.push_settings
+    return bool(settings.get("enabled", False)), bool(settings.get("dry_run", False))
+
+
+def is_pushable(flag: FlagRow) -> bool:
+    """Item flags of rules with `push_to_jira` (the evaluator stores the rule's setting in evidence)."""
+    return flag.subject == FlagSubject.ITEM.value and flag.evidence.get("push_to_jira", True) is not False
+
+
+def queue_flag_push(session: Session, *, flag: FlagRow, now: datetime) -> bool:
+    """Queue the flag's current state for its comment; True when a row was queued.
+
+    A finished row for the same state (an earlier dry run, or a flag that came back to a state it
+    had) is queued again rather than inserted, since the idempotency key names the state.
+    """
+    if not is_pushable(flag):
+        return False
+    target = find_push_target(session, item_id=flag.subject_id)
+    if target is None or not push_settings(target)[0]:
+        return False
+    current = push_state_of(fingerprint=flag.fingerprint, state=flag.state)
+    if flag.pushed_fingerprint == current:
+        return False
+    key = f"flag:{flag.id}:{flag.fingerprint}:{flag.state}"
+    payload: dict[str, Any] = {
+        "flag_id": flag.id,
+        "item_id": target.item_id,
+        "fingerprint": flag.fingerprint,
+        "state": flag.state,
+    }
+    queued = enqueue_outbox(
+        session,
+        idempotency_key=key,
+        kind=PUSH_KIND,
+        source_id=target.source_id,
+        target=target.item_key,
+        payload=payload,
+        now=now,
+    )
+    if queued is not None:
+        return True
+    existing = find_outbox_by_key(session, idempotency_key=key)
+    if existing is None or existing.status == OutboxStatus.PENDING.value:
+        return False
+    rearm_outbox(existing, now=now)
+    session.flush()
+    return True
+
+
+def enable_push(session: Session, *, project_id: int, dry_run: bool, now: datetime) -> int:
+    """Switch pushing on for a project and queue its open item flags; returns how many were queued."""
+    set_project_push_settings(session, project_id=project_id, settings={"enabled": True, "dry_run": dry_run})
+    return sum(
+        queue_flag_push(session, flag=flag, now=now)
+        for flag in list_open_item_flags(session, project_id=project_id)
+    )
+
+
+def disable_push(session: Session, *, project_id: int) -> None:
+    """Stop pushing for a project; comments already posted stay where they are."""
+    set_project_push_settings(session, project_id=project_id, settings={"enabled": False, "dry_run": False})
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    outbox_id: int
+    attempts: int
+    source_id: int
+    target: PushTarget
+    flag: PushedFlag
+    pushed_comment_id: str | None
+
+
+def drain_pushes(
+    store: Store,
+    *,
+    now: datetime | None = None,
+    limit: int = 100,
+    transport: httpx.BaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+) -> PushSummary:
+    """Process due flag comments. One row's failure reschedules or buries that row only.
+
+    `now` fixes the clock for the whole drain (tests); otherwise each row reads the time.
+    """
+    summary = PushSummary()
+    policy = retry or DEFAULT_RETRY
+    with transaction(store.sessions) as session:
+        due = list_due_outbox_of_kind(session, kind=PUSH_KIND, now=now or datetime.now(UTC), limit=limit)
+    held: dict[tuple[int, str | None], datetime] = {}
+    channels: dict[int, CommentChannel] = {}
+    with ExitStack() as closing:
+        for outbox_id in due:
+            at = now or datetime.now(UTC)
+            job = _claim(store, outbox_id=outbox_id, at=at, summary=summary)
+            if job is None:
+                continue
+            hold = held.get((job.source_id, job.target.item_external_id)) or held.get((job.source_id, None))
+            if hold is not None and hold > at:
+                _reschedule(store, job, until=hold, error="held back by a rate limit", at=at)
+                summary.rescheduled += 1
+                continue
+            try:
+                channel = channels.get(job.source_id)
+                if channel is None:
+                    channel = _open_channel(store, source_id=job.source_id, transport=transport, retry=policy)
+                    closing.callback(channel.close)
+                    channels[job.source_id] = channel
+                outcome, comment_id = _push(channel, job)
+            except TransientError as exc:
+                until = at + _wait(exc, attempts=job.attempts)
+                if isinstance(exc, RateLimitedError):
+                    scope = job.target.item_external_id if exc.reason == PER_ISSUE_REASON else None
+                    held[(job.source_id, scope)] = until
+                _reschedule(store, job, until=until, error=str(exc), at=at)
+                summary.rescheduled += 1
+                log.info(
+                    "flags.push.rescheduled",
+                    outbox_id=job.outbox_id,
+                    flag_id=job.flag.id,
+                    until=until.isoformat(),
+                )
+            except (ConnectorError, ServiceError) as exc:
+                if _fail(store, job, error=str(exc), at=at):
+                    summary.dead += 1
+                else:
+                    summary.rescheduled += 1
+            else:
+                _record(store, job, comment_id=comment_id, at=at)
+                summary.count(outcome)
+                log.info("flags.push.recorded", outbox_id=job.outbox_id, flag_id=job.flag.id, outcome=outcome)
+    return summary
+
+
+def _claim(store: Store, *, outbox_id: int, at: datetime, summary: PushSummary) -> _Job | None:
+    """Claim the row and settle in the same transaction what needs no provider call."""
+    with transaction(store.sessions) as session:
+        row = claim_outbox(session, outbox_id=outbox_id, now=at, lease_until=at + CLAIM_LEASE)
+        if row is None:
+            return None
+        flag = session.get(FlagRow, int(row.payload["flag_id"]))
+        target = find_push_target(session, item_id=flag.subject_id) if flag is not None else None
+        if flag is None or target is None:
+            finish_outbox(session, outbox_id=outbox_id, external_ref=None, now=at)
+            summary.skipped += 1
+            return None
+        pushed = _snapshot(flag)
+        enabled, dry_run = push_settings(target)
+        if not enabled or not is_pushable(flag) or flag.pushed_fingerprint == pushed.push_state:
+            finish_outbox(session, outbox_id=outbox_id, external_ref=flag.pushed_comment_id, now=at)
+            summary.skipped += 1
+            return None
+        if dry_run:
+            log.info(
+                "flags.push.dry_run_rendered",
+                flag_id=flag.id,
+                target=target.item_key,
+                text=render_comment_text(pushed),
+            )
+            finish_outbox(session, outbox_id=outbox_id, external_ref=DRY_RUN_REF, now=at)
+            summary.dry_run += 1
+            return None
+        return _Job(
+            outbox_id=outbox_id,
+            attempts=row.attempts,
+            source_id=row.source_id,
+            target=target,
+            flag=pushed,
+            pushed_comment_id=flag.pushed_comment_id,
+        )
+
+
+def _snapshot(flag: FlagRow) -> PushedFlag:
+    return PushedFlag(
+        id=flag.id,
+        rule_id=flag.rule_id,
+        severity=flag.severity,
+        state=flag.state,
+        message=flag.message,
+        evidence=dict(flag.evidence),
+        fingerprint=flag.fingerprint,
+        resolved_at=flag.resolved_at,
+    )
+
+
+def _open_channel(
+    store: Store, *, source_id: int, transport: httpx.BaseTransport | None, retry: RetryPolicy
+) -> CommentChannel:
+    with store.sessions() as session:
+        source = get_source(session, source_id=source_id)
+        credentials = read_credentials(session, cipher=store.cipher, source_id=source_id)
+    return open_comment_channel(source, credentials, transport=transport, retry=retry)
+
+
+def _push(channel: CommentChannel, job: _Job) -> tuple[PushOutcome, str]:
+    target = job.target.item_external_id
+    if job.pushed_comment_id is not None:
+        try:
+            channel.update(target=target, comment_id=job.pushed_comment_id, flag=job.flag)
+            return "updated", job.pushed_comment_id
+        except ProviderNotFoundError:
+            log.info("flags.push.comment_vanished", flag_id=job.flag.id, comment_id=job.pushed_comment_id)
+    found = channel.find(target=target, flag_id=job.flag.id)
+    if found is not None:
+        channel.update(target=target, comment_id=found, flag=job.flag)
+        return "recovered", found
+    return "created", channel.create(target=target, flag=job.flag)
+
+
+def _wait(exc: TransientError, *, attempts: int) -> timedelta:
+    if exc.retry_after is not None:
+        return timedelta(seconds=exc.retry_after)
+    return _backoff(attempts)
+
+
+def _backoff(attempts: int) -> timedelta:
+    """Doubling from BACKOFF_BASE per attempt made, capped (the shift is bounded so it cannot overflow)."""
+    return min(BACKOFF_CAP, BACKOFF_BASE * (1 << min(max(attempts - 1, 0), 16)))
+
+
+def _record(store: Store, job: _Job, *, comment_id: str, at: datetime) -> None:
+    with transaction(store.sessions) as session:
+        record_pushed_comment(
+            session, flag_id=job.flag.id, comment_id=comment_id, pushed_state=job.flag.push_state, now=at
+        )
+        finish_outbox(session, outbox_id=job.outbox_id, external_ref=comment_id, now=at)
+
+
+def _reschedule(store: Store, job: _Job, *, until: datetime, error: str, at: datetime) -> None:
+    with transaction(store.sessions) as session:
+        reschedule_outbox(session, outbox_id=job.outbox_id, at=until, error=error, now=at)
+
+
+def _fail(store: Store, job: _Job, *, error: str, at: datetime) -> bool:
+    """Bury the row after MAX_ATTEMPTS, else retry later; True when it died."""
+    with transaction(store.sessions) as session:
+        if job.attempts >= MAX_ATTEMPTS:
+            bury_outbox(session, outbox_id=job.outbox_id, error=error, now=at)
+            log.warning("flags.push.dead", outbox_id=job.outbox_id, flag_id=job.flag.id, error=error)
+            return True
+        until = at + _backoff(job.attempts)
+        reschedule_outbox(session, outbox_id=job.outbox_id, at=until, error=error, now=at)
+        return False

@@ -1,0 +1,68 @@
+"""Evaluating every project of a source (after a sync) or of all sources (on the schedule: time
+alone makes items overdue or stale)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.flags.evaluate import EvaluationSummary, evaluate_project
+from service.flags.push import queue_flag_push
+from service.flags.rulesets import rule_set_for
+from service.logging import get_logger
+from service.metrics import record_evaluation
+from service.store.feed_writes import client_names_of_project
+from service.store.orm import FlagRow, ProjectRow
+from service.store.runtime import Store
+
+log = get_logger(__name__)
+
+
+def _queue_push(session: Session, flag: FlagRow, now: datetime) -> None:
+    queue_flag_push(session, flag=flag, now=now)
+
+
+def evaluate_projects(
+    store: Store,
+    *,
+    now: datetime,
+    rules_dir: Path | None,
+    source_id: int | None = None,
+) -> list[EvaluationSummary]:
+    """Evaluate the projects of one source, or of every source when `source_id` is None.
+
+    Every flag that opens, changes or resolves queues its comment for the push-back, in the same
+    transaction; projects that have not opted in queue nothing.
+    """
+    with store.sessions() as session:
+        query = select(ProjectRow.id, ProjectRow.key).order_by(ProjectRow.id)
+        if source_id is not None:
+            query = query.where(ProjectRow.source_id == source_id)
+        projects = [
+            (project_id, key, client_names_of_project(session, project_id=project_id))
+            for project_id, key in session.execute(query)
+        ]
+    summaries = []
+    for project_id, key, clients in projects:
+        rule_set = rule_set_for(rules_dir, project_key=key, client_names=clients)
+        summary = evaluate_project(
+            store, project_id=project_id, rule_set=rule_set, now=now, on_flag_changed=_queue_push
+        )
+        log.info(
+            "flags.project.evaluated",
+            project=key,
+            **{k: v for k, v in summary.to_json().items() if k != "failures"},
+        )
+        record_evaluation(
+            subjects=summary.subjects,
+            findings=summary.findings,
+            failures=len(summary.failures),
+            opened=summary.opened,
+            updated=summary.updated,
+            resolved=summary.resolved,
+        )
+        summaries.append(summary)
+    return summaries
