@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: install test lint format openapi bench
+.PHONY: install test lint format openapi bench demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ format: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/pmbridge openapi
+
+# The whole service on one machine on a generated agency; Ctrl-C stops it (DURATION=60 bounds it).
+demo: $(STAMP)
+	$(BIN)/pmbridge demo $(if $(DURATION),--duration $(DURATION))
 
 # Benchmarks print their numbers; docs/BENCHMARKS.md records them with these commands.
 bench: $(STAMP)

@@ -45,14 +45,31 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".pmbridge"))
     database_url: str | None = None
     secret_key: SecretStr | None = None
+    # Where providers reach this service; Trello signs deliveries over the callback URL built from it.
+    public_url: str | None = None
     log_format: LogFormat = LogFormat.CONSOLE
     log_level: str = "INFO"
     # Jobs: huey on a SQLite file in the data directory, or Redis when several machines share work.
     redis_url: str | None = None
+    # The huey queue's name: processes sharing one Redis work the same queue only when names match.
+    queue_name: str = Field(default="pmbridge", min_length=1, max_length=100)
+    # `pmbridge worker` serves its own /metrics on this port (API processes serve theirs at /metrics).
+    worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
     # Every source is synced incrementally at this interval; the delete census runs daily at this hour.
     sync_interval_minutes: int = Field(default=10, ge=1)
     census_hour_utc: int = Field(default=3, ge=0, le=23)
     worker_threads: int = Field(default=2, ge=1)
+    evaluate_interval_minutes: int = Field(default=60, ge=1, le=1440)
+    # Rule files: default.yaml, client-<name>.yaml, project-<KEY>.yaml (see `pmbridge rules check`).
+    rules_dir: Path | None = None
+    # Source base URLs may point at private, loopback or link-local addresses and use plain http:
+    # for the local sandbox and on-premises Data Center only; it opens the door to SSRF otherwise.
+    allow_private_source_urls: bool = False
+    # Per API token: a bucket of `rate_limit_burst` requests refilled at `rate_limit_per_second`.
+    rate_limit_per_second: float = Field(default=20.0, gt=0)
+    rate_limit_burst: int = Field(default=100, ge=1)
+    # How long a token check, a client's scope and data freshness are reused within one process.
+    auth_cache_seconds: float = Field(default=5.0, ge=0)
 
     @property
     def resolved_database_url(self) -> str:

@@ -16,7 +16,8 @@ from starlette.types import ASGIApp
 class LoopbackServer:
     """Runs `app` with uvicorn on 127.0.0.1 until closed; `base_url` is known once started.
 
-    Port 0 picks a free port. With a certificate and key it serves HTTPS.
+    Port 0 picks a free port. With a certificate and key it serves HTTPS. `lifespan` runs the
+    app's startup and shutdown (an app that opens resources there needs it).
     """
 
     def __init__(
@@ -27,6 +28,7 @@ class LoopbackServer:
         host: str = "127.0.0.1",
         tls_cert: str | None = None,
         tls_key: str | None = None,
+        lifespan: bool = False,
     ) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -39,7 +41,7 @@ class LoopbackServer:
             app,
             log_level="warning",
             access_log=False,
-            lifespan="off",
+            lifespan="on" if lifespan else "off",
             ssl_certfile=tls_cert,
             ssl_keyfile=tls_key,
             ssl_cert_reqs=ssl.CERT_NONE,

@@ -14,10 +14,15 @@ from cryptography.fernet import Fernet
 from connectors.sandbox.cli import sandbox_app
 from service import __version__
 from service.api.app import create_app
+from service.cli.clients import clients_app
 from service.cli.context import fail_on_service_error, settings_from
 from service.cli.db import db_app
+from service.cli.demo import demo
+from service.cli.flags import flags_app, push_app
+from service.cli.rules import rules_app
 from service.cli.sources import sources_app
 from service.cli.sync import sync
+from service.cli.tokens import tokens_app
 from service.jobs.runner import JobRunner
 from service.logging import configure_logging
 from service.settings import Settings
@@ -30,8 +35,14 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(sources_app, name="sources")
+app.add_typer(rules_app, name="rules")
+app.add_typer(flags_app, name="flags")
+app.add_typer(push_app, name="push")
+app.add_typer(clients_app, name="clients")
+app.add_typer(tokens_app, name="tokens")
 app.add_typer(sandbox_app, name="sandbox", help="Local fakes of the Jira Cloud and Trello APIs.")
 app.command("sync")(sync)
+app.command("demo")(demo)
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
 

@@ -4,16 +4,23 @@ from the rows, so a lost task loses no data (the periodic sweep re-triggers what
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Mapping
+from contextvars import Token
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
-from huey.api import TaskWrapper
+from huey.api import Task, TaskWrapper
 from huey.consumer import Consumer
+from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from service.errors import ConflictError, ServiceError
-from service.jobs.schedule import SWEEP_AFTER, census_due, sources_due_for_sync
+from service.flags.push import drain_pushes
+from service.flags.run import evaluate_projects
+from service.jobs.schedule import SWEEP_AFTER, census_due, evaluation_due, sources_due_for_sync
 from service.logging import get_logger
+from service.metrics import record_job, serve_metrics
 from service.settings import Settings
 from service.store.inbox import list_pending_deliveries
 from service.store.runtime import Store, open_store
@@ -32,9 +39,12 @@ TASK_RETRY_DELAY_S = 5
 def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:
     """SQLite storage in the data directory when embedded; Redis when `PMBRIDGE_REDIS_URL` is set."""
     if settings.redis_url:
-        return RedisHuey("pmbridge", url=settings.redis_url, immediate=immediate, results=False, utc=True)
+        return RedisHuey(
+            settings.queue_name, url=settings.redis_url, immediate=immediate, results=False, utc=True
+        )
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     return SqliteHuey(
-        "pmbridge",
+        settings.queue_name,
         filename=str(Path(settings.data_dir) / JOBS_FILE),
         immediate=immediate,
         results=False,
@@ -50,6 +60,9 @@ class JobRunner:
         self.huey = build_huey(settings, immediate=immediate)
         self._store: Store | None = None
         self._store_lock = threading.Lock()
+        self._running = threading.local()
+        self.huey.pre_execute(name="observe")(self._job_started)
+        self.huey.post_execute(name="observe")(self._job_finished)
         task = self.huey.task(retries=TASK_RETRIES, retry_delay=TASK_RETRY_DELAY_S)
 
         def process_delivery(inbox_id: int) -> None:
@@ -61,13 +74,37 @@ class JobRunner:
             except ConflictError:
                 # Another worker holds this source's lease: its run covers this trigger.
                 log.info("jobs.sync.skipped", source_id=source_id, reason="lease held elsewhere")
+                return
+            self.evaluate(source_id=source_id)
+
+        def evaluate_all() -> None:
+            self.evaluate(source_id=None)
+
+        def push_flags() -> None:
+            drain_pushes(self.store, now=datetime.now(UTC))
 
         def tick() -> None:
             self.run_tick(datetime.now(UTC))
 
         self._process_delivery: TaskWrapper = task(process_delivery)
         self._sync_source: TaskWrapper = task(sync_source)
+        self._evaluate_all: TaskWrapper = task(evaluate_all)
+        self._push_flags: TaskWrapper = task(push_flags)
         self._tick: TaskWrapper = self.huey.periodic_task(crontab(minute="*"), name="tick")(tick)
+
+    def _job_started(self, task: Task) -> None:
+        """Bind the job's id to every log line it writes, and start its clock (same thread as the job)."""
+        tokens = bind_contextvars(job_id=task.id, job=task.name)
+        self._running.job = (tokens, time.perf_counter())
+
+    def _job_finished(self, task: Task, _value: object, exc: BaseException | None) -> None:
+        job: tuple[Mapping[str, Token[object]], float] | None = getattr(self._running, "job", None)
+        if job is None:
+            return
+        tokens, started = job
+        self._running.job = None
+        record_job(task=task.name, succeeded=exc is None, seconds=time.perf_counter() - started)
+        reset_contextvars(**tokens)
 
     @property
     def store(self) -> Store:
@@ -81,6 +118,12 @@ class JobRunner:
 
     def sync_source(self, source_id: int) -> None:
         self._sync_source(source_id)
+
+    def evaluate(self, *, source_id: int | None) -> None:
+        """Rules over what is stored now: after a sync (its source) and on the schedule (all)."""
+        now = datetime.now(UTC)
+        evaluate_projects(self.store, now=now, rules_dir=self.settings.rules_dir, source_id=source_id)
+        drain_pushes(self.store, now=now)
 
     def run_tick(self, now: datetime) -> None:
         """Trigger due syncs, the daily census and deliveries left pending; only ids are enqueued."""
@@ -98,19 +141,29 @@ class JobRunner:
             for source in sources:
                 if source.id is not None:
                     self._sync_source(source.id, census=True)
+        if evaluation_due(now, every_minutes=self.settings.evaluate_interval_minutes):
+            self._evaluate_all()
+        self._push_flags()
         for inbox_id in stranded:
             self._process_delivery(inbox_id)
         if stranded:
             log.info("jobs.sweep.retriggered", deliveries=len(stranded))
 
     def create_consumer(self, *, workers: int | None = None) -> Consumer:
+        """The consumer of a worker process; it serves /metrics when `worker_metrics_port` is set."""
+        if self.settings.worker_metrics_port is not None:
+            serve_metrics(port=self.settings.worker_metrics_port)
+        return self._consumer(workers=workers)
+
+    def _consumer(self, *, workers: int | None = None) -> Consumer:
         return self.huey.create_consumer(
             workers=workers or self.settings.worker_threads, worker_type="thread", periodic=True
         )
 
     def start_embedded_consumer(self) -> Consumer:
-        """Consume in threads of this process (`pmbridge serve`); stop it with `.stop(graceful=True)`."""
-        consumer = self.create_consumer()
+        """Consume in threads of this process (`pmbridge serve`, whose API serves /metrics); stop it
+        with `.stop(graceful=True)`."""
+        consumer = self._consumer()
         # start() runs the workers without installing signal handlers, which only the main thread may do.
         consumer.start()
         return consumer

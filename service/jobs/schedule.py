@@ -22,3 +22,9 @@ def sources_due_for_sync(sources: list[Source], *, now: datetime, interval: time
 def census_due(now: datetime, *, hour_utc: int) -> bool:
     """The census runs once a day, on the tick at the start of the configured hour."""
     return now.hour == hour_utc and now.minute == 0
+
+
+def evaluation_due(now: datetime, *, every_minutes: int) -> bool:
+    """Time alone makes promises overdue and work stale: all projects are re-evaluated on this beat."""
+    minute_of_day = now.hour * 60 + now.minute
+    return minute_of_day % every_minutes == 0
