@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from service import __version__
 from service.api.errors import install_error_handlers
 from service.api.health import router as health_router
 from service.api.middleware import RequestContextMiddleware
 from service.api.routers import install_routers, start_api_state
+from service.api.routers.digest import router as digest_router
 from service.api.webhooks import router as webhooks_router
 from service.api.webhooks_trello import router as trello_webhooks_router
 from service.queue import Enqueuer
@@ -20,10 +21,12 @@ from service.store.runtime import open_store
 from service.webhooks.intake import WebhookIntake
 
 
-def create_app(settings: Settings, *, enqueuer: Enqueuer) -> FastAPI:
+def create_app(settings: Settings, *, enqueuer: Enqueuer, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
     """Build the app; the lifespan opens the store (refusing an outdated schema) and closes it.
 
     `enqueuer` triggers jobs; the entrypoint wires the job runner in (the API never imports it).
+    `extra_routers` are included last: the entrypoint adds the portal's pages this way, as the API
+    does not import the portal either.
     """
 
     @asynccontextmanager
@@ -52,4 +55,7 @@ def create_app(settings: Settings, *, enqueuer: Enqueuer) -> FastAPI:
     app.include_router(webhooks_router)
     install_routers(app)
     app.include_router(trello_webhooks_router)
+    app.include_router(digest_router)
+    for router in extra_routers:
+        app.include_router(router)
     return app

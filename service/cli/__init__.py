@@ -18,6 +18,7 @@ from service.cli.clients import clients_app
 from service.cli.context import fail_on_service_error, settings_from
 from service.cli.db import db_app
 from service.cli.demo import demo
+from service.cli.digest import digest
 from service.cli.flags import flags_app, push_app
 from service.cli.rules import rules_app
 from service.cli.sources import sources_app
@@ -25,6 +26,7 @@ from service.cli.sync import sync
 from service.cli.tokens import tokens_app
 from service.jobs.runner import JobRunner
 from service.logging import configure_logging
+from service.portal import portal_router
 from service.settings import Settings
 
 app = typer.Typer(
@@ -43,6 +45,7 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(sandbox_app, name="sandbox", help="Local fakes of the Jira Cloud and Trello APIs.")
 app.command("sync")(sync)
 app.command("demo")(demo)
+app.command("digest")(digest)
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
 
@@ -85,7 +88,7 @@ def serve(
         consumer = None if no_worker else runner.start_embedded_consumer()
         try:
             uvicorn.run(
-                create_app(settings, enqueuer=runner),
+                create_app(settings, enqueuer=runner, extra_routers=[portal_router()]),
                 host=host,
                 port=port,
                 log_level=settings.log_level.lower(),

@@ -28,6 +28,7 @@ from service.flags.push import drain_pushes, enable_push
 from service.flags.run import evaluate_projects
 from service.jobs.runner import JobRunner
 from service.logging import configure_logging
+from service.portal import portal_router
 from service.settings import Settings
 from service.store.db import transaction
 from service.store.orm import FeedEventRow, FlagRow, InboxRow, ProjectRow, WorkItemRow
@@ -79,7 +80,11 @@ def demo(
             )
             configure_logging(settings)
             runner = JobRunner(settings)
-            api = LoopbackServer(create_app(settings, enqueuer=runner), port=port, lifespan=True).start()
+            api = LoopbackServer(
+                create_app(settings, enqueuer=runner, extra_routers=[portal_router()]),
+                port=port,
+                lifespan=True,
+            ).start()
             consumer = runner.start_embedded_consumer()
             try:
                 store = runner.store
@@ -223,7 +228,7 @@ def _print_welcome(console: Console, api_base: str, world: DemoWorld, setup: Dem
     console.print(f"  curl -H 'Authorization: Bearer {token}' {api_base}/v1/projects")
     console.print(f"  curl -H 'Authorization: Bearer {token}' '{api_base}/v1/feed?limit=20'")
     console.print(f"  curl -H 'Authorization: Bearer {token}' {api_base}/v1/risks")
-    console.print("")
+    console.print(f"portal: {api_base}/portal (sign in with the token)\n")
 
 
 def _watch(

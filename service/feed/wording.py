@@ -1,0 +1,66 @@
+"""Plain-language wording shared by the portal and the digest: promise status, data age, ratings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from service.domain.commitments import Commitment
+from service.domain.enums import CommitmentOutcome, FeedbackSubject
+
+# Where the portal asks for a rating; the digest links there so a client rates in one click.
+PORTAL_RATE_PATH = "/portal/rate"
+RATING_LABELS = {1: "Very unhappy", 2: "Unhappy", 3: "Neutral", 4: "Happy", 5: "Very happy"}
+# Data older than this is shown as stale: a sync runs every few minutes when all is well.
+STALE_AFTER = timedelta(hours=2)
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def promise_status(commitment: Commitment, *, today: date) -> str:
+    """One sentence a client reads without knowing the ledger: where the promise stands."""
+    outcome = commitment.outcome(today)
+    deadline = commitment.current_date or commitment.baseline_date
+    slips = commitment.slip_count
+    moved = f", after moving {_days(commitment.slip_days)} later" if commitment.slip_days else ""
+    if outcome is CommitmentOutcome.MET:
+        return f"Delivered on time{moved}."
+    if outcome is CommitmentOutcome.MISSED:
+        if commitment.delivered_at is not None:
+            late = (commitment.delivered_at.date() - deadline).days
+            return f"Delivered {_days(late)} late{moved}."
+        return f"Overdue by {_days((today - deadline).days)}; not delivered yet."
+    if slips:
+        times = "once" if slips == 1 else f"{slips} times"
+        return f"On its way; the date moved {times}, {_days(commitment.slip_days)} in all."
+    return "On track for the date we first promised."
+
+
+def outcome_label(commitment: Commitment, *, today: date) -> str:
+    return {
+        CommitmentOutcome.MET: "Kept",
+        CommitmentOutcome.MISSED: "Missed",
+        CommitmentOutcome.OPEN: "Open",
+    }[commitment.outcome(today)]
+
+
+def data_age(last_synced_at: datetime | None, *, now: datetime) -> str:
+    """How old the data is, in words ("updated 5 minutes ago")."""
+    if last_synced_at is None:
+        return "not synced yet"
+    seconds = max(0, int((now - last_synced_at).total_seconds()))
+    if seconds < 60:
+        return "updated just now"
+    if seconds < 3600:
+        minutes = seconds // 60
+        return f"updated {minutes} minute{'s' if minutes != 1 else ''} ago"
+    if seconds < 86_400:
+        hours = seconds // 3600
+        return f"updated {hours} hour{'s' if hours != 1 else ''} ago"
+    days = seconds // 86_400
+    return f"updated {_days(days)} ago"
+
+
+def rate_link(base_url: str, *, subject: FeedbackSubject, subject_id: int) -> str:
+    return f"{base_url.rstrip('/')}{PORTAL_RATE_PATH}?subject={subject.value}&id={subject_id}"

@@ -1,0 +1,169 @@
+"""Reads behind the client portal and the digest: item spans, items done, feedback given, events.
+
+Like `client_views`, every item query takes the client's grants and filters by them in SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.domain.enums import FeedbackSubject, StatusCategory
+from service.domain.tenancy import Feedback
+from service.store.client_views import ClientGrants, visible_items
+from service.store.orm import FeedbackRow, FeedEventRow, WorkItemRow
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSpan:
+    """When an item entered the scope of work, and when it was done (None while it is not)."""
+
+    created_at: datetime
+    done_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DoneItemRef:
+    item_id: int
+    project_id: int
+    key: str
+    title: str
+    resolved_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventRef:
+    id: int
+    project_id: int | None
+    kind: str
+    summary: str
+    occurred_at: datetime
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def list_item_spans(session: Session, grants: ClientGrants, *, project_id: int) -> list[ItemSpan]:
+    """Every visible item of one project (in the client's scope) with its creation and done times."""
+    if project_id not in grants.project_ids:
+        return []
+    rows = session.execute(
+        select(WorkItemRow.created_at, WorkItemRow.resolved_at, WorkItemRow.status_category).where(
+            visible_items(session, grants), WorkItemRow.project_id == project_id
+        )
+    )
+    return [
+        ItemSpan(
+            created_at=_utc(created),
+            done_at=_utc(resolved)
+            if resolved is not None and category == StatusCategory.DONE.value
+            else None,
+        )
+        for created, resolved, category in rows
+    ]
+
+
+def list_items_done_between(
+    session: Session, grants: ClientGrants, *, since: datetime, until: datetime
+) -> list[DoneItemRef]:
+    """Visible items done now and resolved in [since, until), oldest first."""
+    if not grants.project_ids:
+        return []
+    rows = session.execute(
+        select(
+            WorkItemRow.id,
+            WorkItemRow.project_id,
+            WorkItemRow.key,
+            WorkItemRow.title,
+            WorkItemRow.resolved_at,
+        )
+        .where(
+            visible_items(session, grants),
+            WorkItemRow.project_id.in_(grants.project_ids),
+            WorkItemRow.status_category == StatusCategory.DONE.value,
+            WorkItemRow.resolved_at >= since,
+            WorkItemRow.resolved_at < until,
+        )
+        .order_by(WorkItemRow.resolved_at, WorkItemRow.id)
+    )
+    return [
+        DoneItemRef(item_id=i, project_id=p, key=k, title=t, resolved_at=_utc(r))
+        for i, p, k, t, r in rows
+        if r is not None
+    ]
+
+
+def _feedback(row: FeedbackRow) -> Feedback:
+    return Feedback(
+        id=row.id,
+        client_id=row.client_id,
+        subject=FeedbackSubject(row.subject),
+        subject_id=row.subject_id,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        rating=row.rating,
+        comment=row.comment,
+        created_at=_utc(row.created_at),
+    )
+
+
+def list_feedback(session: Session, *, client_id: int, limit: int) -> list[Feedback]:
+    """The client's newest feedback first."""
+    query = (
+        select(FeedbackRow)
+        .where(FeedbackRow.client_id == client_id)
+        .order_by(FeedbackRow.created_at.desc(), FeedbackRow.id.desc())
+        .limit(limit)
+    )
+    return [_feedback(row) for row in session.scalars(query)]
+
+
+def rated_subjects(session: Session, *, client_id: int) -> frozenset[tuple[FeedbackSubject, int]]:
+    """The milestones and events this client has rated already."""
+    rows = session.execute(
+        select(FeedbackRow.subject, FeedbackRow.subject_id).where(
+            FeedbackRow.client_id == client_id, FeedbackRow.subject_id.is_not(None)
+        )
+    )
+    return frozenset((FeedbackSubject(subject), subject_id) for subject, subject_id in rows if subject_id)
+
+
+def list_events(
+    session: Session,
+    *,
+    client_id: int,
+    project_ids: Collection[int],
+    kinds: Collection[str],
+    since: datetime,
+    until: datetime | None = None,
+    limit: int,
+) -> list[EventRef]:
+    """The client's events of these kinds in [since, until), on projects still in scope, newest first."""
+    if not project_ids or not kinds:
+        return []
+    query = (
+        select(
+            FeedEventRow.id,
+            FeedEventRow.project_id,
+            FeedEventRow.kind,
+            FeedEventRow.summary,
+            FeedEventRow.occurred_at,
+        )
+        .where(
+            FeedEventRow.client_id == client_id,
+            FeedEventRow.project_id.in_(list(project_ids)),
+            FeedEventRow.kind.in_(list(kinds)),
+            FeedEventRow.occurred_at >= since,
+        )
+        .order_by(FeedEventRow.id.desc())
+        .limit(limit)
+    )
+    if until is not None:
+        query = query.where(FeedEventRow.occurred_at < until)
+    rows = session.execute(query)
+    return [EventRef(id=i, project_id=p, kind=k, summary=s, occurred_at=_utc(o)) for i, p, k, s, o in rows]
