@@ -18,6 +18,7 @@ from connectors.http.pagination import paginate_by_offset, paginate_by_token
 from connectors.http.ratelimit import JIRA_ISSUE_WRITE_WINDOWS, RateLimiter
 from connectors.http.retry import RetryPolicy
 from connectors.http.session import DEFAULT_TIMEOUT, BearerAuth, HttpSession, Params, build_http_client
+from connectors.http.translate import parse_body
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -43,4 +44,5 @@ __all__ = [
     "build_http_client",
     "paginate_by_offset",
     "paginate_by_token",
+    "parse_body",
 ]

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TypedDict
+from typing import TypedDict, TypeVar
 
 import httpx
+from pydantic import TypeAdapter, ValidationError
 
 from connectors.http.errors import (
     AuthError,
     ConnectorError,
+    InvalidResponseError,
     NotFoundError,
     PermanentError,
     RateLimitedError,
     TransientError,
 )
 from connectors.http.headers import RateLimitHeaders
+
+T = TypeVar("T")
 
 Redactor = Callable[[str], str]
 _MAX_TEXT_BODY = 200
@@ -88,3 +92,15 @@ def provider_messages(response: httpx.Response) -> list[str]:
         if isinstance(value, str):
             messages.append(value)
     return messages
+
+
+def parse_body(adapter: TypeAdapter[T], response: httpx.Response, *, endpoint: str) -> T:
+    """A 2xx body into its wire model; the body is never quoted in the error (it may hold customer data)."""
+    try:
+        return adapter.validate_json(response.content)
+    except ValidationError as exc:
+        raise InvalidResponseError(
+            f"unexpected response shape ({exc.error_count()} validation errors)",
+            endpoint=endpoint,
+            status_code=response.status_code,
+        ) from exc

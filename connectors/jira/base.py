@@ -6,19 +6,19 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TypeVar
 
 import httpx
-from pydantic import JsonValue, TypeAdapter, ValidationError
+from pydantic import JsonValue, TypeAdapter
 
 from connectors.http import (
     DEFAULT_TIMEOUT,
     CallAccounting,
     HttpSession,
-    InvalidResponseError,
     Params,
     RateLimiter,
     RetryPolicy,
     UnsupportedOperationError,
     build_http_client,
     paginate_by_offset,
+    parse_body,
 )
 from connectors.jira.config import JiraDeployment, JiraSite
 from connectors.jira.models.common import JiraPagedValues
@@ -100,18 +100,6 @@ class JiraClientBase:
         write_key: str | None = None,
     ) -> None:
         self.session.request(method, route, path=path, json=json, write_key=write_key)
-
-
-def parse_body(adapter: TypeAdapter[T], response: httpx.Response, *, endpoint: str) -> T:
-    """The body is never quoted in the error: it may hold customer data."""
-    try:
-        return adapter.validate_json(response.content)
-    except ValidationError as exc:
-        raise InvalidResponseError(
-            f"unexpected response shape ({exc.error_count()} validation errors)",
-            endpoint=endpoint,
-            status_code=response.status_code,
-        ) from exc
 
 
 def issue_write_key(issue: str) -> str:

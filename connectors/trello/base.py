@@ -6,17 +6,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 import httpx
-from pydantic import JsonValue, TypeAdapter, ValidationError
+from pydantic import JsonValue, TypeAdapter
 
 from connectors.http import (
     DEFAULT_TIMEOUT,
     CallAccounting,
     HttpSession,
-    InvalidResponseError,
     PaginationLoopError,
     Params,
     RetryPolicy,
     build_http_client,
+    parse_body,
 )
 from connectors.trello.config import TrelloAuth, TrelloCredentials
 from connectors.trello.ids import is_trello_id
@@ -88,18 +88,6 @@ class TrelloClientBase:
         for secret in self.credentials.secrets:
             text = text.replace(secret, "[redacted]")
         return text
-
-
-def parse_body(adapter: TypeAdapter[T], response: httpx.Response, *, endpoint: str) -> T:
-    """The body is never quoted in the error: it may hold customer data."""
-    try:
-        return adapter.validate_json(response.content)
-    except ValidationError as exc:
-        raise InvalidResponseError(
-            f"unexpected response shape ({exc.error_count()} validation errors)",
-            endpoint=endpoint,
-            status_code=response.status_code,
-        ) from exc
 
 
 def check_page_size(page_size: int) -> None:
