@@ -3,7 +3,13 @@
 from service.store.base import Base
 from service.store.orm_ops import InboxRow, OutboxRow, SyncCursorRow, SyncLeaseRow, SyncRunRow
 from service.store.orm_signals import CommitmentMoveRow, CommitmentRow, FeedEventRow, FlagRow
-from service.store.orm_tenancy import ApiTokenRow, ClientRow, ClientScopeRow, FeedbackRow
+from service.store.orm_tenancy import (
+    ApiTokenRow,
+    ClientRow,
+    ClientScopeRow,
+    EventSubscriptionRow,
+    FeedbackRow,
+)
 from service.store.orm_work import (
     ChangeRow,
     ItemMilestoneRow,
@@ -22,6 +28,7 @@ __all__ = [
     "ClientScopeRow",
     "CommitmentMoveRow",
     "CommitmentRow",
+    "EventSubscriptionRow",
     "FeedEventRow",
     "FeedbackRow",
     "FlagRow",
