@@ -40,3 +40,6 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_sandbox_search.py
 	$(BIN)/python bench/bench_jira_sync.py --issues 10000 --issues 100000
+	command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python bench/bench_webhooks.py
+	$(BIN)/python bench/bench_webhooks.py --database postgresql

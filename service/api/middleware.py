@@ -12,9 +12,9 @@ import re
 import time
 import uuid
 
-import structlog
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from service.metrics import UNMATCHED_ROUTE, record_http_request
 
@@ -70,13 +70,14 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_id)
-            finally:
-                record_http_request(
-                    method=scope["method"],
-                    route=route_template(scope),
-                    status=status,
-                    seconds=time.perf_counter() - started,
-                )
+        tokens = bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            reset_contextvars(**tokens)
+            record_http_request(
+                method=scope["method"],
+                route=route_template(scope),
+                status=status,
+                seconds=time.perf_counter() - started,
+            )

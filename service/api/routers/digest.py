@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from service.api.auth import ClientCaller, require_client
 from service.api.responses import cached_body
 from service.api.routers.context import settings_of, snapshots_of, store_of
-from service.api.schemas.common import CLIENT_ERRORS, NOT_MODIFIED
+from service.api.schemas.common import CLIENT_ERRORS, NOT_MODIFIED, IsoDate
 from service.feed.digest import DigestPeriod, build_digest
 from service.feed.digest_render import HTML_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, render_html, render_markdown
 from service.store.tenancy import get_client
@@ -48,7 +48,7 @@ def get_digest(
         DigestFormat, Query(alias="format", description="Markdown or HTML.")
     ] = DigestFormat.MARKDOWN,
     ending: Annotated[
-        date | None, Query(description="The last day the digest covers (default: today, UTC).")
+        IsoDate | None, Query(description="The last day the digest covers (default: today, UTC).")
     ] = None,
 ) -> Response:
     """Done, coming next, promises kept / missed / moved, open risks, and the ratings asked for.

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from service.api.schemas.common import FreshnessOut, RequestBody
+from service.api.schemas.common import FreshnessOut, IsoDate, RequestBody
 from service.domain.enums import (
     CommitmentOutcome,
     CommitmentSubject,
@@ -154,8 +154,8 @@ class EventFeedbackIn(RequestBody):
 
 class PeriodFeedbackIn(RequestBody):
     subject: Literal[FeedbackSubject.PERIOD]
-    period_start: date
-    period_end: date = Field(description="Inclusive; the two dates may come in either order.")
+    period_start: IsoDate
+    period_end: IsoDate = Field(description="Inclusive; the two dates may come in either order.")
     rating: Rating
     comment: Comment = None
 

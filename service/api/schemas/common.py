@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from service.domain.enums import SourceKind
 
@@ -61,3 +62,19 @@ NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Unchanged
 CLIENT_ERRORS = error_responses(401, 403, 422, 429, 503)
 CLIENT_OBJECT_ERRORS = error_responses(401, 403, 404, 422, 429, 503)
 ADMIN_ERRORS = error_responses(401, 403, 404, 409, 400, 413, 422, 429, 503)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_only(value: object) -> object:
+    """JSON and query strings carry a date as "YYYY-MM-DD"; lax parsing would also take a number of
+    seconds or a date-time, which a client never means."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError("a date is written YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]

@@ -21,10 +21,17 @@ from schemathesis.specs.openapi.checks import allow_header_conformance, positive
 from tests.support.api import World, bearer, make_settings, open_test_api, seed_world, store_of
 
 CONTRACT = Path(__file__).resolve().parents[3] / "openapi" / "openapi.json"
-# What no schema can say, so a schema-valid body may still be refused with 400: a source's base URL
-# that resolves to a private address (SSRF), a scope filter's own syntax, a token expiring in the past.
+# What no schema can say, so a schema-valid request may still be refused with 400: a source's base
+# URL that resolves to a private address (SSRF), a scope filter's own syntax, a token expiring in the
+# past, a feed cursor that is any string in the schema but only valid when this service signed it.
 SEMANTICALLY_VALIDATED = frozenset(
-    {"POST /admin/sources", "POST /admin/clients/{client_id}/scopes", "POST /admin/tokens"}
+    {
+        "POST /admin/sources",
+        "POST /admin/clients/{client_id}/scopes",
+        "POST /admin/tokens",
+        "GET /v1/feed",
+        "GET /v1/feed.atom",
+    }
 )
 schema = schemathesis.openapi.from_path(CONTRACT).include(path_regex="^/(v1|admin)/")
 
@@ -44,7 +51,8 @@ def token(request: pytest.FixtureRequest, contract_api: tuple[FastAPI, World]) -
 
 
 @schema.parametrize()
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized: the same examples every run, so CI never fails on a draw a developer did not see.
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_contract_holds_for_generated_requests(
     case: Case, contract_api: tuple[FastAPI, World], token: str
 ) -> None:

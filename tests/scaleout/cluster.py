@@ -1,0 +1,176 @@
+"""The processes of a scaled-out deployment, started from the installed `pmbridge` command, and a
+round-robin balancer in front of the API processes."""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from service.jobs.runner import JobRunner
+from service.settings import Settings
+from service.store.runtime import Store, open_store
+
+PMBRIDGE = str(Path(sys.executable).parent / "pmbridge")
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until(condition: Callable[[], bool], *, timeout_s: float, what: str, every_s: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+        time.sleep(every_s)
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def answers(self, path: str) -> bool:
+        if self.popen.poll() is not None:
+            raise AssertionError(f"{self.name} exited with {self.popen.returncode}: {self.log_tail()}")
+        try:
+            return httpx.get(f"http://127.0.0.1:{self.port}{path}", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def metrics(self) -> str:
+        return httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text
+
+    def log_lines(self) -> list[str]:
+        return self.log_path.read_text(errors="replace").splitlines()
+
+    def log_tail(self, lines: int = 20) -> str:
+        return "\n".join(self.log_lines()[-lines:])
+
+
+@dataclass
+class Cluster:
+    """The processes, the settings they share, and a job runner of the test's own to enqueue with."""
+
+    settings: Settings
+    env: dict[str, str]
+    workdir: Path
+    apis: list[Process] = field(default_factory=list)
+    workers: list[Process] = field(default_factory=list)
+    _runner: JobRunner | None = None
+    _store: Store | None = None
+
+    @property
+    def runner(self) -> JobRunner:
+        if self._runner is None:
+            self._runner = JobRunner(self.settings)
+        return self._runner
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.settings)
+        return self._store
+
+    def upgrade_database(self) -> None:
+        subprocess.run(  # noqa: S603 - our own command, fixed arguments
+            [PMBRIDGE, "db", "upgrade"], env=self.env, check=True, capture_output=True, timeout=60
+        )
+
+    def _spawn(self, name: str, args: list[str], *, port: int, extra_env: dict[str, str]) -> Process:
+        log_path = self.workdir / f"{name}.log"
+        with log_path.open("wb") as log:
+            popen = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+                [PMBRIDGE, *args],
+                env={**self.env, **extra_env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+            )
+        return Process(name=name, popen=popen, port=port, log_path=log_path)
+
+    def start(self, *, apis: int, workers: int) -> None:
+        for n in range(apis):
+            port = free_port()
+            self.apis.append(
+                self._spawn(
+                    f"api-{n}", ["serve", "--no-worker", "--port", str(port)], port=port, extra_env={}
+                )
+            )
+        for n in range(workers):
+            port = free_port()
+            self.workers.append(
+                self._spawn(
+                    f"worker-{n}",
+                    ["worker"],
+                    port=port,
+                    extra_env={"PMBRIDGE_WORKER_METRICS_PORT": str(port)},
+                )
+            )
+        for process in self.apis:
+            wait_until(
+                lambda p=process: p.answers("/readyz"),
+                timeout_s=START_TIMEOUT_S,
+                what=f"{process.name} ready",
+            )
+        for process in self.workers:
+            wait_until(
+                lambda p=process: p.answers("/metrics"), timeout_s=START_TIMEOUT_S, what=f"{process.name} up"
+            )
+
+    def stop(self) -> None:
+        processes = [*self.apis, *self.workers]
+        for process in processes:
+            if process.popen.poll() is None:
+                process.popen.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.popen.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.popen.kill()
+                process.popen.wait(timeout=STOP_TIMEOUT_S)
+        if self._runner is not None:
+            self._runner.huey.storage.flush_all()
+            self._runner.close()
+        if self._store is not None:
+            self._store.close()
+
+
+class RoundRobinTransport(httpx.BaseTransport):
+    """A load balancer in front of the API processes: each request goes to the next port in turn."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self._inner = httpx.HTTPTransport()
+        self._ports = itertools.cycle(ports)
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            port = next(self._ports)
+        request.url = request.url.copy_with(port=port)
+        request.headers["Host"] = f"{request.url.host}:{port}"
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
