@@ -16,6 +16,8 @@ from huey.consumer import Consumer
 from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from service.errors import ConflictError, ServiceError
+from service.feed.cursor import FeedCursorCodec
+from service.feed.subscriptions import deliver_due
 from service.flags.push import drain_pushes
 from service.flags.run import evaluate_projects
 from service.jobs.schedule import SWEEP_AFTER, census_due, evaluation_due, sources_due_for_sync
@@ -83,6 +85,14 @@ class JobRunner:
         def push_flags() -> None:
             drain_pushes(self.store, now=datetime.now(UTC))
 
+        def deliver_subscriptions() -> None:
+            deliver_due(
+                self.store,
+                codec=FeedCursorCodec(self.settings.secret_keys[0]),
+                now=datetime.now(UTC),
+                allow_private=self.settings.allow_private_source_urls,
+            )
+
         def tick() -> None:
             self.run_tick(datetime.now(UTC))
 
@@ -90,6 +100,7 @@ class JobRunner:
         self._sync_source: TaskWrapper = task(sync_source)
         self._evaluate_all: TaskWrapper = task(evaluate_all)
         self._push_flags: TaskWrapper = task(push_flags)
+        self._deliver_subscriptions: TaskWrapper = task(deliver_subscriptions)
         self._tick: TaskWrapper = self.huey.periodic_task(crontab(minute="*"), name="tick")(tick)
 
     def _job_started(self, task: Task) -> None:
@@ -144,6 +155,7 @@ class JobRunner:
         if evaluation_due(now, every_minutes=self.settings.evaluate_interval_minutes):
             self._evaluate_all()
         self._push_flags()
+        self._deliver_subscriptions()
         for inbox_id in stranded:
             self._process_delivery(inbox_id)
         if stranded:

@@ -12,7 +12,16 @@ from fastapi import FastAPI
 
 from service.api.auth import Authenticator
 from service.api.limits import BodySizeLimit, RateLimiter
-from service.api.routers import admin_ops, admin_sources, admin_tenancy, client, feed, feedback
+from service.api.routers import (
+    admin_ops,
+    admin_sources,
+    admin_subscriptions,
+    admin_tenancy,
+    client,
+    feed,
+    feedback,
+    subscriptions,
+)
 from service.feed.cursor import FeedCursorCodec
 from service.feed.paging import FeedReader
 from service.feed.snapshots import ClientSnapshots
@@ -23,7 +32,16 @@ from service.store.runtime import Store
 def install_routers(app: FastAPI) -> None:
     app.add_middleware(BodySizeLimit)
     # The feed first: routes are matched in order, and it is the hot path.
-    for module in (feed, client, feedback, admin_tenancy, admin_sources, admin_ops):
+    for module in (
+        feed,
+        client,
+        feedback,
+        subscriptions,
+        admin_tenancy,
+        admin_sources,
+        admin_subscriptions,
+        admin_ops,
+    ):
         app.include_router(module.router)
 
 

@@ -32,10 +32,10 @@ from service.api.schemas.admin import (
     SyncRunOut,
 )
 from service.api.schemas.common import ADMIN_ERRORS
-from service.api.source_urls import check_source_url, resolve_host
 from service.domain.enums import SourceKind
 from service.domain.work import Source
 from service.errors import ConfigurationError, InvalidInputError
+from service.netcheck import check_source_url, resolve_host
 from service.providers import open_jira_client, open_trello_client
 from service.store.db import transaction
 from service.store.operations import (

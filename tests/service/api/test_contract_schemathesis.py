@@ -23,10 +23,13 @@ from tests.support.api import World, bearer, make_settings, open_test_api, seed_
 CONTRACT = Path(__file__).resolve().parents[3] / "openapi" / "openapi.json"
 # What no schema can say, so a schema-valid request may still be refused with 400: a source's base
 # URL that resolves to a private address (SSRF), a scope filter's own syntax, a token expiring in the
-# past, a feed cursor that is any string in the schema but only valid when this service signed it.
+# past, a feed cursor that is any string in the schema but only valid when this service signed it, a
+# subscription URL that resolves to a private address.
 SEMANTICALLY_VALIDATED = frozenset(
     {
         "POST /admin/sources",
+        "POST /admin/clients/{client_id}/subscriptions",
+        "POST /v1/subscriptions",
         "POST /admin/clients/{client_id}/scopes",
         "POST /admin/tokens",
         "GET /v1/feed",

@@ -4,8 +4,8 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from service.api.source_urls import check_source_url
 from service.errors import InvalidInputError
+from service.netcheck import check_source_url
 
 
 def _resolving_to(*addresses: str) -> Callable[[str, int], Sequence[str]]:
