@@ -7,6 +7,7 @@ import shutil
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -64,12 +65,12 @@ def demo(
     """Run the sandbox agency, pmbridge's API and worker on a fresh embedded database, and watch the
     feed, flags and Jira comments move as the agency's work changes."""
     base = settings_from(ctx)
-    console = Console(stderr=as_json)
+    console = Console(stderr=as_json, soft_wrap=True)
     data_dir = Path(base.data_dir) / "demo"
     shutil.rmtree(data_dir, ignore_errors=True)
     world = start_demo_world(scenario=scenario, seed=seed)
     stop = threading.Event()
-    _stop_on_signals(stop)
+    restore_signals = _stop_on_signals(stop)
     try:
         with fail_on_service_error():
             settings = Settings(
@@ -85,10 +86,13 @@ def demo(
                 port=port,
                 lifespan=True,
             ).start()
-            consumer = runner.start_embedded_consumer()
+            consumer = None
             try:
                 store = runner.store
                 setup = _set_up(store, world, console)
+                # The worker starts after the initial syncs: its tick would otherwise find the
+                # sources never synced and race the demo for their sync leases.
+                consumer = runner.start_embedded_consumer()
                 _connect_webhooks(world, setup, api_base=api.base_url)
                 _enable_push(store, source_id=setup.jira_source_id)
                 _evaluate_and_push(store, settings)
@@ -96,11 +100,13 @@ def demo(
                 _watch(store, settings, world, console, stop=stop, duration=duration)
                 summary = _summary(store, world)
             finally:
-                consumer.stop(graceful=True)
+                if consumer is not None:
+                    consumer.stop(graceful=True)
                 api.close()
                 runner.close()
     finally:
         stop_demo_world(world)
+        restore_signals()
     if as_json:
         typer.echo(json.dumps(summary))
     else:
@@ -109,12 +115,19 @@ def demo(
             console.print(f"  {key:20s} {value}")
 
 
-def _stop_on_signals(stop: threading.Event) -> None:
+def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
+    """Ctrl-C or SIGTERM ends the demo cleanly; returns what restores the previous handlers."""
+
     def request_stop(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
 
 
 def _set_up(store: Store, world: DemoWorld, console: Console) -> DemoSetup:
