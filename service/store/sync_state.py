@@ -75,3 +75,14 @@ def finish_sync_run(
     run.errors = errors
     if status is SyncRunStatus.SUCCEEDED:
         session.execute(update(SourceRow).where(SourceRow.id == run.source_id).values(last_synced_at=now))
+
+
+def fail_abandoned_runs(session: Session, *, source_id: int, now: datetime) -> int:
+    """Close runs a dead worker left `running`; called by the lease holder, when no other run can be."""
+    result = session.execute(
+        update(SyncRunRow)
+        .where(SyncRunRow.source_id == source_id, SyncRunRow.status == SyncRunStatus.RUNNING.value)
+        .values(status=SyncRunStatus.FAILED.value, finished_at=now, errors=["the worker running it stopped"])
+        .returning(SyncRunRow.id)
+    )
+    return len(result.all())

@@ -28,7 +28,7 @@ from service.store.db import transaction
 from service.store.leases import acquire_lease, release_lease, renew_lease
 from service.store.runtime import Store
 from service.store.sources import get_source, read_credentials
-from service.store.sync_state import finish_sync_run, start_sync_run
+from service.store.sync_state import fail_abandoned_runs, finish_sync_run, start_sync_run
 from service.sync.jira import JiraSync
 from service.sync.summary import SyncSummary
 from service.sync.trello import TrelloSync
@@ -68,6 +68,8 @@ def sync_source_now(
             raise SyncInProgressError(
                 f"source {source_id} is being synced by another worker", details={"source_id": source_id}
             )
+        # Holding the lease, no other run of this source is alive: any still `running` was abandoned.
+        fail_abandoned_runs(session, source_id=source_id, now=datetime.now(UTC))
         credentials = read_credentials(session, cipher=store.cipher, source_id=source_id)
         run_id = start_sync_run(session, source_id=source_id, kind=kind, now=datetime.now(UTC))
     summary = SyncSummary(source_id=source_id, kind=kind.value, run_id=run_id)

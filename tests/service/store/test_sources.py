@@ -19,7 +19,13 @@ from service.store.sources import (
     read_credentials,
     read_webhook_secret,
 )
-from service.store.sync_state import find_cursor, finish_sync_run, save_cursor, start_sync_run
+from service.store.sync_state import (
+    fail_abandoned_runs,
+    find_cursor,
+    finish_sync_run,
+    save_cursor,
+    start_sync_run,
+)
 
 AT = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
@@ -104,3 +110,13 @@ def test_finish_sync_run_success_records_counts_and_marks_source_synced(
     run = session.get(SyncRunRow, run_id)
     assert run is not None and (run.status, run.items_changed) == ("succeeded", 4)
     assert get_source(session, source_id=source_id).last_synced_at == AT
+
+
+def test_fail_abandoned_runs_closes_runs_left_running(session: Session, source_id: int) -> None:
+    abandoned = start_sync_run(session, source_id=source_id, kind=SyncRunKind.FULL, now=AT)
+
+    closed = fail_abandoned_runs(session, source_id=source_id, now=AT)
+
+    run = session.get(SyncRunRow, abandoned)
+    assert closed == 1
+    assert run is not None and run.status == "failed" and run.finished_at == AT

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,11 +10,11 @@ from sqlalchemy import select
 from service.domain.enums import InboxStatus, MilestoneKind, SourceKind
 from service.domain.work import Project
 from service.store.db import transaction
-from service.store.inbox import add_delivery
 from service.store.items import upsert_projects
-from service.store.orm import InboxRow, MilestoneRow
+from service.store.orm import MilestoneRow
 from service.store.runtime import Store
 from service.sync.deliveries import process_delivery_now
+from tests.support.inbox import inbox_row, store_body
 from tests.support.sources import add_test_source
 
 FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "jira" / "fixtures" / "webhooks"
@@ -33,27 +32,6 @@ def source_id(store: Store) -> int:
             session, projects=[Project(source_id=source_id, external_id="10000", key="ACME", name="Acme")]
         )
     return source_id
-
-
-def store_body(store: Store, source_id: int, body: bytes, delivery_id: str) -> int:
-    with transaction(store.sessions) as session:
-        inbox_id = add_delivery(
-            session,
-            source_id=source_id,
-            delivery_id=delivery_id,
-            event_type="fixture",
-            body=body,
-            received_at=datetime.now(UTC),
-        )
-    assert inbox_id is not None
-    return inbox_id
-
-
-def inbox_row(store: Store, inbox_id: int) -> InboxRow:
-    with store.sessions() as session:
-        row = session.get(InboxRow, inbox_id)
-        assert row is not None
-        return row
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,11 @@ import pytest
 from service.domain.enums import InboxStatus, ItemKind, SourceKind, StatusCategory
 from service.domain.work import Project, WorkItem
 from service.store.db import transaction
-from service.store.inbox import add_delivery
 from service.store.items import upsert_projects, upsert_work_items
-from service.store.orm import InboxRow
 from service.store.runtime import Store
 from service.store.sources import update_source_settings
 from service.sync.deliveries import process_delivery_now
+from tests.support.inbox import inbox_row, store_body
 from tests.support.sources import add_test_source
 from tests.support.trello_sandbox import visibility_of
 
@@ -64,27 +63,6 @@ def add_source(store: Store, *, board_id: str) -> int:
             ],
         )
     return source_id
-
-
-def store_body(store: Store, source_id: int, body: bytes, delivery_id: str) -> int:
-    with transaction(store.sessions) as session:
-        inbox_id = add_delivery(
-            session,
-            source_id=source_id,
-            delivery_id=delivery_id,
-            event_type="fixture",
-            body=body,
-            received_at=datetime.now(UTC),
-        )
-    assert inbox_id is not None
-    return inbox_id
-
-
-def inbox_row(store: Store, inbox_id: int) -> InboxRow:
-    with store.sessions() as session:
-        row = session.get(InboxRow, inbox_id)
-        assert row is not None
-        return row
 
 
 @pytest.mark.parametrize(
