@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -123,3 +124,48 @@ def test_evaluation_feeds_events_to_a_scoped_client_only(
     assert clients == {scoped_id} and other_id not in clients
     assert "milestone_progress" in kinds
     assert len(keys) == len(set(keys))
+
+
+ONLY_OVERDUE = "builtin:\n" + "".join(
+    f"  {rule_id}:\n    enabled: false\n"
+    for rule_id in (
+        "due_soon_not_started",
+        "promised_date_moved",
+        "forecast_misses_promise",
+        "stale_in_progress",
+        "blocked_too_long",
+        "unassigned_high_priority",
+        "scope_added_after_promise",
+        "sprint_commitment_slipping",
+        "reopened_after_done",
+    )
+)
+
+
+def test_evaluation_flags_exactly_the_overdue_promises_of_the_scenario(
+    store: Store, jira_sandbox: JiraSandbox, jira_source_id: int, tmp_path: Path
+) -> None:
+    (tmp_path / "default.yaml").write_text(ONLY_OVERDUE)
+    sync_source_now(store, source_id=jira_source_id, full=True)
+    now = sandbox_now(jira_sandbox)
+    # The oracle reads the sandbox's own state: unfinished issues whose promised date has passed.
+    expected = {
+        key
+        for key, category, due, _assignee in jira_sandbox.snapshot().values()
+        if category != "done" and due is not None and due < now.date().isoformat()
+    }
+
+    evaluate_projects(store, now=now, rules_dir=tmp_path, source_id=jira_source_id)
+
+    with store.sessions() as session:
+        flagged = set(
+            session.scalars(
+                select(WorkItemRow.key)
+                .join(FlagRow, FlagRow.subject_id == WorkItemRow.id)
+                .where(FlagRow.subject == "item", FlagRow.state == "open")
+            )
+        )
+        rules = set(session.scalars(select(FlagRow.rule_id).where(FlagRow.subject == "item")))
+    assert expected, "the tiny scenario has slipped promises"
+    assert flagged == expected
+    assert rules == {"overdue_commitment"}
