@@ -38,8 +38,12 @@ demo: $(STAMP)
 
 # Benchmarks print their numbers; docs/BENCHMARKS.md records them with these commands.
 bench: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/bench_sandbox_search.py
 	$(BIN)/python bench/bench_jira_sync.py --issues 10000 --issues 100000
-	command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python bench/bench_trello_sync.py --boards 20 --cards 500
+	$(BIN)/python bench/bench_rules.py
+	$(BIN)/python bench/bench_feed.py
+	$(BIN)/python bench/bench_feed.py --database postgresql
 	$(BIN)/python bench/bench_webhooks.py
 	$(BIN)/python bench/bench_webhooks.py --database postgresql
