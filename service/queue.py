@@ -13,5 +13,8 @@ class Enqueuer(Protocol):
     def process_delivery(self, inbox_id: int) -> None:
         """Process one stored webhook delivery."""
 
+    def process_deliveries(self, inbox_ids: list[int]) -> None:
+        """Process stored webhook deliveries in order, as one job."""
+
     def sync_source(self, source_id: int) -> None:
         """Run an incremental sync of one source."""

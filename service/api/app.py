@@ -19,6 +19,7 @@ from service.queue import Enqueuer
 from service.settings import Settings
 from service.store.runtime import open_store
 from service.webhooks.intake import WebhookIntake
+from service.webhooks.trigger import DeliveryTrigger
 
 
 def create_app(settings: Settings, *, enqueuer: Enqueuer, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
@@ -33,12 +34,17 @@ def create_app(settings: Settings, *, enqueuer: Enqueuer, extra_routers: Sequenc
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings)
         app.state.store = store
-        app.state.webhook_intake = WebhookIntake(store)
+        intake = WebhookIntake(store)
+        app.state.webhook_intake = intake
+        trigger = DeliveryTrigger(enqueuer)
+        app.state.delivery_trigger = trigger
         close_api_state = start_api_state(app, store, settings)
         try:
             yield
         finally:
+            trigger.close()
             close_api_state()
+            intake.close()
             store.close()
 
     app = FastAPI(
@@ -53,8 +59,8 @@ def create_app(settings: Settings, *, enqueuer: Enqueuer, extra_routers: Sequenc
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(webhooks_router)
-    install_routers(app)
     app.include_router(trello_webhooks_router)
+    install_routers(app)
     app.include_router(digest_router)
     for router in extra_routers:
         app.include_router(router)

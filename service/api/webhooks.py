@@ -10,19 +10,20 @@ from datetime import UTC, datetime
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from connectors.jira.webhooks import SIGNATURE_HEADER, SignatureCheck, check_signature
+from service.api.intake_route import IntakeRoute
 from service.domain.enums import SourceKind
 from service.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, UnauthorizedError
 from service.logging import get_logger
 from service.metrics import record_webhook_delivery
-from service.queue import Enqueuer
-from service.webhooks.intake import DeliveryOutcome, WebhookIntake
+from service.webhooks.intake import DeliveryOutcome, DeliveryReceipt, WebhookIntake
+from service.webhooks.trigger import DeliveryTrigger
 
 log = get_logger(__name__)
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["webhooks"], route_class=IntakeRoute)
 
 MAX_WEBHOOK_BODY_BYTES = 1 << 20
 JIRA_DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
@@ -49,6 +50,12 @@ async def read_limited_body(request: Request, *, limit: int = MAX_WEBHOOK_BODY_B
     return b"".join(chunks)
 
 
+def ack_response(receipt: DeliveryReceipt, *, status_code: int) -> Response:
+    """A `WebhookAck` body, serialized directly: the intake route builds its own responses."""
+    body = orjson.dumps({"status": receipt.outcome.value, "inbox_id": receipt.inbox_id})
+    return Response(body, status_code=status_code, media_type="application/json")
+
+
 def parse_json_object(body: bytes) -> dict[str, object]:
     try:
         payload = orjson.loads(body)
@@ -66,12 +73,12 @@ def parse_json_object(body: bytes) -> dict[str, object]:
     responses={200: {"model": WebhookAck, "description": "A delivery already stored."}},
     summary="Receive a Jira webhook delivery",
 )
-async def receive_jira_webhook(source_id: int, request: Request) -> JSONResponse:
+async def receive_jira_webhook(source_id: int, request: Request) -> Response:
     """Verifies `X-Hub-Signature` (401 and nothing stored when it fails), refuses bodies over 1 MiB
     (413) and malformed JSON (400), stores the delivery keyed by `X-Atlassian-Webhook-Identifier`
     and answers 202; the same delivery again answers 200 and changes nothing."""
     intake: WebhookIntake = request.app.state.webhook_intake
-    enqueuer: Enqueuer = request.app.state.enqueuer
+    trigger: DeliveryTrigger = request.app.state.delivery_trigger
     body = await read_limited_body(request)
     source = intake.source_secret(source_id)
     if source.kind not in _JIRA_KINDS:
@@ -98,12 +105,7 @@ async def receive_jira_webhook(source_id: int, request: Request) -> JSONResponse
     )
     record_webhook_delivery(provider="jira", outcome=receipt.outcome.value)
     if receipt.outcome is DeliveryOutcome.DUPLICATE:
-        return JSONResponse(WebhookAck(status=receipt.outcome).model_dump(mode="json"), status_code=200)
+        return ack_response(receipt, status_code=200)
     assert receipt.inbox_id is not None
-    try:
-        enqueuer.process_delivery(receipt.inbox_id)
-    except Exception as exc:  # the row is stored: the sweep re-triggers it
-        log.warning("webhook.job.enqueue_failed", inbox_id=receipt.inbox_id, error=type(exc).__name__)
-    return JSONResponse(
-        WebhookAck(status=receipt.outcome, inbox_id=receipt.inbox_id).model_dump(mode="json"), status_code=202
-    )
+    trigger.submit(receipt.inbox_id)
+    return ack_response(receipt, status_code=202)

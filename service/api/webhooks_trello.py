@@ -13,20 +13,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
 from connectors.trello import SIGNATURE_HEADER, SignatureCheck, check_signature
-from service.api.webhooks import WebhookAck, parse_json_object, read_limited_body
+from service.api.intake_route import IntakeRoute
+from service.api.webhooks import WebhookAck, ack_response, parse_json_object, read_limited_body
 from service.domain.enums import SourceKind
 from service.errors import InvalidInputError, NotFoundError, UnauthorizedError
 from service.logging import get_logger
 from service.metrics import record_webhook_delivery
-from service.queue import Enqueuer
 from service.settings import Settings
 from service.webhooks.intake import DeliveryOutcome, SourceSecret, WebhookIntake
+from service.webhooks.trigger import DeliveryTrigger
 
 log = get_logger(__name__)
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["webhooks"], route_class=IntakeRoute)
 
 TRELLO_WEBHOOK_PATH = "/webhooks/trello/{source_id}"
 _MAX_EVENT_TYPE_CHARS = 100
@@ -66,12 +66,12 @@ async def check_trello_callback(source_id: int, request: Request) -> Response:
     responses={200: {"model": WebhookAck, "description": "A delivery already stored."}},
     summary="Receive a Trello webhook delivery",
 )
-async def receive_trello_webhook(source_id: int, request: Request) -> JSONResponse:
+async def receive_trello_webhook(source_id: int, request: Request) -> Response:
     """Verifies `X-Trello-Webhook` (401 and nothing stored when it fails), refuses bodies over 1 MiB
     (413) and malformed JSON or a body without an action id (400), stores the delivery keyed by the
     action id and answers 202; the same action again answers 200 and changes nothing."""
     intake: WebhookIntake = request.app.state.webhook_intake
-    enqueuer: Enqueuer = request.app.state.enqueuer
+    trigger: DeliveryTrigger = request.app.state.delivery_trigger
     settings: Settings = request.app.state.settings
     body = await read_limited_body(request)
     source = _trello_source(request, source_id)
@@ -99,15 +99,10 @@ async def receive_trello_webhook(source_id: int, request: Request) -> JSONRespon
     )
     record_webhook_delivery(provider="trello", outcome=receipt.outcome.value)
     if receipt.outcome is DeliveryOutcome.DUPLICATE:
-        return JSONResponse(WebhookAck(status=receipt.outcome).model_dump(mode="json"), status_code=200)
+        return ack_response(receipt, status_code=200)
     assert receipt.inbox_id is not None
-    try:
-        enqueuer.process_delivery(receipt.inbox_id)
-    except Exception as exc:  # the row is stored: the sweep re-triggers it
-        log.warning("webhook.job.enqueue_failed", inbox_id=receipt.inbox_id, error=type(exc).__name__)
-    return JSONResponse(
-        WebhookAck(status=receipt.outcome, inbox_id=receipt.inbox_id).model_dump(mode="json"), status_code=202
-    )
+    trigger.submit(receipt.inbox_id)
+    return ack_response(receipt, status_code=202)
 
 
 def _action_identity(payload: dict[str, object]) -> tuple[str, str]:

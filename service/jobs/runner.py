@@ -15,6 +15,7 @@ from huey.api import Task, TaskWrapper
 from huey.consumer import Consumer
 from structlog.contextvars import bind_contextvars, reset_contextvars
 
+from service.domain.enums import InboxStatus
 from service.errors import ConflictError, ServiceError
 from service.feed.cursor import FeedCursorCodec
 from service.feed.subscriptions import deliver_due
@@ -24,7 +25,7 @@ from service.jobs.schedule import SWEEP_AFTER, census_due, evaluation_due, sourc
 from service.logging import get_logger
 from service.metrics import record_job, serve_metrics
 from service.settings import Settings
-from service.store.inbox import list_pending_deliveries
+from service.store.inbox import list_pending_deliveries, sources_of_deliveries
 from service.store.runtime import Store, open_store
 from service.store.sources import list_sources
 from service.sync.deliveries import process_delivery_now
@@ -36,6 +37,9 @@ JOBS_FILE = "jobs.db"
 # Huey retries a task that raised; a transient provider error usually clears within minutes.
 TASK_RETRIES = 3
 TASK_RETRY_DELAY_S = 5
+# Polling of the embedded (SQLite) queue when it is empty: backs off from the first to the second.
+POLL_INITIAL_S = 0.02
+POLL_MAX_S = 0.2
 
 
 def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:
@@ -68,7 +72,22 @@ class JobRunner:
         task = self.huey.task(retries=TASK_RETRIES, retry_delay=TASK_RETRY_DELAY_S)
 
         def process_delivery(inbox_id: int) -> None:
-            process_delivery_now(self.store, inbox_id=inbox_id)
+            if process_delivery_now(self.store, inbox_id=inbox_id) is InboxStatus.PROCESSED:
+                self.evaluate_after_deliveries([inbox_id])
+
+        def process_deliveries(inbox_ids: list[int]) -> None:
+            applied = []
+            for inbox_id in inbox_ids:
+                try:
+                    status = process_delivery_now(self.store, inbox_id=inbox_id)
+                except Exception as exc:
+                    # The attempt is recorded on the row; its own job retries it with huey's backoff.
+                    log.warning("jobs.delivery.retry_scheduled", inbox_id=inbox_id, error=type(exc).__name__)
+                    self._process_delivery.schedule((inbox_id,), delay=TASK_RETRY_DELAY_S)
+                    continue
+                if status is InboxStatus.PROCESSED:
+                    applied.append(inbox_id)
+            self.evaluate_after_deliveries(applied)
 
         def sync_source(source_id: int, full: bool = False, census: bool = False) -> None:
             try:
@@ -97,6 +116,7 @@ class JobRunner:
             self.run_tick(datetime.now(UTC))
 
         self._process_delivery: TaskWrapper = task(process_delivery)
+        self._process_deliveries: TaskWrapper = task(process_deliveries)
         self._sync_source: TaskWrapper = task(sync_source)
         self._evaluate_all: TaskWrapper = task(evaluate_all)
         self._push_flags: TaskWrapper = task(push_flags)
@@ -127,8 +147,21 @@ class JobRunner:
     def process_delivery(self, inbox_id: int) -> None:
         self._process_delivery(inbox_id)
 
+    def process_deliveries(self, inbox_ids: list[int]) -> None:
+        self._process_deliveries(list(inbox_ids))
+
     def sync_source(self, source_id: int) -> None:
         self._sync_source(source_id)
+
+    def evaluate_after_deliveries(self, inbox_ids: list[int]) -> None:
+        """Webhook changes reach flags, comments and the client feed now, not at the next beat:
+        the sources the applied deliveries came from are evaluated once per batch."""
+        if not inbox_ids:
+            return
+        with self.store.sessions() as session:
+            source_ids = sources_of_deliveries(session, inbox_ids=inbox_ids)
+        for source_id in source_ids:
+            self.evaluate(source_id=source_id)
 
     def evaluate(self, *, source_id: int | None) -> None:
         """Rules over what is stored now: after a sync (its source) and on the schedule (all)."""
@@ -156,9 +189,8 @@ class JobRunner:
             self._evaluate_all()
         self._push_flags()
         self._deliver_subscriptions()
-        for inbox_id in stranded:
-            self._process_delivery(inbox_id)
         if stranded:
+            self._process_deliveries(stranded)
             log.info("jobs.sweep.retriggered", deliveries=len(stranded))
 
     def create_consumer(self, *, workers: int | None = None) -> Consumer:
@@ -168,8 +200,14 @@ class JobRunner:
         return self._consumer(workers=workers)
 
     def _consumer(self, *, workers: int | None = None) -> Consumer:
+        # Redis storage blocks on the queue; SQLite storage is polled, and huey's default backoff
+        # (up to 10 s between polls) would leave a webhook's job waiting that long on a quiet queue.
         return self.huey.create_consumer(
-            workers=workers or self.settings.worker_threads, worker_type="thread", periodic=True
+            workers=workers or self.settings.worker_threads,
+            worker_type="thread",
+            periodic=True,
+            initial_delay=POLL_INITIAL_S,
+            max_delay=POLL_MAX_S,
         )
 
     def start_embedded_consumer(self) -> Consumer:

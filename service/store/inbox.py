@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Dialect, select
 from sqlalchemy.orm import Session
 
 from service.domain.enums import InboxStatus
@@ -39,8 +40,61 @@ def add_delivery(
     return session.execute(stmt).scalar_one_or_none()
 
 
+class InboxInsert:
+    """The intake's one write, at the driver level: a prepared INSERT … ON CONFLICT DO NOTHING
+    RETURNING id on a raw connection in autocommit, so the row is durable when it returns.
+
+    Building and executing the same statement through SQLAlchemy cost ~0.7 ms a delivery (statement
+    construction, cache key, parameter processing), against ~0.1 ms this way (bench/bench_webhooks.py).
+    Same row as `add_delivery`: received_at goes through the column type's own bind processor.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        mark = "%s" if dialect.name == "postgresql" else "?"
+        table = table_of(InboxRow)
+        self._received_at = table.c.received_at.type.bind_processor(dialect)
+        self.sql = (
+            f"INSERT INTO {table.name} "  # noqa: S608 - fixed names and placeholders only
+            "(source_id, delivery_id, event_type, body, received_at, status, attempts) "
+            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, '{InboxStatus.PENDING.value}', 0) "
+            "ON CONFLICT (source_id, delivery_id) DO NOTHING RETURNING id"
+        )
+
+    def insert(
+        self,
+        dbapi_connection: Any,
+        *,
+        source_id: int,
+        delivery_id: str,
+        event_type: str,
+        body: bytes,
+        received_at: datetime,
+    ) -> int | None:
+        """The new row's id, or None when this delivery was already stored."""
+        received = self._received_at(received_at) if self._received_at else received_at
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(self.sql, (source_id, delivery_id, event_type, body, received))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if row is None else int(row[0])
+
+
 def find_delivery(session: Session, *, inbox_id: int) -> InboxRow | None:
     return session.get(InboxRow, inbox_id)
+
+
+def sources_of_deliveries(session: Session, *, inbox_ids: list[int]) -> list[int]:
+    """The distinct sources the given deliveries came from, in id order."""
+    return list(
+        session.scalars(
+            select(InboxRow.source_id)
+            .where(InboxRow.id.in_(inbox_ids))
+            .distinct()
+            .order_by(InboxRow.source_id)
+        )
+    )
 
 
 def list_pending_deliveries(session: Session, *, received_before: datetime, limit: int = 500) -> list[int]:

@@ -13,5 +13,8 @@ class RecordingEnqueuer:
     def process_delivery(self, inbox_id: int) -> None:
         self.deliveries.append(inbox_id)
 
+    def process_deliveries(self, inbox_ids: list[int]) -> None:
+        self.deliveries.extend(inbox_ids)
+
     def sync_source(self, source_id: int) -> None:
         self.syncs.append(source_id)

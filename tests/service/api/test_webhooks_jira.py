@@ -9,9 +9,11 @@ from dataclasses import replace
 
 import httpx
 import pytest
+from fastapi import Request, Response
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from service.api.intake_route import IntakeRoute
 from service.domain.enums import SourceKind
 from service.store.db import build_engine
 from service.store.orm import InboxRow
@@ -66,6 +68,7 @@ def test_jira_webhook_valid_delivery_is_stored_and_queued(
         ("d-1", "jira:issue_updated", ISSUE_UPDATED)
     ]
     assert response.json() == {"status": "accepted", "inbox_id": rows[0].id}
+    assert client.app.state.delivery_trigger.flush()  # type: ignore[attr-defined]
     assert enqueuer.deliveries == [rows[0].id]
 
 
@@ -79,6 +82,7 @@ def test_jira_webhook_duplicate_delivery_answers_200_and_changes_nothing(
     assert again.status_code == 200
     assert again.json() == {"status": "duplicate", "inbox_id": None}
     assert len(inbox_rows(app_store)) == 1
+    assert client.app.state.delivery_trigger.flush()  # type: ignore[attr-defined]
     assert len(enqueuer.deliveries) == 1
 
 
@@ -181,6 +185,26 @@ def test_jira_webhook_source_without_secret_is_401(client: TestClient, app_store
 
     assert response.status_code == 401
     assert inbox_rows(app_store) == []
+
+
+def test_jira_webhook_source_id_not_an_integer_is_422_like_any_path_parameter(
+    client: TestClient, app_store: Store
+) -> None:
+    response = client.post("/webhooks/jira/abc", content=ISSUE_UPDATED)
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_failed"
+    assert error["details"]["errors"][0]["location"] == ["path", "source_id"]
+    assert inbox_rows(app_store) == []
+
+
+def test_intake_route_refuses_an_endpoint_of_another_shape() -> None:
+    async def endpoint(request: Request) -> Response:
+        return Response()
+
+    with pytest.raises(TypeError, match="source_id: int, request: Request"):
+        IntakeRoute("/webhooks/x/{source_id}", endpoint, methods=["POST"])
 
 
 def test_jira_webhook_unknown_event_is_stored_for_the_processor(

@@ -111,6 +111,7 @@ def test_trello_webhook_valid_delivery_is_stored_by_action_id_and_queued(
     rows = inbox_rows(app_store)
     assert [(r.delivery_id, r.event_type, r.body) for r in rows] == [(ACTION_ID, "updateCard", CARD_MOVED)]
     assert response.json() == {"status": "accepted", "inbox_id": rows[0].id}
+    assert client.app.state.delivery_trigger.flush()  # type: ignore[attr-defined]
     assert enqueuer.deliveries == [rows[0].id]
 
 
@@ -124,6 +125,7 @@ def test_trello_webhook_duplicate_delivery_answers_200_and_changes_nothing(
     assert again.status_code == 200
     assert again.json() == {"status": "duplicate", "inbox_id": None}
     assert len(inbox_rows(app_store)) == 1
+    assert client.app.state.delivery_trigger.flush()  # type: ignore[attr-defined]
     assert len(enqueuer.deliveries) == 1
 
 

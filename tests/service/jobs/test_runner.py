@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,8 +18,9 @@ from service.jobs.runner import JobRunner
 from service.settings import Settings
 from service.store.db import transaction
 from service.store.inbox import add_delivery
-from service.store.orm import InboxRow, SyncRunRow
+from service.store.orm import CommitmentRow, InboxRow, SyncRunRow, WorkItemRow
 from service.store.runtime import Store
+from tests.support.inbox import inbox_row, store_body
 from tests.support.jira_sandbox import JiraSandbox, local_snapshot, serve_jira_sandbox
 from tests.support.sources import add_test_source
 
@@ -88,3 +89,62 @@ def test_tick_retriggers_a_delivery_left_pending(runner: JobRunner, jira_sandbox
     with runner.store.sessions() as session:
         row = session.get(InboxRow, inbox_id)
         assert row is not None and row.status != "pending"
+
+
+def test_a_batch_of_deliveries_is_applied_and_evaluated_at_once(
+    runner: JobRunner, jira_sandbox: JiraSandbox
+) -> None:
+    source_id = add_sandbox_source(runner.store, jira_sandbox)
+    runner.run_tick(datetime.now(UTC))  # the initial sync, then its evaluation
+    jira_sandbox.control(
+        "POST", "/jira/webhooks", {"url": f"http://pmbridge.invalid/webhooks/jira/{source_id}"}
+    )
+    key = next(iter(jira_sandbox.snapshot().values()))[0]
+    jira_sandbox.sink.deliveries.clear()
+    jira_sandbox.control("POST", f"/jira/issues/{key}/duedate", {"duedate": "2027-03-04"})
+    ids = [
+        store_body(runner.store, source_id, delivery.body, f"batch-{n}")
+        for n, delivery in enumerate(jira_sandbox.sink.deliveries)
+    ]
+    assert ids
+
+    runner.process_deliveries(ids)
+
+    assert {inbox_row(runner.store, inbox_id).status for inbox_id in ids} == {"processed"}
+    with runner.store.sessions() as session:
+        item_id = session.scalars(select(WorkItemRow.id).where(WorkItemRow.key == key)).one()
+        moved = session.scalars(
+            select(CommitmentRow.current_date).where(
+                CommitmentRow.subject == "item", CommitmentRow.subject_id == item_id
+            )
+        ).all()
+    assert moved == [date(2027, 3, 4)]  # the promise ledger moved without waiting for the beat
+
+
+def test_a_delivery_that_fails_in_a_batch_is_retried_on_its_own(runner: JobRunner) -> None:
+    unreachable = add_test_source(
+        runner.store,
+        kind=SourceKind.JIRA_CLOUD,
+        name="unreachable",
+        webhook_secret="s",
+        base_url="http://127.0.0.1:1",
+        credentials={"email": "a@b.c", "api_token": "t"},
+    )
+    partial = json.dumps(
+        {
+            "webhookEvent": "jira:issue_updated",
+            "timestamp": 1764158400000,
+            "issue": {"id": "10001", "key": "X-1"},
+        }
+    ).encode()
+    ignored = json.dumps({"webhookEvent": "board_created", "board": {"id": 1}}).encode()
+    failing = store_body(runner.store, unreachable, partial, "needs-a-fetch")
+    fine = store_body(runner.store, unreachable, ignored, "nothing-to-fetch")
+
+    runner.process_deliveries([failing, fine])
+
+    assert inbox_row(runner.store, fine).status == "ignored"
+    retried = inbox_row(runner.store, failing)
+    assert (retried.status, retried.attempts) == ("pending", 1)
+    assert retried.last_error is not None and "connection failed" in retried.last_error
+    assert runner.huey.scheduled_count() == 1

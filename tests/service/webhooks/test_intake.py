@@ -2,17 +2,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from service.domain.enums import SourceKind
 from service.errors import DatabaseUnavailableError, NotFoundError
 from service.settings import Settings
 from service.store.db import build_engine
+from service.store.inbox import list_pending_deliveries
+from service.store.orm import InboxRow
 from service.store.runtime import Store, open_store
 from service.store.schema import upgrade_schema
 from service.webhooks.intake import DeliveryOutcome, WebhookIntake
@@ -65,3 +68,46 @@ def test_store_delivery_database_down_raises_unavailable(store: Store) -> None:
         WebhookIntake(down).store_delivery(
             source_id=1, delivery_id="d", event_type="e", body=b"{}", received_at=AT
         )
+
+
+def test_store_delivery_writes_the_same_row_as_the_orm(store: Store) -> None:
+    source_id = add_test_source(store, kind=SourceKind.JIRA_CLOUD, name="j", webhook_secret="s")
+    body = b'{"webhookEvent": "jira:issue_updated", "bytes": "\\u00e9"}'
+
+    receipt = WebhookIntake(store).store_delivery(
+        source_id=source_id, delivery_id="d-7", event_type="jira:issue_updated", body=body, received_at=AT
+    )
+
+    with store.sessions() as session:
+        row = session.get(InboxRow, receipt.inbox_id)
+        assert row is not None
+        assert (row.source_id, row.delivery_id, row.event_type, row.body) == (
+            source_id,
+            "d-7",
+            "jira:issue_updated",
+            body,
+        )
+        assert (row.status, row.attempts, row.received_at) == ("pending", 0, AT)
+        assert list_pending_deliveries(session, received_before=AT + timedelta(seconds=1)) == [row.id]
+
+
+def test_store_delivery_is_committed_before_it_returns(store: Store) -> None:
+    source_id = add_test_source(store, kind=SourceKind.JIRA_CLOUD, name="j", webhook_secret="s")
+    intake = WebhookIntake(store)
+
+    ids = [
+        intake.store_delivery(
+            source_id=source_id, delivery_id=f"d-{n}", event_type="e", body=b"{}", received_at=AT
+        ).inbox_id
+        for n in range(3)
+    ]
+
+    # Another connection sees every row at once: nothing waits in an open transaction.
+    other = build_engine(store.engine.url.render_as_string(hide_password=False))
+    try:
+        with other.connect() as connection:
+            seen = connection.execute(select(InboxRow.id).order_by(InboxRow.id)).scalars().all()
+    finally:
+        other.dispose()
+    assert seen == ids
+    intake.close()
