@@ -174,6 +174,9 @@ class _NoJobs:
     def process_delivery(self, inbox_id: int) -> None:
         """The benchmark queues no jobs."""
 
+    def process_deliveries(self, inbox_ids: list[int]) -> None:
+        """The benchmark queues no jobs."""
+
     def sync_source(self, source_id: int) -> None:
         """The benchmark queues no jobs."""
 

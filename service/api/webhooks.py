@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from connectors.jira.webhooks import SIGNATURE_HEADER, SignatureCheck, check_signature
-from service.api.intake_route import IntakeRoute
+from service.api.direct_route import DirectRoute
 from service.domain.enums import SourceKind
 from service.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, UnauthorizedError
 from service.logging import get_logger
@@ -23,7 +23,7 @@ from service.webhooks.intake import DeliveryOutcome, DeliveryReceipt, WebhookInt
 from service.webhooks.trigger import DeliveryTrigger
 
 log = get_logger(__name__)
-router = APIRouter(tags=["webhooks"], route_class=IntakeRoute)
+router = APIRouter(tags=["webhooks"], route_class=DirectRoute)
 
 MAX_WEBHOOK_BODY_BYTES = 1 << 20
 JIRA_DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"

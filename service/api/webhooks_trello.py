@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response
 
 from connectors.trello import SIGNATURE_HEADER, SignatureCheck, check_signature
-from service.api.intake_route import IntakeRoute
+from service.api.direct_route import DirectRoute
 from service.api.webhooks import WebhookAck, ack_response, parse_json_object, read_limited_body
 from service.domain.enums import SourceKind
 from service.errors import InvalidInputError, NotFoundError, UnauthorizedError
@@ -26,7 +26,7 @@ from service.webhooks.intake import DeliveryOutcome, SourceSecret, WebhookIntake
 from service.webhooks.trigger import DeliveryTrigger
 
 log = get_logger(__name__)
-router = APIRouter(tags=["webhooks"], route_class=IntakeRoute)
+router = APIRouter(tags=["webhooks"], route_class=DirectRoute)
 
 TRELLO_WEBHOOK_PATH = "/webhooks/trello/{source_id}"
 _MAX_EVENT_TYPE_CHARS = 100

@@ -3,6 +3,7 @@ alone makes items overdue or stale)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
@@ -31,8 +32,10 @@ def evaluate_projects(
     now: datetime,
     rules_dir: Path | None,
     source_id: int | None = None,
+    project_ids: Collection[int] | None = None,
 ) -> list[EvaluationSummary]:
-    """Evaluate the projects of one source, or of every source when `source_id` is None.
+    """Evaluate the projects of one source, or of every source when `source_id` is None; only
+    `project_ids` among them when given (those a webhook change touched).
 
     Every flag that opens, changes or resolves queues its comment for the push-back, in the same
     transaction; projects that have not opted in queue nothing.
@@ -41,6 +44,8 @@ def evaluate_projects(
         query = select(ProjectRow.id, ProjectRow.key).order_by(ProjectRow.id)
         if source_id is not None:
             query = query.where(ProjectRow.source_id == source_id)
+        if project_ids is not None:
+            query = query.where(ProjectRow.id.in_(list(project_ids)))
         projects = [
             (project_id, key, client_names_of_project(session, project_id=project_id))
             for project_id, key in session.execute(query)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from contextvars import Token
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,20 +15,20 @@ from huey.api import Task, TaskWrapper
 from huey.consumer import Consumer
 from structlog.contextvars import bind_contextvars, reset_contextvars
 
-from service.domain.enums import InboxStatus
 from service.errors import ConflictError, ServiceError
 from service.feed.cursor import FeedCursorCodec
 from service.feed.subscriptions import deliver_due
 from service.flags.push import drain_pushes
 from service.flags.run import evaluate_projects
+from service.jobs.evaluations import OwedEvaluations
 from service.jobs.schedule import SWEEP_AFTER, census_due, evaluation_due, sources_due_for_sync
 from service.logging import get_logger
 from service.metrics import record_job, serve_metrics
 from service.settings import Settings
-from service.store.inbox import list_pending_deliveries, sources_of_deliveries
+from service.store.inbox import list_pending_deliveries
 from service.store.runtime import Store, open_store
 from service.store.sources import list_sources
-from service.sync.deliveries import process_delivery_now
+from service.sync.deliveries import apply_delivery_now
 from service.sync.runs import sync_source_now
 
 log = get_logger(__name__)
@@ -67,27 +67,27 @@ class JobRunner:
         self._store: Store | None = None
         self._store_lock = threading.Lock()
         self._running = threading.local()
+        # Webhook changes reach flags, comments and the client feed now, not at the next beat.
+        self._owed = OwedEvaluations()
         self.huey.pre_execute(name="observe")(self._job_started)
         self.huey.post_execute(name="observe")(self._job_finished)
         task = self.huey.task(retries=TASK_RETRIES, retry_delay=TASK_RETRY_DELAY_S)
 
         def process_delivery(inbox_id: int) -> None:
-            if process_delivery_now(self.store, inbox_id=inbox_id) is InboxStatus.PROCESSED:
-                self.evaluate_after_deliveries([inbox_id])
+            self._owed.mark(apply_delivery_now(self.store, inbox_id=inbox_id))
+            self._owed.run(self._evaluate_owed)
 
         def process_deliveries(inbox_ids: list[int]) -> None:
-            applied = []
             for inbox_id in inbox_ids:
                 try:
-                    status = process_delivery_now(self.store, inbox_id=inbox_id)
+                    result = apply_delivery_now(self.store, inbox_id=inbox_id)
                 except Exception as exc:
                     # The attempt is recorded on the row; its own job retries it with huey's backoff.
                     log.warning("jobs.delivery.retry_scheduled", inbox_id=inbox_id, error=type(exc).__name__)
                     self._process_delivery.schedule((inbox_id,), delay=TASK_RETRY_DELAY_S)
                     continue
-                if status is InboxStatus.PROCESSED:
-                    applied.append(inbox_id)
-            self.evaluate_after_deliveries(applied)
+                self._owed.mark(result)
+            self._owed.run(self._evaluate_owed)
 
         def sync_source(source_id: int, full: bool = False, census: bool = False) -> None:
             try:
@@ -153,15 +153,18 @@ class JobRunner:
     def sync_source(self, source_id: int) -> None:
         self._sync_source(source_id)
 
-    def evaluate_after_deliveries(self, inbox_ids: list[int]) -> None:
-        """Webhook changes reach flags, comments and the client feed now, not at the next beat:
-        the sources the applied deliveries came from are evaluated once per batch."""
-        if not inbox_ids:
-            return
-        with self.store.sessions() as session:
-            source_ids = sources_of_deliveries(session, inbox_ids=inbox_ids)
-        for source_id in source_ids:
-            self.evaluate(source_id=source_id)
+    def _evaluate_owed(self, owed: dict[int, Collection[int] | None]) -> None:
+        """The projects webhook deliveries changed, then their comments."""
+        now = datetime.now(UTC)
+        for source_id, project_ids in owed.items():
+            evaluate_projects(
+                self.store,
+                now=now,
+                rules_dir=self.settings.rules_dir,
+                source_id=source_id,
+                project_ids=project_ids,
+            )
+        drain_pushes(self.store, now=now)
 
     def evaluate(self, *, source_id: int | None) -> None:
         """Rules over what is stored now: after a sync (its source) and on the schedule (all)."""

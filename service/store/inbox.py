@@ -85,18 +85,6 @@ def find_delivery(session: Session, *, inbox_id: int) -> InboxRow | None:
     return session.get(InboxRow, inbox_id)
 
 
-def sources_of_deliveries(session: Session, *, inbox_ids: list[int]) -> list[int]:
-    """The distinct sources the given deliveries came from, in id order."""
-    return list(
-        session.scalars(
-            select(InboxRow.source_id)
-            .where(InboxRow.id.in_(inbox_ids))
-            .distinct()
-            .order_by(InboxRow.source_id)
-        )
-    )
-
-
 def list_pending_deliveries(session: Session, *, received_before: datetime, limit: int = 500) -> list[int]:
     """Ids of deliveries still pending that arrived before a time: what the sweep re-triggers."""
     return list(

@@ -6,14 +6,16 @@ import hashlib
 import hmac
 import json
 from dataclasses import replace
+from typing import Annotated
 
 import httpx
 import pytest
-from fastapi import Request, Response
+from fastapi import Depends, Response
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from service.api.intake_route import IntakeRoute
+from service.api.direct_route import DirectRoute
+from service.api.webhooks import WebhookAck
 from service.domain.enums import SourceKind
 from service.store.db import build_engine
 from service.store.orm import InboxRow
@@ -199,12 +201,19 @@ def test_jira_webhook_source_id_not_an_integer_is_422_like_any_path_parameter(
     assert inbox_rows(app_store) == []
 
 
-def test_intake_route_refuses_an_endpoint_of_another_shape() -> None:
-    async def endpoint(request: Request) -> Response:
+def test_direct_route_refuses_an_endpoint_with_a_body_or_a_dependency() -> None:
+    async def with_body(source_id: int, payload: WebhookAck) -> Response:
         return Response()
 
-    with pytest.raises(TypeError, match="source_id: int, request: Request"):
-        IntakeRoute("/webhooks/x/{source_id}", endpoint, methods=["POST"])
+    async def with_dependency(caller: Annotated[str, Depends(lambda: "x")]) -> Response:
+        return Response()
+
+    def not_async(source_id: int) -> Response:
+        return Response()
+
+    for endpoint in (with_body, with_dependency, not_async):
+        with pytest.raises(TypeError):
+            DirectRoute("/webhooks/x/{source_id}", endpoint, methods=["POST"])
 
 
 def test_jira_webhook_unknown_event_is_stored_for_the_processor(
