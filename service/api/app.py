@@ -52,15 +52,19 @@ def create_app(settings: Settings, *, enqueuer: Enqueuer, extra_routers: Sequenc
         version=__version__,
         summary="Delivery progress, promises and risks from Jira and Trello, for an agency's clients.",
         lifespan=lifespan,
+        # /metrics serves Prometheus; FastAPI's own OpenTelemetry hooks would look up the global
+        # providers on every request for nothing.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.enqueuer = enqueuer
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
-    app.include_router(health_router)
+    # Routes are matched in order: the hot paths (webhook intake, then the feed) come first.
     app.include_router(webhooks_router)
     app.include_router(trello_webhooks_router)
     install_routers(app)
+    app.include_router(health_router)
     app.include_router(digest_router)
     for router in extra_routers:
         app.include_router(router)

@@ -3,6 +3,7 @@ from the rows, so a lost task loses no data (the periodic sweep re-triggers what
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Collection, Mapping
@@ -10,9 +11,10 @@ from contextvars import Token
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey import Huey, RedisHuey, crontab
 from huey.api import Task, TaskWrapper
 from huey.consumer import Consumer
+from huey.storage import SqliteStorage
 from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from service.errors import ConflictError, ServiceError
@@ -42,6 +44,20 @@ POLL_INITIAL_S = 0.02
 POLL_MAX_S = 0.2
 
 
+class _EmbeddedStorage(SqliteStorage):  # type: ignore[misc]  # huey has no type information
+    """huey's SQLite storage with WAL's `synchronous=NORMAL` (huey offers only FULL or OFF).
+
+    FULL syncs the file on every enqueue, which cost more than storing the webhook delivery itself;
+    NORMAL survives a crash of the process, and a power loss can drop only the latest jobs, never
+    corrupt the file. Jobs carry ids only: the sweep re-triggers deliveries whose job was lost.
+    """
+
+    def _create_connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection = super()._create_connection()
+        connection.execute("PRAGMA synchronous=NORMAL")
+        return connection
+
+
 def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:
     """SQLite storage in the data directory when embedded; Redis when `PMBRIDGE_REDIS_URL` is set."""
     if settings.redis_url:
@@ -49,8 +65,9 @@ def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:
             settings.queue_name, url=settings.redis_url, immediate=immediate, results=False, utc=True
         )
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(
+    return Huey(
         settings.queue_name,
+        storage_class=_EmbeddedStorage,
         filename=str(Path(settings.data_dir) / JOBS_FILE),
         immediate=immediate,
         results=False,

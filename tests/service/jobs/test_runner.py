@@ -148,3 +148,16 @@ def test_a_delivery_that_fails_in_a_batch_is_retried_on_its_own(runner: JobRunne
     assert (retried.status, retried.attempts) == ("pending", 1)
     assert retried.last_error is not None and "connection failed" in retried.last_error
     assert runner.huey.scheduled_count() == 1
+
+
+def test_the_embedded_queue_syncs_like_the_database_not_on_every_job(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, secret_key=SecretStr(Fernet.generate_key().decode()))
+    queued = JobRunner(settings)
+    try:
+        with queued.huey.storage.db() as cursor:
+            synchronous = cursor.execute("PRAGMA synchronous").fetchone()[0]
+            journal = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        queued.close()
+
+    assert (synchronous, journal) == (1, "wal")  # NORMAL: one sync per checkpoint, not per job
