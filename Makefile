@@ -47,3 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_feed.py --database postgresql
 	$(BIN)/python bench/bench_webhooks.py
 	$(BIN)/python bench/bench_webhooks.py --database postgresql
+	$(BIN)/python bench/bench_latency.py --changes 100 --rate 5
