@@ -21,12 +21,12 @@ from service.rules import (
     build_project_facts,
     team_throughput,
 )
-from service.store.sources import get_source
-from service.store.work_reads import (
-    find_project,
-    list_item_changes,
-    list_project_items,
-    list_project_milestones,
+from service.store.work_scan import (
+    read_item_changes,
+    read_project,
+    read_project_items,
+    read_project_milestones,
+    read_source_synced_at,
 )
 
 
@@ -44,13 +44,15 @@ class ProjectSnapshot:
 
 
 def load_project_snapshot(session: Session, *, project_id: int, now: datetime) -> ProjectSnapshot:
-    project = find_project(session, project_id=project_id)
+    project = read_project(session, project_id=project_id)
     if project is None:
         raise NotFoundError(f"project {project_id} not found", details={"project_id": project_id})
-    data_as_of = get_source(session, source_id=project.source_id).last_synced_at
-    items = list_project_items(session, project_id=project_id)
+    found, data_as_of = read_source_synced_at(session, source_id=project.source_id)
+    if not found:
+        raise NotFoundError(f"source {project.source_id} not found", details={"source_id": project.source_id})
+    items = read_project_items(session, project_id=project_id, with_raw=False)
     changes: dict[str, list[Change]] = defaultdict(list)
-    for change in list_item_changes(session, item_ids=[i.id for i in items if i.id is not None]):
+    for change in read_item_changes(session, item_ids=[i.id for i in items if i.id is not None]):
         changes[change.item_external_id].append(change)
     # A changelog names statuses but not their categories: what the stored items show is the mapping.
     config = FactsConfig(status_categories={i.status.casefold(): i.status_category for i in items})
@@ -59,13 +61,20 @@ def load_project_snapshot(session: Session, *, project_id: int, now: datetime) -
         for item in items
     ]
     throughput = team_throughput(item_facts, as_of=now)
+    # When each milestone's earliest member was created, in one pass over the items.
+    first_created: dict[str, datetime] = {}
+    for facts in item_facts:
+        created_at = facts.item.created_at
+        for milestone_id in facts.item.milestone_external_ids:
+            known = first_created.get(milestone_id)
+            if known is None or created_at < known:
+                first_created[milestone_id] = created_at
     milestone_facts = []
-    for milestone in list_project_milestones(session, project_id=project_id):
-        members = [
-            f.item.created_at for f in item_facts if milestone.external_id in f.item.milestone_external_ids
-        ]
+    for milestone in read_project_milestones(session, project_id=project_id):
         commitment = (
-            build_milestone_commitment(milestone, (), created_at=min(members, default=now))
+            build_milestone_commitment(
+                milestone, (), created_at=first_created.get(milestone.external_id, now)
+            )
             if milestone.due_date is not None
             else None
         )

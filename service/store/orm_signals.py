@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -76,6 +77,23 @@ class FlagRow(Base):
     pushed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
+def event_document(context: Any) -> str:
+    """The event as a client reads it, less its id (known only once the row is inserted): a JSON
+    object the feed's page query splices its id into. Built once when the row is written, so a
+    page read only concatenates stored text (building each object in SQL doubled a page's cost)."""
+    row = context.get_current_parameters()
+    occurred: datetime = row["occurred_at"]
+    return orjson.dumps(
+        {
+            "kind": row["kind"],
+            "project_id": row.get("project_id"),
+            "summary": row["summary"],
+            "payload": row.get("payload") or {},
+            "occurred_at": occurred.astimezone(UTC).isoformat(timespec="microseconds"),
+        }
+    ).decode()
+
+
 class FeedEventRow(Base):
     __tablename__ = "feed_events"
     __table_args__ = (
@@ -95,3 +113,4 @@ class FeedEventRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     occurred_at: Mapped[datetime]
     created_at: Mapped[datetime]
+    document: Mapped[str] = mapped_column(Text, default=event_document)

@@ -8,11 +8,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.domain.enums import MilestoneKind, Visibility
+from service.domain.enums import Visibility
 from service.domain.work import Change, Milestone, Project, WorkItem
 from service.errors import NotFoundError
 from service.store.mapping import work_item_from_row
-from service.store.orm import ChangeRow, MilestoneRow, ProjectRow, WorkItemRow
+from service.store.orm import ChangeRow, ProjectRow, WorkItemRow
+from service.store.work_scan import read_item_changes, read_project_items, read_project_milestones
 
 
 def find_work_item(session: Session, *, source_id: int, external_id: str) -> WorkItem | None:
@@ -96,60 +97,16 @@ def find_project_by_key(session: Session, *, key: str) -> ProjectRow | None:
 
 def list_project_items(session: Session, *, project_id: int, visible_only: bool = True) -> list[WorkItem]:
     """The project's items as domain objects (with their store ids)."""
-    external_id = session.scalars(select(ProjectRow.external_id).where(ProjectRow.id == project_id)).one()
-    query = select(WorkItemRow).where(WorkItemRow.project_id == project_id)
-    if visible_only:
-        query = query.where(WorkItemRow.visibility == Visibility.VISIBLE.value)
-    return [work_item_from_row(row, project_external_id=external_id) for row in session.scalars(query)]
+    return read_project_items(session, project_id=project_id, visible_only=visible_only)
 
 
 def list_item_changes(session: Session, *, item_ids: Iterable[int]) -> list[Change]:
     """Every change of the given items as domain objects, oldest first."""
-    ids = list(item_ids)
-    if not ids:
-        return []
-    rows = session.execute(
-        select(ChangeRow, WorkItemRow.external_id)
-        .join(WorkItemRow, WorkItemRow.id == ChangeRow.item_id)
-        .where(ChangeRow.item_id.in_(ids))
-        .order_by(ChangeRow.changed_at, ChangeRow.id)
-    )
-    return [
-        Change(
-            id=row.id,
-            source_id=row.source_id,
-            item_external_id=item_external_id,
-            external_id=row.external_id,
-            field=row.field,
-            from_value=row.from_value,
-            to_value=row.to_value,
-            from_display=row.from_display,
-            to_display=row.to_display,
-            author=row.author,
-            changed_at=row.changed_at,
-        )
-        for row, item_external_id in rows
-    ]
+    return read_item_changes(session, item_ids=list(item_ids))
 
 
 def list_project_milestones(session: Session, *, project_id: int) -> list[Milestone]:
-    external_id = session.scalars(select(ProjectRow.external_id).where(ProjectRow.id == project_id)).one()
-    rows = session.scalars(select(MilestoneRow).where(MilestoneRow.project_id == project_id))
-    return [
-        Milestone(
-            id=r.id,
-            source_id=r.source_id,
-            project_external_id=external_id,
-            external_id=r.external_id,
-            name=r.name,
-            kind=MilestoneKind(r.kind),
-            start_date=r.start_date,
-            due_date=r.due_date,
-            released=r.released,
-            completed_at=r.completed_at,
-        )
-        for r in rows
-    ]
+    return read_project_milestones(session, project_id=project_id)
 
 
 def list_project_ids(session: Session) -> list[int]:
