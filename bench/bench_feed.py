@@ -28,7 +28,7 @@ from fastapi import FastAPI
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from service.api.app import create_app
+from service.api.app import create_app, freeze_startup_objects
 from service.domain.enums import ItemKind, ScopeRule, SourceKind, StatusCategory
 from service.domain.work import Project, WorkItem
 from service.feed.cursor import FeedCursorCodec
@@ -183,7 +183,9 @@ class _NoJobs:
 
 def build_app() -> FastAPI:
     """The API as `pmbridge serve` builds it, configured from the environment, without a job runner."""
-    return create_app(Settings(), enqueuer=_NoJobs())
+    app = create_app(Settings(), enqueuer=_NoJobs())
+    freeze_startup_objects()
+    return app
 
 
 def serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:

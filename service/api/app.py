@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -69,3 +70,11 @@ def create_app(settings: Settings, *, enqueuer: Enqueuer, extra_routers: Sequenc
     for router in extra_routers:
         app.include_router(router)
     return app
+
+
+def freeze_startup_objects() -> None:
+    """Call once a serving process has built its app: everything loaded so far (modules, routes,
+    models) lives as long as the process, so the cyclic collector stops re-scanning it, and its
+    pauses on the request path stay short."""
+    gc.collect()
+    gc.freeze()

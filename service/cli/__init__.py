@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 
 from connectors.sandbox.cli import sandbox_app
 from service import __version__
-from service.api.app import create_app
+from service.api.app import create_app, freeze_startup_objects
 from service.cli.clients import clients_app
 from service.cli.context import fail_on_service_error, settings_from
 from service.cli.db import db_app
@@ -86,9 +86,11 @@ def serve(
         settings.validate_for_startup()
         runner = JobRunner(settings)
         consumer = None if no_worker else runner.start_embedded_consumer()
+        app = create_app(settings, enqueuer=runner, extra_routers=[portal_router()])
+        freeze_startup_objects()
         try:
             uvicorn.run(
-                create_app(settings, enqueuer=runner, extra_routers=[portal_router()]),
+                app,
                 host=host,
                 port=port,
                 log_level=settings.log_level.lower(),

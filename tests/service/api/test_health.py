@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +12,7 @@ from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from service.api.app import create_app
+from service.api.app import create_app, freeze_startup_objects
 from service.errors import SchemaOutdatedError
 from service.settings import Settings
 from service.store.db import build_engine
@@ -129,3 +130,13 @@ def test_readyz_redis_unreachable_answers_503(tmp_path: Path) -> None:
     redis_check = response.json()["checks"][1]
     assert redis_check["name"] == "redis" and not redis_check["ok"]
     assert redis_check["detail"].startswith("unreachable")
+
+
+def test_freezing_startup_objects_keeps_them_out_of_later_collections() -> None:
+    before = gc.get_freeze_count()
+    try:
+        freeze_startup_objects()
+
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
