@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -12,20 +11,17 @@ import typer
 
 from service.cli.context import fail_on_service_error, opened_store
 from service.flags.dryrun import dry_run_stored
-from service.flags.rulesets import load_rule_file
+from service.flags.rulesets import load_rule_file, parse_duration
 from service.rules import default_rule_set
 
 rules_app = typer.Typer(help="Custom rules: validate and dry-run rule files.", no_args_is_help=True)
 
-_DURATION = re.compile(r"^(\d+)([dhw])$")
-_UNITS = {"d": "days", "h": "hours", "w": "weeks"}
 
-
-def parse_duration(text: str) -> timedelta:
-    match = _DURATION.match(text.strip())
-    if match is None:
-        raise typer.BadParameter("use a number and a unit: 90d, 12w or 48h")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+def _window(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
 
 
 @rules_app.command("check")
@@ -56,7 +52,7 @@ def dry_run(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of hits.")] = False,
 ) -> None:
     """Replay stored history day by day: what the file's rules would have flagged, where and when."""
-    window = parse_duration(since)
+    window = _window(since)
     with fail_on_service_error():
         layer = load_rule_file(file)
         rule_ids = frozenset([r.id for r in layer.custom_rules] + list(layer.builtin_overrides)) or None

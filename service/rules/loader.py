@@ -195,9 +195,16 @@ def _builtin_override(reader: _Reader, rule: BuiltinRule[object], node: Node) ->
 
 def load_rule_set(text: str, *, source_name: str) -> RuleSet:
     """Parse and check a rule set; RuleError(line, reason) on the first problem found."""
-    reader = _Reader(text, source_name)
     try:
+        reader = _Reader(text, source_name)
         root = reader.loader.get_single_node()
+    except yaml.reader.ReaderError as exc:
+        # The YAML reader refuses unprintable characters before parsing starts, by position.
+        raise RuleError(
+            source_name=source_name,
+            line=text.count("\n", 0, exc.position) + 1,
+            reason=f"invalid YAML: character {exc.character:#x} is not allowed",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = int(mark.line) + 1 if mark is not None else None

@@ -14,6 +14,7 @@ from service.api.auth import Authenticator
 from service.api.limits import BodySizeLimit, RateLimiter
 from service.api.routers import (
     admin_ops,
+    admin_rules,
     admin_sources,
     admin_subscriptions,
     admin_tenancy,
@@ -41,6 +42,7 @@ def install_routers(app: FastAPI) -> None:
         admin_sources,
         admin_subscriptions,
         admin_ops,
+        admin_rules,
     ):
         app.include_router(module.router)
 

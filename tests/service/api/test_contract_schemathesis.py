@@ -24,9 +24,11 @@ CONTRACT = Path(__file__).resolve().parents[3] / "openapi" / "openapi.json"
 # What no schema can say, so a schema-valid request may still be refused with 400: a source's base
 # URL that resolves to a private address (SSRF), a scope filter's own syntax, a token expiring in the
 # past, a feed cursor that is any string in the schema but only valid when this service signed it, a
-# subscription URL that resolves to a private address.
+# subscription URL that resolves to a private address, a rule file's YAML and CEL.
 SEMANTICALLY_VALIDATED = frozenset(
     {
+        "POST /admin/rules/validate",
+        "POST /admin/rules/dry-run",
         "POST /admin/sources",
         "POST /admin/clients/{client_id}/subscriptions",
         "POST /v1/subscriptions",
