@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
+import orjson
 from pydantic import JsonValue, TypeAdapter
 
 from connectors.http import (
     DEFAULT_TIMEOUT,
     CallAccounting,
     HttpSession,
+    InvalidResponseError,
     Params,
     RateLimiter,
     RetryPolicy,
@@ -89,6 +91,30 @@ class JiraClientBase:
             method, route, path=path, params=params, json=json, write_key=write_key, idempotent=idempotent
         )
         return parse_body(adapter, response, endpoint=f"{method.upper()} {route}")
+
+    def _call_json(
+        self,
+        method: str,
+        route: str,
+        *,
+        json: JsonValue = None,
+        idempotent: bool | None = None,
+    ) -> dict[str, Any]:
+        """A 2xx JSON object body as plain dicts and lists, for hot paths that check shapes themselves."""
+        response = self.session.request(method, route, json=json, idempotent=idempotent)
+        endpoint = f"{method.upper()} {route}"
+        content, status = response.content, response.status_code
+        # httpx binds a response and its stream to each other: without this, the body stays alive
+        # until the next garbage collection rather than until the last reference goes.
+        response.stream = httpx.ByteStream(b"")
+        del response
+        try:
+            body = orjson.loads(content)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidResponseError("response is not JSON", endpoint=endpoint, status_code=status) from exc
+        if not isinstance(body, dict):
+            raise InvalidResponseError("response is not a JSON object", endpoint=endpoint, status_code=status)
+        return body
 
     def _send(
         self,

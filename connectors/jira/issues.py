@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import JsonValue, TypeAdapter
 
-from connectors.http import NotFoundError, Params, paginate_by_offset, paginate_by_token
+from connectors.http import InvalidResponseError, NotFoundError, Params, paginate_by_offset, paginate_by_token
 from connectors.jira.base import JiraClientBase, issue_write_key
 from connectors.jira.models.changelog import JiraBulkChangelogPage, JiraChangeHistory, JiraChangelogPage
 from connectors.jira.models.common import JiraEntityProperty
 from connectors.jira.models.issue import JiraIssue
 from connectors.jira.models.search import JiraIssuePage, JiraOffsetSearchPage, JiraTokenSearchPage
 from connectors.jira.search import (
+    RawIssuePage,
     SearchSpec,
     offset_search_body,
     offset_search_params,
+    raw_token_page,
     token_search_body,
     token_search_params,
 )
@@ -29,6 +33,14 @@ _ISSUE = TypeAdapter(JiraIssue)
 _CHANGELOG_PAGE = TypeAdapter(JiraChangelogPage)
 _BULK_CHANGELOG_PAGE = TypeAdapter(JiraBulkChangelogPage)
 _PROPERTY = TypeAdapter(JiraEntityProperty)
+
+
+@dataclass(frozen=True, slots=True)
+class RawBulkChangelogPage:
+    """One bulk changelog page as decoded JSON: (issue id, change history dicts as Jira sent them)."""
+
+    issue_change_logs: list[tuple[str, list[dict[str, Any]]]]
+    next_page_token: str | None
 
 
 class IssuesApi(JiraClientBase):
@@ -66,6 +78,34 @@ class IssuesApi(JiraClientBase):
             yield from self._iter_token_search(spec)
         else:
             yield from self._iter_offset_search(spec)
+
+    def iter_search_pages_raw(
+        self,
+        jql: str,
+        *,
+        fields: Sequence[str],
+        page_size: int = 100,
+        reconcile_issue_ids: Sequence[int] = (),
+    ) -> Iterator[RawIssuePage]:
+        """Pages of a Cloud enhanced search (POST) as decoded JSON, fetched lazily.
+
+        The fast path for bulk reads: no wire models are built, so a caller maps each issue dict
+        itself (and falls back to `JiraIssue` for shapes it does not know).
+        """
+        self._require_cloud("raw enhanced search")
+        if len(reconcile_issue_ids) > RECONCILE_MAX_ISSUES:
+            raise ValueError(f"at most {RECONCILE_MAX_ISSUES} issue ids to reconcile")
+        spec = SearchSpec(
+            jql=jql, fields=tuple(fields), page_size=page_size, reconcile_issue_ids=tuple(reconcile_issue_ids)
+        )
+        route = "/rest/api/3/search/jql"
+        endpoint = f"POST {route}"
+
+        def fetch(token: str | None) -> RawIssuePage:
+            body = self._call_json("POST", route, json=token_search_body(spec, token), idempotent=True)
+            return raw_token_page(body, endpoint=endpoint)
+
+        yield from paginate_by_token(fetch, next_token=lambda page: page.next_page_token, endpoint=endpoint)
 
     def search_issues(
         self,
@@ -124,6 +164,24 @@ class IssuesApi(JiraClientBase):
             return self._call(_BULK_CHANGELOG_PAGE, "POST", route, json=body, idempotent=True)
 
         yield from paginate_by_token(fetch, next_token=lambda page: page.next_page_token, endpoint=route)
+
+    def iter_bulk_changelogs_raw(
+        self, issue_ids_or_keys: Sequence[str], *, page_size: int = 1000
+    ) -> Iterator[RawBulkChangelogPage]:
+        """`iter_bulk_changelogs` as decoded JSON: histories are the dicts Jira sent, unvalidated."""
+        self._require_cloud("bulk changelog fetch")
+        if not 0 < len(issue_ids_or_keys) <= BULK_CHANGELOG_MAX_ISSUES:
+            raise ValueError(f"between 1 and {BULK_CHANGELOG_MAX_ISSUES} issues per bulk changelog fetch")
+        route = "/rest/api/3/changelog/bulkfetch"
+        endpoint = f"POST {route}"
+
+        def fetch(token: str | None) -> RawBulkChangelogPage:
+            body: dict[str, JsonValue] = {"issueIdsOrKeys": list(issue_ids_or_keys), "maxResults": page_size}
+            if token is not None:
+                body["nextPageToken"] = token
+            return _raw_bulk_page(self._call_json("POST", route, json=body, idempotent=True), endpoint)
+
+        yield from paginate_by_token(fetch, next_token=lambda page: page.next_page_token, endpoint=endpoint)
 
     def iter_changelog(self, issue: str, *, page_size: int = 100) -> Iterator[JiraChangeHistory]:
         """The full history of one issue, oldest first.
@@ -205,3 +263,26 @@ def _changelog_is_last(page: JiraChangelogPage) -> bool:
     if page.is_last is not None:
         return page.is_last
     return page.total is not None and page.start_at + len(page.values) >= page.total
+
+
+def _raw_bulk_page(body: dict[str, Any], endpoint: str) -> RawBulkChangelogPage:
+    logs = body.get("issueChangeLogs")
+    token = body.get("nextPageToken")
+    if logs is None:
+        logs = []
+    if not isinstance(logs, list) or not (token is None or isinstance(token, str)):
+        raise InvalidResponseError("unexpected bulk changelog page shape", endpoint=endpoint)
+    entries: list[tuple[str, list[dict[str, Any]]]] = []
+    for log in logs:
+        histories = log.get("changeHistories") if isinstance(log, dict) else None
+        if histories is None and isinstance(log, dict):
+            histories = []
+        if (
+            not isinstance(log, dict)
+            or type(log.get("issueId")) is not str
+            or not isinstance(histories, list)
+            or not all(isinstance(history, dict) for history in histories)
+        ):
+            raise InvalidResponseError("unexpected issue changelog shape", endpoint=endpoint)
+        entries.append((log["issueId"], histories))
+    return RawBulkChangelogPage(issue_change_logs=entries, next_page_token=token)

@@ -1,4 +1,4 @@
-"""Request shapes of the two search APIs.
+"""Request shapes of the two search APIs, and the decoded-JSON form of an enhanced search page.
 
 Cloud `POST /rest/api/3/search/jql` rejects unknown body keys (`additionalProperties: false`), so
 only set keys are sent; its `expand` is a comma string while `fields`/`properties` are arrays. Data
@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import JsonValue
 
-from connectors.http import Params
+from connectors.http import InvalidResponseError, Params
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +79,31 @@ def offset_search_params(spec: SearchSpec, start: int) -> Params:
         "expand": ",".join(spec.expand) or None,
         "properties": ",".join(spec.properties) or None,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class RawIssuePage:
+    """One enhanced search page as decoded JSON: each issue is the dict Jira sent (its `id` and
+    `key` checked to be strings, nothing else validated), for callers that map fields themselves."""
+
+    issues: list[dict[str, Any]]
+    next_page_token: str | None
+
+
+def raw_token_page(body: dict[str, Any], *, endpoint: str) -> RawIssuePage:
+    """The envelope of `/rest/api/3/search/jql` checked as the wire model checks it."""
+    issues = body.get("issues")
+    token = body.get("nextPageToken")
+    is_last = body.get("isLast")
+    if issues is None:
+        issues = []
+    if (
+        not isinstance(issues, list)
+        or not (token is None or isinstance(token, str))
+        or not (is_last is None or isinstance(is_last, bool))
+    ):
+        raise InvalidResponseError("unexpected search page shape", endpoint=endpoint)
+    for issue in issues:
+        if not (isinstance(issue, dict) and type(issue.get("id")) is str and type(issue.get("key")) is str):
+            raise InvalidResponseError("unexpected issue shape in a search page", endpoint=endpoint)
+    return RawIssuePage(issues=issues, next_page_token=None if is_last else token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import threading
@@ -48,6 +49,9 @@ def serve(
         raise typer.BadParameter("--tls-cert and --tls-key go together")
     started = time.perf_counter()
     sandbox = build_sandbox(scenario.value, seed)
+    # The generated world lives as long as the server: keep it out of every later collection.
+    gc.collect()
+    gc.freeze()
     server = LoopbackServer(
         create_sandbox_app(sandbox),
         port=port,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -13,12 +12,12 @@ from sqlalchemy.orm import Session
 from service.domain.enums import Visibility
 from service.domain.work import Change, Milestone, Project, WorkItem
 from service.errors import NotFoundError
-from service.store.dialect import table_of, upsert_insert
+from service.store.dialect import upsert_insert
+from service.store.item_statements import ItemStatements, item_row, item_statements
 from service.store.orm import (
     ChangeRow,
     ItemMilestoneRow,
     MilestoneRow,
-    PersonRow,
     ProjectRow,
     WorkItemRow,
 )
@@ -226,86 +225,22 @@ def _upsert_persons(session: Session, *, source_id: int, items: Sequence[WorkIte
     persons = {item.assignee.external_id: item.assignee for item in items if item.assignee is not None}
     if not persons:
         return
-    stmt = upsert_insert(session, PersonRow)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["source_id", "external_id"],
-        set_={"display_name": stmt.excluded.display_name, "email": stmt.excluded.email},
-    )
-    session.execute(
-        stmt,
-        [
-            {
-                "source_id": source_id,
-                "external_id": p.external_id,
-                "display_name": p.display_name,
-                "email": p.email,
-            }
-            for p in persons.values()
-        ],
+    _statements(session).persons.run(
+        session, [(source_id, p.external_id, p.display_name, p.email) for p in persons.values()]
     )
 
 
-def _item_params(item: WorkItem, *, project_id: int) -> dict[str, Any]:
-    return {
-        "source_id": item.source_id,
-        "project_id": project_id,
-        "external_id": item.external_id,
-        "key": item.key,
-        "title": item.title,
-        "kind": item.kind.value,
-        "status": item.status,
-        "status_category": item.status_category.value,
-        "priority": item.priority.value,
-        "assignee_external_id": item.assignee.external_id if item.assignee else None,
-        "assignee_name": item.assignee.display_name if item.assignee else None,
-        "labels": list(item.labels),
-        "components": list(item.components),
-        "parent_external_id": item.parent_external_id,
-        "milestone_external_ids": list(item.milestone_external_ids),
-        "due_date": item.due_date,
-        "start_date": item.start_date,
-        "created_at": item.created_at,
-        "updated_at": item.updated_at,
-        "resolved_at": item.resolved_at,
-        "estimate_seconds": item.estimate_seconds,
-        "spent_seconds": item.spent_seconds,
-        "story_points": item.story_points,
-        "blocked": item.blocked,
-        "url": item.url,
-        "visibility": item.visibility.value,
-        "visibility_changed_at": None,
-        "raw": item.raw,
-    }
-
-
-_KEY_COLUMNS = frozenset({"id", "source_id", "external_id"})
+def _statements(session: Session) -> ItemStatements:
+    return item_statements(session.get_bind().dialect.name)
 
 
 def _write_items(session: Session, *, source_id: int, items: Sequence[WorkItem], authoritative: bool) -> None:
     project_ids = _project_ids(session, source_id=source_id)
-    table = table_of(WorkItemRow)
-    stmt = upsert_insert(session, WorkItemRow)
-    newer = table.c.updated_at < stmt.excluded.updated_at
-    visible = table.c.visibility == Visibility.VISIBLE.value
-    # The guard repeats the checks of `_select_newer` in SQL so a concurrent writer never regresses a row.
-    guard = (
-        (visible & newer) | ~visible
-        if authoritative
-        else newer & (visible | (table.c.visibility_changed_at < stmt.excluded.updated_at))
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["source_id", "external_id"],
-        set_={c.name: stmt.excluded[c.name] for c in table.c if c.name not in _KEY_COLUMNS},
-        where=guard,
-    )
-    # One prepared statement with a parameter list: the fast path (DESIGN §3).
-    session.execute(
-        stmt,
-        [
-            _item_params(item, project_id=_require_project(project_ids, item.project_external_id))
-            for item in items
-        ],
-    )
+    statements = _statements(session)
+    values = statements.values
+    rows = [item_row(item, _require_project(project_ids, item.project_external_id), values) for item in items]
+    # One prepared statement run with the driver's executemany: the fast path (DESIGN §3).
+    (statements.listed_items if authoritative else statements.pushed_items).run(session, rows)
 
 
 def _link_milestones(
@@ -325,13 +260,12 @@ def _link_milestones(
         )
     }
     links = [
-        {"item_id": item_ids[item.external_id], "milestone_id": milestone_ids[m]}
+        (item_ids[item.external_id], milestone_ids[m])
         for item in items
         for m in dict.fromkeys(item.milestone_external_ids)
         if m in milestone_ids
     ]
-    if links:
-        session.execute(table_of(ItemMilestoneRow).insert(), links)
+    _statements(session).links.run(session, links)
 
 
 def _insert_changes(
@@ -343,22 +277,7 @@ def _insert_changes(
         raise NotFoundError(
             "changes refer to items that are not stored", details={"items": sorted(missing)[:20]}
         )
-    rows = [
-        {
-            "source_id": source_id,
-            "item_id": item_ids[c.item_external_id],
-            "external_id": c.external_id,
-            "field": c.field,
-            "from_value": c.from_value,
-            "to_value": c.to_value,
-            "from_display": c.from_display,
-            "to_display": c.to_display,
-            "author": c.author,
-            "changed_at": c.changed_at,
-        }
-        for c in changes
-    ]
-    if not rows:
+    if not changes:
         return 0
     # Only changes not stored yet are inserted, through one prepared statement with a parameter
     # list; ON CONFLICT still guards a concurrent writer. Counting is done here because executemany
@@ -367,15 +286,31 @@ def _insert_changes(
         session.scalars(
             select(ChangeRow.external_id).where(
                 ChangeRow.source_id == source_id,
-                ChangeRow.item_id.in_({row["item_id"] for row in rows}),
+                ChangeRow.item_id.in_({item_ids[c.item_external_id] for c in changes}),
             )
         )
     )
-    fresh = list({row["external_id"]: row for row in rows if row["external_id"] not in stored}.values())
+    fresh = {c.external_id: c for c in changes if c.external_id not in stored}
     if not fresh:
         return 0
-    stmt = upsert_insert(session, ChangeRow).on_conflict_do_nothing(
-        index_elements=["source_id", "external_id"]
+    statements = _statements(session)
+    moment = statements.values.datetime
+    statements.changes.run(
+        session,
+        [
+            (
+                source_id,
+                item_ids[c.item_external_id],
+                c.external_id,
+                c.field,
+                c.from_value,
+                c.to_value,
+                c.from_display,
+                c.to_display,
+                c.author,
+                moment(c.changed_at),
+            )
+            for c in fresh.values()
+        ],
     )
-    session.execute(stmt, fresh)
     return len(fresh)

@@ -8,58 +8,42 @@ together with the cursor that covers it, so a crash resumes where the last commi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-from sqlalchemy.orm import Session
+from typing import Any
 
 from connectors.http import AuthError, NotFoundError
 from connectors.jira import JiraClient
 from connectors.jira.models import JiraChangeHistory, JiraIssue
 from service.domain.enums import Visibility
-from service.domain.work import Change, Milestone, Project, Source, WorkItem
-from service.errors import ProviderDataError
+from service.domain.work import Milestone, Project, Source
 from service.store.db import transaction
-from service.store.items import (
-    mark_items_visibility,
-    select_items_to_write,
-    upsert_milestones,
-    upsert_projects,
-    upsert_work_items,
-)
+from service.store.items import mark_items_visibility, upsert_milestones, upsert_projects
 from service.store.runtime import Store
 from service.store.sources import update_source_settings
-from service.store.sync_state import find_cursor, save_cursor
+from service.store.sync_state import find_cursor
 from service.store.work_reads import list_item_external_ids, list_projects
+from service.sync.gc_budget import fewer_collections
+from service.sync.jira_batches import BATCH_ISSUES, CURSOR_SCOPE, JiraBatches, Progress, Staged
 from service.sync.jira_fields import JiraFieldMap, discover_field_map
-from service.sync.jira_mapping import (
-    issue_sprints,
-    map_histories,
-    map_issue,
-    map_project,
-    map_sprint,
-    map_version,
-)
+from service.sync.jira_json import MappedIssue
+from service.sync.jira_mapping import map_project, map_version
 from service.sync.prefetch import Prefetcher
 from service.sync.summary import SyncSummary
 
-CURSOR_SCOPE = "issues"
 # Re-read this much before the cursor: covers search indexing lag (search is eventually consistent)
 # and items sharing the boundary timestamp; re-reads are no-ops in the idempotent upsert.
 DEFAULT_OVERLAP = timedelta(minutes=5)
 SEARCH_PAGE_SIZE = 100  # the real cap when fields are requested (reference §2)
 CENSUS_PAGE_SIZE = 5000  # id-only searches may ask for up to 5,000
-BATCH_ISSUES = 1000  # the bulk changelog endpoint takes up to 1,000 issues
-CHANGELOG_PAGE_SIZE = 10000  # bulk changelog maxResults ceiling
 MAX_MISSING_CHECKS = 200
 # Search pages read ahead while a batch is written: about one batch of the bulk changelog's size.
 PREFETCH_PAGES = 10
 # A census that would remove more than this share of a source's items is refused: a listing that
 # looked complete but was not (a permission hiccup) must never delete the world.
 MAX_CENSUS_REMOVAL_SHARE = 0.5
-
-Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +99,8 @@ class JiraSync:
         scope = self._refresh_projects() if full else self._stored_scope()
         if not scope.projects:
             return
-        seen = self._stream(scope.jql(since_ms=since_ms), reconcile_issue_ids=reconcile_issue_ids)
+        with fewer_collections():
+            seen = self._stream(scope.jql(since_ms=since_ms), reconcile_issue_ids=reconcile_issue_ids)
         if full:
             self._reconcile_missing(seen, scope)
 
@@ -136,15 +121,17 @@ class JiraSync:
     ) -> None:
         """Apply issues from outside a search (a webhook, a re-fetch). `histories` carries changelog
         entries already in hand; without it the complete changelogs are fetched."""
+        batches = self._batches()
         known = None
         if histories is not None:
             known = [
                 change
                 for issue_id, entries in histories.items()
-                for change in self._map_histories(issue_id, entries)
+                for change in batches.map_histories(issue_id, entries)
             ]
         # A pushed payload is not a listing: it must not resurrect an item deleted after it was sent.
-        self._apply_batch(list(issues), advance_cursor=False, known_changes=known, authoritative=False)
+        mapped = [batches.map_model(issue) for issue in issues]
+        batches.apply(mapped, advance_cursor=False, known_changes=known, authoritative=False)
 
     @property
     def search_fields(self) -> tuple[str, ...]:
@@ -200,115 +187,67 @@ class JiraSync:
 
     # -- streaming and applying ------------------------------------------------------------------
 
+    def _batches(self) -> JiraBatches:
+        return JiraBatches(
+            self._store,
+            source_id=self._source_id,
+            client=self._client,
+            summary=self._summary,
+            field_map=self._field_map,
+            browse_base=self._browse_base,
+            now=self._now,
+            progress=self._progress,
+        )
+
     def _stream(self, jql: str, *, reconcile_issue_ids: Sequence[int]) -> set[str]:
         seen: set[str] = set()
-        batch: list[JiraIssue] = []
-        expand = () if self._client.site.is_cloud else ("changelog",)
-        pages = self._client.iter_search_pages(
-            jql,
-            fields=self._field_map.search_fields,
-            expand=expand,
-            page_size=SEARCH_PAGE_SIZE,
-            reconcile_issue_ids=reconcile_issue_ids[:50] if self._client.site.is_cloud else (),
+        batches = self._batches()
+        batch: list[MappedIssue] = []
+        # The read-ahead thread only fetches and decodes; mapping and writing stay on this thread. A
+        # second thread running Python while the driver writes would make each written row wait for
+        # the interpreter lock (the driver takes it back after every row).
+        pages = Prefetcher(
+            self._search_pages(jql, reconcile_issue_ids), depth=PREFETCH_PAGES, name="jira-search"
         )
-        for page in Prefetcher(pages, depth=PREFETCH_PAGES, name="jira-search"):
-            for issue in page.issues:
-                seen.add(issue.id)
-            batch.extend(page.issues)
-            if len(batch) >= BATCH_ISSUES:
-                self._apply_batch(batch, advance_cursor=True)
-                batch = []
-        if batch:
-            self._apply_batch(batch, advance_cursor=True)
+        # Each batch's changelogs are fetched while the batch before it is written.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-changelog") as fetcher:
+            staged: Staged | None = None
+            for page in pages:
+                for record in page:
+                    mapped = batches.map_record(record)
+                    seen.add(mapped.item.external_id)
+                    batch.append(mapped)
+                if len(batch) >= BATCH_ISSUES:
+                    staged = _write_previous(
+                        batches, staged, batches.stage(batch, fetcher=fetcher, advance_cursor=True)
+                    )
+                    batch = []
+            if batch:
+                staged = _write_previous(
+                    batches, staged, batches.stage(batch, fetcher=fetcher, advance_cursor=True)
+                )
+            if staged is not None:
+                batches.write(staged)
         return seen
 
-    def _apply_batch(
-        self,
-        issues: list[JiraIssue],
-        *,
-        advance_cursor: bool,
-        known_changes: Sequence[Change] | None = None,
-        authoritative: bool = True,
-    ) -> None:
-        items = [
-            map_issue(
-                issue, source_id=self._source_id, field_map=self._field_map, browse_base=self._browse_base
-            )
-            for issue in issues
-        ]
-        sprints = self._sprint_milestones(issues)
-        with self._store.sessions() as session:
-            to_write = select_items_to_write(
-                session, source_id=self._source_id, items=items, authoritative=authoritative
-            )
-        changes = (
-            list(known_changes) if known_changes is not None else self._complete_changelogs(issues, to_write)
-        )
-        with transaction(self._store.sessions) as session:
-            upsert_milestones(session, source_id=self._source_id, milestones=sprints)
-            result = upsert_work_items(
-                session, source_id=self._source_id, items=items, changes=changes, authoritative=authoritative
-            )
-            if advance_cursor and items:
-                newest = max(items, key=lambda item: (item.updated_at, int(item.external_id)))
-                save_cursor(
-                    session,
-                    source_id=self._source_id,
-                    scope=CURSOR_SCOPE,
-                    position=_cursor_position(newest, self._existing_cursor_ms(session)),
-                    now=self._now(),
-                )
-        self._summary.items_seen += len(items)
-        self._summary.items_changed += len(result.changed_item_ids)
-        self._summary.changes_added += result.changes_added
-        self._summary.changed_item_ids.extend(result.changed_item_ids)
-        if self._progress is not None:
-            self._progress(len(items))
-
-    def _existing_cursor_ms(self, session: Session) -> int | None:
-        cursor = find_cursor(session, source_id=self._source_id, scope=CURSOR_SCOPE)
-        return int(cursor["updated_ms"]) if cursor else None
-
-    def _complete_changelogs(self, issues: Sequence[JiraIssue], to_write: Sequence[WorkItem]) -> list[Change]:
-        """Complete histories of the issues about to be written, never the slice a search embeds."""
-        wanted = {item.external_id for item in to_write}
-        if not wanted:
-            return []
-        changes: list[Change] = []
+    def _search_pages(
+        self, jql: str, reconcile_issue_ids: Sequence[int]
+    ) -> Iterator[list[dict[str, Any]] | list[JiraIssue]]:
+        """Cloud pages as decoded JSON (mapped without wire models); Data Center pages, with their
+        embedded changelogs, as wire models."""
+        fields = self._field_map.search_fields
         if self._client.site.is_cloud:
-            ids = sorted(wanted, key=int)
-            for start in range(0, len(ids), BATCH_ISSUES):
-                for page in self._client.iter_bulk_changelogs(
-                    ids[start : start + BATCH_ISSUES], page_size=CHANGELOG_PAGE_SIZE
-                ):
-                    for log in page.issue_change_logs:
-                        changes += self._map_histories(log.issue_id, log.change_histories)
-            return changes
-        for issue in issues:
-            if issue.id not in wanted:
-                continue
-            if issue.changelog is not None and issue.changelog.is_complete:
-                changes += self._map_histories(issue.id, issue.changelog.histories)
-            else:
-                changes += self._map_histories(issue.id, self._client.iter_changelog(issue.key))
-        return changes
-
-    def _map_histories(self, issue_id: str, histories: Iterable[JiraChangeHistory]) -> list[Change]:
-        return map_histories(issue_id, histories, source_id=self._source_id, field_map=self._field_map)
-
-    def _sprint_milestones(self, issues: Sequence[JiraIssue]) -> list[Milestone]:
-        sprints: dict[int, Milestone] = {}
-        for issue in issues:
-            if issue.fields.project is None:
-                raise ProviderDataError(f"issue {issue.key} has no project", details={"issue": issue.key})
-            for sprint in issue_sprints(issue, self._field_map):
-                sprints.setdefault(
-                    sprint.id,
-                    map_sprint(
-                        sprint, source_id=self._source_id, project_external_id=issue.fields.project.id
-                    ),
-                )
-        return list(sprints.values())
+            raw_pages = self._client.iter_search_pages_raw(
+                jql, fields=fields, page_size=SEARCH_PAGE_SIZE, reconcile_issue_ids=reconcile_issue_ids[:50]
+            )
+            for raw_page in raw_pages:
+                yield raw_page.issues
+            return
+        pages = self._client.iter_search_pages(
+            jql, fields=fields, expand=("changelog",), page_size=SEARCH_PAGE_SIZE
+        )
+        for page in pages:
+            yield page.issues
 
     # -- deletes ---------------------------------------------------------------------------------
 
@@ -349,9 +288,7 @@ class JiraSync:
             )
 
 
-def _cursor_position(newest: WorkItem, existing_ms: int | None) -> dict[str, int | str]:
-    updated_ms = int(newest.updated_at.timestamp() * 1000)
-    # Never move the cursor back: a batch applied out of band may be older than what was synced.
-    if existing_ms is not None and existing_ms > updated_ms:
-        return {"updated_ms": existing_ms, "id": newest.external_id}
-    return {"updated_ms": updated_ms, "id": newest.external_id}
+def _write_previous(batches: JiraBatches, previous: Staged | None, staged: Staged) -> Staged:
+    if previous is not None:
+        batches.write(previous)
+    return staged

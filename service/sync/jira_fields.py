@@ -69,6 +69,10 @@ class JiraFieldMap:
         """Changelog field ids in the vocabulary the rules use (`sprint`, `flagged`, …)."""
         return _semantic_names(self).get(field_id, field_id)
 
+    def semantic_names(self) -> dict[str, str]:
+        """`semantic_name` as a mapping of the ids that get another name (a copy: callers may keep it)."""
+        return dict(_semantic_names(self))
+
     def to_settings(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -134,6 +134,7 @@ def map_histories(
 ) -> list[Change]:
     """One Change per changelog item, keyed `<history id>:<item index>` so replays dedupe."""
     changes: list[Change] = []
+    names = field_map.semantic_names()
     for history in histories:
         author = history.author.display_name if history.author else None
         for index, item in enumerate(history.items):
@@ -143,7 +144,7 @@ def map_histories(
                     source_id=source_id,
                     item_external_id=issue_id,
                     external_id=f"{history.id}:{index}",
-                    field=field_map.semantic_name(field_id),
+                    field=names.get(field_id, field_id),
                     from_value=item.from_value,
                     to_value=item.to_value,
                     from_display=item.from_string,

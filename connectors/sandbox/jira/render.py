@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from connectors.sandbox.jira.adf import adf_to_html, text_to_adf
@@ -92,98 +93,122 @@ class Renderer(PartsRenderer):
         return None
 
     def field_value(self, issue: Issue, field_id: str, embedded_cap: int | None) -> Any:
-        world = self.world
-        if field_id == "summary":
-            return issue.summary
-        if field_id == "status":
-            return self.status(issue.status)
-        if field_id == "issuetype":
-            return self.issue_type(issue.type_id)
-        if field_id == "priority":
-            return self.priority(issue.priority_id)
-        if field_id == "project":
-            return self.project(issue.project_id)
-        if field_id == "assignee":
-            return self.user(issue.assignee_id)
-        if field_id in ("reporter", "creator"):
-            return self.user(issue.reporter_id)
-        if field_id == "created":
-            return self.time(issue.created_ms)
-        if field_id == "updated":
-            return self.time(issue.updated_ms)
-        if field_id == "resolutiondate":
-            return self.time(issue.resolution_ms)
-        if field_id == "resolution":
-            if issue.resolution_ms is None:
-                return None
-            return {"self": f"{self.api}/resolution/10000", "id": "10000", "description": "", "name": "Done"}
-        if field_id == "statuscategorychangedate":
-            return self.time(issue.status_changed_ms or issue.created_ms)
-        if field_id == "duedate":
-            return issue.duedate
-        if field_id == "description":
-            return self.text(issue.description)
-        if field_id == "labels":
-            return list(issue.labels)
-        if field_id in ("components", "versions", "issuelinks"):
-            return []
-        if field_id == "fixVersions":
-            return [self.version_json(world.versions[v]) for v in issue.fix_version_ids]
-        if field_id == "parent":
-            parent = world.issues.get(issue.parent_id) if issue.parent_id is not None else None
-            return self.issue_link(parent) if parent is not None else None
-        if field_id == "subtasks":
-            return [
-                self.issue_link(world.issues[i]) for i in world.subtask_ids(issue.id) if i in world.issues
-            ]
-        if field_id == "timetracking":
-            return _timetracking(issue)
-        if field_id in ("timeoriginalestimate", "aggregatetimeoriginalestimate"):
-            return issue.original_estimate_s
-        if field_id in ("timeestimate", "aggregatetimeestimate"):
-            return _remaining(issue)
-        if field_id in ("timespent", "aggregatetimespent"):
-            return issue.time_spent_s
-        if field_id in ("progress", "aggregateprogress"):
-            return _progress(issue)
-        if field_id == "comment":
-            comments = issue.comments if embedded_cap is None else issue.comments[:embedded_cap]
-            return {
-                "comments": [self.comment(c) for c in comments],
-                "self": f"{self.api}/issue/{issue.id}/comment",
-                "maxResults": len(comments),
-                "total": len(issue.comments),
-                "startAt": 0,
-            }
-        if field_id == "worklog":
-            # Jira embeds at most 20 worklogs; the rest is behind GET …/worklog.
-            worklogs = issue.worklogs[:20]
-            return {
-                "startAt": 0,
-                "maxResults": 20,
-                "total": len(issue.worklogs),
-                "worklogs": [self.worklog(w) for w in worklogs],
-            }
-        if field_id == "watches":
-            return {"self": f"{self.api}/issue/{issue.key}/watchers", "watchCount": 1, "isWatching": False}
-        if field_id == "votes":
-            return {"self": f"{self.api}/issue/{issue.key}/votes", "votes": 0, "hasVoted": False}
-        if field_id == "environment":
+        render = _FIELD_RENDERERS.get(field_id)
+        return None if render is None else render(self, issue, embedded_cap)
+
+    def _resolution(self, issue: Issue, _cap: int | None) -> Any:
+        if issue.resolution_ms is None:
             return None
-        if field_id == START_DATE_FIELD:
-            return issue.start_date
-        if field_id == STORY_POINTS_FIELD:
-            return issue.story_points
-        if field_id == RANK_FIELD:
-            return issue.rank
-        if field_id == SPRINT_FIELD:
-            return [self.sprint_json(s) for s in issue.sprint_ids] or None
-        if field_id == FLAGGED_FIELD:
-            if not issue.flagged:
-                return None
-            option = f"{self.api}/customFieldOption/{FLAGGED_OPTION_ID}"
-            return [{"self": option, "value": "Impediment", "id": FLAGGED_OPTION_ID}]
-        return None
+        return {"self": f"{self.api}/resolution/10000", "id": "10000", "description": "", "name": "Done"}
+
+    def _fix_versions(self, issue: Issue, _cap: int | None) -> Any:
+        cache = self.field_versions
+        rendered = []
+        for version_id in issue.fix_version_ids:
+            found = cache.get(version_id)
+            if found is None:
+                found = cache[version_id] = self.version_json(self.world.versions[version_id])
+            rendered.append(found)
+        return rendered
+
+    def _parent(self, issue: Issue, _cap: int | None) -> Any:
+        parent = self.world.issues.get(issue.parent_id) if issue.parent_id is not None else None
+        return self.issue_link(parent) if parent is not None else None
+
+    def _subtasks(self, issue: Issue, _cap: int | None) -> Any:
+        world = self.world
+        return [self.issue_link(world.issues[i]) for i in world.subtask_ids(issue.id) if i in world.issues]
+
+    def _comment(self, issue: Issue, embedded_cap: int | None) -> Any:
+        comments = issue.comments if embedded_cap is None else issue.comments[:embedded_cap]
+        return {
+            "comments": [self.comment(c) for c in comments],
+            "self": f"{self.api}/issue/{issue.id}/comment",
+            "maxResults": len(comments),
+            "total": len(issue.comments),
+            "startAt": 0,
+        }
+
+    def _worklog(self, issue: Issue, _cap: int | None) -> Any:
+        # Jira embeds at most 20 worklogs; the rest is behind GET …/worklog.
+        worklogs = issue.worklogs[:20]
+        return {
+            "startAt": 0,
+            "maxResults": 20,
+            "total": len(issue.worklogs),
+            "worklogs": [self.worklog(w) for w in worklogs],
+        }
+
+    def _sprints(self, issue: Issue, _cap: int | None) -> Any:
+        cache = self.field_sprints
+        rendered = []
+        for sprint_id in issue.sprint_ids:
+            found = cache.get(sprint_id)
+            if found is None:
+                found = cache[sprint_id] = self.sprint_json(sprint_id)
+            rendered.append(found)
+        return rendered or None
+
+    def _flagged(self, issue: Issue, _cap: int | None) -> Any:
+        if not issue.flagged:
+            return None
+        option = f"{self.api}/customFieldOption/{FLAGGED_OPTION_ID}"
+        return [{"self": option, "value": "Impediment", "id": FLAGGED_OPTION_ID}]
+
+
+FieldRenderer = Callable[[Renderer, Issue, "int | None"], Any]
+# One lookup per field instead of a chain of comparisons (search pages render ~25 fields an issue).
+_FIELD_RENDERERS: dict[str, FieldRenderer] = {
+    "summary": lambda r, issue, _cap: issue.summary,
+    "status": lambda r, issue, _cap: r.status(issue.status),
+    "issuetype": lambda r, issue, _cap: r.issue_type(issue.type_id),
+    "priority": lambda r, issue, _cap: r.priority(issue.priority_id),
+    "project": lambda r, issue, _cap: r.project(issue.project_id),
+    "assignee": lambda r, issue, _cap: r.user(issue.assignee_id),
+    "reporter": lambda r, issue, _cap: r.user(issue.reporter_id),
+    "creator": lambda r, issue, _cap: r.user(issue.reporter_id),
+    "created": lambda r, issue, _cap: r.time(issue.created_ms),
+    "updated": lambda r, issue, _cap: r.time(issue.updated_ms),
+    "resolutiondate": lambda r, issue, _cap: r.time(issue.resolution_ms),
+    "resolution": Renderer._resolution,
+    "statuscategorychangedate": lambda r, issue, _cap: r.time(issue.status_changed_ms or issue.created_ms),
+    "duedate": lambda r, issue, _cap: issue.duedate,
+    "description": lambda r, issue, _cap: r.text(issue.description),
+    "labels": lambda r, issue, _cap: list(issue.labels),
+    "components": lambda r, issue, _cap: [],
+    "versions": lambda r, issue, _cap: [],
+    "issuelinks": lambda r, issue, _cap: [],
+    "fixVersions": Renderer._fix_versions,
+    "parent": Renderer._parent,
+    "subtasks": Renderer._subtasks,
+    "timetracking": lambda r, issue, _cap: _timetracking(issue),
+    "timeoriginalestimate": lambda r, issue, _cap: issue.original_estimate_s,
+    "aggregatetimeoriginalestimate": lambda r, issue, _cap: issue.original_estimate_s,
+    "timeestimate": lambda r, issue, _cap: _remaining(issue),
+    "aggregatetimeestimate": lambda r, issue, _cap: _remaining(issue),
+    "timespent": lambda r, issue, _cap: issue.time_spent_s,
+    "aggregatetimespent": lambda r, issue, _cap: issue.time_spent_s,
+    "progress": lambda r, issue, _cap: _progress(issue),
+    "aggregateprogress": lambda r, issue, _cap: _progress(issue),
+    "comment": Renderer._comment,
+    "worklog": Renderer._worklog,
+    "watches": lambda r, issue, _cap: {
+        "self": f"{r.api}/issue/{issue.key}/watchers",
+        "watchCount": 1,
+        "isWatching": False,
+    },
+    "votes": lambda r, issue, _cap: {
+        "self": f"{r.api}/issue/{issue.key}/votes",
+        "votes": 0,
+        "hasVoted": False,
+    },
+    "environment": lambda r, issue, _cap: None,
+    START_DATE_FIELD: lambda r, issue, _cap: issue.start_date,
+    STORY_POINTS_FIELD: lambda r, issue, _cap: issue.story_points,
+    RANK_FIELD: lambda r, issue, _cap: issue.rank,
+    SPRINT_FIELD: Renderer._sprints,
+    FLAGGED_FIELD: Renderer._flagged,
+}
 
 
 def _remaining(issue: Issue) -> int | None:

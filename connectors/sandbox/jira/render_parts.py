@@ -37,6 +37,11 @@ class PartsRenderer:
         self._users: dict[str, Json] = {}
         self._statuses: dict[str, Json] = {}
         self._projects: dict[int, Json] = {}
+        self._issue_types: dict[str, Json] = {}
+        self._priorities: dict[str, Json] = {}
+        # Field values shared by many issues of one response (never handed out to be modified).
+        self.field_sprints: dict[int, Json] = {}
+        self.field_versions: dict[int, Json] = {}
 
     def time(self, ms: int | None) -> str | None:
         return None if ms is None else format_jira(ms, self.world.tz)
@@ -91,6 +96,12 @@ class PartsRenderer:
         return cached
 
     def issue_type(self, type_id: str) -> Json:
+        cached = self._issue_types.get(type_id)
+        if cached is None:
+            cached = self._issue_types[type_id] = self._issue_type(type_id)
+        return cached
+
+    def _issue_type(self, type_id: str) -> Json:
         issue_type = ISSUE_TYPE_BY_ID[type_id]
         return {
             "self": f"{self.api}/issuetype/{type_id}",
@@ -104,6 +115,12 @@ class PartsRenderer:
         }
 
     def priority(self, priority_id: str) -> Json:
+        cached = self._priorities.get(priority_id)
+        if cached is None:
+            cached = self._priorities[priority_id] = self._priority(priority_id)
+        return cached
+
+    def _priority(self, priority_id: str) -> Json:
         priority = PRIORITY_BY_ID[priority_id]
         return {
             "self": f"{self.api}/priority/{priority_id}",

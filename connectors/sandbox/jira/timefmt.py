@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -25,14 +26,33 @@ def from_ms(ms: int) -> datetime:
 
 
 def format_jira(ms: int, tz: tzinfo) -> str:
-    """`2024-09-12T19:21:32.992+0000`: millis, offset without a colon (reference §3)."""
-    moment = datetime.fromtimestamp(ms / 1000, tz)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}" + moment.strftime("%z")
+    """`2024-09-12T19:21:32.992+0000`: millis, offset without a colon (reference §3).
+
+    Built from `isoformat` (C) rather than two `strftime` calls: formatting instants was the largest
+    cost of rendering a search page.
+    """
+    seconds, millis = divmod(ms, 1000)
+    if tz is UTC:
+        days, rest = divmod(seconds, 86_400)
+        hours, rest = divmod(rest, 3_600)
+        minutes, secs = divmod(rest, 60)
+        return f"{_utc_day(days)}T{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}+0000"
+    text = datetime.fromtimestamp(seconds, tz).isoformat()
+    return f"{text[:19]}.{millis:03d}{text[19:].replace(':', '')}"
+
+
+_EPOCH_DAY = date(1970, 1, 1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_day(days: int) -> str:
+    """`YYYY-MM-DD` of a day counted from the epoch (a site's instants fall on few distinct days)."""
+    return (_EPOCH_DAY + timedelta(days=days)).isoformat()
 
 
 def format_utc_z(ms: int) -> str:
     """Sprint dates use UTC with `Z` (reference §3, Sprint custom field)."""
-    return from_ms(ms).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return format_jira(ms, UTC)[:-5] + "Z"
 
 
 def parse_jql_time(text: str, *, tz: tzinfo, now_ms: int) -> int | None:
