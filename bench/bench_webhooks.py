@@ -7,6 +7,7 @@ counted: every 202 must be a stored row. Prints requests per second and latency 
 
     .venv/bin/python bench/bench_webhooks.py                      # SQLite (the embedded default)
     .venv/bin/python bench/bench_webhooks.py --database postgresql
+    .venv/bin/python bench/bench_webhooks.py --bare starlette       # the bare stack, same machine
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from bare_intake import count_stored
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from sqlalchemy import create_engine, func, select, text
@@ -36,7 +38,7 @@ from service.domain.enums import SourceKind
 from service.settings import Settings
 from service.store.db import transaction
 from service.store.orm import InboxRow
-from service.store.runtime import open_store
+from service.store.runtime import Store, open_store
 from service.store.sources import add_source
 
 POSTGRES_URL = os.environ.get(
@@ -104,18 +106,29 @@ def free_port() -> int:
         return port
 
 
-def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen([PMBRIDGE, "serve", "--no-worker", "--port", str(port)], env=env)
+def serve(env: dict[str, str], port: int, bare: str | None) -> subprocess.Popen[bytes]:
+    """pmbridge as deployed, or with `bare` the bare endpoint of `bare_intake.py` in its place."""
+    if bare is None:
+        command = [PMBRIDGE, "serve", "--no-worker", "--port", str(port)]
+    else:
+        code = (
+            f"import uvicorn; uvicorn.run('bench.bare_intake:{bare}_app', host='127.0.0.1', port={port}, "
+            "log_level='warning', access_log=False)"
+        )
+        command = [sys.executable, "-c", code]
+    process = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parents[1])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                pass
+            if bare is not None or httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
                 return process
-        except httpx.TransportError:
+        except (OSError, httpx.TransportError):
             pass
         time.sleep(0.2)
     process.kill()
-    raise RuntimeError("the API did not start")
+    raise RuntimeError("the server did not start")
 
 
 def run_wrk(port: int, bodies: Path, seconds: int, connections: int) -> str:
@@ -144,6 +157,13 @@ def summarize(output: str) -> dict[str, str]:
     }
 
 
+def count_rows(store: Store, bare_db: str | None) -> int:
+    if bare_db is not None:
+        return count_stored(bare_db)
+    with store.sessions() as session:
+        return session.scalar(select(func.count()).select_from(InboxRow)) or 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -151,6 +171,11 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument(
+        "--bare",
+        choices=["fastapi", "starlette"],
+        help="serve the bare endpoint of bare_intake.py instead, to compare on this machine (SQLite)",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="pmb-bench-webhooks-"))
     key = Fernet.generate_key().decode()
@@ -182,22 +207,22 @@ def main() -> None:
     bodies = workdir / "bench_webhooks_bodies.lua"
     write_bodies(bodies, source.id)
     port = free_port()
-    server = serve(env, port)
+    bare_db = str(workdir / "bare.db")
+    server = serve({**env, "BARE_DB": bare_db}, port, args.bare)
     try:
         run_wrk(port, bodies, 5, args.connections)  # warm-up: caches, connections, the secret cache
-        with store.sessions() as session:
-            before = session.scalar(select(func.count()).select_from(InboxRow)) or 0
+        before = count_rows(store, bare_db if args.bare else None)
         output = run_wrk(port, bodies, args.seconds, args.connections)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    with store.sessions() as session:
-        stored = (session.scalar(select(func.count()).select_from(InboxRow)) or 0) - before
+    stored = count_rows(store, bare_db if args.bare else None) - before
     store.close()
     result = summarize(output)
     print(output)
     print(
-        f"{args.database}, {args.connections} connections: {result['rps']} deliveries/s; "
+        f"{args.bare or 'pmbridge'}, {args.database}, {args.connections} connections: "
+        f"{result['rps']} deliveries/s; "
         f"ack latency p50 {result['p50']}, p90 {result['p90']}, p99 {result['p99']}; "
         f"{result['requests']} requests, {stored} stored, non-2xx {result['non_2xx']}"
     )
