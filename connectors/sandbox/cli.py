@@ -35,7 +35,17 @@ def sandbox() -> None:
 
 @sandbox_app.command()
 def serve(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1; 0 picks a free one.")] = 8765,
+    port: Annotated[int, typer.Option(help="TCP port; 0 picks a free one.")] = 8765,
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on (0.0.0.0 in a container other containers reach).")
+    ] = "127.0.0.1",
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The URL clients reach the sandbox at (e.g. http://sandbox:8765), used in the links "
+            "and connection details it hands out; default: the address it listens on."
+        ),
+    ] = None,
     scenario: Annotated[Scenario, typer.Option(help="World size: tiny, small or large.")] = Scenario.small,
     seed: Annotated[int, typer.Option(help="Seed of the generated worlds and credentials.")] = 1,
     tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate: serve HTTPS.")] = None,
@@ -47,6 +57,8 @@ def serve(
     """Serve both APIs until interrupted."""
     if (tls_cert is None) != (tls_key is None):
         raise typer.BadParameter("--tls-cert and --tls-key go together")
+    if public_url is not None and not public_url.startswith(("http://", "https://")):
+        raise typer.BadParameter("--public-url must start with http:// or https://")
     started = time.perf_counter()
     sandbox = build_sandbox(scenario.value, seed)
     # The generated world lives as long as the server: keep it out of every later collection.
@@ -55,6 +67,7 @@ def serve(
     server = LoopbackServer(
         create_sandbox_app(sandbox),
         port=port,
+        host=host,
         tls_cert=str(tls_cert) if tls_cert else None,
         tls_key=str(tls_key) if tls_key else None,
     )
@@ -65,7 +78,7 @@ def serve(
 
     signal.signal(signal.SIGTERM, request_stop)
     with sandbox.dispatcher, server:
-        sandbox.bind(server.base_url)
+        sandbox.bind(public_url or server.base_url)
         info = sandbox.connection_info()
         if json_output:
             sys.stdout.write(orjson.dumps(info).decode() + "\n")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -66,6 +67,25 @@ def test_serve_without_json_prints_base_urls_for_people() -> None:
         lines = [first_line] + [process.stdout.readline() for _ in range(3)]
     assert first_line.startswith("sandbox: scenario tiny")
     assert any(line.startswith("Jira     base URL http://127.0.0.1:") for line in lines)
+
+
+def test_serve_on_all_interfaces_hands_out_its_public_url() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    public = "http://sandbox.test:8765"
+    everywhere = "0.0.0.0"  # noqa: S104 - what a container binds; the test reaches it on loopback
+    with _serve("--json", "--host", everywhere, "--port", str(port), "--public-url", public) as (_, line):
+        info: dict[str, Any] = orjson.loads(line)
+        served = httpx.get(f"http://127.0.0.1:{port}/_sandbox/requests")
+    assert info["jira"]["base_url"] == public
+    assert info["control_url"] == f"{public}/_sandbox"
+    assert served.status_code == 200
+
+
+def test_serve_public_url_without_a_scheme_is_refused() -> None:
+    result = CliRunner().invoke(sandbox_app, ["serve", "--public-url", "sandbox:8765"])
+    assert result.exit_code != 0
 
 
 def test_serve_tls_cert_without_key_is_refused() -> None:
