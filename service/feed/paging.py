@@ -11,13 +11,14 @@ import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, PoolProxiedConnection
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from service.errors import DatabaseUnavailableError
 from service.feed.cursor import FeedCursorCodec
 from service.store.feed_queries import FeedEventRecord, FeedPageQuery, read_latest_events
 from service.store.runtime import Store
+from service.store.thread_connections import ThreadConnections
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -39,29 +40,25 @@ class FeedReader:
         self.codec = codec
         self._local = threading.local()
         self._opened: list[Connection] = []
-        self._raw_opened: list[PoolProxiedConnection] = []
         self._opened_lock = threading.Lock()
         self._query = FeedPageQuery(store.engine.dialect.name)
-        self._driver_errors: tuple[type[Exception], ...] = (
-            store.engine.dialect.loaded_dbapi.Error,
-            DBAPIError,
-        )
+        self._pages = ThreadConnections(store.engine)
 
     def read(
         self, *, client_id: int, project_ids: Collection[int], after: str | None, limit: int
     ) -> FeedPage:
         after_id = 0 if after is None else self.codec.decode(client_id=client_id, cursor=after)
-        raw = self._raw_connection()
+        connection = self._pages.get()
         try:
             page = self._query.read(
-                raw.driver_connection,
+                connection,
                 client_id=client_id,
                 after_id=after_id,
                 project_ids=project_ids,
                 limit=limit,
             )
-        except self._driver_errors as exc:
-            self._drop_raw_connection()
+        except self._pages.errors as exc:
+            self._pages.drop()
             raise DatabaseUnavailableError("the database is unavailable") from exc
         last_id = page.last_id or after_id
         next_cursor = self.codec.encode(client_id=client_id, event_id=last_id) if last_id else after
@@ -89,38 +86,14 @@ class FeedReader:
                 self._opened.append(connection)
         return connection
 
-    def _raw_connection(self) -> PoolProxiedConnection:
-        raw: PoolProxiedConnection | None = getattr(self._local, "raw", None)
-        if raw is None or not raw.is_valid:
-            try:
-                raw = self._store.engine.raw_connection()
-                if self._store.engine.dialect.name == "postgresql":
-                    raw.driver_connection.autocommit = True  # type: ignore[union-attr]
-            except self._driver_errors as exc:
-                raise DatabaseUnavailableError("the database is unavailable") from exc
-            self._local.raw = raw
-            with self._opened_lock:
-                self._raw_opened.append(raw)
-        return raw
-
-    def _drop_raw_connection(self) -> None:
-        raw: PoolProxiedConnection | None = getattr(self._local, "raw", None)
-        self._local.raw = None
-        if raw is not None:
-            with contextlib.suppress(Exception):
-                raw.invalidate()
-
     def close(self) -> None:
         """Close every thread's connection (at shutdown, when no request is running)."""
         with self._opened_lock:
             opened, self._opened = self._opened, []
-            raw_opened, self._raw_opened = self._raw_opened, []
         for connection in opened:
             with contextlib.suppress(DBAPIError):
                 connection.close()
-        for raw in raw_opened:
-            with contextlib.suppress(Exception):
-                raw.close()
+        self._pages.close()
 
     def _drop_connection(self) -> None:
         connection: Connection | None = getattr(self._local, "connection", None)

@@ -1,26 +1,25 @@
 """Accepting deliveries: look up the source's secret, store the delivery with one short write.
 
-This is the hot path of webhook intake (DESIGN §3): each thread keeps its own driver connection in
-autocommit and writes one prepared INSERT, so concurrent requests never queue behind a shared pool.
+This is the hot path of webhook intake (DESIGN §3): each thread writes one prepared INSERT on its
+own driver connection in autocommit, so concurrent requests never queue behind a shared pool.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.exc import OperationalError
 
 from service.domain.enums import SourceKind
 from service.errors import DatabaseUnavailableError, NotFoundError
 from service.store.inbox import InboxInsert
 from service.store.runtime import Store
 from service.store.sources import find_source, read_webhook_secret
+from service.store.thread_connections import ThreadConnections
 
 SECRET_CACHE_TTL_S = 60.0
 
@@ -47,14 +46,8 @@ class WebhookIntake:
         self._store = store
         self._secrets: dict[int, tuple[float, SourceSecret]] = {}
         self._secrets_lock = threading.Lock()
-        self._local = threading.local()
-        self._opened: list[PoolProxiedConnection] = []
-        self._opened_lock = threading.Lock()
+        self._connections = ThreadConnections(store.engine)
         self._insert = InboxInsert(store.engine.dialect)
-        self._driver_errors: tuple[type[Exception], ...] = (
-            store.engine.dialect.loaded_dbapi.Error,
-            DBAPIError,
-        )
 
     def source_secret(self, source_id: int) -> SourceSecret:
         """The source's kind and webhook secret, cached briefly; unknown sources raise NotFoundError."""
@@ -80,49 +73,23 @@ class WebhookIntake:
         self, *, source_id: int, delivery_id: str, event_type: str, body: bytes, received_at: datetime
     ) -> DeliveryReceipt:
         """Store a delivery durably (committed) before it is acknowledged; a repeat is a duplicate."""
-        raw = self._raw_connection()
+        connection = self._connections.get()
         try:
             inbox_id = self._insert.insert(
-                raw.driver_connection,
+                connection,
                 source_id=source_id,
                 delivery_id=delivery_id,
                 event_type=event_type[:100],
                 body=body,
                 received_at=received_at,
             )
-        except self._driver_errors as exc:
-            self._drop_raw_connection()
+        except self._connections.errors as exc:
+            self._connections.drop()
             raise DatabaseUnavailableError("the database is unavailable") from exc
         if inbox_id is None:
             return DeliveryReceipt(outcome=DeliveryOutcome.DUPLICATE, inbox_id=None)
         return DeliveryReceipt(outcome=DeliveryOutcome.ACCEPTED, inbox_id=inbox_id)
 
-    def _raw_connection(self) -> PoolProxiedConnection:
-        """This thread's driver connection, in autocommit: each insert commits on its own."""
-        raw: PoolProxiedConnection | None = getattr(self._local, "raw", None)
-        if raw is None or not raw.is_valid:
-            try:
-                raw = self._store.engine.raw_connection()
-                if self._store.engine.dialect.name == "postgresql":
-                    raw.driver_connection.autocommit = True  # type: ignore[union-attr]
-            except self._driver_errors as exc:
-                raise DatabaseUnavailableError("the database is unavailable") from exc
-            self._local.raw = raw
-            with self._opened_lock:
-                self._opened.append(raw)
-        return raw
-
-    def _drop_raw_connection(self) -> None:
-        raw: PoolProxiedConnection | None = getattr(self._local, "raw", None)
-        self._local.raw = None
-        if raw is not None:
-            with contextlib.suppress(Exception):
-                raw.invalidate()
-
     def close(self) -> None:
         """Return every thread's connection (at shutdown, when no request is running)."""
-        with self._opened_lock:
-            opened, self._opened = self._opened, []
-        for raw in opened:
-            with contextlib.suppress(Exception):
-                raw.close()
+        self._connections.close()
