@@ -32,14 +32,17 @@ class ThreadConnections:
         if raw is None or not raw.is_valid:
             try:
                 raw = self._engine.raw_connection()
+                # Dedicated to this thread, and left in autocommit: it must never go back to the
+                # pool, where a unit of work would get a connection without transactions.
+                raw.detach()
                 if self._engine.dialect.name == "postgresql":
-                    raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+                    raw.dbapi_connection.autocommit = True  # type: ignore[union-attr]
             except self.errors as exc:
                 raise DatabaseUnavailableError("the database is unavailable") from exc
             self._local.raw = raw
             with self._opened_lock:
                 self._opened.append(raw)
-        return raw.driver_connection
+        return raw.dbapi_connection  # both drivers are synchronous: the driver's own connection
 
     def drop(self) -> None:
         """Forget this thread's connection after a failure: the next `get` opens a new one."""
