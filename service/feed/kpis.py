@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from service.domain.enums import CommitmentOutcome
+from service.feed.pulses import SatisfactionByDelivery, satisfaction_by_delivery
 from service.store.client_views import ClientGrants, items_in_scope, list_commitments
 from service.store.kpi_queries import (
     DoneItem,
@@ -73,6 +74,8 @@ class SatisfactionKpis:
     responses: int
     average_rating: float | None
     distribution: dict[int, int]
+    # Milestone ratings, by whether the milestone's promise was met or missed.
+    by_delivery: SatisfactionByDelivery
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,13 +174,14 @@ def _cost(session: Session, grants: ClientGrants, *, project_ids: frozenset[int]
     )
 
 
-def _satisfaction(session: Session, *, client_id: int) -> SatisfactionKpis:
-    ratings = list_ratings(session, client_id=client_id)
+def _satisfaction(session: Session, grants: ClientGrants, *, today: date) -> SatisfactionKpis:
+    ratings = list_ratings(session, client_id=grants.client_id)
     distribution = Counter(ratings)
     return SatisfactionKpis(
         responses=len(ratings),
         average_rating=round(statistics.fmean(ratings), 2) if ratings else None,
         distribution={rating: distribution.get(rating, 0) for rating in range(1, 6)},
+        by_delivery=satisfaction_by_delivery(session, grants, today=today),
     )
 
 
@@ -198,5 +202,5 @@ def compute_kpis(
             done_items=ever_done,
             reopen_rate=_rate(reopened, ever_done),
         ),
-        satisfaction=_satisfaction(session, client_id=grants.client_id),
+        satisfaction=_satisfaction(session, grants, today=today),
     )

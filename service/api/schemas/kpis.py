@@ -55,10 +55,21 @@ class QualityOut(BaseModel):
     reopen_rate: float | None
 
 
+class RatingGroupOut(BaseModel):
+    responses: int
+    average_rating: float | None
+
+
+class SatisfactionByDeliveryOut(BaseModel):
+    on_time: RatingGroupOut = Field(description="Ratings of milestones whose promised date was met.")
+    late: RatingGroupOut = Field(description="Ratings of milestones whose promised date was missed.")
+
+
 class SatisfactionOut(BaseModel):
     responses: int
     average_rating: float | None
     distribution: dict[str, int]
+    by_delivery: SatisfactionByDeliveryOut
 
 
 class KpisOut(BaseModel):
@@ -114,6 +125,14 @@ def kpis_out(kpis: Kpis, *, freshness: FreshnessOut) -> KpisOut:
             responses=f.responses,
             average_rating=f.average_rating,
             distribution={str(rating): count for rating, count in f.distribution.items()},
+            by_delivery=SatisfactionByDeliveryOut(
+                on_time=RatingGroupOut(
+                    responses=f.by_delivery.on_time.responses, average_rating=f.by_delivery.on_time.average
+                ),
+                late=RatingGroupOut(
+                    responses=f.by_delivery.late.responses, average_rating=f.by_delivery.late.average
+                ),
+            ),
         ),
         freshness=freshness,
     )

@@ -108,6 +108,11 @@ def test_kpis_report_quality_cost_and_satisfaction(api: TestClient, world: World
         "responses": 1,
         "average_rating": 4.0,
         "distribution": {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0},
+        # The ACME milestone was delivered before its promised date: its rating counts as on time.
+        "by_delivery": {
+            "on_time": {"responses": 1, "average_rating": 4.0},
+            "late": {"responses": 0, "average_rating": None},
+        },
     }
 
 
