@@ -14,8 +14,9 @@ from service.domain.enums import SourceKind
 from service.flags.facts import load_project_snapshot
 from service.store.crypto import CredentialCipher
 from service.store.db import build_engine, build_session_factory
-from service.store.orm import Base, ProjectRow
+from service.store.orm import ProjectRow
 from service.store.runtime import Store
+from service.store.schema import upgrade_schema
 from service.store.work_scan import read_item_changes, read_project_items, read_project_milestones
 from service.sync.runs import sync_source_now
 from tests.service.store.orm_reads import (
@@ -34,7 +35,7 @@ NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 def synced_store(database_url: str) -> Iterator[Store]:
     """The sandbox's small agency (6 projects of 250 issues with their changelogs), synced in full."""
     engine = build_engine(database_url)
-    Base.metadata.create_all(engine)
+    upgrade_schema(engine)
     store = Store(
         engine=engine,
         sessions=build_session_factory(engine),
