@@ -3,10 +3,13 @@ documents of events written before it, identically."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, text
+import pytest
+from sqlalchemy import Engine, insert, select, text
 
 from service.store.db import build_engine
 from service.store.orm import ClientRow, FeedEventRow
@@ -15,34 +18,40 @@ from service.store.schema import downgrade_schema, upgrade_schema
 AT = datetime(2026, 11, 26, 9, 30, 15, 250, tzinfo=UTC)
 
 
-def test_a_written_event_stores_its_document_as_the_feed_serves_it(database_url: str) -> None:
-    engine = build_engine(database_url)
-    try:
-        upgrade_schema(engine)
-        with engine.begin() as connection:
-            client_id = connection.execute(
-                insert(ClientRow).values(name="acme", created_at=AT).returning(ClientRow.id)
-            ).scalar_one()
-            connection.execute(
-                insert(FeedEventRow),
-                [
-                    {
-                        "client_id": client_id,
-                        "project_id": None,
-                        "kind": "risk_raised",
-                        "dedupe_key": "k1",
-                        "summary": 'Blocked: "checkout" ✓',
-                        "payload": {"rule": "blocked", "n": [1, 2]},
-                        "occurred_at": AT + timedelta(hours=2),
-                        "created_at": AT,
-                    }
-                ],
-            )
-            document = connection.execute(select(FeedEventRow.document)).scalar_one()
-    finally:
-        engine.dispose()
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    built = build_engine(database_url)
+    upgrade_schema(built)
+    yield built
+    built.dispose()
 
-    assert orjson.loads(document) == {
+
+def write_event(engine: Engine, **event: Any) -> dict[str, Any]:
+    """Write one event of a new client through a Core insert; returns its stored document."""
+    with engine.begin() as connection:
+        client_id = connection.execute(
+            insert(ClientRow).values(name="acme", created_at=AT).returning(ClientRow.id)
+        ).scalar_one()
+        connection.execute(
+            insert(FeedEventRow),
+            [{"client_id": client_id, "project_id": None, "dedupe_key": "k1", "created_at": AT, **event}],
+        )
+        document: dict[str, Any] = orjson.loads(
+            connection.execute(select(FeedEventRow.document)).scalar_one()
+        )
+    return document
+
+
+def test_a_written_event_stores_its_document_as_the_feed_serves_it(engine: Engine) -> None:
+    document = write_event(
+        engine,
+        kind="risk_raised",
+        summary='Blocked: "checkout" ✓',
+        payload={"rule": "blocked", "n": [1, 2]},
+        occurred_at=AT + timedelta(hours=2),
+    )
+
+    assert document == {
         "kind": "risk_raised",
         "project_id": None,
         "summary": 'Blocked: "checkout" ✓',
@@ -51,33 +60,18 @@ def test_a_written_event_stores_its_document_as_the_feed_serves_it(database_url:
     }
 
 
-def test_the_migration_fills_documents_of_existing_events_like_the_writer(database_url: str) -> None:
-    engine = build_engine(database_url)
-    try:
-        upgrade_schema(engine)
-        with engine.begin() as connection:
-            client_id = connection.execute(
-                insert(ClientRow).values(name="acme", created_at=AT).returning(ClientRow.id)
-            ).scalar_one()
-            connection.execute(
-                insert(FeedEventRow),
-                {
-                    "client_id": client_id,
-                    "project_id": None,
-                    "kind": "item_done",
-                    "dedupe_key": "k1",
-                    "summary": 'Done: "quoted" \\ and ✓',
-                    "payload": {"item": "ACM-1", "nested": {"a": None, "b": 1.5}},
-                    "occurred_at": AT,
-                    "created_at": AT,
-                },
-            )
-            written = orjson.loads(connection.execute(select(FeedEventRow.document)).scalar_one())
-        downgrade_schema(engine, revision="0004")
-        upgrade_schema(engine)
-        with engine.connect() as connection:
-            migrated = orjson.loads(connection.execute(text("SELECT document FROM feed_events")).scalar_one())
-    finally:
-        engine.dispose()
+def test_the_migration_fills_documents_of_existing_events_like_the_writer(engine: Engine) -> None:
+    written = write_event(
+        engine,
+        kind="item_done",
+        summary='Done: "quoted" \\ and ✓',
+        payload={"item": "ACM-1", "nested": {"a": None, "b": 1.5}},
+        occurred_at=AT,
+    )
 
+    downgrade_schema(engine, revision="0004")
+    upgrade_schema(engine)
+
+    with engine.connect() as connection:
+        migrated = orjson.loads(connection.execute(text("SELECT document FROM feed_events")).scalar_one())
     assert migrated == written
