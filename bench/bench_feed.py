@@ -6,11 +6,16 @@ cores with the server. Prints requests per second and latency percentiles.
 
     .venv/bin/python bench/bench_feed.py                      # SQLite (the embedded default)
     .venv/bin/python bench/bench_feed.py --database postgresql
+    .venv/bin/python bench/bench_feed.py --bare fastapi        # or --bare starlette: the bare stack
+
+`--bare` serves the bare endpoint of `bare_feed.py` over the same seeded SQLite database and the
+same requests instead of pmbridge, so the two are compared on the same machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
@@ -32,7 +37,7 @@ from service.api.app import create_app, freeze_startup_objects
 from service.domain.enums import ItemKind, ScopeRule, SourceKind, StatusCategory
 from service.domain.work import Project, WorkItem
 from service.feed.cursor import FeedCursorCodec
-from service.settings import Settings
+from service.settings import DATABASE_FILE, Settings
 from service.store.crypto import CredentialCipher
 from service.store.db import build_engine, build_session_factory, transaction
 from service.store.items import upsert_projects, upsert_work_items
@@ -150,14 +155,22 @@ def seed(store: Store) -> list[tuple[str, int, int]]:
     return [(token, client_id, maxima[client_id]) for token, client_id in clients]
 
 
-def write_wrk_script(path: Path, clients: list[tuple[str, int, int]], codec: FeedCursorCodec) -> None:
-    """Requests over every client, from the start and from random cursors into its history."""
+def write_wrk_script(
+    path: Path, clients: list[tuple[str, int, int]], codec: FeedCursorCodec, bare_keys: Path
+) -> None:
+    """Requests over every client, from the start and from random cursors into its history.
+
+    `bare_keys` gets the tokens' client ids and the cursors' event ids for the bare endpoint."""
     rng = random.Random(7)
     lines = ["local requests = {}", "init = function(args)"]
+    tokens: dict[str, int] = {}
+    cursors: dict[str, int] = {}
     for token, client_id, highest in clients:
+        tokens[token] = client_id
         for _ in range(10):
             after = rng.randrange(1, highest)
             cursor = codec.encode(client_id=client_id, event_id=after)
+            cursors[cursor] = after
             lines.append(
                 f'  table.insert(requests, wrk.format("GET", "/v1/feed?limit={PAGE}&after={cursor}", '
                 f'{{["Authorization"] = "Bearer {token}"}}))'
@@ -168,6 +181,7 @@ def write_wrk_script(path: Path, clients: list[tuple[str, int, int]], codec: Fee
         )
     lines += ["end", "request = function()", "  return requests[math.random(#requests)]", "end"]
     path.write_text("\n".join(lines) + "\n")
+    bare_keys.write_text(json.dumps({"tokens": tokens, "cursors": cursors}))
 
 
 class _NoJobs:
@@ -188,17 +202,20 @@ def build_app() -> FastAPI:
     return app
 
 
-def serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+def serve(env: dict[str, str], port: int, workers: int, bare: str | None) -> subprocess.Popen[bytes]:
+    """pmbridge's API, or with `bare` the bare endpoint of `bare_feed.py` in its place."""
+    target = "'bench.bench_feed:build_app', factory=True" if bare is None else f"'bench.bare_feed:{bare}_app'"
     code = (
         "import uvicorn\n"
-        f"uvicorn.run('bench.bench_feed:build_app', factory=True, host='127.0.0.1', port={port}, "
+        f"uvicorn.run({target}, host='127.0.0.1', port={port}, "
         f"workers={workers}, log_level='warning', access_log=False)\n"
     )
     process = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=Path(__file__).resolve().parents[1])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            status = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code
+            if status == 200 or (bare is not None and status == 404):
                 return process
         except httpx.TransportError:
             time.sleep(0.2)
@@ -239,7 +256,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--port", type=int, default=8731)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--bare",
+        choices=["fastapi", "starlette"],
+        help="serve the bare endpoint of bare_feed.py instead, to compare on this machine (SQLite)",
+    )
     args = parser.parse_args()
+    if args.bare and args.database != "sqlite":
+        parser.error("--bare reads the embedded SQLite database")
     workdir = Path(tempfile.mkdtemp(prefix="pmb-bench-feed-"))
     key = Fernet.generate_key()
     env = {
@@ -263,8 +287,11 @@ def main() -> None:
     clients = seed(store)
     store.close()
     script = workdir / "feed.lua"
-    write_wrk_script(script, clients, FeedCursorCodec(key))
-    server = serve(env, args.port, args.workers)
+    bare_keys = workdir / "bare-keys.json"
+    write_wrk_script(script, clients, FeedCursorCodec(key), bare_keys)
+    env["BARE_FEED_KEYS"] = str(bare_keys)
+    env["BARE_DB"] = str(settings.data_dir / DATABASE_FILE)
+    server = serve(env, args.port, args.workers, args.bare)
     try:
         run_wrk(args.port, script, 5)  # warm-up: caches, connections
         output = run_wrk(args.port, script, args.seconds)
@@ -272,7 +299,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     print(output)
-    print(f"{args.database}, {args.workers} worker(s): {summarize(output)}")
+    print(f"{args.bare or 'pmbridge'}, {args.database}, {args.workers} worker(s): {summarize(output)}")
     shutil.rmtree(workdir, ignore_errors=True)
 
 

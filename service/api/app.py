@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from service import __version__
+from service.api.direct_route import DirectRoutingApp
 from service.api.errors import install_error_handlers
 from service.api.health import router as health_router
 from service.api.middleware import RequestContextMiddleware
@@ -48,7 +49,7 @@ def create_app(settings: Settings, *, enqueuer: Enqueuer, extra_routers: Sequenc
             intake.close()
             store.close()
 
-    app = FastAPI(
+    app = DirectRoutingApp(
         title="pmbridge",
         version=__version__,
         summary="Delivery progress, promises and risks from Jira and Trello, for an agency's clients.",
