@@ -7,8 +7,6 @@ and a revocation through the admin API drops the cached entry at once.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from service.api.limits import RateLimiter, retry_after_header
+from service.caching import ExpiringCache
 from service.errors import DatabaseUnavailableError
 from service.logging import get_logger
 from service.store.db import transaction
@@ -49,10 +48,8 @@ class ClientCaller:
 class Authenticator:
     def __init__(self, store: Store, *, cache_seconds: float, limiter: RateLimiter) -> None:
         self._store = store
-        self._ttl = cache_seconds
         self.limiter = limiter
-        self._cache: dict[str, tuple[float, Caller | None]] = {}
-        self._lock = threading.Lock()
+        self._callers: ExpiringCache[str, Caller | None] = ExpiringCache(self._load, ttl_s=cache_seconds)
 
     def authenticate(self, authorization: str | None, *, now: datetime) -> Caller:
         """The caller behind an `Authorization: Bearer pmb_…` header; 401 for anything else."""
@@ -61,7 +58,7 @@ class Authenticator:
         secret = authorization[len(_BEARER) :].strip()
         if not secret.startswith(TOKEN_PREFIX):
             raise HTTPException(401, "the token is not valid", headers=_CHALLENGE)
-        caller = self._lookup(hash_token(secret), now=now)
+        caller = self._callers.get(hash_token(secret))
         if caller is None:
             raise HTTPException(401, "the token is not valid", headers=_CHALLENGE)
         if caller.revoked:
@@ -79,15 +76,10 @@ class Authenticator:
 
     def forget(self) -> None:
         """Drop every cached token check (after a revocation, or a client removed)."""
-        with self._lock:
-            self._cache.clear()
+        self._callers.invalidate()
 
-    def _lookup(self, token_hash: str, *, now: datetime) -> Caller | None:
-        started = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(token_hash)
-        if cached is not None and started - cached[0] < self._ttl:
-            return cached[1]
+    def _load(self, token_hash: str) -> Caller | None:
+        now = datetime.now(UTC)
         try:
             with transaction(self._store.sessions) as session:
                 token = find_token_by_hash(session, token_hash=token_hash)
@@ -97,20 +89,15 @@ class Authenticator:
                         touch_token(session, token_id=token.id, now=now)
         except OperationalError as exc:
             raise DatabaseUnavailableError("the database is unavailable") from exc
-        caller = (
-            Caller(
-                token_id=token.id,
-                client_id=token.client_id,
-                is_admin=token.is_admin,
-                expires_at=token.expires_at,
-                revoked=token.revoked_at is not None,
-            )
-            if token is not None and token.id is not None
-            else None
+        if token is None or token.id is None:
+            return None
+        return Caller(
+            token_id=token.id,
+            client_id=token.client_id,
+            is_admin=token.is_admin,
+            expires_at=token.expires_at,
+            revoked=token.revoked_at is not None,
         )
-        with self._lock:
-            self._cache[token_hash] = (started, caller)
-        return caller
 
 
 def _authenticator(request: Request) -> Authenticator:

@@ -7,13 +7,12 @@ see it within the time to live.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
 import orjson
 from sqlalchemy.exc import OperationalError
 
+from service.caching import ExpiringCache
 from service.errors import DatabaseUnavailableError
 from service.store.client_views import ClientGrants, load_grants, source_ids_of_projects
 from service.store.feed_queries import SourceFreshness, list_source_freshness
@@ -50,28 +49,14 @@ def freshness_document(freshness: tuple[SourceFreshness, ...]) -> bytes:
 class ClientSnapshots:
     def __init__(self, store: Store, *, ttl_seconds: float) -> None:
         self._store = store
-        self._ttl = ttl_seconds
-        self._entries: dict[int, tuple[float, ClientSnapshot]] = {}
-        self._lock = threading.Lock()
+        self._entries: ExpiringCache[int, ClientSnapshot] = ExpiringCache(self._load, ttl_s=ttl_seconds)
 
     def get(self, client_id: int) -> ClientSnapshot:
-        now = time.monotonic()
-        with self._lock:
-            cached = self._entries.get(client_id)
-        if cached is not None and now - cached[0] < self._ttl:
-            return cached[1]
-        snapshot = self._load(client_id)
-        with self._lock:
-            self._entries[client_id] = (now, snapshot)
-        return snapshot
+        return self._entries.get(client_id)
 
     def invalidate(self, client_id: int | None = None) -> None:
         """Forget one client's entry, or every entry (a source or project changed)."""
-        with self._lock:
-            if client_id is None:
-                self._entries.clear()
-            else:
-                self._entries.pop(client_id, None)
+        self._entries.invalidate(client_id)
 
     def _load(self, client_id: int) -> ClientSnapshot:
         try:

@@ -6,14 +6,13 @@ own driver connection in autocommit, so concurrent requests never queue behind a
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.exc import OperationalError
 
+from service.caching import ExpiringCache
 from service.domain.enums import SourceKind
 from service.errors import DatabaseUnavailableError, NotFoundError
 from service.store.inbox import InboxInsert
@@ -44,18 +43,17 @@ class SourceSecret:
 class WebhookIntake:
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._secrets: dict[int, tuple[float, SourceSecret]] = {}
-        self._secrets_lock = threading.Lock()
+        self._secrets: ExpiringCache[int, SourceSecret] = ExpiringCache(
+            self._load_secret, ttl_s=SECRET_CACHE_TTL_S
+        )
         self._connections = ThreadConnections(store.engine)
         self._insert = InboxInsert(store.engine.dialect)
 
     def source_secret(self, source_id: int) -> SourceSecret:
         """The source's kind and webhook secret, cached briefly; unknown sources raise NotFoundError."""
-        now = time.monotonic()
-        with self._secrets_lock:
-            cached = self._secrets.get(source_id)
-        if cached is not None and now - cached[0] < SECRET_CACHE_TTL_S:
-            return cached[1]
+        return self._secrets.get(source_id)
+
+    def _load_secret(self, source_id: int) -> SourceSecret:
         try:
             with self._store.sessions() as session:
                 source = find_source(session, source_id=source_id)
@@ -64,10 +62,7 @@ class WebhookIntake:
                 secret = read_webhook_secret(session, cipher=self._store.cipher, source_id=source_id)
         except OperationalError as exc:
             raise DatabaseUnavailableError("the database is unavailable") from exc
-        value = SourceSecret(kind=source.kind, secret=secret)
-        with self._secrets_lock:
-            self._secrets[source_id] = (now, value)
-        return value
+        return SourceSecret(kind=source.kind, secret=secret)
 
     def store_delivery(
         self, *, source_id: int, delivery_id: str, event_type: str, body: bytes, received_at: datetime
