@@ -21,7 +21,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
@@ -122,16 +122,28 @@ class DirectRoutingApp(FastAPI):
     Such a request still passes the app's error middleware, its user middleware (request ids and
     metrics, body limits) and its exception handlers, built from the same configuration as the
     regular stack; only the router and FastAPI's own wrappers are skipped. Every other request,
-    and every request under a `root_path`, takes the regular stack.
+    and every request under a `root_path`, takes the regular stack. The direct routes are those of
+    the routers the app includes itself, which must include them as they are (no prefix or
+    dependencies); they take precedence over any other route with the same method and path.
     """
 
-    _direct_lane: _DirectLane | None = None
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.direct_routes: list[DirectRoute] = []
+        self._direct_lane: _DirectLane | None = None
+
+    def include_router(self, router: APIRouter, *args: Any, **kwargs: Any) -> None:
+        direct = [route for route in router.routes if isinstance(route, DirectRoute)]
+        if direct and (args or kwargs.get("prefix") or kwargs.get("dependencies")):
+            raise TypeError("a router with direct routes is included as it is: no prefix or dependencies")
+        super().include_router(router, *args, **kwargs)
+        self.direct_routes.extend(direct)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not self.root_path and not scope.get("root_path"):
             lane = self._direct_lane
             if lane is None:
-                lane = self._direct_lane = _DirectLane(self)
+                lane = self._direct_lane = _DirectLane(self, self.direct_routes)
             route = lane.match(scope)
             if route is not None:
                 scope["app"] = self
@@ -144,8 +156,7 @@ class DirectRoutingApp(FastAPI):
 class _DirectLane:
     """The direct routes of an app, matched by method and path, and the stack that serves them."""
 
-    def __init__(self, app: FastAPI) -> None:
-        routes = [route for route in app.router.routes if isinstance(route, DirectRoute)]
+    def __init__(self, app: FastAPI, routes: list[DirectRoute]) -> None:
         self._static: dict[tuple[str, str], DirectRoute] = {}
         self._templated: list[DirectRoute] = []
         for route in routes:
