@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from service.store.orm import Base
+from service.store.orm import Base, applies_to
 
 config = context.config
 target_metadata = Base.metadata
@@ -18,6 +18,7 @@ def _run(connection: Connection) -> None:
         # SQLite cannot ALTER most things in place; batch mode rebuilds tables the same way everywhere.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=applies_to(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

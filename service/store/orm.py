@@ -1,8 +1,16 @@
 """Every table, imported in one place so the metadata is complete for Alembic and create_all."""
 
+from typing import Any
+
 from service.store.base import Base
 from service.store.orm_ops import InboxRow, OutboxRow, SyncCursorRow, SyncLeaseRow, SyncRunRow
-from service.store.orm_signals import CommitmentMoveRow, CommitmentRow, FeedEventRow, FlagRow
+from service.store.orm_signals import (
+    SQLITE_ONLY_INDEXES,
+    CommitmentMoveRow,
+    CommitmentRow,
+    FeedEventRow,
+    FlagRow,
+)
 from service.store.orm_tenancy import (
     ApiTokenRow,
     ClientRow,
@@ -19,6 +27,16 @@ from service.store.orm_work import (
     SourceRow,
     WorkItemRow,
 )
+
+
+def applies_to(dialect_name: str) -> Any:
+    """An Alembic `include_object` hook: compare only the schema objects this dialect has."""
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        return not (type_ == "index" and name in SQLITE_ONLY_INDEXES and dialect_name != "sqlite")
+
+    return include
+
 
 __all__ = [
     "ApiTokenRow",
@@ -43,4 +61,5 @@ __all__ = [
     "SyncLeaseRow",
     "SyncRunRow",
     "WorkItemRow",
+    "applies_to",
 ]
