@@ -20,6 +20,7 @@ import inspect
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -74,10 +75,17 @@ class DirectRoute(APIRoute):
         async def handle(request: Request) -> Response:
             values: dict[str, Any] = {}
             errors: list[Any] = []
+            query: Mapping[str, str] | None = None
             for parameter in parameters:
-                source: Mapping[str, str] = (
-                    request.path_params if parameter.location == "path" else request.query_params
-                )
+                if parameter.location == "path":
+                    source: Mapping[str, str] = request.path_params
+                else:
+                    # As Starlette parses it (the last of repeated names wins), without building
+                    # its multi-dict.
+                    if query is None:
+                        raw = request.scope["query_string"].decode("latin-1")
+                        query = dict(parse_qsl(raw, keep_blank_values=True)) if raw else {}
+                    source = query
                 _read(parameter, source.get(parameter.alias), values, errors)
             if errors:
                 raise RequestValidationError(errors)
