@@ -10,8 +10,8 @@ and calls the endpoint. The OpenAPI document still comes from the endpoint's sig
 `DirectRoutingApp` goes one step further: a request for a direct route skips FastAPI's
 per-request layers (its telemetry and body-limit middleware, the exit stacks, the router's walk
 over every route) and runs through the app's own middleware and exception handlers straight to
-the route's handler. Measured under `bench/bench_feed.py`, those layers were a quarter of a feed
-request.
+the route's handler. Measured under `bench/bench_feed.py`, those layers were about a fifth of a
+feed request's CPU.
 """
 
 from __future__ import annotations
