@@ -72,17 +72,13 @@ class FeedPageJson:
     has_more: bool
 
 
-# Each row's stored document with its id spliced in: `{"id":7,` + the document after its `{`.
-_EVENT_OBJECT = """'{"id":' || id || ',' || substr(document, 2)"""
-
-
 class FeedPageQuery:
     """A feed page on a bare driver connection, for the hot path.
 
-    The database joins the events' stored documents into the page's JSON array itself, so no row
-    becomes a Python object and no JSON is built per read: through
-    SQLAlchemy's statement and result machinery a page cost ~1.3 ms, against ~0.1 ms this way
-    (bench/bench_feed.py). Same filter as `_FEED_PAGE`; the connection must be in autocommit so
+    The database joins the events' stored documents (each with its id, migration 0007) into the
+    page's JSON array itself, so no row becomes a Python object and no JSON is built per read:
+    through SQLAlchemy's statement and result machinery a page cost ~1.3 ms, against ~0.03 ms
+    this way (bench/bench_feed.py). Same filter as `_FEED_PAGE`; the connection must be in autocommit so
     each page reads a fresh snapshot.
     """
 
@@ -98,10 +94,10 @@ class FeedPageQuery:
             projects = ", ".join([m] * project_count) if project_count else "NULL"
             where = f"client_id = {m} AND id > {m} AND (project_id IS NULL OR project_id IN ({projects}))"
             if self._postgres:
-                events = f"string_agg({_EVENT_OBJECT}, ',' ORDER BY id)"
+                events = "string_agg(document, ',' ORDER BY id)"
             else:
                 # SQLite aggregates the ordered subquery's rows in its order.
-                events = f"group_concat({_EVENT_OBJECT}, ',')"
+                events = "group_concat(document, ',')"
             aggregate = f"'[' || coalesce({events}, '') || ']'"
             # Only placeholders and fixed SQL are interpolated, never a value.
             page = (

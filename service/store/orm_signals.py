@@ -78,9 +78,9 @@ class FlagRow(Base):
 
 
 def event_document(context: Any) -> str:
-    """The event as a client reads it, less its id (known only once the row is inserted): a JSON
-    object the feed's page query splices its id into. Built once when the row is written, so a
-    page read only concatenates stored text (building each object in SQL doubled a page's cost)."""
+    """The event as a client reads it, less its id: a trigger puts `"id"` first once the row is
+    inserted and its id known (migration 0007). Built once when the row is written, so a page read
+    only joins stored text (building each object in SQL doubled a page's cost)."""
     row = context.get_current_parameters()
     occurred: datetime = row["occurred_at"]
     return orjson.dumps(

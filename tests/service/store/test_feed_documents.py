@@ -1,5 +1,6 @@
-"""Each feed event stores its client-facing document when it is written; migration 0005 fills the
-documents of events written before it, identically."""
+"""Each feed event stores its client-facing document when it is written, its id first (a trigger
+adds it once the row has one); migrations 0005 and 0007 fill the documents of events written before
+them, identically."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 def write_event(engine: Engine, **event: Any) -> dict[str, Any]:
-    """Write one event of a new client through a Core insert; returns its stored document."""
+    """Write one event of a new client through a Core insert; returns its stored document, and
+    checks it starts with its row's id."""
     with engine.begin() as connection:
         client_id = connection.execute(
             insert(ClientRow).values(name="acme", created_at=AT).returning(ClientRow.id)
@@ -36,9 +38,9 @@ def write_event(engine: Engine, **event: Any) -> dict[str, Any]:
             insert(FeedEventRow),
             [{"client_id": client_id, "project_id": None, "dedupe_key": "k1", "created_at": AT, **event}],
         )
-        document: dict[str, Any] = orjson.loads(
-            connection.execute(select(FeedEventRow.document)).scalar_one()
-        )
+        event_id, text_document = connection.execute(select(FeedEventRow.id, FeedEventRow.document)).one()
+    assert text_document.startswith(f'{{"id":{event_id},"kind":')
+    document: dict[str, Any] = orjson.loads(text_document)
     return document
 
 
@@ -52,6 +54,7 @@ def test_a_written_event_stores_its_document_as_the_feed_serves_it(engine: Engin
     )
 
     assert document == {
+        "id": document["id"],
         "kind": "risk_raised",
         "project_id": None,
         "summary": 'Blocked: "checkout" ✓',
@@ -73,5 +76,20 @@ def test_the_migration_fills_documents_of_existing_events_like_the_writer(engine
     upgrade_schema(engine)
 
     with engine.connect() as connection:
-        migrated = orjson.loads(connection.execute(text("SELECT document FROM feed_events")).scalar_one())
-    assert migrated == written
+        migrated = connection.execute(text("SELECT document FROM feed_events")).scalar_one()
+    assert migrated.startswith(f'{{"id":{written["id"]},')
+    assert orjson.loads(migrated) == written
+
+
+def test_ids_are_taken_out_and_put_back_by_migration_0007(engine: Engine) -> None:
+    written = write_event(engine, kind="item_done", summary="Done", payload={}, occurred_at=AT)
+
+    downgrade_schema(engine, revision="0006")
+    with engine.connect() as connection:
+        unstamped = orjson.loads(connection.execute(text("SELECT document FROM feed_events")).scalar_one())
+    assert unstamped == {key: value for key, value in written.items() if key != "id"}
+
+    upgrade_schema(engine)
+    with engine.connect() as connection:
+        restamped = orjson.loads(connection.execute(text("SELECT document FROM feed_events")).scalar_one())
+    assert restamped == written
