@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from service.domain.enums import Visibility
 from service.domain.work import Change, Milestone, Project, WorkItem
 from service.errors import NotFoundError
-from service.store.dialect import upsert_insert
+from service.store.dialect import analyze_if_outgrown, upsert_insert
 from service.store.item_statements import ItemStatements, item_row, item_statements
 from service.store.orm import (
     ChangeRow,
@@ -90,6 +90,10 @@ def upsert_milestones(session: Session, *, source_id: int, milestones: Sequence[
     )
 
 
+# A write this large is a sync's batch, after which the table's statistics are checked.
+BULK_WRITE_ITEMS = 100
+
+
 def upsert_work_items(
     session: Session,
     *,
@@ -121,6 +125,8 @@ def upsert_work_items(
     if to_write:
         _link_milestones(session, source_id=source_id, items=to_write, item_ids=item_ids)
     added = _insert_changes(session, source_id=source_id, changes=changes, item_ids=item_ids)
+    if len(to_write) >= BULK_WRITE_ITEMS:
+        analyze_if_outgrown(session, WorkItemRow)
     return UpsertResult(changed_item_ids=changed_ids, changes_added=added)
 
 
