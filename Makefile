@@ -45,6 +45,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_rules.py
 	$(BIN)/python bench/bench_feed.py
 	$(BIN)/python bench/bench_feed.py --database postgresql
+	$(BIN)/python bench/bench_feed.py --bare fastapi
 	$(BIN)/python bench/bench_webhooks.py
 	$(BIN)/python bench/bench_webhooks.py --database postgresql
+	$(BIN)/python bench/bench_webhooks.py --bare fastapi
 	$(BIN)/python bench/bench_latency.py --changes 100 --rate 5
