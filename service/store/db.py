@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.errors import DatabaseUnavailableError
@@ -91,15 +93,110 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """
     session = factory()
     try:
-        if session.get_bind().dialect.name == "sqlite":
-            session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        _begin(session)
         yield session
         session.commit()
-    except OperationalError as exc:
+    except BaseException as exc:
         session.rollback()
-        raise DatabaseUnavailableError("the database is unavailable") from exc
-    except BaseException:
-        session.rollback()
+        _raise_unavailable(exc)
         raise
     finally:
         session.close()
+
+
+def _begin(session: Session) -> None:
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+
+
+def _raise_unavailable(exc: BaseException) -> None:
+    if isinstance(exc, OperationalError):
+        raise DatabaseUnavailableError("the database is unavailable") from exc
+
+
+class CommitBehind:
+    """Units of work whose commits run in a background thread while the caller prepares the next.
+
+    The database driver releases the interpreter lock while it commits (SQLite writes the
+    transaction's pages to its log; PostgreSQL waits for the server), so a bulk sync maps its next
+    batch meanwhile. Only the driver's commit runs in the background: SQLAlchemy's own bookkeeping
+    would contend for the interpreter lock there. Once the driver has committed, the session's
+    commit on the caller's thread finds no open transaction in the driver and only closes its books.
+
+    Units stay in order: each begins only after the one before it has committed. Callbacks given to
+    `after_commit` run on the caller's thread once the unit before them has committed, never for a
+    unit that failed. Leaving the `with` block waits for the last commit; a commit's error is raised
+    by the next `unit()`, `wait()` or the block's end.
+    """
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self._factory = factory
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit")
+        self._pending: tuple[Session, Future[None]] | None = None
+        self._callbacks: list[Callable[[], None]] = []
+
+    def __enter__(self) -> CommitBehind:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        try:
+            self.wait()
+        finally:
+            self._executor.shutdown(wait=True)
+
+    @contextmanager
+    def unit(self) -> Iterator[Session]:
+        """A unit of work like `transaction()`, committed in the background when the block succeeds."""
+        self.wait()
+        session = self._factory()
+        try:
+            _begin(session)
+            yield session
+            session.flush()
+            connection = session.connection()
+        except BaseException as exc:
+            session.rollback()
+            session.close()
+            _raise_unavailable(exc)
+            raise
+        self._pending = (session, self._executor.submit(_driver_commit, connection))
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the last unit has committed (at once when none is pending)."""
+        if self._pending is None:
+            callback()
+        else:
+            self._callbacks.append(callback)
+
+    def wait(self) -> None:
+        """Wait for the pending commit; run its callbacks, or raise its error."""
+        pending, self._pending = self._pending, None
+        callbacks, self._callbacks = self._callbacks, []
+        if pending is None:
+            return
+        session, commit = pending
+        try:
+            commit.result()
+            session.commit()
+        except BaseException as exc:
+            session.rollback()
+            _raise_unavailable(exc)
+            raise
+        finally:
+            session.close()
+        for callback in callbacks:
+            callback()
+
+
+def _driver_commit(connection: Connection) -> None:
+    driver = connection.connection.dbapi_connection
+    if driver is None:
+        raise RuntimeError("a unit of work lost its database connection")
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        driver.commit()
+    except dbapi.Error as exc:
+        # As SQLAlchemy raises it (OperationalError, …), so a database gone away reads as unavailable.
+        raise DBAPIError.instance("COMMIT", None, exc, dbapi.Error) from exc

@@ -19,7 +19,7 @@ from connectors.jira import JiraClient
 from connectors.jira.models import JiraChangeHistory, JiraIssue
 from service.domain.enums import Visibility
 from service.domain.work import Milestone, Project, Source
-from service.store.db import transaction
+from service.store.db import CommitBehind, transaction
 from service.store.items import mark_items_visibility, upsert_milestones, upsert_projects
 from service.store.runtime import Store
 from service.store.sources import update_source_settings
@@ -209,8 +209,12 @@ class JiraSync:
         pages = Prefetcher(
             self._search_pages(jql, reconcile_issue_ids), depth=PREFETCH_PAGES, name="jira-search"
         )
-        # Each batch's changelogs are fetched while the batch before it is written.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-changelog") as fetcher:
+        # Each batch's changelogs are fetched while the batch before it is written, and each batch
+        # is mapped while the one before it commits.
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-changelog") as fetcher,
+            CommitBehind(self._store.sessions) as committer,
+        ):
             staged: Staged | None = None
             for page in pages:
                 for record in page:
@@ -219,15 +223,15 @@ class JiraSync:
                     batch.append(mapped)
                 if len(batch) >= BATCH_ISSUES:
                     staged = _write_previous(
-                        batches, staged, batches.stage(batch, fetcher=fetcher, advance_cursor=True)
+                        batches, staged, batches.stage(batch, fetcher=fetcher, advance_cursor=True), committer
                     )
                     batch = []
             if batch:
                 staged = _write_previous(
-                    batches, staged, batches.stage(batch, fetcher=fetcher, advance_cursor=True)
+                    batches, staged, batches.stage(batch, fetcher=fetcher, advance_cursor=True), committer
                 )
             if staged is not None:
-                batches.write(staged)
+                batches.write(staged, committer=committer)
         return seen
 
     def _search_pages(
@@ -288,7 +292,9 @@ class JiraSync:
             )
 
 
-def _write_previous(batches: JiraBatches, previous: Staged | None, staged: Staged) -> Staged:
+def _write_previous(
+    batches: JiraBatches, previous: Staged | None, staged: Staged, committer: CommitBehind
+) -> Staged:
     if previous is not None:
-        batches.write(previous)
+        batches.write(previous, committer=committer)
     return staged

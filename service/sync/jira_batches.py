@@ -19,7 +19,7 @@ from connectors.jira import JiraClient
 from connectors.jira.issues import RawBulkChangelogPage
 from connectors.jira.models import JiraChangeHistory, JiraIssue
 from service.domain.work import Change, Milestone, WorkItem
-from service.store.db import transaction
+from service.store.db import CommitBehind, transaction
 from service.store.items import select_items_to_write, upsert_milestones, upsert_work_items
 from service.store.runtime import Store
 from service.store.sync_state import find_cursor, save_cursor
@@ -122,8 +122,12 @@ class JiraBatches:
         )
         self.write(staged)
 
-    def write(self, staged: Staged) -> None:
-        """Write a staged batch, its changes and (for a listing) the cursor in one transaction."""
+    def write(self, staged: Staged, *, committer: CommitBehind | None = None) -> None:
+        """Write a staged batch, its changes and (for a listing) the cursor in one transaction.
+
+        With a `committer`, the transaction commits in the background and the batch is counted in
+        the summary once it has.
+        """
         changes = staged.changes
         if changes is None:
             if staged.pending is None:
@@ -136,7 +140,8 @@ class JiraBatches:
             for sprint in self._sprint_milestones(staged.batch)
             if self._written_sprints.get(sprint.external_id) != sprint
         ]
-        with transaction(self._store.sessions) as session:
+        unit = transaction(self._store.sessions) if committer is None else committer.unit()
+        with unit as session:
             upsert_milestones(session, source_id=self._source_id, milestones=sprints)
             result = upsert_work_items(
                 session,
@@ -154,13 +159,20 @@ class JiraBatches:
                     position=_cursor_position(newest, self._existing_cursor_ms(session)),
                     now=self._now(),
                 )
-        self._written_sprints.update((sprint.external_id, sprint) for sprint in sprints)
-        self._summary.items_seen += len(items)
-        self._summary.items_changed += len(result.changed_item_ids)
-        self._summary.changes_added += result.changes_added
-        self._summary.changed_item_ids.extend(result.changed_item_ids)
-        if self._progress is not None:
-            self._progress(len(items))
+
+        def committed() -> None:
+            self._written_sprints.update((sprint.external_id, sprint) for sprint in sprints)
+            self._summary.items_seen += len(items)
+            self._summary.items_changed += len(result.changed_item_ids)
+            self._summary.changes_added += result.changes_added
+            self._summary.changed_item_ids.extend(result.changed_item_ids)
+            if self._progress is not None:
+                self._progress(len(items))
+
+        if committer is None:
+            committed()
+        else:
+            committer.after_commit(committed)
 
     def _existing_cursor_ms(self, session: Session) -> int | None:
         cursor = find_cursor(session, source_id=self._source_id, scope=CURSOR_SCOPE)
