@@ -1,18 +1,19 @@
-"""Prepared INSERT … ON CONFLICT run with the driver's own `executemany`, for the bulk sync writes.
+"""Statements run on the driver's own cursor, for the bulk sync writes and hot reads.
 
 SQLAlchemy's per-row parameter processing (type processors, one dict per row, compiled-statement
-bookkeeping) cost more than the inserts themselves on the sync path. These statements take tuples
-already in the driver's form and run on the session's connection, inside its transaction, so they
-commit or roll back with everything else the unit of work wrote. Values are stored exactly as
-SQLAlchemy stores them (its SQLite datetime and date text, orjson for JSON), so ORM reads and SQL
-comparisons see no difference.
+bookkeeping) cost more than the inserts themselves on the sync path, and compiling an `IN (…)` of a
+thousand ids cost more than running it. These statements take values already in the driver's form
+and run on the session's connection, inside its transaction, so they commit or roll back with
+everything else the unit of work wrote. Values are stored exactly as SQLAlchemy stores them (its
+SQLite datetime and date text, orjson for JSON), and read back as its column types convert them, so
+ORM reads and SQL comparisons see no difference.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy.exc import DBAPIError
@@ -52,16 +53,56 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def datetime_from_sqlite(value: str | None) -> datetime | None:
+    # SQLAlchemy's SQLite DATETIME (`datetime.fromisoformat`), then `UTCDateTime.process_result_value`.
+    # Stored text is naive UTC: parsed with the offset appended, it comes out aware in `UTC` at once
+    # (`replace(tzinfo=…)` costs several times the parse). Text that carries an offset of its own
+    # fails that parse, and date-only text parses naive: both take the general path.
+    if value is None:
+        return None
+    try:
+        fast = datetime.fromisoformat(value + "+00:00")
+    except ValueError:
+        fast = None
+    if fast is not None and fast.tzinfo is UTC:
+        return fast
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def datetime_from_postgres(value: datetime | None) -> datetime | None:
+    # timestamptz arrives aware in the session's zone: `UTCDateTime.process_result_value`.
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class DriverValues:
-    """Converters from Python values to what the dialect's driver stores for pmbridge's column types."""
+    """Converters between Python values and what the dialect's driver stores for pmbridge's column
+    types, and the dialect's spelling of a bound list."""
 
     def __init__(self, dialect: str) -> None:
         self.postgres = dialect == "postgresql"
+        self.mark = "%s" if self.postgres else "?"
         self.datetime: Callable[[datetime | None], Any] = (
             _postgres_datetime if self.postgres else _sqlite_datetime
         )
+        self.read_datetime: Callable[[Any], datetime | None] = (
+            datetime_from_postgres if self.postgres else datetime_from_sqlite
+        )
         self.date: Callable[[date | None], Any] = _identity if self.postgres else _sqlite_date
         self.json: Convert = _json
+
+    def member_of(self, column: str) -> str:
+        """SQL testing `column` (an identifier fixed by the caller) against one bound list of values
+        (`members`), of any length."""
+        if self.postgres:
+            return f"{column} = ANY({self.mark})"
+        return f"{column} IN (SELECT value FROM json_each({self.mark}))"  # noqa: S608
+
+    def members(self, values: Collection[str] | Collection[int]) -> Any:
+        """The bound list for `member_of`: an array on PostgreSQL, a JSON array on SQLite."""
+        return list(values) if self.postgres else _json(list(values))
 
 
 def _identity(value: Any) -> Any:
@@ -119,3 +160,24 @@ class DriverInsert:
             raise DBAPIError.instance(self.sql, None, exc, dbapi.Error) from exc
         finally:
             cursor.close()
+
+
+def fetch_rows(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows of one statement on the session's connection, in its transaction.
+
+    Pending ORM changes are flushed first when the session autoflushes, as an ORM query would.
+    """
+    if session.autoflush:
+        session.flush()
+    connection = session.connection()
+    dbapi = connection.dialect.loaded_dbapi
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, tuple(params))
+        rows = cast(list[tuple[Any, ...]], cursor.fetchall())
+    except dbapi.Error as exc:
+        # The same exception SQLAlchemy raises for a failed statement (OperationalError, …).
+        raise DBAPIError.instance(sql, params, exc, dbapi.Error) from exc
+    finally:
+        cursor.close()
+    return rows

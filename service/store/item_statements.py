@@ -59,7 +59,7 @@ CHANGE_COLUMNS = (
 )
 _KEY_COLUMNS = frozenset({"id", "source_id", "external_id"})
 _VISIBLE = Visibility.VISIBLE.value
-# The guards repeat the checks of `items._select_newer` in SQL so a concurrent writer never
+# The guards repeat the checks of `items._wanted` in SQL so a concurrent writer never
 # regresses a row. A listing restores an item marked deleted or hidden; a pushed payload only when
 # it is newer than the change of visibility.
 LISTED_GUARD = (

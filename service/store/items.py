@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,9 +13,9 @@ from service.domain.enums import Visibility
 from service.domain.work import Change, Milestone, Project, WorkItem
 from service.errors import NotFoundError
 from service.store.dialect import analyze_if_outgrown, upsert_insert
+from service.store.driver_sql import fetch_rows
 from service.store.item_statements import ItemStatements, item_row, item_statements
 from service.store.orm import (
-    ChangeRow,
     ItemMilestoneRow,
     MilestoneRow,
     ProjectRow,
@@ -114,17 +114,26 @@ def upsert_work_items(
     if not items and not changes:
         return UpsertResult(changed_item_ids=(), changes_added=0)
     newest = _newest_per_external_id(items)
-    to_write = _select_newer(session, source_id=source_id, newest=newest, authoritative=authoritative)
+    # One lookup for what the write decides on: the stored state of the page's items and the ids of
+    # the items its changes belong to.
+    stored = _stored_items(
+        session, source_id=source_id, external_ids={*newest, *(c.item_external_id for c in changes)}
+    )
+    to_write = _newer(newest, stored, authoritative=authoritative)
     if to_write:
         _upsert_persons(session, source_id=source_id, items=to_write)
         _write_items(session, source_id=source_id, items=to_write, authoritative=authoritative)
-    item_ids = _item_ids(
-        session, source_id=source_id, external_ids={*newest, *(c.item_external_id for c in changes)}
-    )
+    item_ids = {external_id: found.id for external_id, found in stored.items()}
+    # Items stored by this write have no milestone links and no changes yet.
+    inserted = [external_id for external_id in newest if external_id not in stored]
+    item_ids.update(_item_ids(session, source_id=source_id, external_ids=inserted))
     changed_ids = tuple(item_ids[item.external_id] for item in to_write)
     if to_write:
-        _link_milestones(session, source_id=source_id, items=to_write, item_ids=item_ids)
-    added = _insert_changes(session, source_id=source_id, changes=changes, item_ids=item_ids)
+        replaced = [item_ids[item.external_id] for item in to_write if item.external_id in stored]
+        _link_milestones(session, source_id=source_id, items=to_write, item_ids=item_ids, replaced=replaced)
+    added = _insert_changes(
+        session, source_id=source_id, changes=changes, item_ids=item_ids, stored_items=stored.keys()
+    )
     if len(to_write) >= BULK_WRITE_ITEMS:
         analyze_if_outgrown(session, WorkItemRow)
     return UpsertResult(changed_item_ids=changed_ids, changes_added=added)
@@ -137,9 +146,9 @@ def select_items_to_write(
 
     Lets a sync fetch changelogs only for what changed, before it opens its write transaction.
     """
-    return _select_newer(
-        session, source_id=source_id, newest=_newest_per_external_id(items), authoritative=authoritative
-    )
+    newest = _newest_per_external_id(items)
+    stored = _stored_items(session, source_id=source_id, external_ids=newest.keys())
+    return _newer(newest, stored, authoritative=authoritative)
 
 
 def mark_items_visibility(
@@ -170,34 +179,52 @@ def _newest_per_external_id(items: Sequence[WorkItem]) -> dict[str, WorkItem]:
     return newest
 
 
-def _select_newer(
-    session: Session, *, source_id: int, newest: dict[str, WorkItem], authoritative: bool
+@dataclass(frozen=True, slots=True)
+class _StoredItem:
+    id: int
+    updated_at: datetime
+    visibility: str
+    visibility_changed_at: datetime | None
+
+
+def _stored_items(
+    session: Session, *, source_id: int, external_ids: Collection[str]
+) -> dict[str, _StoredItem]:
+    if not external_ids:
+        return {}
+    values = _statements(session).values
+    rows = fetch_rows(
+        session,
+        "SELECT external_id, id, updated_at, visibility, visibility_changed_at FROM work_items "  # noqa: S608
+        f"WHERE source_id = {values.mark} AND {values.member_of('external_id')}",
+        (source_id, values.members(external_ids)),
+    )
+    read = values.read_datetime
+    stored: dict[str, _StoredItem] = {}
+    for external_id, row_id, updated_at, visibility, changed_at in rows:
+        updated = read(updated_at)
+        if updated is None:
+            raise ValueError(f"work item {row_id} has no updated_at")
+        stored[external_id] = _StoredItem(row_id, updated, visibility, read(changed_at))
+    return stored
+
+
+def _newer(
+    newest: dict[str, WorkItem], stored: dict[str, _StoredItem], *, authoritative: bool
 ) -> list[WorkItem]:
-    if not newest:
-        return []
-    stored = {
-        external_id: (updated_at, visibility, changed_at)
-        for external_id, updated_at, visibility, changed_at in session.execute(
-            select(
-                WorkItemRow.external_id,
-                WorkItemRow.updated_at,
-                WorkItemRow.visibility,
-                WorkItemRow.visibility_changed_at,
-            ).where(WorkItemRow.source_id == source_id, WorkItemRow.external_id.in_(list(newest)))
-        )
-    }
+    return [item for item in newest.values() if _wanted(item, stored.get(item.external_id), authoritative)]
 
-    def wanted(item: WorkItem) -> bool:
-        if item.external_id not in stored:
-            return True
-        updated_at, visibility, changed_at = stored[item.external_id]
-        if visibility == Visibility.VISIBLE.value:
-            return updated_at < item.updated_at
-        if authoritative:
-            return True
-        return updated_at < item.updated_at and (changed_at is None or changed_at < item.updated_at)
 
-    return [item for item in newest.values() if wanted(item)]
+def _wanted(item: WorkItem, stored: _StoredItem | None, authoritative: bool) -> bool:
+    """Whether `item` is newer than what is stored (see `upsert_work_items`)."""
+    if stored is None:
+        return True
+    if stored.visibility == Visibility.VISIBLE.value:
+        return stored.updated_at < item.updated_at
+    if authoritative:
+        return True
+    changed_at = stored.visibility_changed_at
+    return stored.updated_at < item.updated_at and (changed_at is None or changed_at < item.updated_at)
 
 
 def _project_ids(session: Session, *, source_id: int) -> dict[str, int]:
@@ -216,13 +243,15 @@ def _require_project(project_ids: dict[str, int], external_id: str) -> int:
         ) from None
 
 
-def _item_ids(session: Session, *, source_id: int, external_ids: set[str]) -> dict[str, int]:
+def _item_ids(session: Session, *, source_id: int, external_ids: Collection[str]) -> dict[str, int]:
     if not external_ids:
         return {}
-    rows = session.execute(
-        select(WorkItemRow.external_id, WorkItemRow.id).where(
-            WorkItemRow.source_id == source_id, WorkItemRow.external_id.in_(list(external_ids))
-        )
+    values = _statements(session).values
+    rows = fetch_rows(
+        session,
+        f"SELECT external_id, id FROM work_items WHERE source_id = {values.mark} "  # noqa: S608
+        f"AND {values.member_of('external_id')}",
+        (source_id, values.members(external_ids)),
     )
     return {external_id: row_id for external_id, row_id in rows}
 
@@ -250,19 +279,27 @@ def _write_items(session: Session, *, source_id: int, items: Sequence[WorkItem],
 
 
 def _link_milestones(
-    session: Session, *, source_id: int, items: Sequence[WorkItem], item_ids: dict[str, int]
+    session: Session,
+    *,
+    source_id: int,
+    items: Sequence[WorkItem],
+    item_ids: dict[str, int],
+    replaced: Sequence[int],
 ) -> None:
-    ids = [item_ids[item.external_id] for item in items]
-    session.execute(delete(ItemMilestoneRow).where(ItemMilestoneRow.item_id.in_(ids)))
+    """Link written items to their milestones; `replaced` are the ids of items that had links before."""
+    if replaced:
+        session.execute(delete(ItemMilestoneRow).where(ItemMilestoneRow.item_id.in_(replaced)))
     wanted = {m for item in items for m in item.milestone_external_ids}
     if not wanted:
         return
+    values = _statements(session).values
     milestone_ids = {
         external_id: row_id
-        for external_id, row_id in session.execute(
-            select(MilestoneRow.external_id, MilestoneRow.id).where(
-                MilestoneRow.source_id == source_id, MilestoneRow.external_id.in_(list(wanted))
-            )
+        for external_id, row_id in fetch_rows(
+            session,
+            f"SELECT external_id, id FROM milestones WHERE source_id = {values.mark} "  # noqa: S608
+            f"AND {values.member_of('external_id')}",
+            (source_id, values.members(wanted)),
         )
     }
     links = [
@@ -275,8 +312,15 @@ def _link_milestones(
 
 
 def _insert_changes(
-    session: Session, *, source_id: int, changes: Sequence[Change], item_ids: dict[str, int]
+    session: Session,
+    *,
+    source_id: int,
+    changes: Sequence[Change],
+    item_ids: dict[str, int],
+    stored_items: Collection[str],
 ) -> int:
+    """Insert the changes not stored yet; only items in `stored_items` (stored before this write)
+    can have stored changes."""
     missing = {c.item_external_id for c in changes} - item_ids.keys()
     if missing:
         # A change of an item the store has never seen would be lost silently: refuse the page instead.
@@ -285,22 +329,27 @@ def _insert_changes(
         )
     if not changes:
         return 0
+    statements = _statements(session)
+    values = statements.values
     # Only changes not stored yet are inserted, through one prepared statement with a parameter
     # list; ON CONFLICT still guards a concurrent writer. Counting is done here because executemany
     # row counts are not portable.
-    stored = set(
-        session.scalars(
-            select(ChangeRow.external_id).where(
-                ChangeRow.source_id == source_id,
-                ChangeRow.item_id.in_({item_ids[c.item_external_id] for c in changes}),
+    earlier = {item_ids[c.item_external_id] for c in changes if c.item_external_id in stored_items}
+    stored: set[str] = set()
+    if earlier:
+        stored = {
+            external_id
+            for (external_id,) in fetch_rows(
+                session,
+                f"SELECT external_id FROM changes WHERE source_id = {values.mark} "  # noqa: S608
+                f"AND {values.member_of('item_id')}",
+                (source_id, values.members(earlier)),
             )
-        )
-    )
+        }
     fresh = {c.external_id: c for c in changes if c.external_id not in stored}
     if not fresh:
         return 0
-    statements = _statements(session)
-    moment = statements.values.datetime
+    moment = values.datetime
     statements.changes.run(
         session,
         [

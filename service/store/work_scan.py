@@ -13,15 +13,16 @@ match the ORM's, so the database returns rows in the same order.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
-from typing import Any, TypeVar, cast
+from datetime import date, datetime
+from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy.exc import DBAPIError, NoResultFound
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from service.domain.enums import ItemKind, MilestoneKind, Priority, StatusCategory, Visibility
 from service.domain.work import Change, Milestone, Person, Project, WorkItem
+from service.store.driver_sql import datetime_from_postgres, datetime_from_sqlite, fetch_rows
 
 # Item ids per `IN (…)` list: far below SQLite's oldest bound-parameter limit (999).
 ID_CHUNK = 500
@@ -63,30 +64,6 @@ _visibility = _lookup(Visibility)
 _milestone_kind = _lookup(MilestoneKind)
 
 
-def _sqlite_datetime(value: str | None) -> datetime | None:
-    # SQLAlchemy's SQLite DATETIME (`datetime.fromisoformat`), then `UTCDateTime.process_result_value`.
-    # Stored text is naive UTC: parsed with the offset appended, it comes out aware in `UTC` at once
-    # (`replace(tzinfo=…)` costs several times the parse). Text that carries an offset of its own
-    # fails that parse, and date-only text parses naive: both take the general path.
-    if value is None:
-        return None
-    try:
-        fast = datetime.fromisoformat(value + "+00:00")
-    except ValueError:
-        fast = None
-    if fast is not None and fast.tzinfo is UTC:
-        return fast
-    parsed = datetime.fromisoformat(value)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _postgres_datetime(value: datetime | None) -> datetime | None:
-    # timestamptz arrives aware in the session's zone: `UTCDateTime.process_result_value`.
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _sqlite_date(value: str | None) -> date | None:
     return None if value is None else date.fromisoformat(value)
 
@@ -111,7 +88,7 @@ class _Dialect:
         self.id_mark = "%s::BIGINT" if postgres else "?"
         self.text_mark = "%s::VARCHAR" if postgres else "?"
         # Typed loosely, as the ORM's columns are: NOT NULL columns never give None.
-        self.datetime: Callable[[Any], Any] = _postgres_datetime if postgres else _sqlite_datetime
+        self.datetime: Callable[[Any], Any] = datetime_from_postgres if postgres else datetime_from_sqlite
         self.date: Callable[[Any], Any] = _identity if postgres else _sqlite_date
         self.json: Callable[[Any], Any] = _identity if postgres else _sqlite_json
         self.boolean: Callable[[Any], Any] = _identity if postgres else _sqlite_boolean
@@ -138,30 +115,9 @@ def _dialect_of(session: Session) -> _Dialect:
     return _DIALECTS[session.get_bind().dialect.name]
 
 
-def _fetch(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Rows of one statement on the session's connection, in its transaction.
-
-    Pending ORM changes are flushed first when the session autoflushes, as an ORM query would.
-    """
-    if session.autoflush:
-        session.flush()
-    connection = session.connection()
-    dbapi = connection.dialect.loaded_dbapi
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql, tuple(params))
-        rows = cast(list[tuple[Any, ...]], cursor.fetchall())
-    except dbapi.Error as exc:
-        # The same exception SQLAlchemy raises for a failed statement (OperationalError, …).
-        raise DBAPIError.instance(sql, params, exc, dbapi.Error) from exc
-    finally:
-        cursor.close()
-    return rows
-
-
 def read_project(session: Session, *, project_id: int) -> Project | None:
     dialect = _dialect_of(session)
-    rows = _fetch(
+    rows = fetch_rows(
         session,
         f'SELECT id, source_id, external_id, "key", name, url FROM projects WHERE id = {dialect.id_mark}',  # noqa: S608
         (project_id,),
@@ -175,7 +131,7 @@ def read_project(session: Session, *, project_id: int) -> Project | None:
 def read_source_synced_at(session: Session, *, source_id: int) -> tuple[bool, datetime | None]:
     """Whether the source exists, and when it was last synced."""
     dialect = _dialect_of(session)
-    rows = _fetch(
+    rows = fetch_rows(
         session,
         f"SELECT last_synced_at FROM sources WHERE id = {dialect.id_mark}",  # noqa: S608
         (source_id,),
@@ -187,7 +143,7 @@ def read_source_synced_at(session: Session, *, source_id: int) -> tuple[bool, da
 
 def _project_external_id(session: Session, project_id: int) -> str:
     dialect = _dialect_of(session)
-    rows = _fetch(
+    rows = fetch_rows(
         session,
         f"SELECT external_id FROM projects WHERE id = {dialect.id_mark}",  # noqa: S608
         (project_id,),
@@ -213,7 +169,7 @@ def read_project_items(
     if visible_only:
         sql += f" AND visibility = {dialect.text_mark}"
         params = (project_id, Visibility.VISIBLE.value)
-    rows = _fetch(session, sql, params)
+    rows = fetch_rows(session, sql, params)
     to_datetime, to_date, to_json, to_bool = dialect.datetime, dialect.date, dialect.json, dialect.boolean
     return [
         WorkItem(
@@ -297,7 +253,7 @@ def read_item_changes(session: Session, *, item_ids: Sequence[int]) -> list[Chan
     rows: list[tuple[Any, ...]] = []
     for start in range(0, len(ids), ID_CHUNK):
         chunk = ids[start : start + ID_CHUNK]
-        rows += _fetch(session, dialect.change_sql(len(chunk)), chunk)
+        rows += fetch_rows(session, dialect.change_sql(len(chunk)), chunk)
     if len(ids) > ID_CHUNK:
         rows.sort(key=lambda row: (row[10], row[0]))
     to_datetime = dialect.datetime
@@ -335,7 +291,7 @@ def read_item_changes(session: Session, *, item_ids: Sequence[int]) -> list[Chan
 def read_project_milestones(session: Session, *, project_id: int) -> list[Milestone]:
     project_external_id = _project_external_id(session, project_id)
     dialect = _dialect_of(session)
-    rows = _fetch(
+    rows = fetch_rows(
         session,
         f"SELECT {_MILESTONE_COLUMNS} FROM milestones WHERE project_id = {dialect.id_mark}",  # noqa: S608
         (project_id,),

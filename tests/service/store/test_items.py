@@ -133,6 +133,85 @@ def test_upsert_work_items_deleted_item_seen_again_becomes_visible(session: Sess
     assert get_work_item(session, source_id=source_id, external_id="20001").visibility is Visibility.VISIBLE
 
 
+def test_upsert_work_items_newer_payload_keeps_its_milestone_link_once(
+    session: Session, source_id: int
+) -> None:
+    upsert_work_items(session, source_id=source_id, items=[make_item(source_id, 1)])
+
+    result = upsert_work_items(
+        session, source_id=source_id, items=[make_item(source_id, 1, updated=T0 + timedelta(minutes=1))]
+    )
+
+    assert len(result.changed_item_ids) == 1
+    assert session.scalar(select(func.count()).select_from(ItemMilestoneRow)) == 1
+
+
+def test_upsert_work_items_mixed_page_adds_only_changes_not_stored(session: Session, source_id: int) -> None:
+    upsert_work_items(
+        session,
+        source_id=source_id,
+        items=[make_item(source_id, 1)],
+        changes=[make_change(source_id, 1, "h1")],
+    )
+
+    result = upsert_work_items(
+        session,
+        source_id=source_id,
+        items=[make_item(source_id, 1, updated=T0 + timedelta(minutes=1)), make_item(source_id, 2)],
+        changes=[
+            make_change(source_id, 1, "h1"),  # stored already
+            make_change(source_id, 1, "h3"),
+            make_change(source_id, 2, "h2"),
+        ],
+    )
+
+    assert len(result.changed_item_ids) == 2
+    assert result.changes_added == 2
+    assert sorted(session.scalars(select(ChangeRow.external_id))) == ["h1:0", "h2:0", "h3:0"]
+
+
+def test_upsert_work_items_changes_of_a_stored_item_without_its_payload(
+    session: Session, source_id: int
+) -> None:
+    upsert_work_items(session, source_id=source_id, items=[make_item(source_id, 1)])
+    changes = [make_change(source_id, 1, "h1"), make_change(source_id, 1, "h2")]
+
+    first = upsert_work_items(session, source_id=source_id, items=[], changes=changes)
+    again = upsert_work_items(session, source_id=source_id, items=[], changes=changes)
+
+    assert (first.changed_item_ids, first.changes_added) == ((), 2)
+    assert (again.changed_item_ids, again.changes_added) == ((), 0)
+    assert session.scalar(select(func.count()).select_from(ChangeRow)) == 2
+
+
+def test_upsert_work_items_pushed_payload_restores_only_when_newer_than_the_delete(
+    session: Session, source_id: int
+) -> None:
+    upsert_work_items(session, source_id=source_id, items=[make_item(source_id, 1)])
+    deleted_at = T0 + timedelta(hours=1)
+    mark_items_visibility(
+        session, source_id=source_id, external_ids=["20001"], visibility=Visibility.DELETED, at=deleted_at
+    )
+
+    late = upsert_work_items(
+        session,
+        source_id=source_id,
+        items=[make_item(source_id, 1, updated=T0 + timedelta(minutes=30))],
+        authoritative=False,
+    )
+    assert late.changed_item_ids == ()
+    assert get_work_item(session, source_id=source_id, external_id="20001").visibility is Visibility.DELETED
+
+    newer = upsert_work_items(
+        session,
+        source_id=source_id,
+        items=[make_item(source_id, 1, updated=deleted_at + timedelta(minutes=1))],
+        authoritative=False,
+    )
+    assert len(newer.changed_item_ids) == 1
+    assert get_work_item(session, source_id=source_id, external_id="20001").visibility is Visibility.VISIBLE
+
+
 def test_upsert_work_items_change_of_unknown_item_is_refused(session: Session, source_id: int) -> None:
     with pytest.raises(NotFoundError):
         upsert_work_items(session, source_id=source_id, items=[], changes=[make_change(source_id, 9, "h9")])
