@@ -159,9 +159,11 @@ class JiraBatches:
                     position=_cursor_position(newest, self._existing_cursor_ms(session)),
                     now=self._now(),
                 )
+        # Recorded at once: the next batch chooses its sprints before this one has committed, and a
+        # failed commit ends the run.
+        self._written_sprints.update((sprint.external_id, sprint) for sprint in sprints)
 
         def committed() -> None:
-            self._written_sprints.update((sprint.external_id, sprint) for sprint in sprints)
             self._summary.items_seen += len(items)
             self._summary.items_changed += len(result.changed_item_ids)
             self._summary.changes_added += result.changes_added

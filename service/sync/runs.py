@@ -35,8 +35,11 @@ from service.sync.trello import TrelloSync
 
 log = get_logger(__name__)
 
-# A sync renews its lease after every batch; a worker that dies frees the source after this long.
+# A worker that dies frees the source after this long.
 LEASE_TTL = timedelta(minutes=10)
+# A sync renews its lease after a batch once this long has passed since it last did: far within
+# LEASE_TTL, so a live run keeps its lease, without a write and a commit for every batch.
+LEASE_RENEW_AFTER = timedelta(seconds=30)
 
 JIRA_KINDS = frozenset({SourceKind.JIRA_CLOUD, SourceKind.JIRA_DATA_CENTER})
 
@@ -150,19 +153,24 @@ def sync_source_now(
 def _renewing(
     store: Store, *, source_id: int, owner: str, progress: Callable[[int], None] | None
 ) -> Callable[[int], None]:
-    """Progress that also renews the lease after every applied batch; a lost lease stops the run
-    (another worker took over after it expired), and what was committed stays committed."""
+    """Progress that also renews the lease after applied batches (`LEASE_RENEW_AFTER`); a lost
+    lease stops the run (another worker took over after it expired), and what was committed stays
+    committed."""
+    renewed = time.monotonic()
 
     def report(count: int) -> None:
-        with transaction(store.sessions) as session:
-            held = renew_lease(
-                session, source_id=source_id, owner=owner, now=datetime.now(UTC), ttl=LEASE_TTL
-            )
-        if not held:
-            raise SyncInProgressError(
-                f"the sync lease of source {source_id} expired and was taken over",
-                details={"source_id": source_id},
-            )
+        nonlocal renewed
+        if time.monotonic() - renewed >= LEASE_RENEW_AFTER.total_seconds():
+            with transaction(store.sessions) as session:
+                held = renew_lease(
+                    session, source_id=source_id, owner=owner, now=datetime.now(UTC), ttl=LEASE_TTL
+                )
+            if not held:
+                raise SyncInProgressError(
+                    f"the sync lease of source {source_id} expired and was taken over",
+                    details={"source_id": source_id},
+                )
+            renewed = time.monotonic()
         if progress is not None:
             progress(count)
 

@@ -7,15 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from connectors.http import RetryPolicy
 from service.domain.enums import SourceKind
 from service.errors import ProviderUnavailableError, SyncInProgressError
 from service.store.db import transaction
 from service.store.leases import acquire_lease, release_lease
-from service.store.orm import ChangeRow, MilestoneRow, SyncRunRow, WorkItemRow
+from service.store.orm import ChangeRow, MilestoneRow, SyncLeaseRow, SyncRunRow, WorkItemRow
 from service.store.runtime import Store
+from service.sync import jira as jira_sync
+from service.sync import runs
 from service.sync.runs import LEASE_TTL, sync_source_now
 from tests.support.jira_sandbox import JiraSandbox, local_snapshot
 from tests.support.sources import add_test_source
@@ -213,6 +215,60 @@ def test_sync_while_another_worker_holds_the_lease_is_refused(
     summary = sync_source_now(store, source_id=jira_source_id, full=True)
 
     assert summary.status == "succeeded"
+
+
+def _small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages and batches of 5 issues, so a run over the tiny world applies several batches."""
+    monkeypatch.setattr(jira_sync, "SEARCH_PAGE_SIZE", 5)
+    monkeypatch.setattr(jira_sync, "BATCH_ISSUES", 5)
+
+
+def test_a_run_renews_its_lease_once_lease_renew_after_has_passed(
+    store: Store, jira_sandbox: JiraSandbox, jira_source_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _small_batches(monkeypatch)
+    renewals: list[str] = []
+    renew = runs.renew_lease
+
+    def counting(session: object, **kwargs: object) -> bool:
+        renewals.append(str(kwargs["owner"]))
+        return renew(session, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runs, "renew_lease", counting)
+    batches: list[int] = []
+    sync_source_now(store, source_id=jira_source_id, full=True, progress=batches.append)
+    assert len(batches) > 2
+    assert renewals == []  # a run shorter than LEASE_RENEW_AFTER writes no renewal
+
+    monkeypatch.setattr(runs, "LEASE_RENEW_AFTER", timedelta(0))
+    batches.clear()
+    sync_source_now(store, source_id=jira_source_id, full=True, progress=batches.append)
+    assert len(renewals) == len(batches)
+    assert len(set(renewals)) == 1  # all by the run's own owner
+
+
+def test_a_run_whose_lease_was_taken_over_stops_at_its_next_renewal(
+    store: Store, jira_sandbox: JiraSandbox, jira_source_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _small_batches(monkeypatch)
+    monkeypatch.setattr(runs, "LEASE_RENEW_AFTER", timedelta(0))
+
+    def take_over(_count: int) -> None:
+        # As if the run had stalled past LEASE_TTL and another worker had taken the source over.
+        with transaction(store.sessions) as session:
+            session.execute(
+                update(SyncLeaseRow)
+                .where(SyncLeaseRow.source_id == jira_source_id)
+                .values(owner="other-worker")
+            )
+
+    with pytest.raises(SyncInProgressError, match="taken over"):
+        sync_source_now(store, source_id=jira_source_id, full=True, progress=take_over)
+
+    # What the run committed before it stopped stays: its first batch, not the whole world.
+    assert 5 <= count(store, WorkItemRow) < len(jira_sandbox.snapshot())
+    with store.sessions() as session:
+        assert session.scalars(select(SyncRunRow.status)).all() == ["failed"]
 
 
 def test_sync_of_a_crashed_workers_source_proceeds_once_the_lease_expired(
