@@ -26,15 +26,12 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
     # SQLAlchemy's SQLite DATETIME text of naive UTC: "YYYY-MM-DD HH:MM:SS.ffffff" (sortable as text).
     if value is None:
         return None
-    if value.tzinfo is None:
+    zone = value.tzinfo
+    if zone is UTC:
+        return value.isoformat(" ", "microseconds")[:-6]  # already UTC: drop "+00:00"
+    if zone is None:
         raise ValueError("naive datetime given to a UTC column")
-    text = value.isoformat(" ", "microseconds")
-    if len(text) == _UTC_TEXT_LENGTH and text.endswith("+00:00"):
-        return text[:-6]  # already UTC: one call instead of three
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-_UTC_TEXT_LENGTH = len("2026-01-01 00:00:00.000000+00:00")
 
 
 def _postgres_datetime(value: datetime | None) -> datetime | None:
