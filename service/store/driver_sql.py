@@ -11,6 +11,7 @@ ORM reads and SQL comparisons see no difference.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -100,6 +101,12 @@ class DriverValues:
     def members(self, values: Collection[str] | Collection[int]) -> Any:
         """The bound list for `member_of`: an array on PostgreSQL, a JSON array on SQLite."""
         return list(values) if self.postgres else _json(list(values))
+
+
+@functools.cache
+def driver_values(dialect: str) -> DriverValues:
+    """The converters of one dialect (`sqlite`, `postgresql`), built once."""
+    return DriverValues(dialect)
 
 
 def _identity(value: Any) -> Any:

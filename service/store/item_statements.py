@@ -12,7 +12,7 @@ from typing import Any
 
 from service.domain.enums import Visibility
 from service.domain.work import WorkItem
-from service.store.driver_sql import DriverInsert, DriverValues
+from service.store.driver_sql import DriverInsert, DriverValues, driver_values
 
 ITEM_COLUMNS = (
     "source_id",
@@ -96,7 +96,7 @@ def item_statements(dialect: str) -> ItemStatements:
         )
 
     return ItemStatements(
-        values=DriverValues(dialect),
+        values=driver_values(dialect),
         persons=DriverInsert(
             dialect,
             "persons",

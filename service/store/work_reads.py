@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from service.domain.enums import Visibility
 from service.domain.work import Change, Milestone, Project, WorkItem
 from service.errors import NotFoundError
+from service.store.driver_sql import driver_values, fetch_rows
 from service.store.mapping import work_item_from_row
 from service.store.orm import ChangeRow, ProjectRow, WorkItemRow
 from service.store.work_scan import read_item_changes, read_project_items, read_project_milestones
@@ -36,13 +37,18 @@ def get_work_item(session: Session, *, source_id: int, external_id: str) -> Work
 
 
 def list_item_external_ids(session: Session, *, source_id: int, project_id: int | None = None) -> set[str]:
-    """External ids of items the store holds as visible (for the delete census)."""
-    query = select(WorkItemRow.external_id).where(
-        WorkItemRow.source_id == source_id, WorkItemRow.visibility == Visibility.VISIBLE.value
-    )
+    """External ids of items the store holds as visible (for the delete census).
+
+    Read on the driver's cursor: a census reads every id of a source, and ORM rows cost several
+    times the query.
+    """
+    mark = driver_values(session.get_bind().dialect.name).mark
+    sql = f"SELECT external_id FROM work_items WHERE source_id = {mark} AND visibility = {mark}"  # noqa: S608
+    params: tuple[object, ...] = (source_id, Visibility.VISIBLE.value)
     if project_id is not None:
-        query = query.where(WorkItemRow.project_id == project_id)
-    return set(session.scalars(query))
+        sql += f" AND project_id = {mark}"
+        params += (project_id,)
+    return {external_id for (external_id,) in fetch_rows(session, sql, params)}
 
 
 def list_changes(session: Session, *, item_id: int) -> list[ChangeRow]:
