@@ -101,8 +101,8 @@ class JiraSync:
             return
         with fewer_collections():
             seen = self._stream(scope.jql(since_ms=since_ms), reconcile_issue_ids=reconcile_issue_ids)
-        if full:
-            self._reconcile_missing(seen, scope)
+            if full:
+                self._reconcile_missing(seen, scope)
 
     def census(self) -> None:
         """List every id in scope (id-only pages) and reconcile what the store holds but Jira lacks."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +20,7 @@ from service.store.orm import ChangeRow, MilestoneRow, SyncLeaseRow, SyncRunRow,
 from service.store.runtime import Store
 from service.sync import jira as jira_sync
 from service.sync import runs
+from service.sync.gc_budget import BULK_YOUNG_THRESHOLD
 from service.sync.runs import LEASE_TTL, sync_source_now
 from tests.support.jira_sandbox import JiraSandbox, local_snapshot
 from tests.support.sources import add_test_source
@@ -269,6 +272,31 @@ def test_a_run_whose_lease_was_taken_over_stops_at_its_next_renewal(
     assert 5 <= count(store, WorkItemRow) < len(jira_sandbox.snapshot())
     with store.sessions() as session:
         assert session.scalars(select(SyncRunRow.status)).all() == ["failed"]
+
+
+def test_a_full_run_streams_and_takes_its_census_with_fewer_collections(
+    store: Store, jira_sandbox: JiraSandbox, jira_source_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    thresholds: dict[str, int] = {}
+    for step in ("_stream", "_reconcile_missing"):
+        original = getattr(jira_sync.JiraSync, step)
+
+        def recording(
+            self: object, *args: object, _step: str = step, _original: Any = original, **kwargs: object
+        ) -> object:
+            thresholds[_step] = gc.get_threshold()[0]
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(jira_sync.JiraSync, step, recording)
+    saved = gc.get_threshold()
+    gc.set_threshold(700, *saved[1:])
+    try:
+        sync_source_now(store, source_id=jira_source_id, full=True)
+    finally:
+        gc.set_threshold(*saved)
+
+    # Both allocate per item; a young collection every 700 containers would cost more than they do.
+    assert thresholds == {"_stream": BULK_YOUNG_THRESHOLD, "_reconcile_missing": BULK_YOUNG_THRESHOLD}
 
 
 def test_sync_of_a_crashed_workers_source_proceeds_once_the_lease_expired(
