@@ -40,7 +40,8 @@ demo: $(STAMP)
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/bench_sandbox_search.py
-	$(BIN)/python bench/bench_jira_sync.py --issues 10000 --issues 100000
+	$(BIN)/python bench/bench_jira_sync.py --issues 10000 --repeat 5
+	$(BIN)/python bench/bench_jira_sync.py --issues 100000
 	$(BIN)/python bench/bench_trello_sync.py --boards 20 --cards 500
 	$(BIN)/python bench/bench_rules.py
 	$(BIN)/python bench/bench_feed.py
