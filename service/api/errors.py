@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.api.middleware import REQUEST_ID_HEADER, scope_request_id
 from service.errors import ServiceError
 from service.logging import get_logger
 
@@ -70,8 +71,14 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("api.request.failed", path=request.url.path, error_type=type(exc).__name__)
-    return error_response(500, "internal_error", "an unexpected error occurred")
+    # Answered by the outermost error middleware: the request-id middleware has already unbound the
+    # id from the log context and no longer adds it to the response, so both are done here.
+    request_id = scope_request_id(request.scope)
+    log.exception(
+        "api.request.failed", path=request.url.path, error_type=type(exc).__name__, request_id=request_id
+    )
+    headers = {REQUEST_ID_HEADER: request_id} if request_id else None
+    return error_response(500, "internal_error", "an unexpected error occurred", headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

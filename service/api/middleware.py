@@ -3,7 +3,9 @@
 Every request gets an id: the caller's `X-Request-ID` when it is a sane token (a proxy's or a
 client's, so logs line up across hops), else a new one. It is bound into structlog's context for
 every log line of the request (sync endpoints run in a thread that inherits the context) and
-returned in the response's `X-Request-ID`.
+returned in the response's `X-Request-ID`. It is also kept in the request's state
+(`request.state.request_id`): an unexpected error is answered by the outermost error middleware,
+after this one has given up on the request, and its response carries the id from there.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from structlog.contextvars import bind_contextvars, reset_contextvars
 from service.metrics import UNMATCHED_ROUTE, record_http_request
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_STATE = "request_id"
 _REQUEST_ID_HEADER_RAW = REQUEST_ID_HEADER.lower().encode()
 # Ids go into log lines and response headers: only short tokens of safe characters are kept.
 _SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:@/+=-]{1,128}")
@@ -65,6 +68,7 @@ class RequestContextMiddleware:
             return
         started = time.perf_counter()
         request_id = request_id_from(scope)
+        scope.setdefault("state", {})[REQUEST_ID_STATE] = request_id
         header_value = request_id.encode()
         status = 500
 
@@ -88,3 +92,10 @@ class RequestContextMiddleware:
                 status=status,
                 seconds=time.perf_counter() - started,
             )
+
+
+def scope_request_id(scope: Scope) -> str | None:
+    """The id `RequestContextMiddleware` gave the request, once it has seen it."""
+    state = scope.get("state")
+    request_id = state.get(REQUEST_ID_STATE) if isinstance(state, dict) else None
+    return request_id if isinstance(request_id, str) else None

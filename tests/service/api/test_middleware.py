@@ -11,8 +11,11 @@ import pytest
 import structlog
 from fastapi.testclient import TestClient
 
+from service.api.app import create_app
 from service.api.middleware import REQUEST_ID_HEADER
 from service.metrics import REGISTRY
+from service.settings import Settings
+from tests.support.fakes import RecordingEnqueuer
 from tests.support.sources import JIRA_WEBHOOK_SECRET
 
 BODY = json.dumps({"webhookEvent": "jira:issue_updated", "issue": {"id": "1", "key": "A-1"}}).encode()
@@ -64,6 +67,28 @@ def test_request_id_is_on_the_error_responses_too(client: TestClient) -> None:
 
     assert response.status_code == 404
     assert response.headers[REQUEST_ID_HEADER] == "lost-1"
+
+
+def test_request_id_is_on_an_unexpected_errors_answer_and_its_log_line(
+    api_settings: Settings, enqueuer: RecordingEnqueuer
+) -> None:
+    app = create_app(api_settings, enqueuer=enqueuer)
+
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/boom", boom)
+    with (
+        TestClient(app, raise_server_exceptions=False) as client,
+        structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs,
+    ):
+        response = client.get("/boom", headers={REQUEST_ID_HEADER: "bug-9"})
+
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert response.headers[REQUEST_ID_HEADER] == "bug-9"
+    failed = [line for line in logs if line["event"] == "api.request.failed"]
+    assert [line["request_id"] for line in failed] == ["bug-9"]
 
 
 def test_request_id_is_bound_to_log_lines_of_the_request(client: TestClient, jira_source_id: int) -> None:
