@@ -5,7 +5,7 @@ from typing import Any
 from service.store.base import Base
 from service.store.orm_ops import InboxRow, OutboxRow, SyncCursorRow, SyncLeaseRow, SyncRunRow
 from service.store.orm_signals import (
-    SQLITE_ONLY_INDEXES,
+    DIALECT_ONLY_INDEXES,
     CommitmentMoveRow,
     CommitmentRow,
     FeedEventRow,
@@ -33,7 +33,7 @@ def applies_to(dialect_name: str) -> Any:
     """An Alembic `include_object` hook: compare only the schema objects this dialect has."""
 
     def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-        return not (type_ == "index" and name in SQLITE_ONLY_INDEXES and dialect_name != "sqlite")
+        return not (type_ == "index" and DIALECT_ONLY_INDEXES.get(name or "", dialect_name) != dialect_name)
 
     return include
 

@@ -6,10 +6,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
 
 from service.errors import SchemaOutdatedError
 from service.store.db import build_engine
-from service.store.orm import Base, applies_to
+from service.store.orm import DIALECT_ONLY_INDEXES, Base, applies_to
 from service.store.schema import (
     MIGRATIONS_DIR,
     alembic_config,
@@ -55,6 +56,34 @@ def test_migrations_match_the_orm(database_url: str) -> None:
             assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()
+
+
+def test_dialect_only_indexes_exist_on_their_dialect_alone(database_url: str) -> None:
+    engine = build_engine(database_url)
+    try:
+        upgrade_schema(engine)
+        migrated = {index["name"] for index in inspect(engine).get_indexes("feed_events")}
+        dialect = engine.dialect.name
+    finally:
+        engine.dispose()
+    created = create_engine_with_orm_schema(database_url)
+    try:
+        from_orm = {index["name"] for index in inspect(created).get_indexes("feed_events")}
+    finally:
+        created.dispose()
+    for name, owner in DIALECT_ONLY_INDEXES.items():
+        assert (name in migrated) == (owner == dialect), name
+        assert (name in from_orm) == (owner == dialect), name
+
+
+def create_engine_with_orm_schema(database_url: str) -> Engine:
+    """The schema as the ORM's metadata creates it, in a fresh database of the same dialect."""
+    engine = build_engine(database_url)
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        Base.metadata.create_all(connection)
+    return engine
 
 
 def test_ensure_schema_outdated_without_auto_upgrade_names_the_command(database_url: str) -> None:
