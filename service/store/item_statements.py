@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.domain.enums import Visibility
-from service.domain.work import WorkItem
+from service.domain.work import Milestone, WorkItem
 from service.store.driver_sql import DriverInsert, DriverValues, driver_values
 
 ITEM_COLUMNS = (
@@ -45,6 +45,17 @@ ITEM_COLUMNS = (
     "raw",
 )
 ITEM_JSON_COLUMNS = frozenset({"labels", "components", "milestone_external_ids", "raw"})
+MILESTONE_COLUMNS = (
+    "source_id",
+    "project_id",
+    "external_id",
+    "name",
+    "kind",
+    "start_date",
+    "due_date",
+    "released",
+    "completed_at",
+)
 CHANGE_COLUMNS = (
     "source_id",
     "item_id",
@@ -76,6 +87,7 @@ PUSHED_GUARD = (
 class ItemStatements:
     values: DriverValues
     persons: DriverInsert
+    milestones: DriverInsert
     listed_items: DriverInsert
     pushed_items: DriverInsert
     links: DriverInsert
@@ -104,10 +116,32 @@ def item_statements(dialect: str) -> ItemStatements:
             conflict=("source_id", "external_id"),
             update=("display_name", "email"),
         ),
+        milestones=DriverInsert(
+            dialect,
+            "milestones",
+            MILESTONE_COLUMNS,
+            conflict=("source_id", "external_id"),
+            update=[c for c in MILESTONE_COLUMNS if c not in _KEY_COLUMNS],
+        ),
         listed_items=items(LISTED_GUARD),
         pushed_items=items(PUSHED_GUARD),
         links=DriverInsert(dialect, "item_milestones", ("item_id", "milestone_id")),
         changes=DriverInsert(dialect, "changes", CHANGE_COLUMNS, conflict=("source_id", "external_id")),
+    )
+
+
+def milestone_row(milestone: Milestone, project_id: int, values: DriverValues) -> tuple[Any, ...]:
+    """One milestones row in `MILESTONE_COLUMNS` order."""
+    return (
+        milestone.source_id,
+        project_id,
+        milestone.external_id,
+        milestone.name,
+        milestone.kind.value,
+        values.date(milestone.start_date),
+        values.date(milestone.due_date),
+        milestone.released,
+        values.datetime(milestone.completed_at),
     )
 
 

@@ -14,10 +14,9 @@ from service.domain.work import Change, Milestone, Project, WorkItem
 from service.errors import NotFoundError
 from service.store.dialect import analyze_if_outgrown, upsert_insert
 from service.store.driver_sql import fetch_rows
-from service.store.item_statements import ItemStatements, item_row, item_statements
+from service.store.item_statements import ItemStatements, item_row, item_statements, milestone_row
 from service.store.orm import (
     ItemMilestoneRow,
-    MilestoneRow,
     ProjectRow,
     WorkItemRow,
 )
@@ -65,26 +64,11 @@ def upsert_milestones(session: Session, *, source_id: int, milestones: Sequence[
     if not milestones:
         return
     project_ids = _project_ids(session, source_id=source_id)
-    stmt = upsert_insert(session, MilestoneRow)
-    refreshed = ("name", "kind", "start_date", "due_date", "released", "completed_at", "project_id")
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["source_id", "external_id"],
-        set_={name: stmt.excluded[name] for name in refreshed},
-    )
-    session.execute(
-        stmt,
+    statements = _statements(session)
+    statements.milestones.run(
+        session,
         [
-            {
-                "source_id": source_id,
-                "project_id": _require_project(project_ids, m.project_external_id),
-                "external_id": m.external_id,
-                "name": m.name,
-                "kind": m.kind.value,
-                "start_date": m.start_date,
-                "due_date": m.due_date,
-                "released": m.released,
-                "completed_at": m.completed_at,
-            }
+            milestone_row(m, _require_project(project_ids, m.project_external_id), statements.values)
             for m in milestones
         ],
     )

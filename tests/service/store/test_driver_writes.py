@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import exc, insert, select, text
 from sqlalchemy.orm import Session
 
-from service.domain.enums import ItemKind, Priority, StatusCategory
-from service.domain.work import Change, Person, Project, WorkItem
+from service.domain.enums import ItemKind, MilestoneKind, Priority, StatusCategory
+from service.domain.work import Change, Milestone, Person, Project, WorkItem
 from service.store.driver_sql import DriverInsert
-from service.store.item_statements import ITEM_COLUMNS, item_row, item_statements
-from service.store.items import upsert_projects, upsert_work_items
-from service.store.orm import ChangeRow, WorkItemRow
+from service.store.item_statements import ITEM_COLUMNS, MILESTONE_COLUMNS, item_row, item_statements
+from service.store.items import upsert_milestones, upsert_projects, upsert_work_items
+from service.store.orm import ChangeRow, MilestoneRow, WorkItemRow
 from service.store.work_reads import get_work_item
 
 # Not UTC on purpose: both paths must store the same UTC instant.
@@ -157,6 +157,49 @@ def test_a_change_row_matches_what_sqlalchemy_stores(
     assert _stored(session, "changes", "h1:0") == _stored(session, "changes", "h2:0")
 
 
+def test_a_milestone_row_matches_what_sqlalchemy_stores(
+    session: Session, source_id: int, project_id: int
+) -> None:
+    milestone = Milestone(
+        source_id=source_id,
+        project_external_id="10000",
+        external_id="sprint:7",
+        name='Sprint "7" - Ünïcode',
+        kind=MilestoneKind.SPRINT,
+        start_date=date(2026, 10, 1),
+        due_date=date(2026, 10, 14),
+        released=True,
+        completed_at=T0,
+    )
+    upsert_milestones(session, source_id=source_id, milestones=[milestone])
+    session.execute(
+        insert(MilestoneRow),
+        [
+            {
+                "source_id": source_id,
+                "project_id": project_id,
+                "external_id": "sprint:8",
+                "name": milestone.name,
+                "kind": "sprint",
+                "start_date": milestone.start_date,
+                "due_date": milestone.due_date,
+                "released": True,
+                "completed_at": T0,
+            }
+        ],
+    )
+
+    assert _stored(session, "milestones", "sprint:7") == _stored(session, "milestones", "sprint:8")
+    # A second write refreshes what changed and keeps the row.
+    upsert_milestones(
+        session, source_id=source_id, milestones=[replace(milestone, name="Renamed", released=False)]
+    )
+    stored = session.execute(
+        select(MilestoneRow.name, MilestoneRow.released).where(MilestoneRow.external_id == "sprint:7")
+    ).all()
+    assert stored == [("Renamed", False)]
+
+
 def test_naive_datetimes_are_refused(session: Session, source_id: int, project_id: int) -> None:
     with pytest.raises(ValueError, match="naive"):
         upsert_work_items(
@@ -175,6 +218,7 @@ def test_a_failed_driver_statement_raises_sqlalchemys_error(session: Session, so
 def test_statements_cover_every_column_but_the_id() -> None:
     columns = {c.name for c in WorkItemRow.__table__.columns} - {"id"}
     assert set(ITEM_COLUMNS) == columns
+    assert set(MILESTONE_COLUMNS) == {c.name for c in MilestoneRow.__table__.columns} - {"id"}
     for dialect in ("sqlite", "postgresql"):
         statements = item_statements(dialect)
         assert statements.listed_items.sql.count("%s" if dialect == "postgresql" else "?") == len(
