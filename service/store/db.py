@@ -91,10 +91,32 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
     A database that cannot be reached becomes `DatabaseUnavailableError`, which the API answers with 503.
     """
+    with _begun(factory) as session:
+        yield session
+    _commit(session)
+
+
+@contextmanager
+def _begun(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session with its transaction begun; rolled back and closed when the block raises."""
     session = factory()
     try:
-        _begin(session)
+        if session.get_bind().dialect.name == "sqlite":
+            session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         yield session
+    except BaseException as exc:
+        session.rollback()
+        session.close()
+        _raise_unavailable(exc)
+        raise
+
+
+def _commit(session: Session, *, driver_commit: Future[None] | None = None) -> None:
+    """Commit and close `session` (once `driver_commit`, the driver's own commit, is done); roll back
+    when either fails."""
+    try:
+        if driver_commit is not None:
+            driver_commit.result()
         session.commit()
     except BaseException as exc:
         session.rollback()
@@ -102,11 +124,6 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
-
-
-def _begin(session: Session) -> None:
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
 
 
 def _raise_unavailable(exc: BaseException) -> None:
@@ -150,17 +167,10 @@ class CommitBehind:
     def unit(self) -> Iterator[Session]:
         """A unit of work like `transaction()`, committed in the background when the block succeeds."""
         self.wait()
-        session = self._factory()
-        try:
-            _begin(session)
+        with _begun(self._factory) as session:
             yield session
             session.flush()
             connection = session.connection()
-        except BaseException as exc:
-            session.rollback()
-            session.close()
-            _raise_unavailable(exc)
-            raise
         self._pending = (session, self._executor.submit(_driver_commit, connection))
 
     def after_commit(self, callback: Callable[[], None]) -> None:
@@ -176,16 +186,8 @@ class CommitBehind:
         callbacks, self._callbacks = self._callbacks, []
         if pending is None:
             return
-        session, commit = pending
-        try:
-            commit.result()
-            session.commit()
-        except BaseException as exc:
-            session.rollback()
-            _raise_unavailable(exc)
-            raise
-        finally:
-            session.close()
+        session, driver_commit = pending
+        _commit(session, driver_commit=driver_commit)
         for callback in callbacks:
             callback()
 
