@@ -145,6 +145,10 @@ class HttpSession:
             except httpx.HTTPError as exc:
                 self.accounting.record(method=request.method, route=route, status=None)
                 raise error_from_transport(exc, endpoint=endpoint) from exc
+            # The body is read. httpx binds a response and its stream to each other; unbound, the
+            # response (and a body of megabytes) is freed with its last reference, not at the next
+            # garbage collection, which a bulk sync makes rare (`service.sync.gc_budget`).
+            response.stream = httpx.ByteStream(b"")
             self.accounting.record(method=request.method, route=route, status=response.status_code)
             limits = RateLimitHeaders.parse(response.headers, now=self._now())
             self.limiter.observe(limits, status_code=response.status_code)

@@ -104,9 +104,6 @@ class JiraClientBase:
         response = self.session.request(method, route, json=json, idempotent=idempotent)
         endpoint = f"{method.upper()} {route}"
         content, status = response.content, response.status_code
-        # httpx binds a response and its stream to each other: without this, the body stays alive
-        # until the next garbage collection rather than until the last reference goes.
-        response.stream = httpx.ByteStream(b"")
         del response
         try:
             body = orjson.loads(content)

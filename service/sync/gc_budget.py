@@ -6,7 +6,7 @@ them, and promotes enough survivors (a batch awaiting its write) to trigger full
 whole heap: about a third of the syncing process's CPU for 10,000 issues. Almost all of these
 containers are acyclic and freed by reference counting, so a larger young generation while the
 sync runs costs little memory and saves most of that time. Large objects must not hang on
-reference cycles meanwhile: the Jira client frees each response body as soon as it is decoded.
+reference cycles meanwhile: `HttpSession` frees each response body with its last reference.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -16,6 +18,7 @@ from connectors.http import (
     RateLimitedError,
     RetryPolicy,
     TransientError,
+    build_http_client,
 )
 
 if TYPE_CHECKING:
@@ -33,6 +36,22 @@ def test_session_request_sends_timeout_on_every_call(router: respx.Router, make_
     make_session(timeout=timeout).request("GET", "/rest/api/3/myself")
 
     assert route.calls.last.request.extensions["timeout"] == timeout.as_dict()
+
+
+def test_session_response_is_freed_with_its_last_reference(make_session: MakeSession) -> None:
+    # A transport that keeps no record of what it served (respx's router keeps every response).
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"key": "A-1"}))
+    session = make_session(client=build_http_client(transport=transport))
+    response = session.request("GET", "/rest/api/3/issue/{key}", path={"key": "A-1"})
+    assert response.json() == {"key": "A-1"}
+    gone = weakref.ref(response)
+    gc.disable()
+    try:
+        del response
+        # No reference cycle keeps it (and its body) until a garbage collection.
+        assert gone() is None
+    finally:
+        gc.enable()
 
 
 def test_session_request_quotes_path_parameters(router: respx.Router, make_session: MakeSession) -> None:
