@@ -101,10 +101,8 @@ class JiraClientBase:
         idempotent: bool | None = None,
     ) -> dict[str, Any]:
         """A 2xx JSON object body as plain dicts and lists, for hot paths that check shapes themselves."""
-        response = self.session.request(method, route, json=json, idempotent=idempotent)
+        content, status = self._call_bytes(method, route, json=json, idempotent=idempotent)
         endpoint = f"{method.upper()} {route}"
-        content, status = response.content, response.status_code
-        del response
         try:
             body = orjson.loads(content)
         except orjson.JSONDecodeError as exc:
@@ -112,6 +110,18 @@ class JiraClientBase:
         if not isinstance(body, dict):
             raise InvalidResponseError("response is not a JSON object", endpoint=endpoint, status_code=status)
         return body
+
+    def _call_bytes(
+        self,
+        method: str,
+        route: str,
+        *,
+        json: JsonValue = None,
+        idempotent: bool | None = None,
+    ) -> tuple[bytes, int]:
+        """A 2xx body as the bytes sent, with its status, for hot paths that decode it themselves."""
+        response = self.session.request(method, route, json=json, idempotent=idempotent)
+        return response.content, response.status_code
 
     def _send(
         self,

@@ -102,8 +102,10 @@ class IssuesApi(JiraClientBase):
         endpoint = f"POST {route}"
 
         def fetch(token: str | None) -> RawIssuePage:
-            body = self._call_json("POST", route, json=token_search_body(spec, token), idempotent=True)
-            return raw_token_page(body, endpoint=endpoint)
+            body, status = self._call_bytes(
+                "POST", route, json=token_search_body(spec, token), idempotent=True
+            )
+            return raw_token_page(body, endpoint=endpoint, status_code=status)
 
         yield from paginate_by_token(fetch, next_token=lambda page: page.next_page_token, endpoint=endpoint)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+import msgspec
 from pydantic import JsonValue
 
 from connectors.http import InvalidResponseError, Params
@@ -83,27 +83,31 @@ def offset_search_params(spec: SearchSpec, start: int) -> Params:
 
 @dataclass(frozen=True, slots=True)
 class RawIssuePage:
-    """One enhanced search page as decoded JSON: each issue is the dict Jira sent (its `id` and
-    `key` checked to be strings, nothing else validated), for callers that map fields themselves."""
+    """One enhanced search page with each issue as the JSON text Jira sent (bytes), not decoded: for
+    callers that read the few fields they map and keep the rest as it came. The envelope is checked
+    as the wire model checks it; the issues are the caller's to validate."""
 
-    issues: list[dict[str, Any]]
+    issues: list[bytes]
     next_page_token: str | None
 
 
-def raw_token_page(body: dict[str, Any], *, endpoint: str) -> RawIssuePage:
-    """The envelope of `/rest/api/3/search/jql` checked as the wire model checks it."""
-    issues = body.get("issues")
-    token = body.get("nextPageToken")
-    is_last = body.get("isLast")
-    if issues is None:
-        issues = []
-    if (
-        not isinstance(issues, list)
-        or not (token is None or isinstance(token, str))
-        or not (is_last is None or isinstance(is_last, bool))
-    ):
-        raise InvalidResponseError("unexpected search page shape", endpoint=endpoint)
-    for issue in issues:
-        if not (isinstance(issue, dict) and type(issue.get("id")) is str and type(issue.get("key")) is str):
-            raise InvalidResponseError("unexpected issue shape in a search page", endpoint=endpoint)
-    return RawIssuePage(issues=issues, next_page_token=None if is_last else token)
+class _TokenEnvelope(msgspec.Struct):
+    issues: list[msgspec.Raw] | None = None
+    nextPageToken: str | None = None
+    isLast: bool | None = None
+
+
+_TOKEN_ENVELOPE = msgspec.json.Decoder(_TokenEnvelope)
+
+
+def raw_token_page(body: bytes, *, endpoint: str, status_code: int | None = None) -> RawIssuePage:
+    """The envelope of `/rest/api/3/search/jql`, its issues left as JSON text."""
+    try:
+        envelope = _TOKEN_ENVELOPE.decode(body)
+    except msgspec.DecodeError as exc:
+        # Malformed JSON and a body of another shape alike (msgspec.ValidationError is a DecodeError).
+        raise InvalidResponseError(
+            f"unexpected search page shape ({exc})", endpoint=endpoint, status_code=status_code
+        ) from None
+    issues = [bytes(issue) for issue in envelope.issues or ()]
+    return RawIssuePage(issues=issues, next_page_token=None if envelope.isLast else envelope.nextPageToken)

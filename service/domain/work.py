@@ -20,6 +20,13 @@ from service.domain.enums import (
 JSON = Any
 
 
+class JsonText(str):
+    """A JSON document kept as the text the provider sent, stored as it is: a bulk sync reads the
+    few values it maps from a payload and never builds (or re-encodes) the rest."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Source:
     """One connected Jira site or Trello workspace. Credentials stay encrypted outside the store."""
@@ -97,7 +104,7 @@ class WorkItem:
     blocked: bool = False
     url: str | None = None
     visibility: Visibility = Visibility.VISIBLE
-    raw: dict[str, JSON] = field(default_factory=dict)
+    raw: dict[str, JSON] | JsonText = field(default_factory=dict)
 
     @property
     def is_done(self) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.domain.enums import Visibility
-from service.domain.work import Milestone, WorkItem
+from service.domain.work import JsonText, Milestone, WorkItem
 from service.store.driver_sql import DriverInsert, DriverValues, driver_values
 
 ITEM_COLUMNS = (
@@ -177,5 +177,5 @@ def item_row(item: WorkItem, project_id: int, values: DriverValues) -> tuple[Any
         item.url,
         item.visibility.value,
         None,
-        json(item.raw),
+        str(raw) if type(raw := item.raw) is JsonText else json(raw),
     )

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from connectors.http import AuthError, NotFoundError
 from connectors.jira import JiraClient
@@ -236,9 +235,9 @@ class JiraSync:
 
     def _search_pages(
         self, jql: str, reconcile_issue_ids: Sequence[int]
-    ) -> Iterator[list[dict[str, Any]] | list[JiraIssue]]:
-        """Cloud pages as decoded JSON (mapped without wire models); Data Center pages, with their
-        embedded changelogs, as wire models."""
+    ) -> Iterator[list[bytes] | list[JiraIssue]]:
+        """Cloud pages as each issue's JSON text (mapped without wire models); Data Center pages, with
+        their embedded changelogs, as wire models."""
         fields = self._field_map.search_fields
         if self._client.site.is_cloud:
             raw_pages = self._client.iter_search_pages_raw(

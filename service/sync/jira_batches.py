@@ -61,8 +61,8 @@ class JiraBatches:
         self.mapper = JiraJsonMapper(source_id=source_id, field_map=field_map, browse_base=browse_base)
         self._written_sprints: dict[str, Milestone] = {}
 
-    def map_record(self, record: dict[str, object] | JiraIssue) -> MappedIssue:
-        """A search result: decoded JSON (Cloud) or a wire model (Data Center, webhooks)."""
+    def map_record(self, record: bytes | JiraIssue) -> MappedIssue:
+        """A search result: the issue's JSON text (Cloud) or a wire model (Data Center, webhooks)."""
         return self.map_model(record) if isinstance(record, JiraIssue) else self.mapper.issue(record)
 
     def map_model(self, issue: JiraIssue) -> MappedIssue:

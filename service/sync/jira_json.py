@@ -1,10 +1,12 @@
-"""Jira issues and change histories mapped straight from decoded JSON, for full and bulk syncs.
+"""Jira issues and change histories mapped straight from their JSON, for full and bulk syncs.
 
-Validating a search page into wire models cost ~140 µs an issue; reading the few values pmbridge
-maps from the decoded dicts costs about a quarter of that. Every value read is checked to have the
-type the wire model gives it; a shape this fast path does not know (a string where a number was
-expected, an odd date format) falls back to the wire models and `jira_mapping`, so the result, or
-the error, is theirs. Fields that are not mapped are not validated at all.
+Validating a search page into wire models cost ~140 µs an issue. An issue is decoded instead into
+structs of the few fields pmbridge maps (`jira_json_values`), skipping the rest of the payload,
+which is stored as the text Jira sent; histories are read from decoded dicts. Every value read is
+checked to have the type the wire model gives it; a shape this fast path does not know (a string
+where a number was expected, an odd date format) falls back to the wire models and
+`jira_mapping`, so the result, or the error, is theirs. Fields that are not mapped are not
+validated at all.
 """
 
 from __future__ import annotations
@@ -13,32 +15,33 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import orjson
 from pydantic import ValidationError
 
-from connectors.jira.models import JiraChangeHistory, JiraIssue, JiraSprint, sprints_from_field
-from service.domain.work import Change, WorkItem, priority_from_name
+from connectors.jira.models import (
+    CUSTOM_FIELD_PREFIX,
+    JiraChangeHistory,
+    JiraIssue,
+    JiraSprint,
+    sprints_from_field,
+)
+from service.domain.work import Change, JsonText, WorkItem, priority_from_name
 from service.errors import ProviderDataError
 from service.sync.jira_fields import JiraFieldMap
 from service.sync.jira_json_values import (
     Unusual,
     custom_date,
     custom_number,
-    custom_value,
     is_blocked,
+    issue_decoder,
     kind_of,
-    named,
-    named_list,
     optional_datetime,
-    optional_int,
     optional_str,
     person_of,
     read_date,
     read_datetime,
-    ref_id,
     status_of,
-    strings,
-    version_ids,
 )
 from service.sync.jira_mapping import (
     issue_sprints,
@@ -61,7 +64,7 @@ class MappedIssue:
 
 
 class JiraJsonMapper:
-    """Maps issue and history dicts of one source; keeps the parsed sprint values it has seen."""
+    """Maps issue JSON and history dicts of one source; keeps the parsed sprint values it has seen."""
 
     def __init__(self, *, source_id: int, field_map: JiraFieldMap, browse_base: str) -> None:
         self._source_id = source_id
@@ -69,18 +72,35 @@ class JiraJsonMapper:
         self._browse_base = browse_base
         self._names = field_map.semantic_names()
         self._sprints: dict[bytes, tuple[JiraSprint, ...]] = {}
+        # The custom fields the map names, read as any JSON; the wire model reads only these too.
+        self._custom = {
+            role: field_id if field_id and field_id.startswith(CUSTOM_FIELD_PREFIX) else None
+            for role, field_id in (
+                ("sprint", field_map.sprint),
+                ("story_points", field_map.story_points),
+                ("flagged", field_map.flagged),
+                ("start_date", field_map.start_date),
+                ("promised_date", field_map.promised_date),
+            )
+        }
+        self._decoder = issue_decoder(tuple(sorted({f for f in self._custom.values() if f is not None})))
 
     # -- issues ----------------------------------------------------------------------------------
 
-    def issue(self, raw: dict[str, Any]) -> MappedIssue:
+    def issue(self, raw: bytes) -> MappedIssue:
+        """An issue of a search page, as the JSON text Jira sent."""
         try:
             return self._fast_issue(raw)
-        except Unusual:
+        except (Unusual, msgspec.DecodeError, UnicodeDecodeError):
             pass
         try:
-            issue = JiraIssue.model_validate(raw)
+            decoded = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise ProviderDataError("an issue of a search page is not JSON", details={}) from None
+        try:
+            issue = JiraIssue.model_validate(decoded)
         except ValidationError as exc:
-            key = raw.get("key")
+            key = decoded.get("key") if isinstance(decoded, dict) else None
             raise ProviderDataError(
                 f"issue {key} has an unexpected shape ({exc.error_count()} validation errors)",
                 details={"issue": str(key)},
@@ -90,71 +110,64 @@ class JiraJsonMapper:
         )
         return MappedIssue(item=item, sprints=tuple(issue_sprints(issue, self._field_map)))
 
-    def _fast_issue(self, raw: dict[str, Any]) -> MappedIssue:
-        fields = raw.get("fields")
-        if type(fields) is not dict or "custom" in fields or type(raw.get("id")) is not str:
+    def _fast_issue(self, raw: bytes) -> MappedIssue:
+        issue = self._decoder.decode(raw)
+        fields = issue.fields
+        if fields.custom is not msgspec.UNSET:
             raise Unusual
-        get = fields.get
-        project = get("project")
-        if type(project) is not dict:
-            raise Unusual
-        project_id = project.get("id")
-        if type(project_id) is not str or type(project.get("key")) is not str:
-            raise Unusual
-        created = read_datetime(get("created"))
-        updated = read_datetime(get("updated"))
-        status_name, category = status_of(get("status"))
-        labels = strings(get("labels"))
-        sprints = self._issue_sprints(fields)
-        field_map = self._field_map
-        milestones = [version_milestone_id(v) for v in version_ids(get("fixVersions"))]
+        custom = self._custom
+        created = read_datetime(fields.created)
+        updated = read_datetime(fields.updated)
+        status_name, category = status_of(fields.status)
+        labels = tuple(fields.labels or ())
+        sprints = self._issue_sprints(_custom(fields, custom["sprint"]))
+        milestones = [version_milestone_id(v.id) for v in fields.fixVersions or ()]
         milestones += [sprint_milestone_id(s.id) for s in sprints]
-        tracking = get("timetracking")
-        if tracking is not None and type(tracking) is not dict:
-            raise Unusual
-        estimate = optional_int(get("timeoriginalestimate"))
-        spent = optional_int(get("timespent"))
+        tracking = fields.timetracking
+        estimate = fields.timeoriginalestimate
+        spent = fields.timespent
         if estimate is None and tracking:
-            estimate = optional_int(tracking.get("originalEstimateSeconds"))
+            estimate = tracking.originalEstimateSeconds
         if spent is None and tracking:
-            spent = optional_int(tracking.get("timeSpentSeconds"))
-        if field_map.promised_date == "duedate":
-            due = read_date(get("duedate"))
+            spent = tracking.timeSpentSeconds
+        if self._field_map.promised_date == "duedate":
+            due = read_date(fields.duedate)
         else:
-            due = custom_date(fields, field_map.promised_date)
-        blocked = is_blocked(fields, field_map.flagged, status_name, labels)
-        key = raw["key"]
+            due = custom_date(_custom(fields, custom["promised_date"]))
+        blocked = is_blocked(_custom(fields, custom["flagged"]), status_name, labels, fields.issuelinks)
+        priority = fields.priority
+        parent = fields.parent
+        key = issue.key
         item = WorkItem(
             source_id=self._source_id,
-            project_external_id=project_id,
-            external_id=raw["id"],
+            project_external_id=fields.project.id,
+            external_id=issue.id,
             key=key,
-            title=optional_str(get("summary")) or "",
-            kind=kind_of(get("issuetype")),
+            title=fields.summary or "",
+            kind=kind_of(fields.issuetype),
             status=status_name,
             status_category=category,
-            priority=priority_from_name(named(get("priority"))),
-            assignee=person_of(get("assignee")),
+            priority=priority_from_name(priority.name if priority is not None else None),
+            assignee=person_of(fields.assignee),
             labels=labels,
-            components=tuple(named_list(get("components"))),
-            parent_external_id=ref_id(get("parent")),
+            components=tuple(component.name for component in fields.components or ()),
+            parent_external_id=parent.id if parent is not None else None,
             milestone_external_ids=tuple(dict.fromkeys(milestones)),
             due_date=due,
-            start_date=custom_date(fields, field_map.start_date),
+            start_date=custom_date(_custom(fields, custom["start_date"])),
             created_at=created,
             updated_at=updated,
-            resolved_at=optional_datetime(get("resolutiondate")),
+            resolved_at=optional_datetime(fields.resolutiondate),
             estimate_seconds=estimate,
             spent_seconds=spent,
-            story_points=custom_number(fields, field_map.story_points),
+            story_points=custom_number(_custom(fields, custom["story_points"])),
             blocked=blocked,
             url=f"{self._browse_base}/browse/{key}",
-            raw=raw,
+            raw=JsonText(raw.decode()),
         )
         return MappedIssue(item=item, sprints=sprints)
 
-    def _issue_sprints(self, fields: dict[str, Any]) -> tuple[JiraSprint, ...]:
-        value = custom_value(fields, self._field_map.sprint)
+    def _issue_sprints(self, value: Any) -> tuple[JiraSprint, ...]:
         if value is None:
             return ()
         # The same few sprints repeat on every issue: validate each distinct value once.
@@ -235,3 +248,7 @@ class JiraJsonMapper:
                 details={"issue": issue_id},
             ) from None
         return map_histories(issue_id, [parsed], source_id=self._source_id, field_map=self._field_map)
+
+
+def _custom(fields: Any, field_id: str | None) -> Any:
+    return None if field_id is None else getattr(fields, field_id)

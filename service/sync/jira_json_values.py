@@ -1,5 +1,12 @@
-"""Reading the values pmbridge maps out of decoded Jira JSON, each checked to have the type the
-wire model gives it; anything else raises `Unusual` so the caller falls back to the wire models."""
+"""The shapes of the Jira JSON pmbridge maps, and the values read out of them, each checked to have
+the type the wire model gives it; anything else raises `Unusual` so the caller falls back to the
+wire models.
+
+An issue is decoded with msgspec into the structs below, which name only the fields pmbridge maps:
+everything else in the payload (links to itself, avatars, icons) is skipped without being built,
+and the payload is stored as the text it came as. The structs' types are the checks the wire
+models make; a payload that does not fit raises, and the caller falls back.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,8 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from connectors.jira.models import CUSTOM_FIELD_PREFIX
+import msgspec
+
 from service.domain.enums import ItemKind, StatusCategory
 from service.domain.work import Person, status_category_from_jira
 from service.sync.jira_mapping import BLOCKED_WORDS, BLOCKS_LINK
@@ -53,95 +61,123 @@ def optional_str(value: Any) -> str | None:
     raise Unusual
 
 
-def optional_int(value: Any) -> int | None:
-    if value is None or type(value) is int:
-        return value
-    raise Unusual
+# -- the structs of an issue -----------------------------------------------------------------------
 
 
-def strings(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if type(value) is not list or not all(type(v) is str for v in value):
-        raise Unusual
-    return tuple(value)
+class Named(msgspec.Struct):
+    """A status, priority, component or link type: its `name` is required."""
+
+    name: str
 
 
-def named(value: Any) -> str | None:
-    """The `name` of a status, priority, component or link type object (required there)."""
-    if value is None:
-        return None
-    if type(value) is not dict:
-        raise Unusual
-    name = value.get("name")
-    if type(name) is not str:
-        raise Unusual
-    return name
+class _Category(msgspec.Struct):
+    key: str
 
 
-def named_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if type(value) is not list:
-        raise Unusual
-    names: list[str] = []
-    for entry in value:
-        name = named(entry)
-        if name is None:
-            raise Unusual
-        names.append(name)
-    return names
+class Status(msgspec.Struct):
+    name: str
+    statusCategory: _Category | None = None
 
 
-def version_ids(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if type(value) is not list:
-        raise Unusual
-    ids: list[str] = []
-    for version in value:
-        if (
-            type(version) is not dict
-            or type(version.get("id")) is not str
-            or type(version.get("name")) is not str
-        ):
-            raise Unusual
-        ids.append(version["id"])
-    return ids
+class IssueType(msgspec.Struct):
+    name: str
+    subtask: bool = False
+    hierarchyLevel: int | None = None
 
 
-def ref_id(value: Any) -> str | None:
-    if value is None:
-        return None
-    if type(value) is not dict or type(value.get("id")) is not str or type(value.get("key")) is not str:
-        raise Unusual
-    ref_id: str = value["id"]
-    return ref_id
+class Ref(msgspec.Struct):
+    """Another issue named by a parent or a link."""
+
+    id: str
+    key: str
 
 
-def status_of(value: Any) -> tuple[str, StatusCategory]:
+class Version(msgspec.Struct):
+    id: str
+    name: str
+
+
+class User(msgspec.Struct):
+    accountId: str | None = None
+    key: str | None = None
+    name: str | None = None
+    displayName: str | None = None
+    emailAddress: str | None = None
+
+
+class TimeTracking(msgspec.Struct):
+    originalEstimateSeconds: int | None = None
+    timeSpentSeconds: int | None = None
+
+
+class Link(msgspec.Struct):
+    type: Named
+    inwardIssue: Ref | None = None
+    outwardIssue: Ref | None = None
+
+
+class Project(msgspec.Struct):
+    id: str
+    key: str
+
+
+# The standard fields, as (name, type, default) for `msgspec.defstruct`. Timestamps and the due
+# date stay text (or anything): `read_datetime` and `read_date` check their form, and only when
+# they are used. `custom` is a name the wire model takes for itself: a field of that name goes to
+# the models.
+_STANDARD_FIELDS: tuple[tuple[str, Any, Any], ...] = (
+    ("summary", str | None, None),
+    ("issuetype", IssueType | None, None),
+    ("status", Status | None, None),
+    ("priority", Named | None, None),
+    ("assignee", User | None, None),
+    ("labels", list[str] | None, None),
+    ("components", list[Named] | None, None),
+    ("parent", Ref | None, None),
+    ("fixVersions", list[Version] | None, None),
+    ("duedate", Any, None),
+    ("created", Any, None),
+    ("updated", Any, None),
+    ("resolutiondate", Any, None),
+    ("timetracking", TimeTracking | None, None),
+    ("timeoriginalestimate", int | None, None),
+    ("timespent", int | None, None),
+    ("issuelinks", list[Link] | None, None),
+    ("project", Project, msgspec.NODEFAULT),
+    ("custom", Any, msgspec.UNSET),
+)
+
+
+def issue_decoder(custom_fields: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
+    """A decoder of one issue that reads the standard fields and these custom fields (as any JSON)."""
+    fields = msgspec.defstruct(
+        "IssueFields",
+        [*_STANDARD_FIELDS, *((name, Any, None) for name in custom_fields)],
+        kw_only=True,
+    )
+    issue = msgspec.defstruct("Issue", [("id", str), ("key", str), ("fields", fields)])
+    return msgspec.json.Decoder(issue)
+
+
+# -- values ----------------------------------------------------------------------------------------
+
+
+def status_of(value: Status | None) -> tuple[str, StatusCategory]:
     if value is None:
         return "", StatusCategory.TODO
-    name = named(value)
-    category = value.get("statusCategory")
+    category = value.statusCategory
     if category is None:
-        return name or "", StatusCategory.TODO
-    if type(category) is not dict or type(category.get("key")) is not str:
-        raise Unusual
-    return name or "", status_category_from_jira(category["key"])
+        return value.name, StatusCategory.TODO
+    return value.name, status_category_from_jira(category.key)
 
 
-def kind_of(value: Any) -> ItemKind:
+def kind_of(value: IssueType | None) -> ItemKind:
     if value is None:
         return ItemKind.TASK
-    name = named(value) or ""
-    subtask = value.get("subtask", False)
-    level = value.get("hierarchyLevel")
-    if type(subtask) is not bool or not (level is None or type(level) is int):
-        raise Unusual
-    if subtask or (level is not None and level < 0):
+    level = value.hierarchyLevel
+    if value.subtask or (level is not None and level < 0):
         return ItemKind.SUBTASK
-    lowered = name.strip().lower()
+    lowered = value.name.strip().lower()
     if lowered == "epic" or (level or 0) >= 1:
         return ItemKind.EPIC
     if lowered == "bug":
@@ -151,29 +187,16 @@ def kind_of(value: Any) -> ItemKind:
     return ItemKind.TASK
 
 
-def person_of(value: Any) -> Person | None:
+def person_of(value: User | None) -> Person | None:
     if value is None:
         return None
-    if type(value) is not dict:
-        raise Unusual
-    account_id = optional_str(value.get("accountId"))
-    identity = account_id or optional_str(value.get("key")) or optional_str(value.get("name"))
-    display_name = optional_str(value.get("displayName"))
-    email = optional_str(value.get("emailAddress"))
+    identity = value.accountId or value.key or value.name
     if identity is None:
         return None
-    return Person(external_id=identity, display_name=display_name or identity, email=email)
+    return Person(external_id=identity, display_name=value.displayName or identity, email=value.emailAddress)
 
 
-def custom_value(fields: dict[str, Any], field_id: str | None) -> Any:
-    """A custom field's value; the wire model keeps only `customfield_*` keys as custom fields."""
-    if field_id is None or not field_id.startswith(CUSTOM_FIELD_PREFIX):
-        return None
-    return fields.get(field_id)
-
-
-def custom_date(fields: dict[str, Any], field_id: str | None) -> date | None:
-    value = custom_value(fields, field_id)
+def custom_date(value: Any) -> date | None:
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -182,35 +205,20 @@ def custom_date(fields: dict[str, Any], field_id: str | None) -> date | None:
         return None
 
 
-def custom_number(fields: dict[str, Any], field_id: str | None) -> float | None:
-    value = custom_value(fields, field_id)
+def custom_number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
 
 
-def is_blocked(fields: dict[str, Any], flagged: str | None, status: str, labels: tuple[str, ...]) -> bool:
-    if custom_value(fields, flagged):
+def is_blocked(flagged: Any, status: str, labels: tuple[str, ...], links: list[Link] | None) -> bool:
+    if flagged:
         return True
     lowered = status.lower()
     if any(word in lowered for word in BLOCKED_WORDS):
         return True
     if any(label.lower() in ("blocked", "impediment") for label in labels):
         return True
-    links = fields.get("issuelinks")
-    if links is None:
-        return False
-    if type(links) is not list:
-        raise Unusual
-    blocked = False
-    for link in links:
-        if type(link) is not dict:
-            raise Unusual
-        name = named(link.get("type"))
-        if name is None:
-            raise Unusual
-        inward = link.get("inwardIssue")
-        ref_id(link.get("outwardIssue"))
-        if ref_id(inward) is not None and name.strip().lower() == BLOCKS_LINK:
-            blocked = True
-    return blocked
+    return any(
+        link.inwardIssue is not None and link.type.name.strip().lower() == BLOCKS_LINK for link in links or ()
+    )

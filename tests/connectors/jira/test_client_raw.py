@@ -1,4 +1,5 @@
-"""Enhanced search and bulk changelog pages as decoded JSON, with their envelopes checked."""
+"""Enhanced search pages with each issue as the JSON text sent, and bulk changelog pages as decoded JSON,
+with their envelopes checked."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import respx
 
@@ -23,11 +25,12 @@ def _issue(n: int) -> dict[str, Any]:
 def test_raw_search_follows_tokens_and_keeps_issues_as_sent(
     cloud: JiraClient, cloud_router: respx.Router
 ) -> None:
+    # Spaced as some servers send it: each issue's text is kept exactly.
+    texts = [json.dumps(_issue(n), indent=1).encode() for n in (1, 2)]
+    first_page = b'{"issues": [' + b", ".join(texts) + b'], "nextPageToken": "t1", "isLast": false}'
     route = cloud_router.post("/rest/api/3/search/jql").mock(
         side_effect=[
-            httpx.Response(
-                200, json={"issues": [_issue(1), _issue(2)], "nextPageToken": "t1", "isLast": False}
-            ),
+            httpx.Response(200, content=first_page),
             # isLast wins over a token, as in the model-based search.
             httpx.Response(200, json={"issues": [_issue(3)], "nextPageToken": "t2", "isLast": True}),
         ]
@@ -35,8 +38,9 @@ def test_raw_search_follows_tokens_and_keeps_issues_as_sent(
 
     pages = list(cloud.iter_search_pages_raw(JQL, fields=FIELDS, page_size=2, reconcile_issue_ids=[10001]))
 
-    assert [[issue["key"] for issue in page.issues] for page in pages] == [["ED-1", "ED-2"], ["ED-3"]]
-    assert pages[0].issues[0] == _issue(1)
+    keys = [[orjson.loads(issue)["key"] for issue in page.issues] for page in pages]
+    assert keys == [["ED-1", "ED-2"], ["ED-3"]]
+    assert pages[0].issues == texts
     assert pages[-1].next_page_token is None
     first = json.loads(route.calls[0].request.content)
     assert first == {"jql": JQL, "maxResults": 2, "fields": FIELDS, "reconcileIssues": [10001]}
@@ -58,7 +62,6 @@ def test_raw_search_repeated_token_raises(cloud: JiraClient, cloud_router: respx
         pytest.param(httpx.Response(200, content=b"{not json"), id="not-json"),
         pytest.param(httpx.Response(200, json=[_issue(1)]), id="not-an-object"),
         pytest.param(httpx.Response(200, json={"issues": {"a": 1}}), id="issues-not-a-list"),
-        pytest.param(httpx.Response(200, json={"issues": [{"id": 1, "key": "ED-1"}]}), id="numeric-id"),
         pytest.param(httpx.Response(200, json={"issues": [], "nextPageToken": 5}), id="numeric-token"),
     ],
 )
@@ -69,6 +72,16 @@ def test_raw_search_refuses_unexpected_envelopes(
 
     with pytest.raises(InvalidResponseError):
         list(cloud.iter_search_pages_raw(JQL, fields=FIELDS))
+
+
+def test_raw_search_leaves_each_issue_to_the_caller(cloud: JiraClient, cloud_router: respx.Router) -> None:
+    cloud_router.post("/rest/api/3/search/jql").mock(
+        return_value=httpx.Response(200, content=b'{"issues": [{"id": 1, "key": "ED-1"}, 7], "isLast": true}')
+    )
+
+    (page,) = cloud.iter_search_pages_raw(JQL, fields=FIELDS)
+
+    assert page.issues == [b'{"id": 1, "key": "ED-1"}', b"7"]
 
 
 def test_raw_bulk_changelog_pages_until_token_absent(cloud: JiraClient, cloud_router: respx.Router) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import exc, insert, select, text
 from sqlalchemy.orm import Session
 
 from service.domain.enums import ItemKind, MilestoneKind, Priority, StatusCategory
-from service.domain.work import Change, Milestone, Person, Project, WorkItem
+from service.domain.work import Change, JsonText, Milestone, Person, Project, WorkItem
 from service.store.driver_sql import DriverInsert
 from service.store.item_statements import ITEM_COLUMNS, MILESTONE_COLUMNS, item_row, item_statements
 from service.store.items import upsert_milestones, upsert_projects, upsert_work_items
@@ -198,6 +198,21 @@ def test_a_milestone_row_matches_what_sqlalchemy_stores(
         select(MilestoneRow.name, MilestoneRow.released).where(MilestoneRow.external_id == "sprint:7")
     ).all()
     assert stored == [("Renamed", False)]
+
+
+def test_a_payload_kept_as_text_is_stored_as_that_text(
+    session: Session, source_id: int, project_id: int
+) -> None:
+    payload = {"key": "ACME-1", "fields": {"summary": "Ünïcode", "n": [1, 2.5, None, True]}}
+    text = JsonText('{"key": "ACME-1", "fields": {"summary": "Ünïcode", "n": [1, 2.5, null, true]}}')
+    upsert_work_items(
+        session,
+        source_id=source_id,
+        items=[_item(source_id, "1", raw=payload), _item(source_id, "2", raw=text)],
+    )
+
+    assert get_work_item(session, source_id=source_id, external_id="2").raw == payload
+    assert get_work_item(session, source_id=source_id, external_id="1").raw == payload
 
 
 def test_naive_datetimes_are_refused(session: Session, source_id: int, project_id: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from connectors.sandbox.emit import CollectingSink
 from connectors.sandbox.jira.fields import FIELD_BY_ID
 from connectors.sandbox.jira.render import Renderer
 from connectors.sandbox.scenarios import build_sandbox
+from service.domain.work import JsonText, WorkItem
 from service.errors import ProviderDataError
 from service.sync.jira_fields import STANDARD_FIELDS, JiraFieldMap, discover_field_map
 from service.sync.jira_json import JiraJsonMapper
@@ -66,6 +68,18 @@ def _by_models(raw: dict[str, Any], field_map: JiraFieldMap) -> Any:
     )
 
 
+def _text(raw: dict[str, Any]) -> bytes:
+    """The issue as a search page carries it."""
+    return orjson.dumps(raw)
+
+
+def _assert_same_item(mapped: WorkItem, expected: WorkItem) -> None:
+    """The same item; the fast path keeps the payload as the text Jira sent, the models as a dict."""
+    assert replace(mapped, raw={}) == replace(expected, raw={})
+    payload = orjson.loads(str(mapped.raw)) if isinstance(mapped.raw, JsonText) else mapped.raw
+    assert payload == expected.raw
+
+
 def test_every_generated_issue_maps_as_the_wire_models_map_it(
     site: tuple[JiraFieldMap, list[dict[str, Any]], list[tuple[str, list[dict[str, Any]]]]],
 ) -> None:
@@ -74,10 +88,13 @@ def test_every_generated_issue_maps_as_the_wire_models_map_it(
     assert field_map.sprint and field_map.story_points and field_map.flagged
     assert any(issue["fields"].get(field_map.sprint) for issue in issues)
     for raw in issues:
-        mapped = mapper.issue(raw)
-        assert mapped.item == _by_models(raw, field_map)
+        text = _text(raw)
+        mapped = mapper.issue(text)
+        _assert_same_item(mapped.item, _by_models(raw, field_map))
         assert mapped.sprints == tuple(issue_sprints(JiraIssue.model_validate(raw), field_map))
-        assert mapped.item.raw is raw
+        # Taken by the fast path, which stores the payload exactly as it came.
+        assert type(mapped.item.raw) is JsonText
+        assert mapped.item.raw.encode() == text
 
 
 def test_every_generated_history_maps_as_the_wire_models_map_it(
@@ -134,7 +151,7 @@ def test_unusual_shapes_give_the_wire_models_result(fields: dict[str, Any]) -> N
     field_map = JiraFieldMap(story_points="customfield_1")
     raw = _issue(**fields)
 
-    assert _mapper(field_map).issue(raw).item == _by_models(copy.deepcopy(raw), field_map)
+    _assert_same_item(_mapper(field_map).issue(_text(raw)).item, _by_models(copy.deepcopy(raw), field_map))
 
 
 @pytest.mark.parametrize(
@@ -147,7 +164,7 @@ def test_unusual_shapes_give_the_wire_models_result(fields: dict[str, Any]) -> N
 )
 def test_shapes_the_wire_models_refuse_are_provider_data_errors(fields: dict[str, Any]) -> None:
     with pytest.raises(ProviderDataError):
-        _mapper(JiraFieldMap()).issue(_issue(**fields))
+        _mapper(JiraFieldMap()).issue(_text(_issue(**fields)))
 
 
 def test_an_issue_without_project_is_refused_as_by_the_wire_models() -> None:
@@ -155,7 +172,24 @@ def test_an_issue_without_project_is_refused_as_by_the_wire_models() -> None:
     del raw["fields"]["project"]
 
     with pytest.raises(ProviderDataError, match="lacks project"):
-        _mapper(JiraFieldMap()).issue(raw)
+        _mapper(JiraFieldMap()).issue(_text(raw))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(b'{"id": 20001, "key": "ACME-1", "fields": {}}', id="numeric-id"),
+        pytest.param(b"7", id="not-an-object"),
+    ],
+)
+def test_an_issue_the_wire_models_refuse_is_a_provider_data_error(text: bytes) -> None:
+    with pytest.raises(ProviderDataError, match="unexpected shape"):
+        _mapper(JiraFieldMap()).issue(text)
+
+
+def test_an_issue_that_is_not_json_is_refused() -> None:
+    with pytest.raises(ProviderDataError, match="not JSON"):
+        _mapper(JiraFieldMap()).issue(b'{"id": "1", "key": ')
 
 
 def test_a_history_in_an_unusual_shape_falls_back_and_a_broken_one_is_refused() -> None:
