@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+import msgspec
 from pydantic import JsonValue, TypeAdapter
 
 from connectors.http import InvalidResponseError, NotFoundError, Params, paginate_by_offset, paginate_by_token
@@ -37,9 +37,10 @@ _PROPERTY = TypeAdapter(JiraEntityProperty)
 
 @dataclass(frozen=True, slots=True)
 class RawBulkChangelogPage:
-    """One bulk changelog page as decoded JSON: (issue id, change history dicts as Jira sent them)."""
+    """One bulk changelog page: (issue id, each change history as the JSON text Jira sent), for
+    callers that read the few fields they map. The envelope is checked; each history is an object."""
 
-    issue_change_logs: list[tuple[str, list[dict[str, Any]]]]
+    issue_change_logs: list[tuple[str, list[bytes]]]
     next_page_token: str | None
 
 
@@ -170,7 +171,7 @@ class IssuesApi(JiraClientBase):
     def iter_bulk_changelogs_raw(
         self, issue_ids_or_keys: Sequence[str], *, page_size: int = 1000
     ) -> Iterator[RawBulkChangelogPage]:
-        """`iter_bulk_changelogs` as decoded JSON: histories are the dicts Jira sent, unvalidated."""
+        """`iter_bulk_changelogs` with each history as the JSON text Jira sent, unvalidated."""
         self._require_cloud("bulk changelog fetch")
         if not 0 < len(issue_ids_or_keys) <= BULK_CHANGELOG_MAX_ISSUES:
             raise ValueError(f"between 1 and {BULK_CHANGELOG_MAX_ISSUES} issues per bulk changelog fetch")
@@ -181,7 +182,8 @@ class IssuesApi(JiraClientBase):
             body: dict[str, JsonValue] = {"issueIdsOrKeys": list(issue_ids_or_keys), "maxResults": page_size}
             if token is not None:
                 body["nextPageToken"] = token
-            return _raw_bulk_page(self._call_json("POST", route, json=body, idempotent=True), endpoint)
+            content, status = self._call_bytes("POST", route, json=body, idempotent=True)
+            return _raw_bulk_page(content, endpoint, status)
 
         yield from paginate_by_token(fetch, next_token=lambda page: page.next_page_token, endpoint=endpoint)
 
@@ -267,24 +269,31 @@ def _changelog_is_last(page: JiraChangelogPage) -> bool:
     return page.total is not None and page.start_at + len(page.values) >= page.total
 
 
-def _raw_bulk_page(body: dict[str, Any], endpoint: str) -> RawBulkChangelogPage:
-    logs = body.get("issueChangeLogs")
-    token = body.get("nextPageToken")
-    if logs is None:
-        logs = []
-    if not isinstance(logs, list) or not (token is None or isinstance(token, str)):
-        raise InvalidResponseError("unexpected bulk changelog page shape", endpoint=endpoint)
-    entries: list[tuple[str, list[dict[str, Any]]]] = []
-    for log in logs:
-        histories = log.get("changeHistories") if isinstance(log, dict) else None
-        if histories is None and isinstance(log, dict):
-            histories = []
-        if (
-            not isinstance(log, dict)
-            or type(log.get("issueId")) is not str
-            or not isinstance(histories, list)
-            or not all(isinstance(history, dict) for history in histories)
-        ):
-            raise InvalidResponseError("unexpected issue changelog shape", endpoint=endpoint)
-        entries.append((log["issueId"], histories))
-    return RawBulkChangelogPage(issue_change_logs=entries, next_page_token=token)
+class _IssueChangeLog(msgspec.Struct):
+    issueId: str
+    changeHistories: list[msgspec.Raw] | None = None
+
+
+class _BulkChangelogEnvelope(msgspec.Struct):
+    issueChangeLogs: list[_IssueChangeLog] | None = None
+    nextPageToken: str | None = None
+
+
+_BULK_CHANGELOG_ENVELOPE = msgspec.json.Decoder(_BulkChangelogEnvelope)
+
+
+def _raw_bulk_page(body: bytes, endpoint: str, status_code: int | None = None) -> RawBulkChangelogPage:
+    try:
+        envelope = _BULK_CHANGELOG_ENVELOPE.decode(body)
+    except msgspec.DecodeError as exc:
+        # Malformed JSON and a body of another shape alike (msgspec.ValidationError is a DecodeError).
+        raise InvalidResponseError(
+            f"unexpected bulk changelog page shape ({exc})", endpoint=endpoint, status_code=status_code
+        ) from None
+    entries: list[tuple[str, list[bytes]]] = []
+    for log in envelope.issueChangeLogs or ():
+        histories = [bytes(history) for history in log.changeHistories or ()]
+        if not all(history[:1] == b"{" for history in histories):
+            raise InvalidResponseError("a change history is not an object", endpoint=endpoint)
+        entries.append((log.issueId, histories))
+    return RawBulkChangelogPage(issue_change_logs=entries, next_page_token=envelope.nextPageToken)

@@ -30,6 +30,7 @@ from service.domain.work import Change, JsonText, WorkItem, priority_from_name
 from service.errors import ProviderDataError
 from service.sync.jira_fields import JiraFieldMap
 from service.sync.jira_json_values import (
+    HISTORY_DECODER,
     Unusual,
     custom_date,
     custom_number,
@@ -37,7 +38,6 @@ from service.sync.jira_json_values import (
     issue_decoder,
     kind_of,
     optional_datetime,
-    optional_str,
     person_of,
     read_date,
     read_datetime,
@@ -182,56 +182,46 @@ class JiraJsonMapper:
 
     # -- histories -------------------------------------------------------------------------------
 
-    def histories(self, issue_id: str, histories: Iterable[dict[str, Any]]) -> list[Change]:
-        """One Change per changelog item, keyed `<history id>:<item index>` (as `map_histories`)."""
+    def histories(self, issue_id: str, histories: Iterable[bytes]) -> list[Change]:
+        """One Change per changelog item, keyed `<history id>:<item index>` (as `map_histories`), from
+        each history's JSON text."""
         changes: list[Change] = []
         for history in histories:
             try:
                 changes += self._fast_history(issue_id, history)
-            except Unusual:
-                changes += self._slow_history(issue_id, history)
+            except (Unusual, msgspec.DecodeError):
+                try:
+                    decoded = orjson.loads(history)
+                except orjson.JSONDecodeError:
+                    raise ProviderDataError(
+                        f"a change history of issue {issue_id} is not JSON", details={"issue": issue_id}
+                    ) from None
+                changes += self._slow_history(issue_id, decoded)
         return changes
 
-    def _fast_history(self, issue_id: str, history: dict[str, Any]) -> list[Change]:
-        history_id = history.get("id")
-        items = history.get("items")
-        author = history.get("author")
-        if type(history_id) is not str:
-            raise Unusual
-        created = read_datetime(history.get("created"))
-        if author is not None:
-            if type(author) is not dict:
-                raise Unusual
-            author = optional_str(author.get("displayName"))
-        if items is None:
+    def _fast_history(self, issue_id: str, raw: bytes) -> list[Change]:
+        history = HISTORY_DECODER.decode(raw)
+        created = read_datetime(history.created)
+        items = history.items
+        if not items:
             return []
-        if type(items) is not list:
-            raise Unusual
+        author = history.author.displayName if history.author is not None else None
+        prefix = f"{history.id}:"
+        source_id = self._source_id
         names = self._names
         changes: list[Change] = []
         for index, item in enumerate(items):
-            if type(item) is not dict:
-                raise Unusual
-            get = item.get
-            field = get("field")
-            field_id = get("fieldId")
-            values = (get("from"), get("to"), get("fromString"), get("toString"))
-            if type(field) is not str or not (field_id is None or type(field_id) is str):
-                raise Unusual
-            for value in values:
-                if value is not None and type(value) is not str:
-                    raise Unusual
-            field_id = field_id or field
+            field_id = item.fieldId or item.field
             changes.append(
                 Change(
-                    source_id=self._source_id,
+                    source_id=source_id,
                     item_external_id=issue_id,
-                    external_id=f"{history_id}:{index}",
+                    external_id=f"{prefix}{index}",
                     field=names.get(field_id, field_id),
-                    from_value=values[0],
-                    to_value=values[1],
-                    from_display=values[2],
-                    to_display=values[3],
+                    from_value=item.from_,
+                    to_value=item.to,
+                    from_display=item.fromString,
+                    to_display=item.toString,
                     author=author,
                     changed_at=created,
                 )

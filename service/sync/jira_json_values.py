@@ -148,6 +148,31 @@ _STANDARD_FIELDS: tuple[tuple[str, Any, Any], ...] = (
 )
 
 
+class _Author(msgspec.Struct):
+    displayName: str | None = None
+
+
+class ChangeItem(msgspec.Struct):
+    field: str
+    fieldId: str | None = None
+    from_: str | None = msgspec.field(default=None, name="from")
+    to: str | None = None
+    fromString: str | None = None
+    toString: str | None = None
+
+
+class History(msgspec.Struct):
+    """One change history of an issue's changelog; `created` is checked by `read_datetime`."""
+
+    id: str
+    created: Any = None
+    author: _Author | None = None
+    items: list[ChangeItem] | None = None
+
+
+HISTORY_DECODER = msgspec.json.Decoder(History)
+
+
 def issue_decoder(custom_fields: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
     """A decoder of one issue that reads the standard fields and these custom fields (as any JSON)."""
     fields = msgspec.defstruct(

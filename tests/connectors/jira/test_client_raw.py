@@ -101,7 +101,8 @@ def test_raw_bulk_changelog_pages_until_token_absent(cloud: JiraClient, cloud_ro
 
     pages = list(cloud.iter_bulk_changelogs_raw(["10001", "10002"], page_size=500))
 
-    assert [page.issue_change_logs for page in pages] == [[("10001", [history])], [("10002", [])]]
+    decoded = [[(i, [orjson.loads(h) for h in hs]) for i, hs in page.issue_change_logs] for page in pages]
+    assert decoded == [[("10001", [history])], [("10002", [])]]
     assert json.loads(route.calls[0].request.content) == {
         "issueIdsOrKeys": ["10001", "10002"],
         "maxResults": 500,
@@ -109,12 +110,21 @@ def test_raw_bulk_changelog_pages_until_token_absent(cloud: JiraClient, cloud_ro
     assert json.loads(route.calls[1].request.content)["nextPageToken"] == "n"
 
 
-def test_raw_bulk_changelog_refuses_unexpected_shapes(cloud: JiraClient, cloud_router: respx.Router) -> None:
-    cloud_router.post("/rest/api/3/changelog/bulkfetch").mock(
-        return_value=httpx.Response(
-            200, json={"issueChangeLogs": [{"issueId": "1", "changeHistories": ["x"]}]}
-        )
-    )
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(
+            {"issueChangeLogs": [{"issueId": "1", "changeHistories": ["x"]}]}, id="history-not-an-object"
+        ),
+        pytest.param({"issueChangeLogs": [{"issueId": 1, "changeHistories": []}]}, id="numeric-issue-id"),
+        pytest.param({"issueChangeLogs": {"issueId": "1"}}, id="logs-not-a-list"),
+        pytest.param({"issueChangeLogs": [], "nextPageToken": 5}, id="numeric-token"),
+    ],
+)
+def test_raw_bulk_changelog_refuses_unexpected_shapes(
+    cloud: JiraClient, cloud_router: respx.Router, body: dict[str, Any]
+) -> None:
+    cloud_router.post("/rest/api/3/changelog/bulkfetch").mock(return_value=httpx.Response(200, json=body))
 
     with pytest.raises(InvalidResponseError):
         list(cloud.iter_bulk_changelogs_raw(["1"]))

@@ -110,7 +110,7 @@ def test_every_generated_history_maps_as_the_wire_models_map_it(
             source_id=SOURCE_ID,
             field_map=field_map,
         )
-        assert mapper.histories(issue_id, entries) == expected
+        assert mapper.histories(issue_id, [orjson.dumps(h) for h in entries]) == expected
 
 
 def _issue(**fields: Any) -> dict[str, Any]:
@@ -196,12 +196,16 @@ def test_a_history_in_an_unusual_shape_falls_back_and_a_broken_one_is_refused() 
     mapper = _mapper(JiraFieldMap())
     epoch = {"id": "5", "created": 1767261600000, "items": [{"field": "status", "from": "1", "to": "2"}]}
 
-    changes = mapper.histories("20001", [epoch])
+    changes = mapper.histories("20001", [orjson.dumps(epoch)])
 
     assert [c.external_id for c in changes] == ["5:0"]
     assert changes[0].changed_at == datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
     with pytest.raises(ProviderDataError):
-        mapper.histories("20001", [{"id": "6", "created": "2026-01-01T00:00:00.000+0000", "items": [{}]}])
+        mapper.histories(
+            "20001", [orjson.dumps({"id": "6", "created": "2026-01-01T00:00:00.000+0000", "items": [{}]})]
+        )
+    with pytest.raises(ProviderDataError, match="not JSON"):
+        mapper.histories("20001", [b'{"id": "7", '])
 
 
 def test_changelog_fields_get_the_rules_vocabulary() -> None:
@@ -218,7 +222,7 @@ def test_changelog_fields_get_the_rules_vocabulary() -> None:
     }
     expected = ["sprint", "promised_date", "flagged", "status"]
 
-    assert [c.field for c in _mapper(field_map).histories("1", [history])] == expected
+    assert [c.field for c in _mapper(field_map).histories("1", [orjson.dumps(history)])] == expected
     models = [JiraChangeHistory.model_validate(history)]
     assert [c.field for c in map_histories("1", models, source_id=SOURCE_ID, field_map=field_map)] == expected
     assert field_map.semantic_names() == {
