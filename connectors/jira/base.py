@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
-import orjson
 from pydantic import JsonValue, TypeAdapter
 
 from connectors.http import (
     DEFAULT_TIMEOUT,
     CallAccounting,
     HttpSession,
-    InvalidResponseError,
     Params,
     RateLimiter,
     RetryPolicy,
@@ -91,25 +89,6 @@ class JiraClientBase:
             method, route, path=path, params=params, json=json, write_key=write_key, idempotent=idempotent
         )
         return parse_body(adapter, response, endpoint=f"{method.upper()} {route}")
-
-    def _call_json(
-        self,
-        method: str,
-        route: str,
-        *,
-        json: JsonValue = None,
-        idempotent: bool | None = None,
-    ) -> dict[str, Any]:
-        """A 2xx JSON object body as plain dicts and lists, for hot paths that check shapes themselves."""
-        content, status = self._call_bytes(method, route, json=json, idempotent=idempotent)
-        endpoint = f"{method.upper()} {route}"
-        try:
-            body = orjson.loads(content)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidResponseError("response is not JSON", endpoint=endpoint, status_code=status) from exc
-        if not isinstance(body, dict):
-            raise InvalidResponseError("response is not a JSON object", endpoint=endpoint, status_code=status)
-        return body
 
     def _call_bytes(
         self,

@@ -64,7 +64,8 @@ class MappedIssue:
 
 
 class JiraJsonMapper:
-    """Maps issue JSON and history dicts of one source; keeps the parsed sprint values it has seen."""
+    """Maps the JSON text of issues and change histories of one source; keeps the parsed sprint values
+    it has seen."""
 
     def __init__(self, *, source_id: int, field_map: JiraFieldMap, browse_base: str) -> None:
         self._source_id = source_id
