@@ -109,8 +109,9 @@ def test_tokens_revoked_token_answers_401(api: TestClient, world: World) -> None
 
 
 def test_tokens_expired_token_answers_401(api: TestClient, world: World) -> None:
-    soon = datetime.now(UTC) + timedelta(seconds=1)
-    _, token, token_id = _new_client_token(api, world, expires_at=soon.isoformat())
+    # Valid when created, however slow the machine; then made to have expired.
+    later = datetime.now(UTC) + timedelta(hours=1)
+    _, token, token_id = _new_client_token(api, world, expires_at=later.isoformat())
     with store_of(api).sessions() as session, session.begin():
         session.get_one(ApiTokenRow, token_id).expires_at = datetime.now(UTC) - timedelta(seconds=1)
 

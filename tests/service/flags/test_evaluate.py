@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -40,6 +40,15 @@ def sandbox_now(jira_sandbox: JiraSandbox) -> datetime:
     return jira_sandbox.sandbox.clock.now()
 
 
+def later_the_same_day(now: datetime) -> datetime:
+    """An hour later, or halfway to midnight: rules count days, and a new day may rightly open flags."""
+    hour_later = now + timedelta(hours=1)
+    if hour_later.date() == now.date():
+        return hour_later
+    midnight = datetime.combine(hour_later.date(), time.min, tzinfo=now.tzinfo)
+    return now + (midnight - now) / 2
+
+
 def overdue_issue(jira_sandbox: JiraSandbox) -> str:
     """A new issue in progress whose promised date passed a week ago."""
     project = next(iter(jira_sandbox.sandbox.jira.projects.values())).key
@@ -72,7 +81,7 @@ def test_evaluation_flags_an_overdue_promise_once(
     now = sandbox_now(jira_sandbox)
 
     first = evaluate_projects(store, now=now, rules_dir=None, source_id=jira_source_id)
-    again = evaluate_projects(store, now=now + timedelta(hours=1), rules_dir=None, source_id=jira_source_id)
+    again = evaluate_projects(store, now=later_the_same_day(now), rules_dir=None, source_id=jira_source_id)
 
     flag = flag_of(store, key, "overdue_commitment")
     assert flag is not None and flag.state == "open"
