@@ -17,6 +17,7 @@ from connectors.jira.models.search import JiraIssuePage, JiraOffsetSearchPage, J
 from connectors.jira.search import (
     RawIssuePage,
     SearchSpec,
+    decode_envelope,
     offset_search_body,
     offset_search_params,
     raw_token_page,
@@ -283,13 +284,9 @@ _BULK_CHANGELOG_ENVELOPE = msgspec.json.Decoder(_BulkChangelogEnvelope)
 
 
 def _raw_bulk_page(body: bytes, endpoint: str, status_code: int | None = None) -> RawBulkChangelogPage:
-    try:
-        envelope = _BULK_CHANGELOG_ENVELOPE.decode(body)
-    except msgspec.DecodeError as exc:
-        # Malformed JSON and a body of another shape alike (msgspec.ValidationError is a DecodeError).
-        raise InvalidResponseError(
-            f"unexpected bulk changelog page shape ({exc})", endpoint=endpoint, status_code=status_code
-        ) from None
+    envelope = decode_envelope(
+        _BULK_CHANGELOG_ENVELOPE, body, what="bulk changelog page", endpoint=endpoint, status_code=status_code
+    )
     entries: list[tuple[str, list[bytes]]] = []
     for log in envelope.issueChangeLogs or ():
         histories = [bytes(history) for history in log.changeHistories or ()]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import msgspec
 from pydantic import JsonValue
@@ -98,16 +99,26 @@ class _TokenEnvelope(msgspec.Struct):
 
 
 _TOKEN_ENVELOPE = msgspec.json.Decoder(_TokenEnvelope)
+E = TypeVar("E")
+
+
+def decode_envelope(
+    decoder: msgspec.json.Decoder[E], body: bytes, *, what: str, endpoint: str, status_code: int | None
+) -> E:
+    """`body` decoded into an envelope struct; a body of another shape is an invalid response."""
+    try:
+        return decoder.decode(body)
+    except msgspec.DecodeError as exc:
+        # Malformed JSON and a body of another shape alike (msgspec.ValidationError is a DecodeError).
+        raise InvalidResponseError(
+            f"unexpected {what} shape ({exc})", endpoint=endpoint, status_code=status_code
+        ) from None
 
 
 def raw_token_page(body: bytes, *, endpoint: str, status_code: int | None = None) -> RawIssuePage:
     """The envelope of `/rest/api/3/search/jql`, its issues left as JSON text."""
-    try:
-        envelope = _TOKEN_ENVELOPE.decode(body)
-    except msgspec.DecodeError as exc:
-        # Malformed JSON and a body of another shape alike (msgspec.ValidationError is a DecodeError).
-        raise InvalidResponseError(
-            f"unexpected search page shape ({exc})", endpoint=endpoint, status_code=status_code
-        ) from None
+    envelope = decode_envelope(
+        _TOKEN_ENVELOPE, body, what="search page", endpoint=endpoint, status_code=status_code
+    )
     issues = [bytes(issue) for issue in envelope.issues or ()]
     return RawIssuePage(issues=issues, next_page_token=None if envelope.isLast else envelope.nextPageToken)
