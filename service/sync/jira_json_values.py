@@ -55,12 +55,6 @@ def read_date(value: Any) -> date | None:
         raise Unusual from None
 
 
-def optional_str(value: Any) -> str | None:
-    if value is None or type(value) is str:
-        return value
-    raise Unusual
-
-
 # -- the structs of an issue -----------------------------------------------------------------------
 
 
