@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -112,9 +114,19 @@ class Settings(BaseSettings):
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         key = Fernet.generate_key().decode()
-        # Written with owner-only permissions before the key is put in, so it is never world-readable.
-        path.touch(mode=0o600, exist_ok=False)
-        path.write_text(key + "\n")
+        # Written whole to an owner-only file of this process's, then linked into place: processes
+        # started together on a fresh data directory never read a half-written key, and the first
+        # link wins (the others read the key it put there).
+        draft = path.with_name(f".{SECRET_KEY_FILE}.{os.getpid()}.{threading.get_ident()}")
+        draft.unlink(missing_ok=True)
+        draft.touch(mode=0o600, exist_ok=False)
+        try:
+            draft.write_text(key + "\n")
+            os.link(draft, path)
+        except FileExistsError:
+            return path.read_text().strip()
+        finally:
+            draft.unlink(missing_ok=True)
         return key
 
     def validate_for_startup(self) -> None:

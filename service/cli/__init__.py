@@ -28,6 +28,7 @@ from service.jobs.runner import JobRunner
 from service.logging import configure_logging
 from service.portal import portal_router
 from service.settings import Settings
+from service.store.runtime import prepare_schema
 
 app = typer.Typer(
     name="pmbridge",
@@ -84,6 +85,7 @@ def serve(
     settings = settings_from(ctx)
     with fail_on_service_error():
         settings.validate_for_startup()
+        prepare_schema(settings)
         runner = JobRunner(settings)
         consumer = None if no_worker else runner.start_embedded_consumer()
         app = create_app(settings, enqueuer=runner, extra_routers=[portal_router()])
@@ -112,6 +114,7 @@ def worker(
     settings = settings_from(ctx)
     with fail_on_service_error():
         settings.validate_for_startup()
+        prepare_schema(settings)
         runner = JobRunner(settings)
         try:
             runner.create_consumer(workers=threads).run()

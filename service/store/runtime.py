@@ -23,6 +23,17 @@ class Store:
         self.engine.dispose()
 
 
+def prepare_schema(settings: Settings) -> None:
+    """Bring the schema to this version's head once, before a process starts its API or its worker
+    threads: the embedded SQLite upgrades itself (under the schema lock, so processes started together
+    on one fresh data directory take turns); any other outdated database is refused."""
+    engine = build_engine(settings.resolved_database_url)
+    try:
+        ensure_schema(engine, auto_upgrade=settings.is_embedded_sqlite)
+    finally:
+        engine.dispose()
+
+
 def open_store(settings: Settings, *, check_schema: bool = True) -> Store:
     """Open the configured database. The embedded SQLite default upgrades itself on first use;
     any other database must be upgraded explicitly, and an outdated one is refused."""

@@ -1,18 +1,34 @@
-"""Schema management through Alembic: upgrade, downgrade, current and head revisions, the outdated check."""
+"""Schema management through Alembic: upgrade, downgrade, current and head revisions, the outdated check.
+
+Every upgrade and downgrade runs under the schema lock: a process-wide mutex, because Alembic keeps
+the running migration's context in module globals (two threads migrating at once fail with
+`KeyError: 'script'`), and a lock between processes, because `pmbridge serve` and `pmbridge worker`
+started together on one fresh database would both create the tables. Between processes that is a
+file lock beside a SQLite database and a transaction-scoped advisory lock on PostgreSQL. Whoever
+waited finds the schema already at the revision asked for, and Alembic then does nothing.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 from service.errors import SchemaOutdatedError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# pg_advisory_xact_lock's key: any constant that no other lock of pmbridge's uses ("pmbr").
+SCHEMA_ADVISORY_LOCK_KEY = 0x706D6272
+
+_process_schema_lock = threading.Lock()
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -26,16 +42,48 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+def sqlite_lock_path(engine: Engine) -> Path | None:
+    """The file a SQLite database's schema lock is taken on; None for an in-memory database."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database).with_name(Path(database).name + ".schema-lock")
+
+
+@contextmanager
+def _file_lock(path: Path | None) -> Iterator[None]:
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # flock belongs to the open file description, so it also excludes another thread's open().
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _migration_connection(engine: Engine) -> Iterator[Connection]:
+    """One transaction holding the schema lock, released at its commit or rollback."""
+    with _process_schema_lock, _file_lock(sqlite_lock_path(engine)), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_ADVISORY_LOCK_KEY})
+        yield connection
+
+
 def upgrade_schema(engine: Engine, *, revision: str = "head") -> None:
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with _migration_connection(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
 
 def downgrade_schema(engine: Engine, *, revision: str) -> None:
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with _migration_connection(engine) as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
 

@@ -4,13 +4,8 @@ round-robin balancer in front of the API processes."""
 from __future__ import annotations
 
 import itertools
-import signal
-import socket
 import subprocess
-import sys
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,54 +14,10 @@ import httpx
 from service.jobs.runner import JobRunner
 from service.settings import Settings
 from service.store.runtime import Store, open_store
+from tests.support.processes import PMBRIDGE, Process, free_port, spawn_pmbridge, stop_processes, wait_until
 
-PMBRIDGE = str(Path(sys.executable).parent / "pmbridge")
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until(condition: Callable[[], bool], *, timeout_s: float, what: str, every_s: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
-        time.sleep(every_s)
-
-
-@dataclass
-class Process:
-    name: str
-    popen: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def answers(self, path: str) -> bool:
-        if self.popen.poll() is not None:
-            raise AssertionError(f"{self.name} exited with {self.popen.returncode}: {self.log_tail()}")
-        try:
-            return httpx.get(f"http://127.0.0.1:{self.port}{path}", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def metrics(self) -> str:
-        return httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text
-
-    def log_lines(self) -> list[str]:
-        return self.log_path.read_text(errors="replace").splitlines()
-
-    def log_tail(self, lines: int = 20) -> str:
-        return "\n".join(self.log_lines()[-lines:])
 
 
 @dataclass
@@ -99,16 +50,7 @@ class Cluster:
         )
 
     def _spawn(self, name: str, args: list[str], *, port: int, extra_env: dict[str, str]) -> Process:
-        log_path = self.workdir / f"{name}.log"
-        with log_path.open("wb") as log:
-            popen = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
-                [PMBRIDGE, *args],
-                env={**self.env, **extra_env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.workdir,
-            )
-        return Process(name=name, popen=popen, port=port, log_path=log_path)
+        return spawn_pmbridge(name, args, port=port, env={**self.env, **extra_env}, workdir=self.workdir)
 
     def start(self, *, apis: int, workers: int) -> None:
         for n in range(apis):
@@ -140,16 +82,7 @@ class Cluster:
             )
 
     def stop(self) -> None:
-        processes = [*self.apis, *self.workers]
-        for process in processes:
-            if process.popen.poll() is None:
-                process.popen.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.popen.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                process.popen.kill()
-                process.popen.wait(timeout=STOP_TIMEOUT_S)
+        stop_processes([*self.apis, *self.workers], timeout_s=STOP_TIMEOUT_S)
         if self._runner is not None:
             self._runner.huey.storage.flush_all()
             self._runner.close()

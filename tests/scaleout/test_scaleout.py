@@ -33,9 +33,10 @@ from service.flags.push import enable_push
 from service.store.db import transaction
 from service.store.orm import FlagRow, InboxRow, OutboxRow, ProjectRow, SyncLeaseRow, SyncRunRow
 from service.store.runtime import Store
-from tests.scaleout.cluster import Cluster, RoundRobinTransport, wait_until
+from tests.scaleout.cluster import Cluster, RoundRobinTransport
 from tests.support.flags import FLAG_PROPERTY
 from tests.support.jira_sandbox import JiraSandbox, local_snapshot
+from tests.support.processes import wait_until
 from tests.support.sources import add_test_source
 
 pytestmark = [

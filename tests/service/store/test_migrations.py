@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -41,6 +45,59 @@ def test_upgrade_downgrade_upgrade_round_trip(database_url: str) -> None:
         downgrade_schema(engine, revision="base")
         assert find_current_revision(engine) is None
         upgrade_schema(engine)
+        assert find_current_revision(engine) == get_head_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def test_ensure_schema_from_threads_at_once_upgrades_once(database_url: str) -> None:
+    engines = [build_engine(database_url) for _ in range(3)]
+    start = threading.Barrier(len(engines))
+    errors: list[BaseException] = []
+
+    def upgrade(engine: Engine) -> None:
+        start.wait()
+        try:
+            ensure_schema(engine, auto_upgrade=True)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upgrade, args=(engine,)) for engine in engines]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert errors == []
+        assert find_current_revision(engines[0]) == get_head_revision(engines[0])
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+UPGRADE_IN_A_PROCESS = """
+import sys
+from service.store.db import build_engine
+from service.store.schema import upgrade_schema
+engine = build_engine(sys.argv[1])
+upgrade_schema(engine)
+engine.dispose()
+"""
+
+
+def test_upgrade_schema_from_processes_at_once_upgrades_once(database_url: str) -> None:
+    processes = [
+        subprocess.Popen(  # noqa: S603 - this interpreter, a fixed script
+            [sys.executable, "-c", UPGRADE_IN_A_PROCESS, database_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(3)
+    ]
+    outputs = [process.communicate(timeout=120)[0].decode(errors="replace") for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], outputs
+    engine = build_engine(database_url)
+    try:
         assert find_current_revision(engine) == get_head_revision(engine)
     finally:
         engine.dispose()
