@@ -12,12 +12,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
-import orjson
 import typer
-
-from connectors.sandbox.app import create_sandbox_app
-from connectors.sandbox.scenarios import build_sandbox
-from connectors.sandbox.server import LoopbackServer
 
 sandbox_app = typer.Typer(help="Local fakes of the Jira Cloud and Trello REST APIs.", no_args_is_help=True)
 
@@ -55,6 +50,12 @@ def serve(
     ] = False,
 ) -> None:
     """Serve both APIs until interrupted."""
+    import orjson
+
+    from connectors.sandbox.app import create_sandbox_app
+    from connectors.sandbox.scenarios import build_sandbox
+    from connectors.sandbox.server import LoopbackServer
+
     if (tls_cert is None) != (tls_key is None):
         raise typer.BadParameter("--tls-cert and --tls-key go together")
     if public_url is not None and not public_url.startswith(("http://", "https://")):

@@ -5,17 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from cryptography.fernet import Fernet
 
 from connectors.sandbox.cli import sandbox_app
-from service import __version__
-from service.api.app import create_app, freeze_startup_objects
 from service.cli.clients import clients_app
-from service.cli.context import fail_on_service_error, settings_from
+from service.cli.context import LazySettings, fail_on_service_error, settings_from
 from service.cli.db import db_app
 from service.cli.demo import demo
 from service.cli.digest import digest
@@ -24,17 +20,17 @@ from service.cli.rules import rules_app
 from service.cli.sources import sources_app
 from service.cli.sync import sync
 from service.cli.tokens import tokens_app
-from service.jobs.runner import JobRunner
-from service.logging import configure_logging
-from service.portal import portal_router
-from service.settings import Settings
-from service.store.runtime import prepare_schema
+
+if TYPE_CHECKING:
+    from service.settings import Settings
 
 app = typer.Typer(
     name="pmbridge",
     help="Delivery progress, promises and risks from Jira and Trello, for an agency's clients.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help and usage errors: Rich's formatter doubles the time `pmbridge --help` takes to answer.
+    rich_markup_mode=None,
 )
 app.add_typer(db_app, name="db")
 app.add_typer(sources_app, name="sources")
@@ -53,21 +49,22 @@ DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
 
 @app.callback()
 def _root(ctx: typer.Context) -> None:
-    with fail_on_service_error():
-        settings = Settings()
-        configure_logging(settings)
-    ctx.obj = settings
+    ctx.obj = LazySettings()
 
 
 @app.command()
 def version() -> None:
     """Print the pmbridge version."""
+    from service import __version__
+
     typer.echo(__version__)
 
 
 @app.command("secret-key")
 def secret_key() -> None:
     """Print a new key for PMBRIDGE_SECRET_KEY (credential encryption)."""
+    from cryptography.fernet import Fernet
+
     typer.echo(Fernet.generate_key().decode())
 
 
@@ -82,6 +79,13 @@ def serve(
     ] = False,
 ) -> None:
     """Run the HTTP API, with an embedded job worker unless --no-worker."""
+    import uvicorn
+
+    from service.api.app import create_app, freeze_startup_objects
+    from service.jobs.runner import JobRunner
+    from service.portal import portal_router
+    from service.store.runtime import prepare_schema
+
     settings = settings_from(ctx)
     with fail_on_service_error():
         settings.validate_for_startup()
@@ -111,6 +115,9 @@ def worker(
     ] = None,
 ) -> None:
     """Run a job worker: syncs, webhook processing, the periodic tick. Stops gracefully on SIGINT/SIGTERM."""
+    from service.jobs.runner import JobRunner
+    from service.store.runtime import prepare_schema
+
     settings = settings_from(ctx)
     with fail_on_service_error():
         settings.validate_for_startup()
@@ -123,6 +130,9 @@ def worker(
 
 
 def render_openapi(settings: Settings) -> str:
+    from service.api.app import create_app
+    from service.jobs.runner import JobRunner
+
     schema = create_app(settings, enqueuer=JobRunner(settings, immediate=True)).openapi()
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 

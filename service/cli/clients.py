@@ -10,8 +10,6 @@ import typer
 
 from service.cli.context import fail_on_service_error, opened_store
 from service.domain.enums import ScopeRule
-from service.store.db import transaction
-from service.store.tenancy import add_client, add_scope, find_project_id, get_client_by_name, list_clients
 
 clients_app = typer.Typer(help="Clients and the projects they see.", no_args_is_help=True)
 
@@ -23,6 +21,9 @@ def add(
     as_json: Annotated[bool, typer.Option("--json", help='Print {"id", "name"}.')] = False,
 ) -> None:
     """Add a client."""
+    from service.store.db import transaction
+    from service.store.tenancy import add_client
+
     with opened_store(ctx) as store, fail_on_service_error(), transaction(store.sessions) as session:
         client = add_client(session, name=name, now=datetime.now(UTC))
     if as_json:
@@ -51,6 +52,9 @@ def scope(
     as_json: Annotated[bool, typer.Option("--json", help="Print the scope as JSON.")] = False,
 ) -> None:
     """Let a client see a project: all of it, or the items one option selects."""
+    from service.store.db import transaction
+    from service.store.tenancy import add_scope, find_project_id, get_client_by_name
+
     chosen = [
         (rule, value)
         for rule, value in (
@@ -90,6 +94,9 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List clients."""
+    from service.store.db import transaction
+    from service.store.tenancy import list_clients
+
     with opened_store(ctx) as store, fail_on_service_error(), transaction(store.sessions) as session:
         clients = list_clients(session, limit=10_000)
     rows = [{"id": c.id, "name": c.name, "created_at": c.created_at.isoformat()} for c in clients]

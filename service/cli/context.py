@@ -1,23 +1,50 @@
-"""What every command shares: the settings, and turning service errors into a clear exit."""
+"""What every command shares: the settings, and turning service errors into a clear exit.
+
+Commands import what they run inside their own bodies, and this module builds the settings only
+when a command first asks for them: `pmbridge version` and `--help` import neither the API, the
+store nor the settings (bench/bench_cli_startup.py measures it; `python -X importtime -m service.cli
+version` finds a culprit).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 
 from service.errors import ServiceError
-from service.settings import Settings
-from service.store.runtime import Store, open_store
+
+if TYPE_CHECKING:
+    from service.settings import Settings
+    from service.store.runtime import Store
+
+
+class LazySettings:
+    """The root command's object: the settings, read from the environment (and logging configured)
+    the first time a command needs them."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+
+    def get(self) -> Settings:
+        if self._settings is None:
+            from service.logging import configure_logging
+            from service.settings import Settings
+
+            with fail_on_service_error():
+                settings = Settings()
+                configure_logging(settings)
+            self._settings = settings
+        return self._settings
 
 
 def settings_from(ctx: typer.Context) -> Settings:
-    root = ctx.find_root()
-    settings = root.obj
-    if not isinstance(settings, Settings):
+    lazy = ctx.find_root().obj
+    if not isinstance(lazy, LazySettings):
         raise RuntimeError("settings were not loaded")
-    return settings
+    return lazy.get()
 
 
 @contextmanager
@@ -33,8 +60,11 @@ def fail_on_service_error() -> Iterator[None]:
 @contextmanager
 def opened_store(ctx: typer.Context) -> Iterator[Store]:
     """The store for a command; refuses an outdated schema (the embedded default upgrades itself)."""
+    from service.store.runtime import open_store
+
+    settings = settings_from(ctx)
     with fail_on_service_error():
-        store = open_store(settings_from(ctx))
+        store = open_store(settings)
     try:
         yield store
     finally:

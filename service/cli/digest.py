@@ -9,10 +9,7 @@ from typing import Annotated
 import typer
 
 from service.cli.context import fail_on_service_error, opened_store, settings_from
-from service.feed.digest import DigestPeriod, build_digest
-from service.feed.digest_render import render_html, render_markdown
-from service.store.client_views import load_grants
-from service.store.tenancy import get_client_by_name
+from service.domain.enums import DigestPeriod
 
 
 class OutputFormat(StrEnum):
@@ -34,6 +31,11 @@ def digest(
 
     Rating links use PMBRIDGE_PUBLIC_URL; without it the digest asks the client to rate in the portal.
     """
+    from service.feed.digest import build_digest
+    from service.feed.digest_render import render_html, render_markdown
+    from service.store.client_views import load_grants
+    from service.store.tenancy import get_client_by_name
+
     last_day = ending.date() if ending is not None else datetime.now(UTC).date()
     base_url = settings_from(ctx).public_url
     with opened_store(ctx) as store, fail_on_service_error(), store.sessions() as session:

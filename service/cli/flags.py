@@ -10,11 +10,6 @@ import typer
 
 from service.cli.context import fail_on_service_error, opened_store, settings_from
 from service.errors import NotFoundError
-from service.flags.push import disable_push, drain_pushes, enable_push
-from service.flags.run import evaluate_projects
-from service.store.db import transaction
-from service.store.flags import list_flags
-from service.store.work_reads import find_project_by_key
 
 flags_app = typer.Typer(help="Risk flags: evaluate, list, push to Jira.", no_args_is_help=True)
 
@@ -28,6 +23,8 @@ def evaluate(
     ] = False,
 ) -> None:
     """Evaluate the rules over stored data now (the worker does it after syncs and on the tick)."""
+    from service.flags.run import evaluate_projects
+
     settings = settings_from(ctx)
     with fail_on_service_error(), opened_store(ctx) as store:
         summaries = evaluate_projects(
@@ -51,6 +48,8 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List open flags."""
+    from service.store.flags import list_flags
+
     with opened_store(ctx) as store, store.sessions() as session:
         listings = list_flags(session)
         rows = [
@@ -84,6 +83,8 @@ def push(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
 ) -> None:
     """Post or edit the comments of flags now (the worker drains the same queue on its own)."""
+    from service.flags.push import drain_pushes
+
     with fail_on_service_error(), opened_store(ctx) as store:
         summary = drain_pushes(store, now=datetime.now(UTC))
     if as_json:
@@ -106,6 +107,10 @@ def enable(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Render comments without posting them.")] = False,
 ) -> None:
     """Opt a project in to push-back; its open flags are queued at once."""
+    from service.flags.push import enable_push
+    from service.store.db import transaction
+    from service.store.work_reads import find_project_by_key
+
     with fail_on_service_error(), opened_store(ctx) as store, transaction(store.sessions) as session:
         row = find_project_by_key(session, key=project)
         if row is None:
@@ -121,6 +126,10 @@ def disable(
     project: Annotated[str, typer.Option("--project", help="The project key.")],
 ) -> None:
     """Stop pushing comments for a project (comments already posted stay)."""
+    from service.flags.push import disable_push
+    from service.store.db import transaction
+    from service.store.work_reads import find_project_by_key
+
     with fail_on_service_error(), opened_store(ctx) as store, transaction(store.sessions) as session:
         row = find_project_by_key(session, key=project)
         if row is None:

@@ -10,14 +10,13 @@ from typing import Annotated
 import typer
 
 from service.cli.context import fail_on_service_error, opened_store
-from service.flags.dryrun import dry_run_stored
-from service.flags.rulesets import load_rule_file, parse_duration
-from service.rules import default_rule_set
 
 rules_app = typer.Typer(help="Custom rules: validate and dry-run rule files.", no_args_is_help=True)
 
 
 def _window(text: str) -> timedelta:
+    from service.flags.rulesets import parse_duration
+
     try:
         return parse_duration(text)
     except ValueError as exc:
@@ -30,6 +29,8 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Validate a rule file; an invalid rule is refused with its line and the reason."""
+    from service.flags.rulesets import load_rule_file
+
     with fail_on_service_error():
         rule_set = load_rule_file(file)
     custom = [rule.id for rule in rule_set.custom_rules]
@@ -52,6 +53,10 @@ def dry_run(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of hits.")] = False,
 ) -> None:
     """Replay stored history day by day: what the file's rules would have flagged, where and when."""
+    from service.flags.dryrun import dry_run_stored
+    from service.flags.rulesets import load_rule_file
+    from service.rules import default_rule_set
+
     window = _window(since)
     with fail_on_service_error():
         layer = load_rule_file(file)

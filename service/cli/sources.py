@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from connectors.http import ConnectorError
-from connectors.jira import JiraClient
-from connectors.trello import TrelloClient, is_trello_id
-from service.api.webhooks_trello import trello_callback_url
 from service.cli.context import fail_on_service_error, opened_store, settings_from
 from service.domain.enums import SourceKind
-from service.domain.work import Source
 from service.errors import ConfigurationError, InvalidInputError
-from service.providers import jira_site_for, open_trello_client
-from service.store.db import transaction
-from service.store.sources import add_source, get_source, list_sources, read_credentials
-from service.sync.trello_settings import TrelloSyncSettings
+
+if TYPE_CHECKING:
+    from connectors.trello import TrelloClient
+    from service.domain.work import Source
 
 sources_app = typer.Typer(help="Connected Jira sites and Trello workspaces.", no_args_is_help=True)
 add_app = typer.Typer(help="Connect a source (the connection is tested first).", no_args_is_help=True)
@@ -49,6 +44,10 @@ def add_jira(
     as_json: Annotated[bool, typer.Option("--json", help='Print {"id": …} only.')] = False,
 ) -> None:
     """Connect a Jira Cloud site (email + API token) or a Data Center server (--pat)."""
+    from service.domain.work import Source
+    from service.store.db import transaction
+    from service.store.sources import add_source
+
     if personal_access_token:
         kind, credentials = SourceKind.JIRA_DATA_CENTER, {"token": personal_access_token}
     elif email and api_token:
@@ -85,6 +84,10 @@ def add_jira(
 
 
 def _test_jira_connection(source: Source, credentials: dict[str, str]) -> str:
+    from connectors.http import ConnectorError
+    from connectors.jira import JiraClient
+    from service.providers import jira_site_for
+
     try:
         with JiraClient(jira_site_for(source, credentials)) as client:
             info = client.get_server_info()
@@ -114,6 +117,11 @@ def add_trello(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Connect a Trello workspace (API key + token); registers webhooks when PMBRIDGE_PUBLIC_URL is set."""
+    from connectors.trello import is_trello_id
+    from service.domain.work import Source
+    from service.store.db import transaction
+    from service.store.sources import add_source
+
     boards = [item.lower() for item in board or []]
     if not all(is_trello_id(item) for item in boards):
         typer.echo("error: --board takes board ids (24 hex digits)", err=True)
@@ -151,6 +159,9 @@ def register_webhooks(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Register (or confirm) Trello webhooks for a source's boards at PMBRIDGE_PUBLIC_URL."""
+    from service.store.sources import get_source, read_credentials
+    from service.sync.trello_settings import TrelloSyncSettings
+
     with fail_on_service_error():
         with opened_store(ctx) as store, store.sessions() as session:
             found = get_source(session, source_id=source)
@@ -171,6 +182,9 @@ def _test_trello_connection(
     source: Source, credentials: dict[str, str], *, wanted: list[str]
 ) -> tuple[str, list[str]]:
     """The member's name and the boards to watch: `wanted`, each checked, else all open boards."""
+    from connectors.http import ConnectorError
+    from service.providers import open_trello_client
+
     try:
         with open_trello_client(source, credentials) as client:
             member = client.get_member("me")
@@ -192,6 +206,9 @@ def _register_webhooks(
     ctx: typer.Context, source: Source, credentials: dict[str, str], board_ids: list[str]
 ) -> dict[str, object]:
     """Trello probes the callback with HEAD first, so the service must already answer at the public URL."""
+    from service.api.webhooks_trello import trello_callback_url
+    from service.providers import open_trello_client
+
     public_url = settings_from(ctx).public_url
     if not public_url:
         return {"webhooks": {}, "callback_url": None}
@@ -205,6 +222,8 @@ def _register_webhooks(
 
 
 def _ensure_webhook(client: TrelloClient, callback_url: str, board_id: str, name: str) -> str:
+    from connectors.http import ConnectorError
+
     try:
         webhook = client.ensure_webhook(
             callback_url=callback_url, id_model=board_id, description=f"pmbridge {name}"
@@ -234,6 +253,8 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List connected sources (credentials are never shown)."""
+    from service.store.sources import list_sources
+
     with opened_store(ctx) as store, store.sessions() as session:
         sources = list_sources(session)
     rows = [

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from service.cli.context import fail_on_service_error, opened_store
-from service.sync.runs import sync_source_now
-from service.sync.summary import SyncSummary
+
+if TYPE_CHECKING:
+    from service.sync.summary import SyncSummary
 
 
 def sync(
@@ -24,6 +23,11 @@ def sync(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
 ) -> None:
     """Sync one source: incremental since the last run unless --full."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from service.sync.runs import sync_source_now
+
     with opened_store(ctx) as store, fail_on_service_error():
         if as_json:
             summary = sync_source_now(store, source_id=source, full=full, census=census)

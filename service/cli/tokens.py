@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 
 from service.cli.context import fail_on_service_error, opened_store
-from service.store.db import transaction
-from service.store.tenancy import get_client_by_name, issue_token, revoke_token
 
 tokens_app = typer.Typer(help="API tokens for clients and operators.", no_args_is_help=True)
 
@@ -25,6 +23,9 @@ def create(
     as_json: Annotated[bool, typer.Option("--json", help='Print {"id", "token"}.')] = False,
 ) -> None:
     """Create a token and print it once: only its hash is stored."""
+    from service.store.db import transaction
+    from service.store.tenancy import get_client_by_name, issue_token
+
     if admin == (client is not None):
         typer.echo("error: give --client NAME or --admin", err=True)
         raise typer.Exit(code=2)
@@ -56,6 +57,9 @@ def revoke(
     as_json: Annotated[bool, typer.Option("--json", help='Print {"id", "revoked_at"}.')] = False,
 ) -> None:
     """Revoke a token (API processes notice within seconds)."""
+    from service.store.db import transaction
+    from service.store.tenancy import revoke_token
+
     with opened_store(ctx) as store, fail_on_service_error(), transaction(store.sessions) as session:
         token = revoke_token(session, token_id=token_id, now=datetime.now(UTC))
     revoked_at = token.revoked_at.isoformat() if token.revoked_at else None

@@ -129,3 +129,14 @@ class SyncRunStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+
+
+# How far back a client's digest looks.
+class DigestPeriod(StrEnum):
+    WEEK = "week"
+    FORTNIGHT = "fortnight"
+    MONTH = "month"
+
+    @property
+    def days(self) -> int:
+        return {"week": 7, "fortnight": 14, "month": 30}[self.value]

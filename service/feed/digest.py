@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from service.domain.enums import CommitmentOutcome, CommitmentSubject, Severity
+from service.domain.enums import CommitmentOutcome, CommitmentSubject, DigestPeriod, Severity
 from service.feed.pulses import Pulse, SatisfactionByDelivery, list_pending_pulses, satisfaction_by_delivery
 from service.store.client_views import (
     ClientGrants,
@@ -23,16 +22,6 @@ from service.store.client_views import (
     list_projects,
 )
 from service.store.report_queries import list_items_done_between
-
-
-class DigestPeriod(StrEnum):
-    WEEK = "week"
-    FORTNIGHT = "fortnight"
-    MONTH = "month"
-
-    @property
-    def days(self) -> int:
-        return {"week": 7, "fortnight": 14, "month": 30}[self.value]
 
 
 @dataclass(frozen=True, slots=True)

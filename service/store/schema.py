@@ -1,116 +1,42 @@
-"""Schema management through Alembic: upgrade, downgrade, current and head revisions, the outdated check.
+"""The schema revision a database is at, the one this version needs, and the outdated check.
 
-Every upgrade and downgrade runs under the schema lock: a process-wide mutex, because Alembic keeps
-the running migration's context in module globals (two threads migrating at once fail with
-`KeyError: 'script'`), and a lock between processes, because `pmbridge serve` and `pmbridge worker`
-started together on one fresh database would both create the tables. Between processes that is a
-file lock beside a SQLite database and a transaction-scoped advisory lock on PostgreSQL. Whoever
-waited finds the schema already at the revision asked for, and Alembic then does nothing.
+Every process opens the store through `ensure_schema`, so it stays cheap: the revision is read with
+one query and compared with `SCHEMA_HEAD`, and Alembic (a tenth of a second to import) is loaded
+only when the schema is outdated and may be upgraded. A test holds `SCHEMA_HEAD` equal to the head
+the migrations define.
 """
 
 from __future__ import annotations
 
-import fcntl
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from service.errors import SchemaOutdatedError
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
-# pg_advisory_xact_lock's key: any constant that no other lock of pmbridge's uses ("pmbr").
-SCHEMA_ADVISORY_LOCK_KEY = 0x706D6272
-
-_process_schema_lock = threading.Lock()
-
-
-def alembic_config(engine: Engine) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
-    # configparser interpolates "%": URL-encoded query strings must be escaped.
-    config.set_main_option(
-        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
-    )
-    return config
-
-
-def sqlite_lock_path(engine: Engine) -> Path | None:
-    """The file a SQLite database's schema lock is taken on; None for an in-memory database."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
-        return None
-    return Path(database).with_name(Path(database).name + ".schema-lock")
-
-
-@contextmanager
-def _file_lock(path: Path | None) -> Iterator[None]:
-    if path is None:
-        yield
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # flock belongs to the open file description, so it also excludes another thread's open().
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-@contextmanager
-def _migration_connection(engine: Engine) -> Iterator[Connection]:
-    """One transaction holding the schema lock, released at its commit or rollback."""
-    with _process_schema_lock, _file_lock(sqlite_lock_path(engine)), engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_ADVISORY_LOCK_KEY})
-        yield connection
-
-
-def upgrade_schema(engine: Engine, *, revision: str = "head") -> None:
-    config = alembic_config(engine)
-    with _migration_connection(engine) as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-
-def downgrade_schema(engine: Engine, *, revision: str) -> None:
-    config = alembic_config(engine)
-    with _migration_connection(engine) as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+SCHEMA_HEAD = "0008"
+ALEMBIC_VERSION_TABLE = "alembic_version"
 
 
 def find_current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; None for an empty database."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
-
-
-def get_head_revision(engine: Engine) -> str:
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-    if head is None:
-        raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
-    return head
+        if not inspect(connection).has_table(ALEMBIC_VERSION_TABLE):
+            return None
+        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return str(revision) if revision is not None else None
 
 
 def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:
     """Upgrade an embedded database on first use; refuse to run on any other outdated schema."""
     current = find_current_revision(engine)
-    head = get_head_revision(engine)
-    if current == head:
+    if current == SCHEMA_HEAD:
         return
     if auto_upgrade:
+        from service.store.migrate import upgrade_schema  # noqa: PLC0415 - Alembic only when needed
+
         upgrade_schema(engine)
         return
     raise SchemaOutdatedError(
-        f"the database schema is at {current or 'nothing'}, this version needs {head}: "
+        f"the database schema is at {current or 'nothing'}, this version needs {SCHEMA_HEAD}: "
         "run `pmbridge db upgrade`",
-        details={"current": current, "head": head},
+        details={"current": current, "head": SCHEMA_HEAD},
     )

@@ -11,8 +11,8 @@ from pydantic import SecretStr
 
 from service.domain.enums import SourceKind
 from service.settings import Settings
+from service.store.migrate import upgrade_schema
 from service.store.runtime import Store, open_store
-from service.store.schema import upgrade_schema
 from tests.support.jira_sandbox import JiraSandbox, serve_jira_sandbox
 from tests.support.sources import add_test_source
 

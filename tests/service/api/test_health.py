@@ -16,8 +16,8 @@ from service.api.app import create_app, freeze_startup_objects
 from service.errors import SchemaOutdatedError
 from service.settings import Settings
 from service.store.db import build_engine
+from service.store.migrate import downgrade_schema
 from service.store.runtime import Store
-from service.store.schema import downgrade_schema
 from tests.support.fakes import RecordingEnqueuer
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from service.domain.enums import FeedbackSubject
-from service.feed.digest import Digest, DigestPeriod, build_digest
+from service.domain.enums import DigestPeriod, FeedbackSubject
+from service.feed.digest import Digest, build_digest
 from service.store.client_views import load_grants
 from service.store.db import transaction
 from service.store.runtime import Store, open_store

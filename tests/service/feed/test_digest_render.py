@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from service.domain.enums import FeedbackSubject, Severity
-from service.feed.digest import Digest, DigestPeriod, DoneLine, MoveLine, NextLine, PromiseLine, RiskLine
+from service.domain.enums import DigestPeriod, FeedbackSubject, Severity
+from service.feed.digest import Digest, DoneLine, MoveLine, NextLine, PromiseLine, RiskLine
 from service.feed.digest_render import escape_markdown, render_html, render_markdown
 from service.feed.pulses import Pulse, PulseReason, RatingGroup, SatisfactionByDelivery
 

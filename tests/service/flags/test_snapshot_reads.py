@@ -14,9 +14,9 @@ from service.domain.enums import SourceKind
 from service.flags.facts import load_project_snapshot
 from service.store.crypto import CredentialCipher
 from service.store.db import build_engine, build_session_factory
+from service.store.migrate import upgrade_schema
 from service.store.orm import ProjectRow
 from service.store.runtime import Store
-from service.store.schema import upgrade_schema
 from service.store.work_scan import read_item_changes, read_project_items, read_project_milestones
 from service.sync.runs import sync_source_now
 from tests.service.store.orm_reads import (

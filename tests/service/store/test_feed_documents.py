@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import Engine, insert, select, text
 
 from service.store.db import build_engine
+from service.store.migrate import downgrade_schema, upgrade_schema
 from service.store.orm import ClientRow, FeedEventRow
-from service.store.schema import downgrade_schema, upgrade_schema
 
 AT = datetime(2026, 11, 26, 9, 30, 15, 250, tzinfo=UTC)
 

@@ -14,21 +14,24 @@ from sqlalchemy import Engine, inspect
 
 from service.errors import SchemaOutdatedError
 from service.store.db import build_engine
-from service.store.orm import DIALECT_ONLY_INDEXES, Base, applies_to
-from service.store.schema import (
+from service.store.migrate import (
     MIGRATIONS_DIR,
     alembic_config,
     downgrade_schema,
-    ensure_schema,
-    find_current_revision,
     get_head_revision,
     upgrade_schema,
 )
+from service.store.orm import DIALECT_ONLY_INDEXES, Base, applies_to
+from service.store.schema import SCHEMA_HEAD, ensure_schema, find_current_revision
 
 
 def test_migrations_have_one_head() -> None:
     engine = build_engine("sqlite://")
     assert len(ScriptDirectory.from_config(alembic_config(engine)).get_heads()) == 1
+
+
+def test_schema_head_is_the_head_the_migrations_define() -> None:
+    assert get_head_revision(build_engine("sqlite://")) == SCHEMA_HEAD, "a new migration bumps SCHEMA_HEAD"
 
 
 def test_migration_file_names_are_date_prefixed() -> None:
@@ -78,7 +81,7 @@ def test_ensure_schema_from_threads_at_once_upgrades_once(database_url: str) -> 
 UPGRADE_IN_A_PROCESS = """
 import sys
 from service.store.db import build_engine
-from service.store.schema import upgrade_schema
+from service.store.migrate import upgrade_schema
 engine = build_engine(sys.argv[1])
 upgrade_schema(engine)
 engine.dispose()

@@ -15,9 +15,9 @@ from service.errors import DatabaseUnavailableError, NotFoundError
 from service.settings import Settings
 from service.store.db import build_engine
 from service.store.inbox import list_pending_deliveries
+from service.store.migrate import upgrade_schema
 from service.store.orm import InboxRow
 from service.store.runtime import Store, open_store
-from service.store.schema import upgrade_schema
 from service.webhooks.intake import DeliveryOutcome, WebhookIntake
 from tests.support.sources import add_test_source
 
