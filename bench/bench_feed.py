@@ -30,6 +30,7 @@ from pathlib import Path
 import httpx
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
+from measure import cpu_seconds
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
@@ -210,6 +211,8 @@ def serve(env: dict[str, str], port: int, workers: int, bare: str | None) -> sub
         f"uvicorn.run({target}, host='127.0.0.1', port={port}, "
         f"workers={workers}, log_level='warning', access_log=False)\n"
     )
+    # The server imports this module as bench.bench_feed, which imports its siblings by name.
+    env = {**env, "PYTHONPATH": str(Path(__file__).resolve().parent)}
     process = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=Path(__file__).resolve().parents[1])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -221,13 +224,6 @@ def serve(env: dict[str, str], port: int, workers: int, bare: str | None) -> sub
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("the API did not start")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU a process has used (Linux /proc), to report CPU per request: a measure
-    that scheduling noise on a shared machine moves far less than throughput."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_wrk(port: int, script: Path, seconds: int) -> str:

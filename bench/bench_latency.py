@@ -47,13 +47,13 @@ from cryptography.fernet import Fernet
 from latency_world import (
     KINDS,
     Change,
-    free_port,
     plan_changes,
     register_webhooks,
     serve,
     set_up,
     start_sandbox,
 )
+from measure import free_port
 from pydantic import SecretStr
 
 from service.logging import configure_logging

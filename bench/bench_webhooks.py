@@ -30,6 +30,7 @@ from pathlib import Path
 import httpx
 from bare_intake import count_stored
 from cryptography.fernet import Fernet
+from measure import cpu_seconds, free_port
 from pydantic import SecretStr
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
@@ -97,13 +98,6 @@ def write_bodies(path: Path, source_id: int) -> None:
         lines.append(f'  {{ body = {lua_string(body)}, signature = "{signature}" }},')
     lines.append("}")
     path.write_text("\n".join(lines) + "\n")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def serve(env: dict[str, str], port: int, bare: str | None) -> subprocess.Popen[bytes]:
@@ -212,7 +206,9 @@ def main() -> None:
     try:
         run_wrk(port, bodies, 5, args.connections)  # warm-up: caches, connections, the secret cache
         before = count_rows(store, bare_db if args.bare else None)
+        cpu_before = cpu_seconds(server.pid)
         output = run_wrk(port, bodies, args.seconds, args.connections)
+        cpu = cpu_seconds(server.pid) - cpu_before
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -224,7 +220,8 @@ def main() -> None:
         f"{args.bare or 'pmbridge'}, {args.database}, {args.connections} connections: "
         f"{result['rps']} deliveries/s; "
         f"ack latency p50 {result['p50']}, p90 {result['p90']}, p99 {result['p99']}; "
-        f"{result['requests']} requests, {stored} stored, non-2xx {result['non_2xx']}"
+        f"{result['requests']} requests, {stored} stored, non-2xx {result['non_2xx']}; "
+        f"server CPU {cpu / max(int(result['requests']), 1) * 1e6:.0f} µs a request"
     )
     if args.database == "postgresql":
         drop = create_engine(POSTGRES_URL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
@@ -35,9 +36,11 @@ def demo(
 ) -> None:
     """Run the sandbox agency, pmbridge's API and worker on a fresh embedded database, and watch the
     feed, flags and Jira comments move as the agency's work changes."""
+    started = time.monotonic()
     from service.cli.demo_run import DemoOptions, run_demo
 
     run_demo(
+        started,
         settings_from(ctx),
         DemoOptions(
             duration_s=duration,

@@ -63,10 +63,9 @@ class DemoOptions:
     as_json: bool
 
 
-def run_demo(base: Settings, options: DemoOptions) -> None:
+def run_demo(started: float, base: Settings, options: DemoOptions) -> None:
     """Start everything, watch for `duration_s` (the clock starts once everything runs), then print
-    the summary with how long start-up took."""
-    started = time.monotonic()
+    the summary with how long start-up took since `started` (monotonic, when the command began)."""
     console = Console(stderr=options.as_json, soft_wrap=True)
     data_dir = Path(base.data_dir) / "demo"
     shutil.rmtree(data_dir, ignore_errors=True)
