@@ -39,6 +39,7 @@ demo: $(STAMP)
 # Benchmarks print their numbers; docs/BENCHMARKS.md records them with these commands.
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/bench_cli_startup.py
 	$(BIN)/python bench/bench_sandbox_search.py
 	$(BIN)/python bench/bench_jira_sync.py --issues 10000 --repeat 5
 	$(BIN)/python bench/bench_jira_sync.py --issues 100000

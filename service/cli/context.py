@@ -2,8 +2,8 @@
 
 Commands import what they run inside their own bodies, and this module builds the settings only
 when a command first asks for them: `pmbridge version` and `--help` import neither the API, the
-store nor the settings (bench/bench_cli_startup.py measures it; `python -X importtime -m service.cli
-version` finds a culprit).
+store nor the settings (bench/bench_cli_startup.py measures it, and its `--importtime COMMAND`
+finds a culprit).
 """
 
 from __future__ import annotations
