@@ -1,18 +1,31 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from service.domain.enums import MilestoneKind, SourceKind
 from service.domain.work import Milestone, Project
 from service.store.crypto import CredentialCipher
+from service.store.db import build_engine
 from service.store.items import upsert_milestones, upsert_projects
+from service.store.migrate import upgrade_schema
 from service.store.sources import add_source
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def migrated_engine(database_url: str) -> Iterator[Engine]:
+    """An engine on an empty database of each dialect, migrated to the head."""
+    built = build_engine(database_url)
+    upgrade_schema(built)
+    yield built
+    built.dispose()
 
 
 @pytest.fixture

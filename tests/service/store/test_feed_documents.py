@@ -4,33 +4,22 @@ them, identically."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-import pytest
 from sqlalchemy import Engine, insert, select, text
 
-from service.store.db import build_engine
 from service.store.migrate import downgrade_schema, upgrade_schema
 from service.store.orm import ClientRow, FeedEventRow
 
 AT = datetime(2026, 11, 26, 9, 30, 15, 250, tzinfo=UTC)
 
 
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    built = build_engine(database_url)
-    upgrade_schema(built)
-    yield built
-    built.dispose()
-
-
-def write_event(engine: Engine, **event: Any) -> dict[str, Any]:
+def write_event(migrated_engine: Engine, **event: Any) -> dict[str, Any]:
     """Write one event of a new client through a Core insert; returns its stored document, and
     checks it starts with its row's id."""
-    with engine.begin() as connection:
+    with migrated_engine.begin() as connection:
         client_id = connection.execute(
             insert(ClientRow).values(name="acme", created_at=AT).returning(ClientRow.id)
         ).scalar_one()
@@ -44,9 +33,9 @@ def write_event(engine: Engine, **event: Any) -> dict[str, Any]:
     return document
 
 
-def test_a_written_event_stores_its_document_as_the_feed_serves_it(engine: Engine) -> None:
+def test_a_written_event_stores_its_document_as_the_feed_serves_it(migrated_engine: Engine) -> None:
     document = write_event(
-        engine,
+        migrated_engine,
         kind="risk_raised",
         summary='Blocked: "checkout" ✓',
         payload={"rule": "blocked", "n": [1, 2]},
@@ -63,33 +52,33 @@ def test_a_written_event_stores_its_document_as_the_feed_serves_it(engine: Engin
     }
 
 
-def test_the_migration_fills_documents_of_existing_events_like_the_writer(engine: Engine) -> None:
+def test_the_migration_fills_documents_of_existing_events_like_the_writer(migrated_engine: Engine) -> None:
     written = write_event(
-        engine,
+        migrated_engine,
         kind="item_done",
         summary='Done: "quoted" \\ and ✓',
         payload={"item": "ACM-1", "nested": {"a": None, "b": 1.5}},
         occurred_at=AT,
     )
 
-    downgrade_schema(engine, revision="0004")
-    upgrade_schema(engine)
+    downgrade_schema(migrated_engine, revision="0004")
+    upgrade_schema(migrated_engine)
 
-    with engine.connect() as connection:
+    with migrated_engine.connect() as connection:
         migrated = connection.execute(text("SELECT document FROM feed_events")).scalar_one()
     assert migrated.startswith(f'{{"id":{written["id"]},')
     assert orjson.loads(migrated) == written
 
 
-def test_ids_are_taken_out_and_put_back_by_migration_0007(engine: Engine) -> None:
-    written = write_event(engine, kind="item_done", summary="Done", payload={}, occurred_at=AT)
+def test_ids_are_taken_out_and_put_back_by_migration_0007(migrated_engine: Engine) -> None:
+    written = write_event(migrated_engine, kind="item_done", summary="Done", payload={}, occurred_at=AT)
 
-    downgrade_schema(engine, revision="0006")
-    with engine.connect() as connection:
+    downgrade_schema(migrated_engine, revision="0006")
+    with migrated_engine.connect() as connection:
         unstamped = orjson.loads(connection.execute(text("SELECT document FROM feed_events")).scalar_one())
     assert unstamped == {key: value for key, value in written.items() if key != "id"}
 
-    upgrade_schema(engine)
-    with engine.connect() as connection:
+    upgrade_schema(migrated_engine)
+    with migrated_engine.connect() as connection:
         restamped = orjson.loads(connection.execute(text("SELECT document FROM feed_events")).scalar_one())
     assert restamped == written

@@ -3,16 +3,13 @@ as a plain ordered query, at every page size and cursor, and again after its con
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
 from sqlalchemy import Engine, insert, select
 
-from service.store.db import build_engine
 from service.store.feed_queries import FeedPageQuery
-from service.store.migrate import upgrade_schema
 from service.store.orm import ClientRow, FeedEventRow, ProjectRow, SourceRow
 from service.store.thread_connections import ThreadConnections
 
@@ -20,18 +17,10 @@ AT = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 PROJECTS = 3
 
 
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    built = build_engine(database_url)
-    upgrade_schema(built)
-    yield built
-    built.dispose()
-
-
-def _seed(engine: Engine) -> tuple[int, list[int]]:
+def _seed(migrated_engine: Engine) -> tuple[int, list[int]]:
     """One client with 13 events: every third without a project, the rest spread over 3 projects;
     another client's events in between."""
-    with engine.begin() as connection:
+    with migrated_engine.begin() as connection:
         clients = [
             connection.execute(
                 insert(ClientRow).values(name=name, created_at=AT).returning(ClientRow.id)
@@ -75,9 +64,9 @@ def _seed(engine: Engine) -> tuple[int, list[int]]:
 
 
 def _expected(
-    engine: Engine, *, client_id: int, after_id: int, projects: list[int], limit: int
+    migrated_engine: Engine, *, client_id: int, after_id: int, projects: list[int], limit: int
 ) -> tuple[list[str], bool]:
-    with engine.connect() as connection:
+    with migrated_engine.connect() as connection:
         documents = (
             connection.execute(
                 select(FeedEventRow.document)
@@ -95,10 +84,10 @@ def _expected(
 
 
 @pytest.mark.parametrize("limit", [1, 4, 9, 13, 50], ids=lambda n: f"limit-{n}")
-def test_feed_page_query_pages_match_a_plain_ordered_query(engine: Engine, limit: int) -> None:
-    client_id, projects = _seed(engine)
-    query = FeedPageQuery(engine.dialect.name)
-    connections = ThreadConnections(engine)
+def test_feed_page_query_pages_match_a_plain_ordered_query(migrated_engine: Engine, limit: int) -> None:
+    client_id, projects = _seed(migrated_engine)
+    query = FeedPageQuery(migrated_engine.dialect.name)
+    connections = ThreadConnections(migrated_engine)
     try:
         for scope in ([], projects[:1], projects):
             after_id = 0
@@ -107,7 +96,7 @@ def test_feed_page_query_pages_match_a_plain_ordered_query(engine: Engine, limit
                     connections.get(), client_id=client_id, after_id=after_id, project_ids=scope, limit=limit
                 )
                 documents, has_more = _expected(
-                    engine, client_id=client_id, after_id=after_id, projects=scope, limit=limit
+                    migrated_engine, client_id=client_id, after_id=after_id, projects=scope, limit=limit
                 )
                 events = orjson.loads(page.events_json)
                 assert events == [orjson.loads(d) for d in documents]
@@ -122,10 +111,12 @@ def test_feed_page_query_pages_match_a_plain_ordered_query(engine: Engine, limit
         connections.close()
 
 
-def test_feed_page_query_on_a_new_connection_after_one_is_lost_reads_the_same_page(engine: Engine) -> None:
-    client_id, projects = _seed(engine)
-    query = FeedPageQuery(engine.dialect.name)
-    connections = ThreadConnections(engine)
+def test_feed_page_query_on_a_new_connection_after_one_is_lost_reads_the_same_page(
+    migrated_engine: Engine,
+) -> None:
+    client_id, projects = _seed(migrated_engine)
+    query = FeedPageQuery(migrated_engine.dialect.name)
+    connections = ThreadConnections(migrated_engine)
     try:
         first = query.read(connections.get(), client_id=client_id, after_id=0, project_ids=projects, limit=5)
         connections.drop()
