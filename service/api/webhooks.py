@@ -96,7 +96,7 @@ async def receive_jira_webhook(source_id: int, request: Request) -> Response:
     payload = parse_json_object(body)
     event_type = payload.get("webhookEvent")
     delivery_id = request.headers.get(JIRA_DELIVERY_HEADER) or f"sha256:{hashlib.sha256(body).hexdigest()}"
-    receipt = intake.store_delivery(
+    receipt = await intake.store(
         source_id=source_id,
         delivery_id=delivery_id,
         event_type=event_type if isinstance(event_type, str) else "unknown",

@@ -90,7 +90,7 @@ async def receive_trello_webhook(source_id: int, request: Request) -> Response:
         record_webhook_delivery(provider="trello", outcome="rejected")
         raise UnauthorizedError("webhook signature verification failed", details={"reason": verdict.value})
     action_id, action_type = _action_identity(parse_json_object(body))
-    receipt = intake.store_delivery(
+    receipt = await intake.store(
         source_id=source_id,
         delivery_id=action_id,
         event_type=action_type[:_MAX_EVENT_TYPE_CHARS],

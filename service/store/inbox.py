@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -51,7 +54,8 @@ class InboxInsert:
     """
 
     def __init__(self, dialect: Dialect) -> None:
-        mark = "%s" if dialect.name == "postgresql" else "?"
+        self._postgres = dialect.name == "postgresql"
+        mark = "%s" if self._postgres else "?"
         table = table_of(InboxRow)
         self._received_at = DriverValues(dialect.name).datetime
         self.sql = (
@@ -61,25 +65,64 @@ class InboxInsert:
             "ON CONFLICT (source_id, delivery_id) DO NOTHING RETURNING id"
         )
 
-    def insert(
-        self,
-        dbapi_connection: Any,
-        *,
-        source_id: int,
-        delivery_id: str,
-        event_type: str,
-        body: bytes,
-        received_at: datetime,
-    ) -> int | None:
+    def insert(self, dbapi_connection: Any, delivery: InboxDelivery) -> int | None:
         """The new row's id, or None when this delivery was already stored."""
-        received = self._received_at(received_at)
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(self.sql, (source_id, delivery_id, event_type, body, received))
-            row = cursor.fetchone()
+            return self._insert(cursor, delivery)
         finally:
             cursor.close()
+
+    def insert_many(self, dbapi_connection: Any, deliveries: Sequence[InboxDelivery]) -> list[int | None]:
+        """Each delivery's new row id (None for one already stored), all in one transaction on a
+        connection in autocommit: committed together when this returns, or none of them when it
+        raises. One commit for many rows is a fraction of a commit each (bench/bench_webhooks.py);
+        PostgreSQL also gets every INSERT in one round trip (psycopg's pipeline)."""
+        if self._postgres:
+            return self._insert_many_postgres(dbapi_connection, deliveries)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("BEGIN")
+            try:
+                ids = [self._insert(cursor, delivery) for delivery in deliveries]
+                cursor.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    cursor.execute("ROLLBACK")
+                raise
+        finally:
+            cursor.close()
+        return ids
+
+    def _insert_many_postgres(self, connection: Any, deliveries: Sequence[InboxDelivery]) -> list[int | None]:
+        ids: list[int | None] = []
+        with connection.transaction(), connection.cursor() as cursor:
+            cursor.executemany(self.sql, [self._values(d) for d in deliveries], returning=True)
+            while True:
+                row = cursor.fetchone()
+                ids.append(None if row is None else int(row[0]))
+                if not cursor.nextset():
+                    break
+        return ids
+
+    def _values(self, d: InboxDelivery) -> tuple[object, ...]:
+        return (d.source_id, d.delivery_id, d.event_type, d.body, self._received_at(d.received_at))
+
+    def _insert(self, cursor: Any, delivery: InboxDelivery) -> int | None:
+        cursor.execute(self.sql, self._values(delivery))
+        row = cursor.fetchone()
         return None if row is None else int(row[0])
+
+
+@dataclass(frozen=True, slots=True)
+class InboxDelivery:
+    """What the intake stores of one delivery."""
+
+    source_id: int
+    delivery_id: str
+    event_type: str
+    body: bytes
+    received_at: datetime
 
 
 def find_delivery(session: Session, *, inbox_id: int) -> InboxRow | None:
