@@ -24,8 +24,6 @@ from sqlalchemy import func, select, update
 from connectors.sandbox.app import Sandbox, create_sandbox_app
 from connectors.sandbox.dispatcher import DeliveryOptions, WebhookDispatcher
 from connectors.sandbox.emit import CollectingSink
-from connectors.sandbox.jira.changes import IssueChanges
-from connectors.sandbox.jira.model import STATUS_BY_ID
 from connectors.sandbox.scenarios import build_sandbox
 from connectors.sandbox.server import LoopbackServer
 from service.domain.enums import SourceKind
@@ -35,7 +33,7 @@ from service.store.orm import FlagRow, InboxRow, OutboxRow, ProjectRow, SyncLeas
 from service.store.runtime import Store
 from tests.scaleout.cluster import Cluster, RoundRobinTransport
 from tests.support.flags import FLAG_PROPERTY
-from tests.support.jira_sandbox import JiraSandbox, local_snapshot
+from tests.support.jira_sandbox import JiraSandbox, change_one_issue, local_snapshot
 from tests.support.processes import wait_until
 from tests.support.sources import add_test_source
 
@@ -50,7 +48,6 @@ CHANGES = int(os.environ.get("PMBRIDGE_SCALEOUT_CHANGES", "2000"))
 SOURCES = 3
 BURST = 100
 BURST_PAUSE_S = 1.0
-STATUSES = ("To Do", "In Progress", "In Review", "Done")
 SETTLE_TIMEOUT_S = 90.0
 
 
@@ -78,16 +75,7 @@ class World:
         httpx.post(f"{self.base_url}/_sandbox/jira/webhooks", json=body, timeout=10).raise_for_status()
 
     def change_one(self, rng: random.Random) -> None:
-        """A promised date slips or a status moves: one jira:issue_updated delivery."""
-        world = self.sandbox.jira
-        with world.lock:
-            issue = rng.choice(list(world.issues.values()))
-            if issue.duedate and rng.random() < 0.5:
-                slipped = datetime.fromisoformat(issue.duedate).date() + timedelta(days=rng.randint(1, 9))
-                world.update_issue(issue, IssueChanges(duedate=slipped.isoformat()))
-                return
-            current = STATUS_BY_ID[issue.status_id].name
-            world.update_issue(issue, IssueChanges(status=rng.choice([s for s in STATUSES if s != current])))
+        change_one_issue(self.sandbox, rng)
 
     def snapshot(self) -> dict[str, tuple[str, str, str | None, str | None]]:
         return JiraSandbox(sandbox=self.sandbox, base_url=self.base_url, sink=CollectingSink()).snapshot()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import select
 
 from connectors.sandbox.app import Sandbox, create_sandbox_app
 from connectors.sandbox.emit import CollectingSink
+from connectors.sandbox.jira.changes import IssueChanges
 from connectors.sandbox.jira.model import STATUS_BY_ID
 from connectors.sandbox.scenarios import build_sandbox
 from connectors.sandbox.server import LoopbackServer
@@ -73,3 +76,21 @@ def serve_jira_sandbox(scenario: str = "tiny", *, seed: int = 7) -> Iterator[Jir
     with LoopbackServer(create_sandbox_app(sandbox)) as server:
         sandbox.bind(server.base_url)
         yield JiraSandbox(sandbox=sandbox, base_url=server.base_url, sink=sink)
+
+
+CHANGE_STATUSES = ("To Do", "In Progress", "In Review", "Done")
+
+
+def change_one_issue(sandbox: Sandbox, rng: random.Random) -> None:
+    """A promised date slips or a status moves: one jira:issue_updated delivery."""
+    world = sandbox.jira
+    with world.lock:
+        issue = rng.choice(list(world.issues.values()))
+        if issue.duedate and rng.random() < 0.5:
+            slipped = datetime.fromisoformat(issue.duedate).date() + timedelta(days=rng.randint(1, 9))
+            world.update_issue(issue, IssueChanges(duedate=slipped.isoformat()))
+            return
+        current = STATUS_BY_ID[issue.status_id].name
+        world.update_issue(
+            issue, IssueChanges(status=rng.choice([s for s in CHANGE_STATUSES if s != current]))
+        )
