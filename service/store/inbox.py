@@ -82,7 +82,9 @@ class InboxInsert:
             return self._insert_many_postgres(dbapi_connection, deliveries)
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("BEGIN")
+            # The write lock up front: a deferred transaction would fail at once, without waiting,
+            # when another writer committed between its first read and its first write.
+            cursor.execute("BEGIN IMMEDIATE")
             try:
                 ids = [self._insert(cursor, delivery) for delivery in deliveries]
                 cursor.execute("COMMIT")
