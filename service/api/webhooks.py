@@ -15,11 +15,12 @@ from pydantic import BaseModel
 
 from connectors.jira.webhooks import SIGNATURE_HEADER, SignatureCheck, check_signature
 from service.api.direct_route import DirectRoute
+from service.api.routers.context import ObjectId
 from service.domain.enums import SourceKind
 from service.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, UnauthorizedError
 from service.logging import get_logger
 from service.metrics import record_webhook_delivery
-from service.webhooks.intake import DeliveryOutcome, DeliveryReceipt, WebhookIntake
+from service.webhooks.intake import MAX_DELIVERY_ID_CHARS, DeliveryOutcome, DeliveryReceipt, WebhookIntake
 from service.webhooks.trigger import DeliveryTrigger
 
 log = get_logger(__name__)
@@ -73,10 +74,11 @@ def parse_json_object(body: bytes) -> dict[str, object]:
     responses={200: {"model": WebhookAck, "description": "A delivery already stored."}},
     summary="Receive a Jira webhook delivery",
 )
-async def receive_jira_webhook(source_id: int, request: Request) -> Response:
+async def receive_jira_webhook(source_id: ObjectId, request: Request) -> Response:
     """Verifies `X-Hub-Signature` (401 and nothing stored when it fails), refuses bodies over 1 MiB
-    (413) and malformed JSON (400), stores the delivery keyed by `X-Atlassian-Webhook-Identifier`
-    and answers 202; the same delivery again answers 200 and changes nothing."""
+    (413), malformed JSON and an `X-Atlassian-Webhook-Identifier` over 200 characters (400), stores
+    the delivery keyed by that identifier and answers 202; the same delivery again answers 200 and
+    changes nothing. A source that no longer exists is a 404; 503 only when storage is unavailable."""
     intake: WebhookIntake = request.app.state.webhook_intake
     trigger: DeliveryTrigger = request.app.state.delivery_trigger
     body = await read_limited_body(request)
@@ -96,6 +98,11 @@ async def receive_jira_webhook(source_id: int, request: Request) -> Response:
     payload = parse_json_object(body)
     event_type = payload.get("webhookEvent")
     delivery_id = request.headers.get(JIRA_DELIVERY_HEADER) or f"sha256:{hashlib.sha256(body).hexdigest()}"
+    if len(delivery_id) > MAX_DELIVERY_ID_CHARS:
+        raise InvalidInputError(
+            f"{JIRA_DELIVERY_HEADER} is over {MAX_DELIVERY_ID_CHARS} characters",
+            details={"header": JIRA_DELIVERY_HEADER, "limit": MAX_DELIVERY_ID_CHARS},
+        )
     receipt = await intake.store(
         source_id=source_id,
         delivery_id=delivery_id,

@@ -16,13 +16,14 @@ from fastapi import APIRouter, Request, Response
 
 from connectors.trello import SIGNATURE_HEADER, SignatureCheck, check_signature
 from service.api.direct_route import DirectRoute
+from service.api.routers.context import ObjectId
 from service.api.webhooks import WebhookAck, ack_response, parse_json_object, read_limited_body
 from service.domain.enums import SourceKind
 from service.errors import InvalidInputError, NotFoundError, UnauthorizedError
 from service.logging import get_logger
 from service.metrics import record_webhook_delivery
 from service.settings import Settings
-from service.webhooks.intake import DeliveryOutcome, SourceSecret, WebhookIntake
+from service.webhooks.intake import MAX_DELIVERY_ID_CHARS, DeliveryOutcome, SourceSecret, WebhookIntake
 from service.webhooks.trigger import DeliveryTrigger
 
 log = get_logger(__name__)
@@ -30,7 +31,6 @@ router = APIRouter(tags=["webhooks"], route_class=DirectRoute)
 
 TRELLO_WEBHOOK_PATH = "/webhooks/trello/{source_id}"
 _MAX_EVENT_TYPE_CHARS = 100
-_MAX_DELIVERY_ID_CHARS = 200  # the inbox column; Trello action ids are 24 characters
 
 
 def trello_callback_url(public_url: str, source_id: int) -> str:
@@ -52,7 +52,7 @@ def _trello_source(request: Request, source_id: int) -> SourceSecret:
     response_class=Response,
     summary="Answer Trello's check of a webhook callback",
 )
-async def check_trello_callback(source_id: int, request: Request) -> Response:
+async def check_trello_callback(source_id: ObjectId, request: Request) -> Response:
     """Trello sends `HEAD` to a callback before creating a webhook and creates none unless it gets
     200; an unknown source answers 404 so a mistyped callback is never registered."""
     _trello_source(request, source_id)
@@ -66,7 +66,7 @@ async def check_trello_callback(source_id: int, request: Request) -> Response:
     responses={200: {"model": WebhookAck, "description": "A delivery already stored."}},
     summary="Receive a Trello webhook delivery",
 )
-async def receive_trello_webhook(source_id: int, request: Request) -> Response:
+async def receive_trello_webhook(source_id: ObjectId, request: Request) -> Response:
     """Verifies `X-Trello-Webhook` (401 and nothing stored when it fails), refuses bodies over 1 MiB
     (413) and malformed JSON or a body without an action id (400), stores the delivery keyed by the
     action id and answers 202; the same action again answers 200 and changes nothing."""
@@ -110,6 +110,6 @@ def _action_identity(payload: dict[str, object]) -> tuple[str, str]:
     if not isinstance(action, dict):
         raise InvalidInputError("the body has no action object")
     action_id, action_type = action.get("id"), action.get("type")
-    if not isinstance(action_id, str) or not action_id or len(action_id) > _MAX_DELIVERY_ID_CHARS:
+    if not isinstance(action_id, str) or not action_id or len(action_id) > MAX_DELIVERY_ID_CHARS:
         raise InvalidInputError("the action has no id")
     return action_id, action_type if isinstance(action_type, str) else "unknown"

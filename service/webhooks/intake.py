@@ -28,6 +28,8 @@ from service.store.sources import find_source, read_webhook_secret
 from service.store.thread_connections import ThreadConnections
 
 SECRET_CACHE_TTL_S = 60.0
+# The inbox's delivery_id column; Jira's identifiers are UUIDs and Trello's action ids 24 characters.
+MAX_DELIVERY_ID_CHARS = 200
 
 
 class DeliveryOutcome(StrEnum):
@@ -55,6 +57,7 @@ class WebhookIntake:
         )
         self._connections = ThreadConnections(store.engine)
         self._insert = InboxInsert(store.engine.dialect)
+        self._integrity_error: type[Exception] = store.engine.dialect.loaded_dbapi.IntegrityError
         # Deliveries waiting for the next group commit, and whether one is scheduled (loop thread only).
         self._waiting: list[tuple[InboxDelivery, asyncio.Future[int | None]]] = []
         self._commit_scheduled = False
@@ -124,6 +127,13 @@ class WebhookIntake:
         connection = self._connections.get()
         try:
             return self._insert.insert(connection, delivery)
+        except self._integrity_error as exc:
+            # The one constraint a new delivery can break is its source's foreign key: the source
+            # was removed after its secret was cached. No retry can store it.
+            self._secrets.invalidate(delivery.source_id)
+            raise NotFoundError(
+                f"source {delivery.source_id} not found", details={"source_id": delivery.source_id}
+            ) from exc
         except self._connections.errors as exc:
             self._connections.drop()
             raise DatabaseUnavailableError("the database is unavailable") from exc

@@ -47,6 +47,11 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+# Path ids no table can hold (past 2^63, or not positive): answered 422 before any query.
+OUT_OF_RANGE_IDS = ["99999999999999999999", "9223372036854775808", "0", "-1"]
+OUT_OF_RANGE_ID_NAMES = ["20-digits", "2^63", "zero", "negative"]
+
+
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": tmp_path,

@@ -12,13 +12,13 @@ import httpx
 import pytest
 from fastapi import Depends, Response
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from service.api.direct_route import DirectRoute
 from service.api.webhooks import WebhookAck
 from service.domain.enums import SourceKind
-from service.store.db import build_engine
-from service.store.orm import InboxRow
+from service.store.db import build_engine, transaction
+from service.store.orm import InboxRow, SourceRow
 from service.store.runtime import Store
 from service.webhooks.intake import WebhookIntake
 from tests.support.fakes import RecordingEnqueuer
@@ -238,3 +238,48 @@ def test_jira_webhook_database_down_answers_503_never_2xx(
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "database_unavailable"
+
+
+@pytest.mark.parametrize(
+    "source_id",
+    ["99999999999999999999", "9223372036854775808", "0", "-1"],
+    ids=["20-digits", "2^63", "zero", "negative"],
+)
+def test_jira_webhook_source_id_out_of_range_is_422(
+    client: TestClient, app_store: Store, source_id: str
+) -> None:
+    response = client.post(
+        f"/webhooks/jira/{source_id}",
+        content=ISSUE_UPDATED,
+        headers={"Content-Type": "application/json", "X-Hub-Signature": sign(ISSUE_UPDATED)},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert inbox_rows(app_store) == []
+
+
+def test_jira_webhook_identifier_over_200_characters_is_400_and_nothing_stored(
+    client: TestClient, app_store: Store, jira_source_id: int
+) -> None:
+    response = post(client, jira_source_id, ISSUE_UPDATED, delivery="x" * 201)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"header": "X-Atlassian-Webhook-Identifier", "limit": 200}
+    assert inbox_rows(app_store) == []
+    assert post(client, jira_source_id, ISSUE_UPDATED, delivery="x" * 200).status_code == 202
+
+
+def test_jira_webhook_to_a_source_removed_after_its_secret_was_cached_is_404(
+    client: TestClient, app_store: Store, jira_source_id: int
+) -> None:
+    assert post(client, jira_source_id, ISSUE_UPDATED, delivery="d-1").status_code == 202
+    with transaction(app_store.sessions) as session:
+        session.execute(delete(SourceRow).where(SourceRow.id == jira_source_id))
+
+    response = post(client, jira_source_id, ISSUE_UPDATED, delivery="d-2")
+    again = post(client, jira_source_id, ISSUE_UPDATED, delivery="d-3")
+
+    assert (response.status_code, again.status_code) == (404, 404)
+    assert response.json()["error"]["details"] == {"source_id": jira_source_id}
+    assert inbox_rows(app_store) == []

@@ -22,6 +22,7 @@ from service.store.db import build_engine
 from service.store.orm import InboxRow
 from service.store.runtime import Store
 from service.webhooks.intake import WebhookIntake
+from tests.support.api import OUT_OF_RANGE_ID_NAMES, OUT_OF_RANGE_IDS
 from tests.support.fakes import RecordingEnqueuer
 from tests.support.sources import add_test_source
 
@@ -235,3 +236,14 @@ def test_trello_webhook_with_a_public_url_verifies_against_the_registered_callba
     )
 
     assert (as_received.status_code, as_registered.status_code) == (401, 202)
+
+
+@pytest.mark.parametrize("source_id", OUT_OF_RANGE_IDS, ids=OUT_OF_RANGE_ID_NAMES)
+@pytest.mark.parametrize("method", ["HEAD", "POST"])
+def test_trello_webhook_source_id_out_of_range_is_422(
+    client: TestClient, app_store: Store, method: str, source_id: str
+) -> None:
+    response = client.request(method, f"/webhooks/trello/{source_id}", content=CARD_MOVED)
+
+    assert response.status_code == 422
+    assert inbox_rows(app_store) == []

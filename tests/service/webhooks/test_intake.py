@@ -159,7 +159,9 @@ def test_store_from_one_loop_turn_commits_the_deliveries_together(store: Store) 
     intake.close()
 
 
-def test_store_batch_with_a_failing_delivery_fails_that_delivery_alone(store: Store) -> None:
+def test_store_batch_with_a_delivery_of_a_removed_source_fails_that_delivery_alone_with_404(
+    store: Store,
+) -> None:
     source_id = add_test_source(store, kind=SourceKind.JIRA_CLOUD, name="j", webhook_secret="s")
     intake = WebhookIntake(store)
 
@@ -168,7 +170,7 @@ def test_store_batch_with_a_failing_delivery_fails_that_delivery_alone(store: St
         _store_together(intake, [(source_id, "d-1"), (source_id + 100, "d-2"), (source_id, "d-3")])
     )
 
-    assert isinstance(outcomes[1], DatabaseUnavailableError)
+    assert isinstance(outcomes[1], NotFoundError)
     assert [o.outcome for o in (outcomes[0], outcomes[2])] == [DeliveryOutcome.ACCEPTED] * 2  # type: ignore[union-attr]
     with store.sessions() as session:
         assert session.scalars(select(InboxRow.delivery_id).order_by(InboxRow.id)).all() == ["d-1", "d-3"]
