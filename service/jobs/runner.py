@@ -194,7 +194,7 @@ class JobRunner:
         try:
             with self.store.sessions() as session:
                 sources = list_sources(session)
-                stranded = list_pending_deliveries(session, received_before=now - SWEEP_AFTER)
+                stranded = list_pending_deliveries(session, received_before=now - SWEEP_AFTER, now=now)
         except ServiceError as exc:
             log.warning("jobs.tick.failed", error=exc.message)
             return

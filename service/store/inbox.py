@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Dialect, select
+from sqlalchemy import Dialect, or_, select
 from sqlalchemy.orm import Session
 
 from service.domain.enums import InboxStatus
@@ -42,6 +42,10 @@ def add_delivery(
         .returning(table_of(InboxRow).c.id)
     )
     return session.execute(stmt).scalar_one_or_none()
+
+
+RETRY_FIRST_DELAY = timedelta(seconds=30)
+RETRY_MAX_DELAY = timedelta(hours=1)
 
 
 class InboxInsert:
@@ -131,12 +135,19 @@ def find_delivery(session: Session, *, inbox_id: int) -> InboxRow | None:
     return session.get(InboxRow, inbox_id)
 
 
-def list_pending_deliveries(session: Session, *, received_before: datetime, limit: int = 500) -> list[int]:
-    """Ids of deliveries still pending that arrived before a time: what the sweep re-triggers."""
+def list_pending_deliveries(
+    session: Session, *, received_before: datetime, now: datetime, limit: int = 500
+) -> list[int]:
+    """Ids of deliveries still pending that arrived before a time and whose retry is due: what the
+    sweep re-triggers."""
     return list(
         session.scalars(
             select(InboxRow.id)
-            .where(InboxRow.status == InboxStatus.PENDING.value, InboxRow.received_at < received_before)
+            .where(
+                InboxRow.status == InboxStatus.PENDING.value,
+                InboxRow.received_at < received_before,
+                or_(InboxRow.next_attempt_at.is_(None), InboxRow.next_attempt_at <= now),
+            )
             .order_by(InboxRow.received_at, InboxRow.id)
             .limit(limit)
         )
@@ -146,12 +157,22 @@ def list_pending_deliveries(session: Session, *, received_before: datetime, limi
 def record_delivery_outcome(
     session: Session, *, inbox_id: int, status: InboxStatus, now: datetime, error: str | None = None
 ) -> None:
-    """Count one processing attempt and its outcome; a pending row stays due for a retry."""
+    """Count one processing attempt and its outcome; a row left pending is due again after a backoff
+    that doubles with each attempt (`retry_delay`)."""
     row = session.get(InboxRow, inbox_id)
     if row is None:
         raise LookupError(f"inbox row {inbox_id} vanished")
     row.attempts += 1
     row.status = status.value
     row.last_error = error[:2000] if error else None
-    if status is not InboxStatus.PENDING:
+    if status is InboxStatus.PENDING:
+        row.next_attempt_at = now + retry_delay(row.attempts)
+    else:
         row.processed_at = now
+        row.next_attempt_at = None
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a delivery waits after its `attempts`-th failed attempt: 30 s, doubling, at most an hour."""
+    doubled: timedelta = RETRY_FIRST_DELAY * (2 ** min(max(attempts - 1, 0), 16))
+    return min(doubled, RETRY_MAX_DELAY)

@@ -63,6 +63,8 @@ class InboxRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     processed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # After a failed attempt, when the sweep may try the delivery again.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class OutboxRow(Base):

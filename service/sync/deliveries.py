@@ -96,6 +96,17 @@ def apply_delivery_now(
         if final:
             return _unchanged(source, InboxStatus.DEAD)
         raise
+    except Exception as exc:
+        # Anything else (a value the database refuses, a bug) is an attempt too, recorded with its
+        # error and retried after a backoff; a delivery that keeps failing becomes a dead letter
+        # instead of being re-triggered forever. Only a database that cannot record it re-raises
+        # from here, and the delivery then stays as it was.
+        final = attempts + 1 >= MAX_DELIVERY_ATTEMPTS
+        error = f"{type(exc).__name__}: {exc}"
+        _record(store, inbox_id, InboxStatus.DEAD if final else InboxStatus.PENDING, error=error)
+        if final:
+            return _unchanged(source, InboxStatus.DEAD)
+        raise
     status = _record(store, inbox_id, applied.status)
     return DeliveryResult(status=status, source_id=source.id, project_ids=applied.project_ids)
 

@@ -7,7 +7,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.store.inbox import add_delivery, find_delivery, list_pending_deliveries
+from service.domain.enums import InboxStatus
+from service.store.inbox import (
+    add_delivery,
+    find_delivery,
+    list_pending_deliveries,
+    record_delivery_outcome,
+    retry_delay,
+)
 from service.store.orm import InboxRow, OutboxRow
 from service.store.outbox import enqueue_outbox, list_due_outbox
 
@@ -60,7 +67,7 @@ def test_list_pending_deliveries_returns_only_old_pending(session: Session, sour
     )
     add_delivery(session, source_id=source_id, delivery_id="new", event_type="e", body=b"", received_at=AT)
 
-    assert list_pending_deliveries(session, received_before=AT - timedelta(minutes=1)) == [old]
+    assert list_pending_deliveries(session, received_before=AT - timedelta(minutes=1), now=AT) == [old]
 
 
 def test_enqueue_outbox_same_key_twice_queues_once(session: Session, source_id: int) -> None:
@@ -121,3 +128,32 @@ def test_list_due_outbox_skips_future_attempts(session: Session, source_id: int)
     )
 
     assert list_due_outbox(session, now=AT) == []
+
+
+def test_retry_delay_doubles_from_30_seconds_up_to_an_hour() -> None:
+    assert [retry_delay(n).total_seconds() for n in range(1, 10)] == [
+        30,
+        60,
+        120,
+        240,
+        480,
+        960,
+        1920,
+        3600,
+        3600,
+    ]
+
+
+def test_list_pending_deliveries_skips_a_failed_delivery_until_its_retry_is_due(
+    session: Session, source_id: int
+) -> None:
+    failed = add_delivery(
+        session, source_id=source_id, delivery_id="failed", event_type="e", body=b"", received_at=AT
+    )
+    assert failed is not None
+    record_delivery_outcome(session, inbox_id=failed, status=InboxStatus.PENDING, now=AT, error="boom")
+    session.flush()
+    later = AT + timedelta(hours=1)
+
+    assert list_pending_deliveries(session, received_before=later, now=AT + timedelta(seconds=29)) == []
+    assert list_pending_deliveries(session, received_before=later, now=AT + timedelta(seconds=30)) == [failed]

@@ -90,7 +90,7 @@ def test_store_delivery_writes_the_same_row_as_the_orm(store: Store) -> None:
             body,
         )
         assert (row.status, row.attempts, row.received_at) == ("pending", 0, AT)
-        assert list_pending_deliveries(session, received_before=AT + timedelta(seconds=1)) == [row.id]
+        assert list_pending_deliveries(session, received_before=AT + timedelta(seconds=1), now=AT) == [row.id]
 
 
 def test_store_delivery_is_committed_before_it_returns(store: Store) -> None:
