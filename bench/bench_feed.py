@@ -30,9 +30,8 @@ from pathlib import Path
 import httpx
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
-from measure import cpu_seconds
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from measure import cpu_seconds, fresh_postgres_schema
+from sqlalchemy import insert, text
 
 from service.api.app import create_app, freeze_startup_objects
 from service.domain.enums import ItemKind, ScopeRule, SourceKind, StatusCategory
@@ -52,24 +51,8 @@ CLIENTS = 20
 ITEMS = 100_000
 EVENTS = 200_000
 PAGE = 50
-POSTGRES_URL = os.environ.get(
-    "PMBRIDGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 KINDS = ("item_done", "milestone_progress", "commitment_moved", "commitment_met", "risk_raised")
-
-
-def _postgres_url(schema: str) -> str:
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    return (
-        make_url(POSTGRES_URL)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
 
 
 def seed(store: Store) -> list[tuple[str, int, int]]:
@@ -278,7 +261,7 @@ def main() -> None:
         "PMBRIDGE_LOG_LEVEL": "WARNING",
     }
     if args.database == "postgresql":
-        env["PMBRIDGE_DATABASE_URL"] = _postgres_url("pmb_bench_feed")
+        env["PMBRIDGE_DATABASE_URL"] = fresh_postgres_schema("pmb_bench_feed")
     settings = Settings(
         data_dir=workdir,
         secret_key=key.decode(),

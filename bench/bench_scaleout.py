@@ -33,10 +33,9 @@ from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
-from measure import free_port
+from measure import drop_postgres_schema, free_port, fresh_postgres_schema
 from pydantic import SecretStr
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -54,9 +53,6 @@ from tests.support.jira_sandbox import change_one_issue
 from tests.support.processes import Process, spawn_pmbridge, stop_processes, wait_until
 from tests.support.sources import add_test_source
 
-POSTGRES_URL = os.environ.get(
-    "PMBRIDGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 REDIS_URL = os.environ.get("PMBRIDGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 SCHEMA = "pmb_bench_scaleout"
 SEED = 17
@@ -122,16 +118,6 @@ class CpuMeter:
         return {name: round(after[name] - before[name], 2) for name in before}
 
 
-def fresh_postgres_url() -> str:
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        connection.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
-    admin.dispose()
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
-    return url.render_as_string(hide_password=False)
-
-
 def count(store: Store, query: object) -> int:
     with store.sessions() as session:
         return int(session.scalar(query) or 0)  # type: ignore[call-overload]
@@ -140,7 +126,7 @@ def count(store: Store, query: object) -> int:
 def start_cluster(workdir: Path) -> tuple[Settings, dict[str, str], list[Process], list[Process]]:
     """A fresh schema and queue, the schema upgraded, two APIs and two workers started."""
     key = Fernet.generate_key().decode()
-    database_url = fresh_postgres_url()
+    database_url = fresh_postgres_schema(SCHEMA)
     queue = f"pmbridge-bench-{uuid.uuid4().hex[:10]}"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PMBRIDGE_")},
@@ -298,10 +284,7 @@ def run(issues: int, rate: float, seconds: float, workdir: Path) -> dict[str, ob
         runner.huey.storage.flush_all()
         runner.close()
         store.close()
-        drop = create_engine(POSTGRES_URL)
-        with drop.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        drop.dispose()
+        drop_postgres_schema(SCHEMA)
     return {"sync": sync, "stream": stream}
 
 

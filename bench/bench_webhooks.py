@@ -30,10 +30,9 @@ from pathlib import Path
 import httpx
 from bare_intake import count_stored
 from cryptography.fernet import Fernet
-from measure import cpu_seconds, free_port
+from measure import cpu_seconds, drop_postgres_schema, free_port, fresh_postgres_schema
 from pydantic import SecretStr
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from service.domain.enums import SourceKind
 from service.settings import Settings
@@ -42,24 +41,11 @@ from service.store.orm import InboxRow
 from service.store.runtime import Store, open_store
 from service.store.sources import add_source
 
-POSTGRES_URL = os.environ.get(
-    "PMBRIDGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 SCHEMA = "pmb_bench_webhooks"
 SECRET = "bench-webhook-secret"  # noqa: S105 - a throwaway secret for a throwaway database
 LUA_SCRIPT = Path(__file__).with_name("webhooks.lua")
 PMBRIDGE = str(Path(sys.executable).parent / "pmbridge")
 BODIES = 16
-
-
-def postgres_url() -> str:
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        connection.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
-    admin.dispose()
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
-    return url.render_as_string(hide_password=False)
 
 
 def jira_body(n: int) -> bytes:
@@ -180,7 +166,7 @@ def main() -> None:
         "PMBRIDGE_LOG_LEVEL": "WARNING",
     }
     if args.database == "postgresql":
-        env["PMBRIDGE_DATABASE_URL"] = postgres_url()
+        env["PMBRIDGE_DATABASE_URL"] = fresh_postgres_schema(SCHEMA)
         subprocess.run([PMBRIDGE, "db", "upgrade"], env=env, check=True, capture_output=True)
     settings = Settings(
         data_dir=workdir, secret_key=SecretStr(key), database_url=env.get("PMBRIDGE_DATABASE_URL")
@@ -224,10 +210,7 @@ def main() -> None:
         f"server CPU {cpu / max(int(result['requests']), 1) * 1e6:.0f} µs a request"
     )
     if args.database == "postgresql":
-        drop = create_engine(POSTGRES_URL)
-        with drop.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        drop.dispose()
+        drop_postgres_schema(SCHEMA)
     shutil.rmtree(workdir, ignore_errors=True)
 
 

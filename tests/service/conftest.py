@@ -33,6 +33,18 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
+def dialect_store(database_url: str, tmp_path: Path) -> Iterator[Store]:
+    """A fresh, migrated store on each database (`store` is the embedded SQLite only)."""
+    settings = Settings(
+        data_dir=tmp_path, database_url=database_url, secret_key=SecretStr(Fernet.generate_key().decode())
+    )
+    opened = open_store(settings, check_schema=False)
+    upgrade_schema(opened.engine)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
 def jira_source_id(store: Store, jira_sandbox: JiraSandbox) -> int:
     sandbox = jira_sandbox.sandbox
     return add_test_source(

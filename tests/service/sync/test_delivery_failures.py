@@ -4,22 +4,17 @@ a backoff and then a dead letter: never pending forever (on PostgreSQL, which re
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
-from pydantic import SecretStr
 
 from service.domain.enums import InboxStatus, SourceKind
 from service.domain.work import Project
-from service.settings import Settings
 from service.store.db import transaction
 from service.store.inbox import list_pending_deliveries
 from service.store.items import upsert_projects
-from service.store.migrate import upgrade_schema
-from service.store.runtime import Store, open_store
+from service.store.runtime import Store
 from service.sync.deliveries import MAX_DELIVERY_ATTEMPTS, apply_delivery_now
 from tests.support.inbox import inbox_row, store_body
 from tests.support.sources import add_test_source
@@ -31,14 +26,8 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 
 
 @pytest.fixture
-def store(database_url: str, tmp_path: Path) -> Iterator[Store]:
-    settings = Settings(
-        data_dir=tmp_path, database_url=database_url, secret_key=SecretStr(Fernet.generate_key().decode())
-    )
-    opened = open_store(settings, check_schema=False)
-    upgrade_schema(opened.engine)
-    yield opened
-    opened.close()
+def store(dialect_store: Store) -> Store:
+    return dialect_store
 
 
 def _poison_delivery(store: Store) -> int:

@@ -1,24 +1,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from service.domain.enums import SourceKind
 from service.errors import DatabaseUnavailableError, NotFoundError
-from service.settings import Settings
 from service.store.db import build_engine
 from service.store.inbox import InboxDelivery, InboxInsert, list_pending_deliveries
-from service.store.migrate import upgrade_schema
 from service.store.orm import InboxRow
-from service.store.runtime import Store, open_store
+from service.store.runtime import Store
 from service.store.thread_connections import ThreadConnections
 from service.webhooks.intake import DeliveryOutcome, WebhookIntake
 from tests.support.sources import add_test_source
@@ -27,14 +21,8 @@ AT = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(database_url: str, tmp_path: Path) -> Iterator[Store]:
-    settings = Settings(
-        data_dir=tmp_path, database_url=database_url, secret_key=SecretStr(Fernet.generate_key().decode())
-    )
-    opened = open_store(settings, check_schema=False)
-    upgrade_schema(opened.engine)
-    yield opened
-    opened.close()
+def store(dialect_store: Store) -> Store:
+    return dialect_store
 
 
 def test_store_delivery_twice_is_accepted_then_duplicate(store: Store) -> None:
