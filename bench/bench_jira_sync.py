@@ -34,10 +34,10 @@ from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.sandbox.app import create_sandbox_app
-from connectors.sandbox.emit import CollectingSink
-from connectors.sandbox.scenarios import SCENARIOS, build_sandbox
-from connectors.sandbox.server import LoopbackServer
+from sandbox.app import create_sandbox_app
+from sandbox.emit import CollectingSink
+from sandbox.scenarios import SCENARIOS, build_sandbox
+from sandbox.server import LoopbackServer
 from service.domain.enums import SourceKind
 from service.settings import Settings
 from service.store.runtime import Store, open_store

@@ -12,11 +12,11 @@ import time
 
 import httpx
 
-from connectors.sandbox.app import create_sandbox_app
-from connectors.sandbox.emit import CollectingSink
-from connectors.sandbox.jira.limits import RateLimitConfig
-from connectors.sandbox.scenarios import build_sandbox
-from connectors.sandbox.server import LoopbackServer
+from sandbox.app import create_sandbox_app
+from sandbox.emit import CollectingSink
+from sandbox.jira.limits import RateLimitConfig
+from sandbox.scenarios import build_sandbox
+from sandbox.server import LoopbackServer
 
 SHAPES = {
     "incremental, sync fields": (

@@ -39,10 +39,10 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.sandbox.app import Sandbox, create_sandbox_app
-from connectors.sandbox.dispatcher import DeliveryOptions, WebhookDispatcher
-from connectors.sandbox.scenarios import SCENARIOS, build_sandbox
-from connectors.sandbox.server import LoopbackServer
+from sandbox.app import Sandbox, create_sandbox_app
+from sandbox.dispatcher import DeliveryOptions, WebhookDispatcher
+from sandbox.scenarios import SCENARIOS, build_sandbox
+from sandbox.server import LoopbackServer
 from service.domain.enums import SourceKind
 from service.jobs.runner import JobRunner
 from service.settings import Settings

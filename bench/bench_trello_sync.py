@@ -27,15 +27,15 @@ from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.sandbox.app import Sandbox, create_sandbox_app
-from connectors.sandbox.clock import SandboxClock
-from connectors.sandbox.dispatcher import WebhookDispatcher
-from connectors.sandbox.emit import CollectingSink
-from connectors.sandbox.jira.settings import JiraCredentials
-from connectors.sandbox.jira.state import JiraWorld
-from connectors.sandbox.server import LoopbackServer
-from connectors.sandbox.trello.scenario import populate_trello
-from connectors.sandbox.trello.state import TrelloWorld
+from sandbox.app import Sandbox, create_sandbox_app
+from sandbox.clock import SandboxClock
+from sandbox.dispatcher import WebhookDispatcher
+from sandbox.emit import CollectingSink
+from sandbox.jira.settings import JiraCredentials
+from sandbox.jira.state import JiraWorld
+from sandbox.server import LoopbackServer
+from sandbox.trello.scenario import populate_trello
+from sandbox.trello.state import TrelloWorld
 from service.domain.enums import SourceKind
 from service.settings import Settings
 from service.store.runtime import open_store

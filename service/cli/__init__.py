@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from connectors.sandbox.cli import sandbox_app
+from sandbox.cli import sandbox_app
 from service.cli.clients import clients_app
 from service.cli.context import LazySettings, fail_on_service_error, settings_from
 from service.cli.db import db_app

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from rich.console import Console
 from sqlalchemy import func, select
 
-from connectors.sandbox.server import LoopbackServer
+from sandbox.server import LoopbackServer
 from service.api.app import create_app
 from service.cli.context import fail_on_service_error
 from service.cli.demo_world import DemoWorld, start_demo_world, stop_demo_world, utc_now

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from connectors.sandbox.app import Sandbox, create_sandbox_app
-from connectors.sandbox.jira.changes import IssueChanges
-from connectors.sandbox.jira.model import STATUS_BY_ID
-from connectors.sandbox.scenarios import build_sandbox
-from connectors.sandbox.server import LoopbackServer
+from sandbox.app import Sandbox, create_sandbox_app
+from sandbox.jira.changes import IssueChanges
+from sandbox.jira.model import STATUS_BY_ID
+from sandbox.scenarios import build_sandbox
+from sandbox.server import LoopbackServer
 
 JIRA_STATUSES = ("To Do", "In Progress", "In Review", "Done")
 

@@ -1,7 +1,7 @@
 """Jira issues and change histories mapped straight from their JSON, for full and bulk syncs.
 
 Validating a search page into wire models cost ~140 µs an issue. An issue is decoded instead into
-structs of the few fields pmbridge maps (`jira_json_values`), skipping the rest of the payload,
+structs of the few fields pmbridge maps (`connectors.jira.models.structs`), skipping the rest of the payload,
 which is stored as the text Jira sent; histories are read from decoded dicts. Every value read is
 checked to have the type the wire model gives it; a shape this fast path does not know (a string
 where a number was expected, an odd date format) falls back to the wire models and
@@ -26,21 +26,23 @@ from connectors.jira.models import (
     JiraSprint,
     sprints_from_field,
 )
+from connectors.jira.models.structs import (
+    HISTORY_DECODER,
+    Unusual,
+    issue_decoder,
+    optional_datetime,
+    read_date,
+    read_datetime,
+)
 from service.domain.work import Change, JsonText, WorkItem, priority_from_name
 from service.errors import ProviderDataError
 from service.sync.jira_fields import JiraFieldMap
 from service.sync.jira_json_values import (
-    HISTORY_DECODER,
-    Unusual,
     custom_date,
     custom_number,
     is_blocked,
-    issue_decoder,
     kind_of,
-    optional_datetime,
     person_of,
-    read_date,
-    read_datetime,
     status_of,
 )
 from service.sync.jira_mapping import (

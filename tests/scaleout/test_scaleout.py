@@ -21,11 +21,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from connectors.sandbox.app import Sandbox, create_sandbox_app
-from connectors.sandbox.dispatcher import DeliveryOptions, WebhookDispatcher
-from connectors.sandbox.emit import CollectingSink
-from connectors.sandbox.scenarios import build_sandbox
-from connectors.sandbox.server import LoopbackServer
+from sandbox.app import Sandbox, create_sandbox_app
+from sandbox.dispatcher import DeliveryOptions, WebhookDispatcher
+from sandbox.emit import CollectingSink
+from sandbox.scenarios import build_sandbox
+from sandbox.server import LoopbackServer
 from service.domain.enums import SourceKind
 from service.flags.push import enable_push
 from service.store.db import transaction

@@ -10,8 +10,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.sandbox.jira.adf import adf_to_text
-from connectors.sandbox.jira.model import Comment
+from sandbox.jira.adf import adf_to_text
+from sandbox.jira.model import Comment
 from service.domain.enums import FlagState, FlagSubject, SourceKind
 from service.store.db import transaction
 from service.store.orm import FlagRow, OutboxRow, ProjectRow, SourceRow, WorkItemRow

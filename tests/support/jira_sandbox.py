@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 import httpx
 from sqlalchemy import select
 
-from connectors.sandbox.app import Sandbox, create_sandbox_app
-from connectors.sandbox.emit import CollectingSink
-from connectors.sandbox.jira.changes import IssueChanges
-from connectors.sandbox.jira.model import STATUS_BY_ID
-from connectors.sandbox.scenarios import build_sandbox
-from connectors.sandbox.server import LoopbackServer
+from sandbox.app import Sandbox, create_sandbox_app
+from sandbox.emit import CollectingSink
+from sandbox.jira.changes import IssueChanges
+from sandbox.jira.model import STATUS_BY_ID
+from sandbox.scenarios import build_sandbox
+from sandbox.server import LoopbackServer
 from service.domain.work import status_category_from_jira
 from service.store.orm import WorkItemRow
 from service.store.runtime import Store

@@ -10,13 +10,13 @@ from datetime import datetime
 import httpx
 from sqlalchemy import select
 
-from connectors.sandbox.app import Sandbox, create_sandbox_app
-from connectors.sandbox.emit import CollectingSink
-from connectors.sandbox.scenarios import build_sandbox
-from connectors.sandbox.server import LoopbackServer
-from connectors.sandbox.trello.models import Card
-from connectors.sandbox.trello.state import TrelloWorld
 from connectors.trello import TrelloRateLimiter
+from sandbox.app import Sandbox, create_sandbox_app
+from sandbox.emit import CollectingSink
+from sandbox.scenarios import build_sandbox
+from sandbox.server import LoopbackServer
+from sandbox.trello.models import Card
+from sandbox.trello.state import TrelloWorld
 from service.domain.enums import SourceKind
 from service.domain.work import status_category_from_list_name
 from service.store.orm import WorkItemRow

@@ -32,7 +32,7 @@ HEAVY = (
     "uvicorn",
     "yaml",
     "cel",
-    "connectors.sandbox.app",
+    "sandbox.app",
 )
 STORE = frozenset({"pydantic_settings", "sqlalchemy", "structlog"})
 

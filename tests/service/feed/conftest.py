@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.sandbox.server import LoopbackServer
+from sandbox.server import LoopbackServer
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from connectors.http import RetryPolicy
-from connectors.sandbox.jira.model import Comment
+from sandbox.jira.model import Comment
 from service.domain.enums import SourceKind
 from service.flags.push import DRY_RUN_REF, MAX_ATTEMPTS, drain_pushes, queue_flag_push
 from service.store.db import transaction

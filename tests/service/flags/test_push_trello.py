@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from connectors.http import RetryPolicy
-from connectors.sandbox.trello.serialize import action_json
-from connectors.sandbox.trello.state import TrelloWorld
+from sandbox.trello.serialize import action_json
+from sandbox.trello.state import TrelloWorld
 from service.flags.push import drain_pushes, queue_flag_push
 from service.store.db import transaction
 from service.store.orm import FlagRow

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.sandbox.server import LoopbackServer
+from sandbox.server import LoopbackServer
 from service.feed.subscriptions import verify_signature
 from service.jobs.runner import JobRunner
 from service.settings import Settings

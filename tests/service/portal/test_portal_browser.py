@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from connectors.sandbox.server import LoopbackServer
+from sandbox.server import LoopbackServer
 from service.api.app import create_app
 from service.portal import portal_router
 from service.store.report_queries import list_feedback

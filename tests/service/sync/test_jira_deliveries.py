@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from connectors.sandbox.emit import OutgoingWebhook
+from sandbox.emit import OutgoingWebhook
 from service.api.app import create_app
 from service.domain.enums import InboxStatus, SourceKind
 from service.settings import Settings

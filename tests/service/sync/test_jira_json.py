@@ -11,10 +11,10 @@ import orjson
 import pytest
 
 from connectors.jira.models import JiraChangeHistory, JiraField, JiraIssue
-from connectors.sandbox.emit import CollectingSink
-from connectors.sandbox.jira.fields import FIELD_BY_ID
-from connectors.sandbox.jira.render import Renderer
-from connectors.sandbox.scenarios import build_sandbox
+from sandbox.emit import CollectingSink
+from sandbox.jira.fields import FIELD_BY_ID
+from sandbox.jira.render import Renderer
+from sandbox.scenarios import build_sandbox
 from service.domain.work import JsonText, WorkItem
 from service.errors import ProviderDataError
 from service.sync.jira_fields import STANDARD_FIELDS, JiraFieldMap, discover_field_map

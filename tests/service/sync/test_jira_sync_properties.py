@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from connectors.sandbox.app import Sandbox, create_sandbox_app
-from connectors.sandbox.emit import CollectingSink
-from connectors.sandbox.jira.changes import IssueChanges
-from connectors.sandbox.scenarios import build_sandbox
-from connectors.sandbox.server import LoopbackServer
+from sandbox.app import Sandbox, create_sandbox_app
+from sandbox.emit import CollectingSink
+from sandbox.jira.changes import IssueChanges
+from sandbox.scenarios import build_sandbox
+from sandbox.server import LoopbackServer
 from service.domain.enums import SourceKind
 from service.settings import Settings
 from service.store.runtime import open_store

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from connectors.sandbox.emit import OutgoingWebhook
-from connectors.sandbox.trello.models import Webhook
+from sandbox.emit import OutgoingWebhook
+from sandbox.trello.models import Webhook
 from service.api.app import create_app
 from service.domain.enums import InboxStatus
 from service.settings import Settings

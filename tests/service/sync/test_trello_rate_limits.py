@@ -12,11 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors.sandbox.app import Sandbox
-from connectors.sandbox.trello.ratelimit import RateDecision, TrelloRateLimiter, TrelloRateLimits
-from connectors.sandbox.trello.scenario import populate_trello
-from connectors.sandbox.trello.state import TrelloWorld
 from connectors.trello import TRELLO_TOKEN_LIMIT
+from sandbox.app import Sandbox
+from sandbox.trello.ratelimit import RateDecision, TrelloRateLimiter, TrelloRateLimits
+from sandbox.trello.scenario import populate_trello
+from sandbox.trello.state import TrelloWorld
 from service.store.runtime import Store
 from service.sync.runs import sync_source_now
 from tests.support.trello_sandbox import FakeMonotonic, TrelloSandbox, local_snapshot, serve_trello_sandbox

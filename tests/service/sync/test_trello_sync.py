@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors.http import RetryPolicy
-from connectors.sandbox.trello.models import Action
+from sandbox.trello.models import Action
 from service.domain.enums import StatusCategory
 from service.errors import ProviderUnavailableError
 from service.store.db import transaction
