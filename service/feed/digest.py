@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy.orm import Session
-
 from service.domain.enums import CommitmentOutcome, CommitmentSubject, DigestPeriod, Severity
 from service.feed.pulses import Pulse, SatisfactionByDelivery, list_pending_pulses, satisfaction_by_delivery
 from service.store.client_views import (
@@ -21,6 +19,7 @@ from service.store.client_views import (
     list_open_risks,
     list_projects,
 )
+from service.store.db import Session
 from service.store.report_queries import list_items_done_between
 
 

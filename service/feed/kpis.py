@@ -9,11 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy.orm import Session
-
 from service.domain.enums import CommitmentOutcome
 from service.feed.pulses import SatisfactionByDelivery, satisfaction_by_delivery
 from service.store.client_views import ClientGrants, items_in_scope, list_commitments
+from service.store.db import Session
 from service.store.kpi_queries import (
     DoneItem,
     Effort,

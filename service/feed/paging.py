@@ -11,11 +11,9 @@ import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
-
 from service.errors import DatabaseUnavailableError
 from service.feed.cursor import FeedCursorCodec
+from service.store.db import Connection, DBAPIError
 from service.store.feed_queries import FeedEventRecord, FeedPageQuery, read_latest_events
 from service.store.runtime import Store
 from service.store.thread_connections import ThreadConnections

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy.orm import Session
-
 from service.domain.enums import CommitmentOutcome, CommitmentSubject, FeedbackSubject, FeedEventKind
 from service.store.client_views import ClientGrants, list_commitments, list_milestones
+from service.store.db import Session
 from service.store.report_queries import list_events, list_feedback, rated_subjects
 
 MAX_PULSES = 10

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy.exc import OperationalError
 
 from service.caching import ExpiringCache
 from service.errors import DatabaseUnavailableError
 from service.store.client_views import ClientGrants, load_grants, source_ids_of_projects
+from service.store.db import OperationalError
 from service.store.feed_queries import SourceFreshness, list_source_freshness
 from service.store.runtime import Store
 

@@ -8,12 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from service.domain.enums import CommitmentOutcome, CommitmentSubject, FeedEventKind, FlagSubject
 from service.flags.facts import ProjectSnapshot, load_project_snapshot
 from service.rules import Finding, RuleSet, evaluate_with_failures
-from service.store.db import transaction
+from service.store.db import Session, transaction
 from service.store.feed_writes import EventDraft, publish_events
 from service.store.flags import FlagValues, list_open_flags, open_flag, refresh_flag, resolve_flag
 from service.store.ledger import save_commitments

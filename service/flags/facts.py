@@ -6,8 +6,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from service.domain.ledger import build_milestone_commitment
 from service.domain.work import Change, Project
 from service.errors import NotFoundError
@@ -21,6 +19,7 @@ from service.rules import (
     build_project_facts,
     team_throughput,
 )
+from service.store.db import Session
 from service.store.work_scan import (
     read_item_changes,
     read_project,

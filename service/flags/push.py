@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import httpx
-from sqlalchemy.orm import Session
 
 from connectors.http import ConnectorError, RateLimitedError, RetryPolicy, TransientError
 from connectors.http import NotFoundError as ProviderNotFoundError
@@ -24,7 +23,7 @@ from service.errors import ServiceError
 from service.flags.push_channels import CommentChannel, open_comment_channel
 from service.flags.push_text import PushedFlag, push_state_of, render_comment_text
 from service.logging import get_logger
-from service.store.db import transaction
+from service.store.db import Session, transaction
 from service.store.orm import FlagRow
 from service.store.outbox import enqueue_outbox
 from service.store.push_state import (

@@ -9,9 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection
-from sqlalchemy.orm import Session
-
 from service.domain.enums import Severity
 from service.domain.tenancy import Feedback
 from service.feed.pulses import Pulse, list_pending_pulses
@@ -27,6 +24,7 @@ from service.store.client_views import (
     list_projects,
     source_ids_of_projects,
 )
+from service.store.db import Connection, Session
 from service.store.feed_queries import FeedEventRecord, list_source_freshness, read_latest_events
 from service.store.report_queries import list_feedback, list_item_spans
 

@@ -1,4 +1,9 @@
-"""Engines and sessions. Only entrypoints open a transaction with `transaction()`; nothing else commits."""
+"""Engines and sessions. Only entrypoints open a transaction with `transaction()`; nothing else commits.
+
+The rest of the service names the session, the connection and the database's errors through this
+module (`Session`, `Connection`, `SQLAlchemyError`, `DBAPIError`, `OperationalError`), never through
+SQLAlchemy itself, which only the store imports.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,23 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.errors import DatabaseUnavailableError
+
+__all__ = [
+    "CommitBehind",
+    "Connection",
+    "DBAPIError",
+    "Engine",
+    "OperationalError",
+    "SQLAlchemyError",
+    "Session",
+    "build_engine",
+    "build_session_factory",
+    "transaction",
+]
 
 # How long a SQLite writer waits for the lock before failing; WAL lets readers proceed meanwhile.
 SQLITE_BUSY_TIMEOUT_MS = 30_000

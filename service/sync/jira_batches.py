@@ -13,13 +13,11 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from connectors.jira import JiraClient
 from connectors.jira.issues import RawBulkChangelogPage
 from connectors.jira.models import JiraChangeHistory, JiraIssue
 from service.domain.work import Change, Milestone, WorkItem
-from service.store.db import CommitBehind, transaction
+from service.store.db import CommitBehind, Session, transaction
 from service.store.items import select_items_to_write, upsert_milestones, upsert_work_items
 from service.store.runtime import Store
 from service.store.sync_state import find_cursor, save_cursor

@@ -19,14 +19,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy.orm import Session
-
 from connectors.http import AuthError, NotFoundError, TransientError
 from connectors.trello import CARD_ACTION_TYPES, TrelloClient
 from connectors.trello.models import TrelloAction, TrelloCard
 from service.domain.enums import Visibility
 from service.domain.work import Change, Milestone, Project, Source, WorkItem
-from service.store.db import transaction
+from service.store.db import Session, transaction
 from service.store.items import mark_items_visibility, upsert_milestones, upsert_projects, upsert_work_items
 from service.store.runtime import Store
 from service.store.sources import update_source_settings

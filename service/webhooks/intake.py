@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy.exc import OperationalError
-
 from service.caching import ExpiringCache
 from service.domain.enums import SourceKind
 from service.errors import DatabaseUnavailableError, NotFoundError
+from service.store.db import OperationalError
 from service.store.inbox import InboxDelivery, InboxInsert
 from service.store.runtime import Store
 from service.store.sources import find_source, read_webhook_secret
