@@ -40,9 +40,10 @@ from service.feed.cursor import FeedCursorCodec
 from service.settings import DATABASE_FILE, Settings
 from service.store.crypto import CredentialCipher
 from service.store.db import build_engine, build_session_factory, transaction
-from service.store.items import upsert_projects, upsert_work_items
+from service.store.items import upsert_work_items
 from service.store.migrate import upgrade_schema
 from service.store.orm import FeedEventRow
+from service.store.projects import upsert_projects
 from service.store.runtime import Store
 from service.store.sources import add_source
 from service.store.tenancy import add_client, add_scope, issue_token

@@ -53,7 +53,8 @@ def scope(
 ) -> None:
     """Let a client see a project: all of it, or the items one option selects."""
     from service.store.db import transaction
-    from service.store.tenancy import add_scope, find_project_id, get_client_by_name
+    from service.store.projects import get_project_by_key
+    from service.store.tenancy import add_scope, get_client_by_name
 
     chosen = [
         (rule, value)
@@ -72,7 +73,8 @@ def scope(
     with opened_store(ctx) as store, fail_on_service_error(), transaction(store.sessions) as session:
         client = get_client_by_name(session, name=name)
         assert client.id is not None
-        project_id = find_project_id(session, key=project, source_id=source_id)
+        project_id = get_project_by_key(session, key=project, source_id=source_id).id
+        assert project_id is not None
         granted = add_scope(session, client_id=client.id, project_id=project_id, rule=rule, value=value)
     payload = {
         "id": granted.id,

@@ -109,13 +109,13 @@ def enable(
     """Opt a project in to push-back; its open flags are queued at once."""
     from service.flags.push import enable_push
     from service.store.db import transaction
-    from service.store.work_reads import find_project_by_key
+    from service.store.projects import find_project_by_key
 
     with fail_on_service_error(), opened_store(ctx) as store, transaction(store.sessions) as session:
-        row = find_project_by_key(session, key=project)
-        if row is None:
+        found = find_project_by_key(session, key=project)
+        if found is None or found.id is None:
             raise NotFoundError(f"no project with key {project!r}", details={"project": project})
-        queued = enable_push(session, project_id=row.id, dry_run=dry_run, now=datetime.now(UTC))
+        queued = enable_push(session, project_id=found.id, dry_run=dry_run, now=datetime.now(UTC))
     mode = "dry run" if dry_run else "live"
     typer.echo(f"push-back enabled for {project} ({mode}); {queued} open flag(s) queued")
 
@@ -128,11 +128,11 @@ def disable(
     """Stop pushing comments for a project (comments already posted stay)."""
     from service.flags.push import disable_push
     from service.store.db import transaction
-    from service.store.work_reads import find_project_by_key
+    from service.store.projects import find_project_by_key
 
     with fail_on_service_error(), opened_store(ctx) as store, transaction(store.sessions) as session:
-        row = find_project_by_key(session, key=project)
-        if row is None:
+        found = find_project_by_key(session, key=project)
+        if found is None or found.id is None:
             raise NotFoundError(f"no project with key {project!r}", details={"project": project})
-        disable_push(session, project_id=row.id)
+        disable_push(session, project_id=found.id)
     typer.echo(f"push-back disabled for {project}")

@@ -15,14 +15,9 @@ from service.rules import (
     RuleSet,
     dry_run,
 )
+from service.store.items import list_item_changes, list_project_items, list_project_milestones
+from service.store.projects import list_projects
 from service.store.runtime import Store
-from service.store.work_reads import (
-    find_project,
-    list_item_changes,
-    list_project_ids,
-    list_project_items,
-    list_project_milestones,
-)
 
 
 def load_histories(store: Store, *, now: datetime) -> list[ProjectHistory]:
@@ -32,9 +27,9 @@ def load_histories(store: Store, *, now: datetime) -> list[ProjectHistory]:
     """
     histories = []
     with store.sessions() as session:
-        for project_id in list_project_ids(session):
-            project = find_project(session, project_id=project_id)
-            assert project is not None
+        for project in list_projects(session):
+            project_id = project.id
+            assert project_id is not None
             items = list_project_items(session, project_id=project_id, visible_only=False)
             changes: dict[str, list[Change]] = defaultdict(list)
             for change in list_item_changes(session, item_ids=[i.id for i in items if i.id is not None]):

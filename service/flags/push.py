@@ -26,19 +26,17 @@ from service.logging import get_logger
 from service.store.db import Session, transaction
 from service.store.orm import FlagRow
 from service.store.outbox import enqueue_outbox
+from service.store.projects import PushTarget, find_push_target, update_project_push_settings
 from service.store.push_state import (
-    PushTarget,
     bury_outbox,
     claim_outbox,
     find_outbox_by_key,
-    find_push_target,
     finish_outbox,
     list_due_outbox_of_kind,
     list_open_item_flags,
     rearm_outbox,
     record_pushed_comment,
     reschedule_outbox,
-    set_project_push_settings,
 )
 from service.store.runtime import Store
 from service.store.sources import get_source, read_credentials
@@ -136,7 +134,9 @@ def queue_flag_push(session: Session, *, flag: FlagRow, now: datetime) -> bool:
 
 def enable_push(session: Session, *, project_id: int, dry_run: bool, now: datetime) -> int:
     """Switch pushing on for a project and queue its open item flags; returns how many were queued."""
-    set_project_push_settings(session, project_id=project_id, settings={"enabled": True, "dry_run": dry_run})
+    update_project_push_settings(
+        session, project_id=project_id, settings={"enabled": True, "dry_run": dry_run}
+    )
     return sum(
         queue_flag_push(session, flag=flag, now=now)
         for flag in list_open_item_flags(session, project_id=project_id)
@@ -145,7 +145,9 @@ def enable_push(session: Session, *, project_id: int, dry_run: bool, now: dateti
 
 def disable_push(session: Session, *, project_id: int) -> None:
     """Stop pushing for a project; comments already posted stay where they are."""
-    set_project_push_settings(session, project_id=project_id, settings={"enabled": False, "dry_run": False})
+    update_project_push_settings(
+        session, project_id=project_id, settings={"enabled": False, "dry_run": False}
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.flags.evaluate import EvaluationSummary, evaluate_project
@@ -16,7 +15,8 @@ from service.flags.rulesets import rule_set_for
 from service.logging import get_logger
 from service.metrics import record_evaluation
 from service.store.feed_writes import client_names_of_project
-from service.store.orm import FlagRow, ProjectRow
+from service.store.orm import FlagRow
+from service.store.projects import list_projects
 from service.store.runtime import Store
 
 log = get_logger(__name__)
@@ -41,14 +41,10 @@ def evaluate_projects(
     transaction; projects that have not opted in queue nothing.
     """
     with store.sessions() as session:
-        query = select(ProjectRow.id, ProjectRow.key).order_by(ProjectRow.id)
-        if source_id is not None:
-            query = query.where(ProjectRow.source_id == source_id)
-        if project_ids is not None:
-            query = query.where(ProjectRow.id.in_(list(project_ids)))
         projects = [
-            (project_id, key, client_names_of_project(session, project_id=project_id))
-            for project_id, key in session.execute(query)
+            (project.id, project.key, client_names_of_project(session, project_id=project.id))
+            for project in list_projects(session, source_id=source_id, project_ids=project_ids)
+            if project.id is not None
         ]
     summaries = []
     for project_id, key, clients in projects:

@@ -1,4 +1,9 @@
-"""Projects, milestones, work items and their changes: bulk upserts on the sync path, lookups elsewhere."""
+"""Work items, their milestones and changes: bulk upserts on the sync path, lookups as domain objects.
+
+The sync path writes through the driver-level statements of `item_statements`; the evaluator's
+bulk reads run on the driver's cursor in `work_scan`, and the functions here that list a project's
+items, milestones or changes hand over to it.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +15,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from service.domain.enums import Visibility
-from service.domain.work import Change, Milestone, Project, WorkItem
+from service.domain.work import Change, Milestone, WorkItem
 from service.errors import NotFoundError
-from service.store.dialect import analyze_if_outgrown, upsert_insert
-from service.store.driver_sql import fetch_rows
+from service.store.dialect import analyze_if_outgrown
+from service.store.driver_sql import driver_values, fetch_rows
 from service.store.item_statements import ItemStatements, item_row, item_statements, milestone_row
-from service.store.orm import (
-    ItemMilestoneRow,
-    ProjectRow,
-    WorkItemRow,
-)
+from service.store.mapping import work_item_from_row
+from service.store.orm import ItemMilestoneRow, ProjectRow, WorkItemRow
+from service.store.projects import list_project_ids_by_external_id
+from service.store.work_scan import read_item_changes, read_project_items, read_project_milestones
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,40 +34,10 @@ class UpsertResult:
     changes_added: int
 
 
-def upsert_projects(session: Session, *, projects: Sequence[Project]) -> dict[str, int]:
-    """Insert or refresh projects; returns their ids by external id."""
-    if not projects:
-        return {}
-    stmt = upsert_insert(session, ProjectRow)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["source_id", "external_id"],
-        set_={"key": stmt.excluded.key, "name": stmt.excluded.name, "url": stmt.excluded.url},
-    )
-    session.execute(
-        stmt,
-        [
-            {
-                "source_id": p.source_id,
-                "external_id": p.external_id,
-                "key": p.key,
-                "name": p.name,
-                "url": p.url,
-                "settings": {},
-            }
-            for p in projects
-        ],
-    )
-    source_ids = {p.source_id for p in projects}
-    rows = session.execute(
-        select(ProjectRow.external_id, ProjectRow.id).where(ProjectRow.source_id.in_(source_ids))
-    )
-    return {external_id: row_id for external_id, row_id in rows}
-
-
 def upsert_milestones(session: Session, *, source_id: int, milestones: Sequence[Milestone]) -> None:
     if not milestones:
         return
-    project_ids = _project_ids(session, source_id=source_id)
+    project_ids = list_project_ids_by_external_id(session, source_id=source_id)
     statements = _statements(session)
     statements.milestones.run(
         session,
@@ -123,7 +97,7 @@ def upsert_work_items(
     return UpsertResult(changed_item_ids=changed_ids, changes_added=added)
 
 
-def select_items_to_write(
+def list_items_to_write(
     session: Session, *, source_id: int, items: Sequence[WorkItem], authoritative: bool = True
 ) -> list[WorkItem]:
     """The items `upsert_work_items` would write (see there).
@@ -211,13 +185,6 @@ def _wanted(item: WorkItem, stored: _StoredItem | None, authoritative: bool) -> 
     return stored.updated_at < item.updated_at and (changed_at is None or changed_at < item.updated_at)
 
 
-def _project_ids(session: Session, *, source_id: int) -> dict[str, int]:
-    rows = session.execute(
-        select(ProjectRow.external_id, ProjectRow.id).where(ProjectRow.source_id == source_id)
-    )
-    return {external_id: row_id for external_id, row_id in rows}
-
-
 def _require_project(project_ids: dict[str, int], external_id: str) -> int:
     try:
         return project_ids[external_id]
@@ -254,7 +221,7 @@ def _statements(session: Session) -> ItemStatements:
 
 
 def _write_items(session: Session, *, source_id: int, items: Sequence[WorkItem], authoritative: bool) -> None:
-    project_ids = _project_ids(session, source_id=source_id)
+    project_ids = list_project_ids_by_external_id(session, source_id=source_id)
     statements = _statements(session)
     values = statements.values
     rows = [item_row(item, _require_project(project_ids, item.project_external_id), values) for item in items]
@@ -353,3 +320,126 @@ def _insert_changes(
         ],
     )
     return len(fresh)
+
+
+def find_work_item(session: Session, *, source_id: int, external_id: str) -> WorkItem | None:
+    row = session.scalars(
+        select(WorkItemRow).where(WorkItemRow.source_id == source_id, WorkItemRow.external_id == external_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    project_external_id = session.scalars(
+        select(ProjectRow.external_id).where(ProjectRow.id == row.project_id)
+    ).one()
+    return work_item_from_row(row, project_external_id=project_external_id)
+
+
+def get_work_item(session: Session, *, source_id: int, external_id: str) -> WorkItem:
+    item = find_work_item(session, source_id=source_id, external_id=external_id)
+    if item is None:
+        raise NotFoundError(f"work item {external_id} not found", details={"external_id": external_id})
+    return item
+
+
+def list_item_external_ids(session: Session, *, source_id: int, project_id: int | None = None) -> set[str]:
+    """External ids of items the store holds as visible (for the delete census).
+
+    Read on the driver's cursor: a census reads every id of a source, and ORM rows cost several
+    times the query.
+    """
+    mark = driver_values(session.get_bind().dialect.name).mark
+    sql = f"SELECT external_id FROM work_items WHERE source_id = {mark} AND visibility = {mark}"  # noqa: S608
+    params: tuple[object, ...] = (source_id, Visibility.VISIBLE.value)
+    if project_id is not None:
+        sql += f" AND project_id = {mark}"
+        params += (project_id,)
+    return {external_id for (external_id,) in fetch_rows(session, sql, params)}
+
+
+def list_item_keys_by_external_id(
+    session: Session, *, source_id: int, external_ids: Iterable[str]
+) -> dict[str, str]:
+    ids = list(external_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(WorkItemRow.external_id, WorkItemRow.key).where(
+            WorkItemRow.source_id == source_id, WorkItemRow.external_id.in_(ids)
+        )
+    )
+    return {external_id: key for external_id, key in rows}
+
+
+def list_project_items(session: Session, *, project_id: int, visible_only: bool = True) -> list[WorkItem]:
+    """The project's items as domain objects (with their store ids)."""
+    return read_project_items(session, project_id=project_id, visible_only=visible_only)
+
+
+def list_item_changes(session: Session, *, item_ids: Iterable[int]) -> list[Change]:
+    """Every change of the given items as domain objects, oldest first."""
+    return read_item_changes(session, item_ids=list(item_ids))
+
+
+def list_project_milestones(session: Session, *, project_id: int) -> list[Milestone]:
+    return read_project_milestones(session, project_id=project_id)
+
+
+def list_item_updated_at(
+    session: Session, *, source_id: int, external_ids: Iterable[str]
+) -> dict[str, datetime]:
+    """When the stored payload of each item was last updated at the provider (absent: not stored)."""
+    ids = list(external_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(WorkItemRow.external_id, WorkItemRow.updated_at).where(
+            WorkItemRow.source_id == source_id, WorkItemRow.external_id.in_(ids)
+        )
+    )
+    return {external_id: updated_at for external_id, updated_at in rows}
+
+
+# A card's status name, category and blocked flag also depend on its board (a list renamed, a list
+# mapped to another category, the blocked labels reconfigured) while the card's `dateLastActivity`,
+# which is its `updated_at`, stays the same; `upsert_work_items` rightly skips such a card. This
+# refreshes exactly those fields, and only where the stored row holds the very same payload
+# version, so it never regresses a row a newer write has touched.
+def refresh_board_derived_fields(session: Session, *, source_id: int, items: Sequence[WorkItem]) -> list[int]:
+    """Rewrite status, status category and blocked where only those differ; returns the item ids."""
+    if not items:
+        return []
+    by_id = {item.external_id: item for item in items}
+    rows = session.execute(
+        select(
+            WorkItemRow.id,
+            WorkItemRow.external_id,
+            WorkItemRow.updated_at,
+            WorkItemRow.status,
+            WorkItemRow.status_category,
+            WorkItemRow.blocked,
+        ).where(
+            WorkItemRow.source_id == source_id,
+            WorkItemRow.external_id.in_(list(by_id)),
+            WorkItemRow.visibility == Visibility.VISIBLE.value,
+        )
+    )
+    stale: list[dict[str, object]] = []
+    ids: list[int] = []
+    for row_id, external_id, updated_at, status, category, blocked in rows:
+        item = by_id[external_id]
+        if updated_at != item.updated_at:
+            continue
+        if (status, category, blocked) != (item.status, item.status_category.value, item.blocked):
+            ids.append(row_id)
+            stale.append(
+                {
+                    "id": row_id,
+                    "status": item.status,
+                    "status_category": item.status_category.value,
+                    "blocked": item.blocked,
+                }
+            )
+    if stale:
+        # ORM bulk UPDATE by primary key: one prepared statement, executemany.
+        session.execute(update(WorkItemRow), stale)
+    return ids

@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 
 from service.domain.enums import FlagState, FlagSubject, InboxStatus, Severity, SyncRunKind, SyncRunStatus
 from service.domain.signals import Flag
-from service.domain.work import Project
 from service.errors import NotFoundError
-from service.store.orm import FlagRow, InboxRow, ProjectRow, SourceRow, SyncRunRow
+from service.store.orm import FlagRow, InboxRow, SourceRow, SyncRunRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,25 +171,6 @@ def delete_source(session: Session, *, source_id: int) -> None:
 def ensure_source_exists(session: Session, *, source_id: int) -> None:
     if session.get(SourceRow, source_id) is None:
         raise NotFoundError(f"source {source_id} not found", details={"source_id": source_id})
-
-
-def list_all_projects(
-    session: Session, *, source_id: int | None = None, after_id: int = 0, limit: int = 100
-) -> list[Project]:
-    query = select(ProjectRow).where(ProjectRow.id > after_id).order_by(ProjectRow.id).limit(limit)
-    if source_id is not None:
-        query = query.where(ProjectRow.source_id == source_id)
-    return [
-        Project(
-            id=row.id,
-            source_id=row.source_id,
-            external_id=row.external_id,
-            key=row.key,
-            name=row.name,
-            url=row.url,
-        )
-        for row in session.scalars(query)
-    ]
 
 
 def source_has_webhook_secret(session: Session, *, source_id: int) -> bool:

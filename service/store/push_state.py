@@ -7,59 +7,14 @@ due again when the lease ends, and a second worker skips a row another one holds
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.domain.enums import FlagState, FlagSubject, OutboxStatus
 from service.errors import NotFoundError
-from service.store.orm import FlagRow, OutboxRow, ProjectRow, WorkItemRow
-
-PUSH_SETTINGS_KEY = "push"
-
-
-@dataclass(frozen=True, slots=True)
-class PushTarget:
-    """Where an item flag's comment goes: the item's issue or card and its project's opt-in."""
-
-    item_id: int
-    item_key: str
-    item_external_id: str
-    source_id: int
-    project_id: int
-    push_settings: dict[str, Any]
-
-
-def find_push_target(session: Session, *, item_id: int) -> PushTarget | None:
-    found = session.execute(
-        select(WorkItemRow, ProjectRow)
-        .join(ProjectRow, ProjectRow.id == WorkItemRow.project_id)
-        .where(WorkItemRow.id == item_id)
-    ).one_or_none()
-    if found is None:
-        return None
-    item, project = found
-    raw = project.settings.get(PUSH_SETTINGS_KEY)
-    return PushTarget(
-        item_id=item.id,
-        item_key=item.key,
-        item_external_id=item.external_id,
-        source_id=item.source_id,
-        project_id=project.id,
-        push_settings=dict(raw) if isinstance(raw, dict) else {},
-    )
-
-
-def set_project_push_settings(session: Session, *, project_id: int, settings: dict[str, Any]) -> None:
-    project = session.get(ProjectRow, project_id)
-    if project is None:
-        raise NotFoundError(f"project {project_id} not found", details={"project_id": project_id})
-    # A new dict: SQLAlchemy tracks JSON columns by assignment, not by in-place mutation.
-    project.settings = {**project.settings, PUSH_SETTINGS_KEY: dict(settings)}
-    session.flush()
+from service.store.orm import FlagRow, OutboxRow, WorkItemRow
 
 
 def list_open_item_flags(session: Session, *, project_id: int) -> list[FlagRow]:

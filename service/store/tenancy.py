@@ -148,19 +148,6 @@ def delete_scope(session: Session, *, client_id: int, scope_id: int) -> None:
         raise NotFoundError(f"scope {scope_id} not found", details={"scope_id": scope_id})
 
 
-def find_project_id(session: Session, *, key: str, source_id: int | None = None) -> int:
-    """The id of the project with this key; ambiguous across sources unless `source_id` is given."""
-    query = select(ProjectRow.id).where(ProjectRow.key == key)
-    if source_id is not None:
-        query = query.where(ProjectRow.source_id == source_id)
-    ids = list(session.scalars(query.limit(2)))
-    if not ids:
-        raise NotFoundError(f"no project with key {key!r}", details={"key": key})
-    if len(ids) > 1:
-        raise ConflictError(f"several sources have a project {key!r}: name the source", details={"key": key})
-    return ids[0]
-
-
 def issue_token(
     session: Session,
     *,

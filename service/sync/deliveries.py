@@ -31,9 +31,9 @@ from service.providers import open_jira_client
 from service.store.db import transaction
 from service.store.inbox import find_delivery, record_delivery_outcome
 from service.store.items import mark_items_visibility, upsert_milestones
+from service.store.projects import list_projects
 from service.store.runtime import Store
 from service.store.sources import get_source, read_credentials
-from service.store.work_reads import list_projects
 from service.sync.jira import JiraSync
 from service.sync.jira_mapping import map_version
 from service.sync.runs import JIRA_KINDS

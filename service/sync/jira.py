@@ -19,11 +19,11 @@ from connectors.jira.models import JiraChangeHistory, JiraIssue
 from service.domain.enums import Visibility
 from service.domain.work import Milestone, Project, Source
 from service.store.db import CommitBehind, transaction
-from service.store.items import mark_items_visibility, upsert_milestones, upsert_projects
+from service.store.items import list_item_external_ids, mark_items_visibility, upsert_milestones
+from service.store.projects import list_source_projects, upsert_projects
 from service.store.runtime import Store
 from service.store.sources import update_source_settings
 from service.store.sync_state import find_cursor
-from service.store.work_reads import list_item_external_ids, list_projects
 from service.sync.gc_budget import fewer_collections
 from service.sync.jira_batches import BATCH_ISSUES, CURSOR_SCOPE, JiraBatches, Progress, Staged
 from service.sync.jira_fields import JiraFieldMap, discover_field_map
@@ -167,14 +167,14 @@ class JiraSync:
         with transaction(self._store.sessions) as session:
             upsert_projects(session, projects=projects)
             upsert_milestones(session, source_id=self._source_id, milestones=milestones)
-            stored = list_projects(session, source_id=self._source_id)
+            stored = list_source_projects(session, source_id=self._source_id)
         in_scope = {p.external_id for p in projects}
         return _Scope(projects=tuple(p for p in stored if p.external_id in in_scope))
 
     def _stored_scope(self) -> _Scope:
         wanted = {key.upper() for key in self._source.settings.get("project_keys", [])}
         with self._store.sessions() as session:
-            stored = list_projects(session, source_id=self._source_id)
+            stored = list_source_projects(session, source_id=self._source_id)
         return _Scope(projects=tuple(p for p in stored if not wanted or p.key.upper() in wanted))
 
     def _incremental_since_ms(self) -> int | None:

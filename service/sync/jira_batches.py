@@ -18,7 +18,7 @@ from connectors.jira.issues import RawBulkChangelogPage
 from connectors.jira.models import JiraChangeHistory, JiraIssue
 from service.domain.work import Change, Milestone, WorkItem
 from service.store.db import CommitBehind, Session, transaction
-from service.store.items import select_items_to_write, upsert_milestones, upsert_work_items
+from service.store.items import list_items_to_write, upsert_milestones, upsert_work_items
 from service.store.runtime import Store
 from service.store.sync_state import find_cursor, save_cursor
 from service.sync.jira_fields import JiraFieldMap
@@ -89,7 +89,7 @@ class JiraBatches:
             staged.changes = list(known_changes)
             return staged
         with self._store.sessions() as session:
-            to_write = select_items_to_write(
+            to_write = list_items_to_write(
                 session, source_id=self._source_id, items=[m.item for m in batch], authoritative=authoritative
             )
         wanted = sorted({item.external_id for item in to_write}, key=int)

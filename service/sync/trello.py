@@ -25,16 +25,22 @@ from connectors.trello.models import TrelloAction, TrelloCard
 from service.domain.enums import Visibility
 from service.domain.work import Change, Milestone, Project, Source, WorkItem
 from service.store.db import Session, transaction
-from service.store.items import mark_items_visibility, upsert_milestones, upsert_projects, upsert_work_items
+from service.store.items import (
+    list_item_keys_by_external_id,
+    list_item_updated_at,
+    mark_items_visibility,
+    refresh_board_derived_fields,
+    upsert_milestones,
+    upsert_work_items,
+)
+from service.store.projects import upsert_projects
 from service.store.runtime import Store
 from service.store.sources import update_source_settings
 from service.store.sync_state import find_cursor, save_cursor
-from service.store.work_reads import list_item_keys_by_external_id, stored_updated_at
 from service.sync.summary import SyncSummary
 from service.sync.trello_census import TrelloCensus
 from service.sync.trello_mapping import BoardContext, card_milestone, map_action_changes, map_board, map_card
 from service.sync.trello_settings import DISCOVERED_BOARDS_KEY, TrelloSyncSettings
-from service.sync.trello_store import refresh_board_derived_fields
 
 # A board, card or action the token may no longer read answers 401/403; one that is gone, 404.
 GONE_STATUSES = frozenset({401, 403, 404})
@@ -220,7 +226,7 @@ class TrelloSync:
         batch = _Batch()
         card_ids = {action.data.card.id for action in actions if action.data.card is not None}
         with self._store.sessions() as session:
-            stored = stored_updated_at(session, source_id=self._source_id, external_ids=card_ids)
+            stored = list_item_updated_at(session, source_id=self._source_id, external_ids=card_ids)
         listed: set[str] = set()
         if any(action.type in STRUCTURE_ACTION_TYPES for action in actions):
             # Lists, labels or the board changed: every card's status may have changed with them.

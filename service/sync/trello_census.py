@@ -15,9 +15,9 @@ from datetime import datetime
 from connectors.trello import TrelloClient
 from service.domain.enums import Visibility
 from service.store.db import transaction
-from service.store.items import mark_items_visibility
+from service.store.items import list_item_external_ids, mark_items_visibility
+from service.store.projects import list_projects
 from service.store.runtime import Store
-from service.store.work_reads import list_item_external_ids, list_projects
 from service.sync.summary import SyncSummary
 
 MAX_CENSUS_REMOVAL_SHARE = 0.5

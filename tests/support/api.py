@@ -23,7 +23,7 @@ from service.domain.enums import ItemKind, MilestoneKind, ScopeRule, SourceKind,
 from service.domain.work import Milestone, Project, WorkItem
 from service.settings import Settings
 from service.store.db import transaction
-from service.store.items import upsert_milestones, upsert_projects, upsert_work_items
+from service.store.items import upsert_milestones, upsert_work_items
 from service.store.orm import (
     CommitmentMoveRow,
     CommitmentRow,
@@ -32,6 +32,7 @@ from service.store.orm import (
     MilestoneRow,
     WorkItemRow,
 )
+from service.store.projects import upsert_projects
 from service.store.runtime import Store
 from service.store.tenancy import add_client, add_scope, issue_token
 from tests.support.fakes import RecordingEnqueuer

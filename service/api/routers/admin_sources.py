@@ -41,10 +41,10 @@ from service.store.db import transaction
 from service.store.operations import (
     delete_source,
     ensure_source_exists,
-    list_all_projects,
     list_sync_runs,
     source_has_webhook_secret,
 )
+from service.store.projects import list_projects
 from service.store.sources import add_source, get_source, list_sources, read_credentials
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_ERRORS)
@@ -179,7 +179,7 @@ def get_projects(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[ProjectAdminOut]:
     with transaction(store_of(request).sessions) as session:
-        projects = list_all_projects(session, source_id=source_id, after_id=after, limit=limit)
+        projects = list_projects(session, source_id=source_id, after_id=after, limit=limit)
     return [ProjectAdminOut(id=p.id or 0, source_id=p.source_id, key=p.key, name=p.name) for p in projects]
 
 

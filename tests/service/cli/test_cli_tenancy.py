@@ -13,7 +13,7 @@ from service.domain.enums import SourceKind
 from service.domain.work import Project
 from service.settings import Settings
 from service.store.db import transaction
-from service.store.items import upsert_projects
+from service.store.projects import upsert_projects
 from service.store.runtime import open_store
 from service.store.tenancy import find_token_by_hash, hash_token
 from tests.support.sources import add_test_source

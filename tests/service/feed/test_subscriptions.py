@@ -14,7 +14,7 @@ from service.domain.work import Project
 from service.feed.cursor import FeedCursorCodec
 from service.feed.subscriptions import deliver_due, verify_signature
 from service.store.db import transaction
-from service.store.items import upsert_projects
+from service.store.projects import upsert_projects
 from service.store.runtime import Store
 from service.store.subscriptions import (
     CREATED_BY_CLIENT,

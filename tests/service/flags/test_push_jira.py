@@ -13,7 +13,7 @@ from service.domain.enums import SourceKind
 from service.flags.push import DRY_RUN_REF, MAX_ATTEMPTS, drain_pushes, queue_flag_push
 from service.store.db import transaction
 from service.store.orm import FlagRow, WorkItemRow
-from service.store.push_state import set_project_push_settings
+from service.store.projects import update_project_push_settings
 from service.store.runtime import Store
 from tests.support.flags import (
     NOW,
@@ -255,7 +255,7 @@ def test_drain_pushes_project_switched_off_after_queueing_skips_the_row(
     with transaction(store.sessions) as session:
         flag = session.get(FlagRow, flag_id)
         assert flag is not None
-        set_project_push_settings(
+        update_project_push_settings(
             session, project_id=_project_of(session, item_id), settings={"enabled": False}
         )
 

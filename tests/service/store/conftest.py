@@ -12,8 +12,9 @@ from service.domain.enums import MilestoneKind, SourceKind
 from service.domain.work import Milestone, Project
 from service.store.crypto import CredentialCipher
 from service.store.db import build_engine
-from service.store.items import upsert_milestones, upsert_projects
+from service.store.items import upsert_milestones
 from service.store.migrate import upgrade_schema
+from service.store.projects import upsert_projects
 from service.store.sources import add_source
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)

@@ -14,9 +14,9 @@ from service.domain.enums import ItemKind, MilestoneKind, Priority, StatusCatego
 from service.domain.work import Change, JsonText, Milestone, Person, Project, WorkItem
 from service.store.driver_sql import DriverInsert
 from service.store.item_statements import ITEM_COLUMNS, MILESTONE_COLUMNS, item_row, item_statements
-from service.store.items import upsert_milestones, upsert_projects, upsert_work_items
+from service.store.items import get_work_item, upsert_milestones, upsert_work_items
 from service.store.orm import ChangeRow, MilestoneRow, WorkItemRow
-from service.store.work_reads import get_work_item
+from service.store.projects import upsert_projects
 
 # Not UTC on purpose: both paths must store the same UTC instant.
 T0 = datetime(2026, 10, 1, 14, 30, 5, 120000, tzinfo=timezone(timedelta(hours=2)))

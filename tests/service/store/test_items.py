@@ -10,9 +10,15 @@ from sqlalchemy.orm import Session
 from service.domain.enums import ItemKind, Priority, StatusCategory, Visibility
 from service.domain.work import Change, Person, WorkItem
 from service.errors import NotFoundError
-from service.store.items import mark_items_visibility, upsert_work_items
+from service.store.items import (
+    find_work_item,
+    get_work_item,
+    list_item_changes,
+    list_item_external_ids,
+    mark_items_visibility,
+    upsert_work_items,
+)
 from service.store.orm import ChangeRow, ItemMilestoneRow, PersonRow, WorkItemRow
-from service.store.work_reads import find_work_item, get_work_item, list_changes, list_item_external_ids
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 
@@ -235,7 +241,7 @@ def test_find_work_item_unknown_returns_none(session: Session, source_id: int) -
     assert find_work_item(session, source_id=source_id, external_id="nope") is None
 
 
-def test_list_changes_orders_by_time(session: Session, source_id: int) -> None:
+def test_list_item_changes_orders_by_time(session: Session, source_id: int) -> None:
     upsert_work_items(session, source_id=source_id, items=[make_item(source_id, 1)])
     late = replace(make_change(source_id, 1, "h2"), changed_at=T0 + timedelta(days=1))
     early = replace(make_change(source_id, 1, "h1"), changed_at=T0 - timedelta(days=1))
@@ -243,4 +249,4 @@ def test_list_changes_orders_by_time(session: Session, source_id: int) -> None:
     item = get_work_item(session, source_id=source_id, external_id="20001")
     assert item.id is not None
 
-    assert [c.external_id for c in list_changes(session, item_id=item.id)] == ["h1:0", "h2:0"]
+    assert [c.external_id for c in list_item_changes(session, item_ids=[item.id])] == ["h1:0", "h2:0"]

@@ -14,9 +14,10 @@ from service.domain.work import Project
 from service.store.crypto import CredentialCipher
 from service.store.db import build_engine
 from service.store.dialect import ANALYZE_AFTER_ROWS, analyze_if_outgrown
-from service.store.items import upsert_projects, upsert_work_items
+from service.store.items import upsert_work_items
 from service.store.migrate import upgrade_schema
 from service.store.orm import WorkItemRow
+from service.store.projects import upsert_projects
 from service.store.sources import add_source
 from tests.service.store.conftest import NOW
 from tests.service.store.test_items import make_item

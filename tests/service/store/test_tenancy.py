@@ -12,8 +12,9 @@ from service.domain.enums import ItemKind, ScopeRule, StatusCategory
 from service.domain.work import Project, WorkItem
 from service.errors import ConflictError, InvalidInputError
 from service.store.client_views import load_grants, visible_items
-from service.store.items import upsert_projects, upsert_work_items
+from service.store.items import upsert_work_items
 from service.store.orm import WorkItemRow
+from service.store.projects import upsert_projects
 from service.store.tenancy import (
     add_client,
     add_scope,

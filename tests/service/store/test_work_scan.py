@@ -18,9 +18,16 @@ from service.domain.work import Change, Milestone, Person, Project, WorkItem
 from service.flags.facts import load_project_snapshot
 from service.store import work_scan
 from service.store.base import UTCDateTime
-from service.store.items import mark_items_visibility, upsert_milestones, upsert_projects, upsert_work_items
+from service.store.items import (
+    list_item_changes,
+    list_project_items,
+    list_project_milestones,
+    mark_items_visibility,
+    upsert_milestones,
+    upsert_work_items,
+)
 from service.store.orm import ProjectRow, SourceRow, WorkItemRow
-from service.store.work_reads import list_item_changes, list_project_items, list_project_milestones
+from service.store.projects import upsert_projects
 from service.store.work_scan import (
     read_item_changes,
     read_project,

@@ -13,7 +13,7 @@ from service.domain.enums import InboxStatus, SourceKind
 from service.domain.work import Project
 from service.store.db import transaction
 from service.store.inbox import list_pending_deliveries
-from service.store.items import upsert_projects
+from service.store.projects import upsert_projects
 from service.store.runtime import Store
 from service.sync.deliveries import MAX_DELIVERY_ATTEMPTS, apply_delivery_now
 from tests.support.inbox import inbox_row, store_body

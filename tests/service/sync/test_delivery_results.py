@@ -9,7 +9,7 @@ import pytest
 from service.domain.enums import InboxStatus, SourceKind
 from service.domain.work import Project
 from service.store.db import transaction
-from service.store.items import upsert_projects
+from service.store.projects import upsert_projects
 from service.store.runtime import Store
 from service.sync.deliveries import apply_delivery_now
 from tests.support.inbox import store_body

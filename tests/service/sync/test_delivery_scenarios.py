@@ -10,8 +10,8 @@ from sqlalchemy import select
 from service.domain.enums import InboxStatus, MilestoneKind, SourceKind
 from service.domain.work import Project
 from service.store.db import transaction
-from service.store.items import upsert_projects
 from service.store.orm import MilestoneRow
+from service.store.projects import upsert_projects
 from service.store.runtime import Store
 from service.sync.deliveries import process_delivery_now
 from tests.support.inbox import inbox_row, store_body

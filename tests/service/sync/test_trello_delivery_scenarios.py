@@ -11,7 +11,8 @@ import pytest
 from service.domain.enums import InboxStatus, ItemKind, SourceKind, StatusCategory
 from service.domain.work import Project, WorkItem
 from service.store.db import transaction
-from service.store.items import upsert_projects, upsert_work_items
+from service.store.items import upsert_work_items
+from service.store.projects import upsert_projects
 from service.store.runtime import Store
 from service.store.sources import update_source_settings
 from service.sync.deliveries import process_delivery_now
