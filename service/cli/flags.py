@@ -48,24 +48,26 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List open flags."""
-    from service.store.flags import list_flags
+    from service.domain.enums import FlagState
+    from service.store.flags import list_flags, list_subject_keys
 
     with opened_store(ctx) as store, store.sessions() as session:
-        listings = list_flags(session)
+        flags = list_flags(session, state=FlagState.OPEN, limit=None)
+        subject_keys = list_subject_keys(session, flags=flags)
         rows = [
             {
-                "id": f.row.id,
-                "rule": f.row.rule_id,
-                "subject": f.row.subject,
-                "subject_key": f.subject_key,
-                "severity": f.row.severity,
-                "state": f.row.state,
-                "pushed": f.row.pushed_comment_id is not None,
-                "published": f.row.published,
-                "message": f.row.message,
-                "first_seen_at": f.row.first_seen_at.isoformat(),
+                "id": f.id,
+                "rule": f.rule_id,
+                "subject": f.subject.value,
+                "subject_key": subject_keys[f.id or 0],
+                "severity": f.severity.value,
+                "state": f.state.value,
+                "pushed": f.pushed_comment_id is not None,
+                "published": f.published,
+                "message": f.message,
+                "first_seen_at": f.first_seen_at.isoformat(),
             }
-            for f in listings
+            for f in flags
         ]
     if as_json:
         typer.echo(json.dumps(rows))

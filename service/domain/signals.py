@@ -27,6 +27,9 @@ class Flag:
     resolved_at: datetime | None = None
     client_text: str | None = None
     published: bool = False
+    # Push-back: the provider comment showing the flag, and the `fingerprint:state` it last showed.
+    pushed_comment_id: str | None = None
+    pushed_fingerprint: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

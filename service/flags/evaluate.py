@@ -9,19 +9,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from service.domain.enums import CommitmentOutcome, CommitmentSubject, FeedEventKind, FlagSubject
+from service.domain.signals import Flag
 from service.flags.facts import ProjectSnapshot, load_project_snapshot
 from service.rules import Finding, RuleSet, evaluate_with_failures
 from service.store.db import Session, transaction
 from service.store.feed_writes import EventDraft, publish_events
-from service.store.flags import FlagValues, list_open_flags, open_flag, refresh_flag, resolve_flag
+from service.store.flags import FlagValues, reconcile_flags
 from service.store.ledger import save_commitments
-from service.store.orm import FlagRow
 from service.store.runtime import Store
 
 # Past events shown when a project is first evaluated: recent history, not years of it.
 FEED_HISTORY = timedelta(days=30)
 
-FlagHook = Callable[[Session, FlagRow, datetime], None]
+FlagHook = Callable[[Session, Flag, datetime], None]
 
 
 @dataclass(slots=True)
@@ -72,8 +72,8 @@ def evaluate_project(
     with transaction(store.sessions) as session:
         changed = _reconcile(session, snapshot, evaluation.findings, now=now, summary=summary)
         if on_flag_changed is not None:
-            for row in changed:
-                on_flag_changed(session, row, now)
+            for flag in changed:
+                on_flag_changed(session, flag, now)
         commitments = [f.commitment for f in snapshot.items if f.commitment is not None]
         save_commitments(session, source_id=snapshot.project.source_id, commitments=commitments)
         summary.commitments = len(commitments)
@@ -118,39 +118,21 @@ def _reconcile(
     *,
     now: datetime,
     summary: EvaluationSummary,
-) -> list[FlagRow]:
+) -> list[Flag]:
     """Open, refresh or resolve so that the open flags of the evaluated subjects equal the findings."""
-    open_rows = {
-        (r.rule_id, r.subject, r.subject_id): r
-        for r in list_open_flags(session, subjects=_subjects(snapshot))
-    }
-    changed: list[FlagRow] = []
-    seen: set[tuple[str, str, int]] = set()
-    for finding in findings:
-        values = _values(finding)
-        if values is None:
-            continue
-        key = (values.rule_id, values.subject.value, values.subject_id)
-        seen.add(key)
-        row = open_rows.get(key)
-        if row is None:
-            changed.append(open_flag(session, values=values, now=now))
-            summary.opened += 1
-        elif refresh_flag(row, values=values, now=now):
-            changed.append(row)
-            summary.updated += 1
-    for key, row in open_rows.items():
-        if key not in seen:
-            resolve_flag(row, now=now)
-            changed.append(row)
-            summary.resolved += 1
-    session.flush()
-    return changed
+    outcome = reconcile_flags(
+        session,
+        subjects=_subjects(snapshot),
+        findings=[values for values in map(_values, findings) if values is not None],
+        now=now,
+    )
+    summary.opened += outcome.opened
+    summary.updated += outcome.updated
+    summary.resolved += outcome.resolved
+    return outcome.changed
 
 
-def _feed_drafts(
-    snapshot: ProjectSnapshot, changed_flags: list[FlagRow], *, now: datetime
-) -> list[EventDraft]:
+def _feed_drafts(snapshot: ProjectSnapshot, changed_flags: list[Flag], *, now: datetime) -> list[EventDraft]:
     project = snapshot.project
     assert project.id is not None
     since = now - FEED_HISTORY
@@ -250,9 +232,7 @@ def _milestone_progress(snapshot: ProjectSnapshot, *, now: datetime) -> list[Eve
     return drafts
 
 
-def _risk_resolutions(
-    snapshot: ProjectSnapshot, changed: list[FlagRow], *, now: datetime
-) -> list[EventDraft]:
+def _risk_resolutions(snapshot: ProjectSnapshot, changed: list[Flag], *, now: datetime) -> list[EventDraft]:
     """A published risk that resolves tells the client; raising one is the operator's publish."""
     project_id = snapshot.project.id
     assert project_id is not None

@@ -19,12 +19,13 @@ import httpx
 from connectors.http import ConnectorError, RateLimitedError, RetryPolicy, TransientError
 from connectors.http import NotFoundError as ProviderNotFoundError
 from service.domain.enums import FlagSubject, OutboxStatus
+from service.domain.signals import Flag
 from service.errors import ServiceError
 from service.flags.push_channels import CommentChannel, open_comment_channel
 from service.flags.push_text import PushedFlag, push_state_of, render_comment_text
 from service.logging import get_logger
 from service.store.db import Session, transaction
-from service.store.orm import FlagRow
+from service.store.flags import find_flag, list_open_item_flags, record_pushed_comment
 from service.store.outbox import enqueue_outbox
 from service.store.projects import PushTarget, find_push_target, update_project_push_settings
 from service.store.push_state import (
@@ -33,9 +34,7 @@ from service.store.push_state import (
     find_outbox_by_key,
     finish_outbox,
     list_due_outbox_of_kind,
-    list_open_item_flags,
     rearm_outbox,
-    record_pushed_comment,
     reschedule_outbox,
 )
 from service.store.runtime import Store
@@ -87,12 +86,12 @@ def push_settings(target: PushTarget) -> tuple[bool, bool]:
     return bool(settings.get("enabled", False)), bool(settings.get("dry_run", False))
 
 
-def is_pushable(flag: FlagRow) -> bool:
+def is_pushable(flag: Flag) -> bool:
     """Item flags of rules with `push_to_jira` (the evaluator stores the rule's setting in evidence)."""
-    return flag.subject == FlagSubject.ITEM.value and flag.evidence.get("push_to_jira", True) is not False
+    return flag.subject is FlagSubject.ITEM and flag.evidence.get("push_to_jira", True) is not False
 
 
-def queue_flag_push(session: Session, *, flag: FlagRow, now: datetime) -> bool:
+def queue_flag_push(session: Session, *, flag: Flag, now: datetime) -> bool:
     """Queue the flag's current state for its comment; True when a row was queued.
 
     A finished row for the same state (an earlier dry run, or a flag that came back to a state it
@@ -103,15 +102,15 @@ def queue_flag_push(session: Session, *, flag: FlagRow, now: datetime) -> bool:
     target = find_push_target(session, item_id=flag.subject_id)
     if target is None or not push_settings(target)[0]:
         return False
-    current = push_state_of(fingerprint=flag.fingerprint, state=flag.state)
+    current = push_state_of(fingerprint=flag.fingerprint, state=flag.state.value)
     if flag.pushed_fingerprint == current:
         return False
-    key = f"flag:{flag.id}:{flag.fingerprint}:{flag.state}"
+    key = f"flag:{flag.id}:{flag.fingerprint}:{flag.state.value}"
     payload: dict[str, Any] = {
         "flag_id": flag.id,
         "item_id": target.item_id,
         "fingerprint": flag.fingerprint,
-        "state": flag.state,
+        "state": flag.state.value,
     }
     queued = enqueue_outbox(
         session,
@@ -227,7 +226,7 @@ def _claim(store: Store, *, outbox_id: int, at: datetime, summary: PushSummary) 
         row = claim_outbox(session, outbox_id=outbox_id, now=at, lease_until=at + CLAIM_LEASE)
         if row is None:
             return None
-        flag = session.get(FlagRow, int(row.payload["flag_id"]))
+        flag = find_flag(session, flag_id=int(row.payload["flag_id"]))
         target = find_push_target(session, item_id=flag.subject_id) if flag is not None else None
         if flag is None or target is None:
             finish_outbox(session, outbox_id=outbox_id, external_ref=None, now=at)
@@ -259,12 +258,13 @@ def _claim(store: Store, *, outbox_id: int, at: datetime, summary: PushSummary) 
         )
 
 
-def _snapshot(flag: FlagRow) -> PushedFlag:
+def _snapshot(flag: Flag) -> PushedFlag:
+    assert flag.id is not None
     return PushedFlag(
         id=flag.id,
         rule_id=flag.rule_id,
-        severity=flag.severity,
-        state=flag.state,
+        severity=flag.severity.value,
+        state=flag.state.value,
         message=flag.message,
         evidence=dict(flag.evidence),
         fingerprint=flag.fingerprint,

@@ -7,22 +7,21 @@ from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
+from service.domain.signals import Flag
 from service.flags.evaluate import EvaluationSummary, evaluate_project
 from service.flags.push import queue_flag_push
 from service.flags.rulesets import rule_set_for
 from service.logging import get_logger
 from service.metrics import record_evaluation
+from service.store.db import Session
 from service.store.feed_writes import client_names_of_project
-from service.store.orm import FlagRow
 from service.store.projects import list_projects
 from service.store.runtime import Store
 
 log = get_logger(__name__)
 
 
-def _queue_push(session: Session, flag: FlagRow, now: datetime) -> None:
+def _queue_push(session: Session, flag: Flag, now: datetime) -> None:
     queue_flag_push(session, flag=flag, now=now)
 
 

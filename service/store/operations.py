@@ -8,10 +8,9 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from service.domain.enums import FlagState, FlagSubject, InboxStatus, Severity, SyncRunKind, SyncRunStatus
-from service.domain.signals import Flag
+from service.domain.enums import InboxStatus, SyncRunKind, SyncRunStatus
 from service.errors import NotFoundError
-from service.store.orm import FlagRow, InboxRow, SourceRow, SyncRunRow
+from service.store.orm import InboxRow, SourceRow, SyncRunRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,68 +37,6 @@ class DeadLetter:
     received_at: datetime
     attempts: int
     last_error: str | None
-
-
-def _flag(row: FlagRow) -> Flag:
-    return Flag(
-        id=row.id,
-        rule_id=row.rule_id,
-        subject=FlagSubject(row.subject),
-        subject_id=row.subject_id,
-        severity=Severity(row.severity),
-        state=FlagState(row.state),
-        message=row.message,
-        evidence=dict(row.evidence),
-        fingerprint=row.fingerprint,
-        first_seen_at=row.first_seen_at,
-        last_seen_at=row.last_seen_at,
-        resolved_at=row.resolved_at,
-        client_text=row.client_text,
-        published=row.published,
-    )
-
-
-def list_flags(
-    session: Session,
-    *,
-    state: FlagState | None = None,
-    published: bool | None = None,
-    after_id: int = 0,
-    limit: int = 100,
-) -> list[Flag]:
-    query = select(FlagRow).where(FlagRow.id > after_id).order_by(FlagRow.id).limit(limit)
-    if state is not None:
-        query = query.where(FlagRow.state == state.value)
-    if published is not None:
-        query = query.where(FlagRow.published.is_(published))
-    return [_flag(row) for row in session.scalars(query)]
-
-
-def get_flag(session: Session, *, flag_id: int) -> Flag:
-    row = session.get(FlagRow, flag_id)
-    if row is None:
-        raise NotFoundError(f"flag {flag_id} not found", details={"flag_id": flag_id})
-    return _flag(row)
-
-
-def publish_flag(session: Session, *, flag_id: int, client_text: str) -> Flag:
-    """Show a flag to the clients who see its subject, in the operator's wording (never the rule's)."""
-    row = session.get(FlagRow, flag_id)
-    if row is None:
-        raise NotFoundError(f"flag {flag_id} not found", details={"flag_id": flag_id})
-    row.client_text = client_text
-    row.published = True
-    session.flush()
-    return _flag(row)
-
-
-def keep_flag_internal(session: Session, *, flag_id: int) -> Flag:
-    row = session.get(FlagRow, flag_id)
-    if row is None:
-        raise NotFoundError(f"flag {flag_id} not found", details={"flag_id": flag_id})
-    row.published = False
-    session.flush()
-    return _flag(row)
 
 
 def list_sync_runs(

@@ -12,24 +12,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.domain.enums import FlagState, FlagSubject, OutboxStatus
+from service.domain.enums import OutboxStatus
 from service.errors import NotFoundError
-from service.store.orm import FlagRow, OutboxRow, WorkItemRow
-
-
-def list_open_item_flags(session: Session, *, project_id: int) -> list[FlagRow]:
-    return list(
-        session.scalars(
-            select(FlagRow)
-            .join(WorkItemRow, WorkItemRow.id == FlagRow.subject_id)
-            .where(
-                FlagRow.subject == FlagSubject.ITEM.value,
-                FlagRow.state == FlagState.OPEN.value,
-                WorkItemRow.project_id == project_id,
-            )
-            .order_by(FlagRow.id)
-        )
-    )
+from service.store.orm import OutboxRow
 
 
 def find_outbox_by_key(session: Session, *, idempotency_key: str) -> OutboxRow | None:
@@ -103,18 +88,6 @@ def bury_outbox(session: Session, *, outbox_id: int, error: str, now: datetime) 
     row.status = OutboxStatus.DEAD.value
     row.last_error = error
     row.updated_at = now
-
-
-def record_pushed_comment(
-    session: Session, *, flag_id: int, comment_id: str, pushed_state: str, now: datetime
-) -> None:
-    """`pushed_state` is the fingerprint and state the comment now shows."""
-    session.execute(
-        update(FlagRow)
-        .where(FlagRow.id == flag_id)
-        .values(pushed_comment_id=comment_id, pushed_fingerprint=pushed_state, pushed_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _get_outbox(session: Session, outbox_id: int) -> OutboxRow:

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from sandbox.jira.adf import adf_to_text
 from sandbox.jira.model import Comment
 from service.domain.enums import FlagState, FlagSubject, SourceKind
+from service.domain.signals import Flag
 from service.store.db import transaction
+from service.store.flags import get_flag as get_stored_flag
 from service.store.orm import FlagRow, OutboxRow, ProjectRow, SourceRow, WorkItemRow
 from service.store.runtime import Store
 from tests.support.jira_sandbox import JiraSandbox
@@ -132,6 +134,11 @@ def resolve(session: Session, flag: FlagRow, *, now: datetime = NOW) -> None:
 def outbox_rows(store: Store) -> list[OutboxRow]:
     with store.sessions() as session:
         return list(session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
+
+
+def as_flag(session: Session, row: FlagRow) -> Flag:
+    """The flag as the store hands it out, with the row's unflushed changes."""
+    return get_stored_flag(session, flag_id=row.id)
 
 
 def get_flag(store: Store, flag_id: int) -> FlagRow:

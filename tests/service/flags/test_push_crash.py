@@ -25,6 +25,7 @@ from tests.support.flags import (
     NOW,
     add_flag,
     add_sandbox_items,
+    as_flag,
     change_flag,
     comment_text,
     flag_comments,
@@ -99,7 +100,7 @@ def _apply(store: Store, step: str, *, item_id: int, flag_id: int | None, round_
                 change_flag(session, flag, days_overdue=10 + round_)
             else:
                 resolve(session, flag)
-        queue_flag_push(session, flag=flag, now=NOW)
+        queue_flag_push(session, flag=as_flag(session, flag), now=NOW)
         return flag.id
 
 

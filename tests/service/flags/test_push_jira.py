@@ -20,6 +20,7 @@ from tests.support.flags import (
     add_flag,
     add_sandbox_items,
     api_requests,
+    as_flag,
     change_flag,
     comment_text,
     flag_comments,
@@ -39,7 +40,7 @@ CREATE_V3 = "POST /rest/api/3/issue/{issueIdOrKey}/comment"
 def _open_flag(store: Store, item_id: int, *, rule_id: str = "overdue_commitment") -> int:
     with transaction(store.sessions) as session:
         flag = add_flag(session, subject_id=item_id, rule_id=rule_id)
-        queue_flag_push(session, flag=flag, now=NOW)
+        queue_flag_push(session, flag=as_flag(session, flag), now=NOW)
         return flag.id
 
 
@@ -51,7 +52,7 @@ def _edit(store: Store, flag_id: int, *, days_overdue: int | None = None, resolv
             change_flag(session, flag, days_overdue=days_overdue)
         if resolved:
             resolve(session, flag)
-        queue_flag_push(session, flag=flag, now=NOW)
+        queue_flag_push(session, flag=as_flag(session, flag), now=NOW)
 
 
 def _project_of(session: Session, item_id: int) -> int:

@@ -10,7 +10,16 @@ from service.domain.enums import FlagState, FlagSubject
 from service.errors import NotFoundError
 from service.flags.push import PUSH_KIND, enable_push, queue_flag_push
 from service.store.orm import OutboxRow, ProjectRow
-from tests.support.flags import NOW, add_flag, add_item, add_project, add_source_row, change_flag, resolve
+from tests.support.flags import (
+    NOW,
+    add_flag,
+    add_item,
+    add_project,
+    add_source_row,
+    as_flag,
+    change_flag,
+    resolve,
+)
 
 ENABLED = {"enabled": True, "dry_run": False}
 
@@ -28,7 +37,7 @@ def _rows(session: Session) -> list[OutboxRow]:
 def test_queue_flag_push_enabled_project_queues_one_row_for_the_item(session: Session) -> None:
     flag = add_flag(session, subject_id=_item(session))
 
-    assert queue_flag_push(session, flag=flag, now=NOW) is True
+    assert queue_flag_push(session, flag=as_flag(session, flag), now=NOW) is True
 
     [row] = _rows(session)
     assert (row.kind, row.target, row.status) == (PUSH_KIND, "ACM-1", "pending")
@@ -46,27 +55,27 @@ def test_queue_flag_push_project_not_opted_in_queues_nothing(
 ) -> None:
     flag = add_flag(session, subject_id=_item(session, push=push))
 
-    assert queue_flag_push(session, flag=flag, now=NOW) is False
+    assert queue_flag_push(session, flag=as_flag(session, flag), now=NOW) is False
     assert _rows(session) == []
 
 
 def test_queue_flag_push_milestone_flag_queues_nothing(session: Session) -> None:
     flag = add_flag(session, subject_id=_item(session), subject=FlagSubject.MILESTONE)
 
-    assert queue_flag_push(session, flag=flag, now=NOW) is False
+    assert queue_flag_push(session, flag=as_flag(session, flag), now=NOW) is False
 
 
 def test_queue_flag_push_rule_without_push_to_jira_queues_nothing(session: Session) -> None:
     flag = add_flag(session, subject_id=_item(session), push_to_jira=False)
 
-    assert queue_flag_push(session, flag=flag, now=NOW) is False
+    assert queue_flag_push(session, flag=as_flag(session, flag), now=NOW) is False
 
 
 def test_queue_flag_push_same_state_twice_queues_once(session: Session) -> None:
     flag = add_flag(session, subject_id=_item(session))
-    queue_flag_push(session, flag=flag, now=NOW)
+    queue_flag_push(session, flag=as_flag(session, flag), now=NOW)
 
-    assert queue_flag_push(session, flag=flag, now=NOW) is False
+    assert queue_flag_push(session, flag=as_flag(session, flag), now=NOW) is False
     assert len(_rows(session)) == 1
 
 
@@ -74,28 +83,28 @@ def test_queue_flag_push_state_already_pushed_queues_nothing(session: Session) -
     flag = add_flag(session, subject_id=_item(session))
     flag.pushed_fingerprint = f"{flag.fingerprint}:open"
 
-    assert queue_flag_push(session, flag=flag, now=NOW) is False
+    assert queue_flag_push(session, flag=as_flag(session, flag), now=NOW) is False
 
 
 def test_queue_flag_push_change_and_resolve_queue_a_row_each(session: Session) -> None:
     flag = add_flag(session, subject_id=_item(session))
-    queue_flag_push(session, flag=flag, now=NOW)
+    queue_flag_push(session, flag=as_flag(session, flag), now=NOW)
     change_flag(session, flag, days_overdue=5)
-    queue_flag_push(session, flag=flag, now=NOW)
+    queue_flag_push(session, flag=as_flag(session, flag), now=NOW)
     resolve(session, flag)
 
-    assert queue_flag_push(session, flag=flag, now=NOW) is True
+    assert queue_flag_push(session, flag=as_flag(session, flag), now=NOW) is True
     assert [row.idempotency_key.rsplit(":", 1)[1] for row in _rows(session)] == ["open", "open", "resolved"]
 
 
 def test_queue_flag_push_state_seen_before_rearms_its_finished_row(session: Session) -> None:
     flag = add_flag(session, subject_id=_item(session))
-    queue_flag_push(session, flag=flag, now=NOW)
+    queue_flag_push(session, flag=as_flag(session, flag), now=NOW)
     [first] = _rows(session)
     first.status, first.external_ref, first.attempts = "done", "dry-run", 1
     flag.pushed_fingerprint = "something-else:open"
 
-    assert queue_flag_push(session, flag=flag, now=NOW) is True
+    assert queue_flag_push(session, flag=as_flag(session, flag), now=NOW) is True
     [row] = _rows(session)
     assert (row.status, row.attempts, row.external_ref) == ("pending", 0, None)
 

@@ -16,7 +16,7 @@ from service.flags.push import drain_pushes, queue_flag_push
 from service.store.db import transaction
 from service.store.orm import FlagRow
 from service.store.runtime import Store
-from tests.support.flags import NOW, add_flag, add_sandbox_items, change_flag, get_flag
+from tests.support.flags import NOW, add_flag, add_sandbox_items, as_flag, change_flag, get_flag
 from tests.support.trello_sandbox import TrelloSandbox, serve_trello_sandbox
 
 FAST = RetryPolicy.without_waiting(max_retry_after=0.0)
@@ -86,7 +86,7 @@ def _comments(trello: TrelloSandbox, card_id: str) -> list[str]:
 def _open_flag(store: Store, item_id: int) -> int:
     with transaction(store.sessions) as session:
         flag = add_flag(session, subject_id=item_id)
-        queue_flag_push(session, flag=flag, now=NOW)
+        queue_flag_push(session, flag=as_flag(session, flag), now=NOW)
         return flag.id
 
 
@@ -115,7 +115,7 @@ def test_drain_pushes_trello_change_edits_the_stored_comment(
         flag = session.get(FlagRow, flag_id)
         assert flag is not None
         change_flag(session, flag, days_overdue=8)
-        queue_flag_push(session, flag=flag, now=NOW)
+        queue_flag_push(session, flag=as_flag(session, flag), now=NOW)
 
     summary = drain_pushes(store, now=NOW, transport=transport, retry=FAST)
 
