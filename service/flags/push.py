@@ -26,17 +26,17 @@ from service.flags.push_text import PushedFlag, push_state_of, render_comment_te
 from service.logging import get_logger
 from service.store.db import Session, transaction
 from service.store.flags import find_flag, list_open_item_flags, record_pushed_comment
-from service.store.outbox import enqueue_outbox
-from service.store.projects import PushTarget, find_push_target, update_project_push_settings
-from service.store.push_state import (
+from service.store.outbox import (
     bury_outbox,
     claim_outbox,
+    enqueue_outbox,
     find_outbox_by_key,
     finish_outbox,
-    list_due_outbox_of_kind,
+    list_due_outbox,
     rearm_outbox,
     reschedule_outbox,
 )
+from service.store.projects import PushTarget, find_push_target, update_project_push_settings
 from service.store.runtime import Store
 from service.store.sources import get_source, read_credentials
 
@@ -124,10 +124,9 @@ def queue_flag_push(session: Session, *, flag: Flag, now: datetime) -> bool:
     if queued is not None:
         return True
     existing = find_outbox_by_key(session, idempotency_key=key)
-    if existing is None or existing.status == OutboxStatus.PENDING.value:
+    if existing is None or existing.status is OutboxStatus.PENDING:
         return False
-    rearm_outbox(existing, now=now)
-    session.flush()
+    rearm_outbox(session, outbox_id=existing.id, now=now)
     return True
 
 
@@ -174,7 +173,7 @@ def drain_pushes(
     summary = PushSummary()
     policy = retry or DEFAULT_RETRY
     with transaction(store.sessions) as session:
-        due = list_due_outbox_of_kind(session, kind=PUSH_KIND, now=now or datetime.now(UTC), limit=limit)
+        due = list_due_outbox(session, kind=PUSH_KIND, now=now or datetime.now(UTC), limit=limit)
     held: dict[tuple[int, str | None], datetime] = {}
     channels: dict[int, CommentChannel] = {}
     with ExitStack() as closing:

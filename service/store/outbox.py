@@ -1,16 +1,56 @@
-"""The outbox: work to do on a provider, once per idempotency key, retried until done or dead."""
+"""The outbox: work to do on a provider, once per idempotency key, retried until done or dead.
+
+A row's lifecycle: `enqueue_outbox` (or `rearm_outbox` for a finished row whose key is due once
+more), `claim_outbox` before each provider call, then `finish_outbox`, `reschedule_outbox` or
+`bury_outbox`. The claim counts the attempt and pushes `next_attempt_at` out by a lease, so a worker
+that dies mid-call leaves a row that becomes due again when the lease ends, and a second worker
+skips a row another one holds.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service.domain.enums import OutboxStatus
+from service.errors import NotFoundError
 from service.store.dialect import table_of, upsert_insert
 from service.store.orm import OutboxRow
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    id: int
+    idempotency_key: str
+    kind: str
+    source_id: int
+    target: str
+    payload: dict[str, Any]
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime
+    external_ref: str | None
+    last_error: str | None
+
+
+def _entry(row: OutboxRow) -> OutboxEntry:
+    return OutboxEntry(
+        id=row.id,
+        idempotency_key=row.idempotency_key,
+        kind=row.kind,
+        source_id=row.source_id,
+        target=row.target,
+        payload=dict(row.payload),
+        status=OutboxStatus(row.status),
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        external_ref=row.external_ref,
+        last_error=row.last_error,
+    )
 
 
 def enqueue_outbox(
@@ -44,12 +84,87 @@ def enqueue_outbox(
     return session.execute(stmt).scalar_one_or_none()
 
 
-def list_due_outbox(session: Session, *, now: datetime, limit: int = 100) -> list[int]:
-    return list(
-        session.scalars(
-            select(OutboxRow.id)
-            .where(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.next_attempt_at <= now)
-            .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
-            .limit(limit)
-        )
+def find_outbox_by_key(session: Session, *, idempotency_key: str) -> OutboxEntry | None:
+    row = session.scalars(select(OutboxRow).where(OutboxRow.idempotency_key == idempotency_key)).one_or_none()
+    return None if row is None else _entry(row)
+
+
+def list_due_outbox(
+    session: Session, *, now: datetime, kind: str | None = None, limit: int = 100
+) -> list[int]:
+    """Ids of pending rows due by `now` (of one kind when given), the longest due first."""
+    query = (
+        select(OutboxRow.id)
+        .where(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.next_attempt_at <= now)
+        .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+        .limit(limit)
     )
+    if kind is not None:
+        query = query.where(OutboxRow.kind == kind)
+    return list(session.scalars(query))
+
+
+def count_outbox_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
+    return {status: count for status, count in rows}
+
+
+def rearm_outbox(session: Session, *, outbox_id: int, now: datetime) -> None:
+    """Queue a finished row's work again (the same key is due once more)."""
+    row = _get_row(session, outbox_id)
+    row.status = OutboxStatus.PENDING.value
+    row.attempts = 0
+    row.next_attempt_at = now
+    row.external_ref = None
+    row.last_error = None
+    row.updated_at = now
+    session.flush()
+
+
+def claim_outbox(
+    session: Session, *, outbox_id: int, now: datetime, lease_until: datetime
+) -> OutboxEntry | None:
+    """Take a due row for one attempt; None when it is not due any more (done, or held by another)."""
+    claimed = session.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.id == outbox_id,
+            OutboxRow.status == OutboxStatus.PENDING.value,
+            OutboxRow.next_attempt_at <= now,
+        )
+        .values(attempts=OutboxRow.attempts + 1, next_attempt_at=lease_until, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return None
+    row = session.get(OutboxRow, outbox_id, populate_existing=True)
+    return None if row is None else _entry(row)
+
+
+def finish_outbox(session: Session, *, outbox_id: int, external_ref: str | None, now: datetime) -> None:
+    row = _get_row(session, outbox_id)
+    row.status = OutboxStatus.DONE.value
+    row.external_ref = external_ref
+    row.last_error = None
+    row.updated_at = now
+
+
+def reschedule_outbox(session: Session, *, outbox_id: int, at: datetime, error: str, now: datetime) -> None:
+    row = _get_row(session, outbox_id)
+    row.next_attempt_at = at
+    row.last_error = error
+    row.updated_at = now
+
+
+def bury_outbox(session: Session, *, outbox_id: int, error: str, now: datetime) -> None:
+    row = _get_row(session, outbox_id)
+    row.status = OutboxStatus.DEAD.value
+    row.last_error = error
+    row.updated_at = now
+
+
+def _get_row(session: Session, outbox_id: int) -> OutboxRow:
+    row = session.get(OutboxRow, outbox_id)
+    if row is None:
+        raise NotFoundError(f"outbox row {outbox_id} not found", details={"outbox_id": outbox_id})
+    return row
