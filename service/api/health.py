@@ -8,13 +8,14 @@ import redis
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import func, select, text
-from sqlalchemy.exc import SQLAlchemyError
 
 from service.domain.enums import FlagState, InboxStatus, OutboxStatus, Severity
 from service.metrics import METRICS_CONTENT_TYPE, StoreGauges, render_metrics
 from service.settings import Settings
-from service.store.orm import FlagRow, InboxRow, OutboxRow
+from service.store.db import SQLAlchemyError, ping
+from service.store.flags import count_flags_by_state_severity
+from service.store.inbox_admin import count_inbox_by_status
+from service.store.outbox import count_outbox_by_status
 from service.store.runtime import Store
 from service.store.schema import SCHEMA_HEAD, find_current_revision
 
@@ -63,8 +64,7 @@ def readyz(request: Request) -> Readiness | JSONResponse:
 
 def _check_database(store: Store) -> ReadinessCheck:
     try:
-        with store.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        ping(store.engine)
         current = find_current_revision(store.engine)
     except SQLAlchemyError as exc:
         return ReadinessCheck(name="database", ok=False, detail=f"unreachable: {type(exc).__name__}")
@@ -99,22 +99,16 @@ def metrics(request: Request) -> Response:
 def _read_store_gauges(store: Store) -> StoreGauges | None:
     try:
         with store.sessions() as session:
-            inbox = session.execute(select(InboxRow.status, func.count()).group_by(InboxRow.status))
-            outbox = session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
-            flags = session.execute(
-                select(FlagRow.state, FlagRow.severity, func.count()).group_by(
-                    FlagRow.state, FlagRow.severity
-                )
-            )
+            inbox = count_inbox_by_status(session)
+            outbox = count_outbox_by_status(session)
+            flags = count_flags_by_state_severity(session)
             # Every known label set is reported, at zero when no row has it, so dashboards see 0
             # rather than a missing series.
             return StoreGauges(
-                inbox_by_status={s.value: 0 for s in InboxStatus}
-                | {status: count for status, count in inbox},
-                outbox_by_status={s.value: 0 for s in OutboxStatus}
-                | {status: count for status, count in outbox},
+                inbox_by_status={s.value: 0 for s in InboxStatus} | inbox,
+                outbox_by_status={s.value: 0 for s in OutboxStatus} | outbox,
                 flags_by_state_severity={(st.value, sv.value): 0 for st in FlagState for sv in Severity}
-                | {(state, severity): count for state, severity, count in flags},
+                | flags,
             )
     except SQLAlchemyError:
         # The process's own counters still answer; /readyz reports the database.

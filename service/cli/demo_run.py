@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 import httpx
 import typer
@@ -20,7 +19,6 @@ from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from pydantic import SecretStr
 from rich.console import Console
-from sqlalchemy import func, select
 
 from sandbox.server import LoopbackServer
 from service.api.app import create_app
@@ -35,7 +33,11 @@ from service.logging import configure_logging
 from service.portal import portal_router
 from service.settings import Settings
 from service.store.db import transaction
-from service.store.orm import FeedEventRow, FlagRow, InboxRow, ProjectRow, WorkItemRow
+from service.store.feed_writes import count_feed_events
+from service.store.flags import count_flags_by_state_severity, count_pushed_flags
+from service.store.inbox_admin import count_inbox_by_status
+from service.store.items import count_work_items
+from service.store.projects import list_projects
 from service.store.runtime import Store
 from service.store.sources import add_source
 from service.store.tenancy import add_client, add_scope, issue_token
@@ -207,11 +209,10 @@ def _set_up_clients(store: Store, world: DemoWorld) -> dict[str, str]:
     tokens: dict[str, str] = {}
     now = utc_now()
     with transaction(store.sessions) as session:
-        projects = session.execute(select(ProjectRow.id, ProjectRow.key, ProjectRow.external_id)).all()
         clients: dict[str, int] = {}
-        for project_id, key, external_id in projects:
-            name = owners.get(key) or board_owners.get(external_id)
-            if name is None:
+        for project in list_projects(session):
+            name = owners.get(project.key) or board_owners.get(project.external_id)
+            if name is None or project.id is None:
                 continue
             if name not in clients:
                 client = add_client(session, name=name, now=now)
@@ -220,7 +221,7 @@ def _set_up_clients(store: Store, world: DemoWorld) -> dict[str, str]:
                 tokens[name] = issue_token(
                     session, client_id=client.id, is_admin=False, name="demo", expires_at=None, now=now
                 ).secret
-            add_scope(session, client_id=clients[name], project_id=project_id, rule=ScopeRule.ALL, value=None)
+            add_scope(session, client_id=clients[name], project_id=project.id, rule=ScopeRule.ALL, value=None)
     return tokens
 
 
@@ -246,10 +247,9 @@ def _connect_webhooks(world: DemoWorld, setup: DemoSetup, *, api_base: str) -> N
 def _enable_push(store: Store, *, source_id: int) -> None:
     """Push-back is opt-in per project: the demo opts every Jira project in."""
     with transaction(store.sessions) as session:
-        for project_id in session.scalars(
-            select(ProjectRow.id).where(ProjectRow.source_id == source_id)
-        ).all():
-            enable_push(session, project_id=project_id, dry_run=False, now=utc_now())
+        for project in list_projects(session, source_id=source_id):
+            assert project.id is not None
+            enable_push(session, project_id=project.id, dry_run=False, now=utc_now())
 
 
 def _evaluate_and_push(store: Store, settings: Settings) -> None:
@@ -292,21 +292,13 @@ def _watch(
 
 def _summary(store: Store, world: DemoWorld) -> dict[str, int]:
     with store.sessions() as session:
-
-        def count(query: Any) -> int:
-            return int(session.scalar(query) or 0)
-
+        inbox = count_inbox_by_status(session)
+        flags = count_flags_by_state_severity(session)
         return {
-            "items_synced": count(select(func.count()).select_from(WorkItemRow)),
-            "webhooks_processed": count(
-                select(func.count())
-                .select_from(InboxRow)
-                .where(InboxRow.status.in_(["processed", "ignored"]))
-            ),
-            "flags_open": count(select(func.count()).select_from(FlagRow).where(FlagRow.state == "open")),
-            "comments_posted": count(
-                select(func.count()).select_from(FlagRow).where(FlagRow.pushed_comment_id.is_not(None))
-            ),
-            "feed_events": count(select(func.count()).select_from(FeedEventRow)),
+            "items_synced": count_work_items(session),
+            "webhooks_processed": inbox.get("processed", 0) + inbox.get("ignored", 0),
+            "flags_open": sum(count for (state, _severity), count in flags.items() if state == "open"),
+            "comments_posted": count_pushed_flags(session),
+            "feed_events": count_feed_events(session),
             "changes_made": world.changes_made,
         }

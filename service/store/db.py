@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +32,7 @@ __all__ = [
     "Session",
     "build_engine",
     "build_session_factory",
+    "ping",
     "transaction",
 ]
 
@@ -97,6 +98,12 @@ def build_engine(database_url: str, *, echo: bool = False) -> Engine:
         json_serializer=_dump_json,
         json_deserializer=orjson.loads,
     )
+
+
+def ping(engine: Engine) -> None:
+    """Run `SELECT 1` on a new connection; raises `SQLAlchemyError` when the database does not answer."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
 
 
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -1,4 +1,6 @@
-"""Writing client feed events: at most one per (client, dedupe key), so producers may repeat."""
+"""Writing client feed events: at most one per (client, dedupe key), so producers may repeat.
+
+The feed's reads are in `feed_queries`; `count_feed_events` only sums up what was written."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.domain.enums import FeedEventKind
@@ -90,3 +92,7 @@ def client_names_of_project(session: Session, *, project_id: int) -> list[str]:
             .order_by(ClientRow.name)
         )
     )
+
+
+def count_feed_events(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(FeedEventRow)) or 0)

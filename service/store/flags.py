@@ -220,6 +220,12 @@ def list_subject_keys(session: Session, *, flags: Iterable[Flag]) -> dict[int, s
     return keys
 
 
+def count_pushed_flags(session: Session) -> int:
+    """Flags whose comment was posted on the provider."""
+    query = select(func.count()).select_from(FlagRow).where(FlagRow.pushed_comment_id.is_not(None))
+    return int(session.scalar(query) or 0)
+
+
 def count_flags_by_state_severity(session: Session) -> dict[tuple[str, str], int]:
     rows = session.execute(
         select(FlagRow.state, FlagRow.severity, func.count()).group_by(FlagRow.state, FlagRow.severity)

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from service.domain.enums import Visibility
@@ -443,3 +443,8 @@ def refresh_board_derived_fields(session: Session, *, source_id: int, items: Seq
         # ORM bulk UPDATE by primary key: one prepared statement, executemany.
         session.execute(update(WorkItemRow), stale)
     return ids
+
+
+def count_work_items(session: Session) -> int:
+    """Every stored item, deleted and hidden ones included."""
+    return int(session.scalar(select(func.count()).select_from(WorkItemRow)) or 0)

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -97,3 +97,21 @@ def update_source_settings(session: Session, *, source_id: int, settings: dict[s
     row.settings = {**row.settings, **settings}
     session.flush()
     return _source_from_row(row)
+
+
+def ensure_source_exists(session: Session, *, source_id: int) -> None:
+    if session.get(SourceRow, source_id) is None:
+        raise NotFoundError(f"source {source_id} not found", details={"source_id": source_id})
+
+
+def delete_source(session: Session, *, source_id: int) -> None:
+    if session.get(SourceRow, source_id) is None:
+        raise NotFoundError(f"source {source_id} not found", details={"source_id": source_id})
+    session.execute(delete(SourceRow).where(SourceRow.id == source_id))
+
+
+def source_has_webhook_secret(session: Session, *, source_id: int) -> bool:
+    found = session.scalars(
+        select(SourceRow.id).where(SourceRow.id == source_id, SourceRow.webhook_secret_encrypted.is_not(None))
+    ).first()
+    return found is not None

@@ -1,7 +1,9 @@
-"""Sync cursors (committed with the data they cover) and the record of every sync run."""
+"""Sync cursors (committed with the data they cover) and the record of every sync run, as the
+sync writes it and the operator lists it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -86,3 +88,45 @@ def fail_abandoned_runs(session: Session, *, source_id: int, now: datetime) -> i
         .returning(SyncRunRow.id)
     )
     return len(result.all())
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRunRecord:
+    id: int
+    source_id: int
+    kind: SyncRunKind
+    status: SyncRunStatus
+    started_at: datetime
+    finished_at: datetime | None
+    items_seen: int
+    items_changed: int
+    changes_added: int
+    items_deleted: int
+    errors: tuple[str, ...]
+
+
+def list_sync_runs(
+    session: Session, *, source_id: int | None = None, before_id: int | None = None, limit: int = 50
+) -> list[SyncRunRecord]:
+    """Newest first."""
+    query = select(SyncRunRow).order_by(SyncRunRow.id.desc()).limit(limit)
+    if source_id is not None:
+        query = query.where(SyncRunRow.source_id == source_id)
+    if before_id is not None:
+        query = query.where(SyncRunRow.id < before_id)
+    return [
+        SyncRunRecord(
+            id=row.id,
+            source_id=row.source_id,
+            kind=SyncRunKind(row.kind),
+            status=SyncRunStatus(row.status),
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            items_seen=row.items_seen,
+            items_changed=row.items_changed,
+            changes_added=row.changes_added,
+            items_deleted=row.items_deleted,
+            errors=tuple(row.errors),
+        )
+        for row in session.scalars(query)
+    ]

@@ -15,7 +15,7 @@ from service.domain.signals import Flag
 from service.logging import get_logger
 from service.store.db import transaction
 from service.store.flags import keep_flag_internal, list_flags, publish_flag
-from service.store.operations import list_dead_letters, requeue_dead_letter
+from service.store.inbox_admin import list_dead_letters, requeue_dead_letter
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_ERRORS)

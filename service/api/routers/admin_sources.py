@@ -38,14 +38,17 @@ from service.errors import ConfigurationError, InvalidInputError
 from service.netcheck import check_source_url, resolve_host
 from service.providers import open_jira_client, open_trello_client
 from service.store.db import transaction
-from service.store.operations import (
+from service.store.projects import list_projects
+from service.store.sources import (
+    add_source,
     delete_source,
     ensure_source_exists,
-    list_sync_runs,
+    get_source,
+    list_sources,
+    read_credentials,
     source_has_webhook_secret,
 )
-from service.store.projects import list_projects
-from service.store.sources import add_source, get_source, list_sources, read_credentials
+from service.store.sync_state import list_sync_runs
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_ERRORS)
 Admin = Annotated[Caller, Depends(require_admin)]
