@@ -33,7 +33,7 @@ def digest(
     """
     from service.feed.digest import build_digest
     from service.feed.digest_render import render_html, render_markdown
-    from service.store.client_views import load_grants
+    from service.store.client_views import read_grants
     from service.store.tenancy import get_client_by_name
 
     last_day = ending.date() if ending is not None else datetime.now(UTC).date()
@@ -41,7 +41,7 @@ def digest(
     with opened_store(ctx) as store, fail_on_service_error(), store.sessions() as session:
         found = get_client_by_name(session, name=client)
         assert found.id is not None
-        grants = load_grants(session, client_id=found.id)
+        grants = read_grants(session, client_id=found.id)
         built = build_digest(session, grants, client_name=found.name, period=period, ending=last_day)
     rendered = (
         render_html(built, base_url=base_url)

@@ -17,7 +17,7 @@ from service.store.client_views import (
     list_commitments,
     list_milestones,
     list_open_risks,
-    list_projects,
+    list_project_views,
 )
 from service.store.db import Session
 from service.store.report_queries import list_items_done_between
@@ -109,7 +109,7 @@ def build_digest(
     start = ending - timedelta(days=period.days - 1)
     since, until = _midnight(start), _midnight(ending + timedelta(days=1))
     horizon = ending + timedelta(days=period.days)
-    names = {view.project.id: view.project.name for view in list_projects(session, grants)}
+    names = {view.project.id: view.project.name for view in list_project_views(session, grants)}
 
     def project(project_id: int | None) -> str:
         return names.get(project_id, "") if project_id is not None else ""

@@ -18,9 +18,9 @@ from service.store.kpi_queries import (
     Effort,
     count_bugs_found_after_done,
     count_reopened_and_done,
-    effort_by_milestone,
-    effort_by_project,
     list_done_items,
+    list_effort_by_milestone,
+    list_effort_by_project,
     list_ratings,
     list_time_spent_changes,
 )
@@ -155,7 +155,7 @@ def _schedule(
 
 def _cost(session: Session, grants: ClientGrants, *, project_ids: frozenset[int], today: date) -> CostKpis:
     visible = items_in_scope(session, grants, project_ids=project_ids)
-    projects = effort_by_project(session, visible=visible)
+    projects = list_effort_by_project(session, visible=visible)
     estimate = sum(e.estimate_seconds for e in projects)
     spent = sum(e.spent_seconds for e in projects)
     since = datetime.combine(today - timedelta(weeks=BURN_WINDOW_WEEKS), time(), tzinfo=UTC)
@@ -165,7 +165,7 @@ def _cost(session: Session, grants: ClientGrants, *, project_ids: frozenset[int]
     )
     return CostKpis(
         by_project=projects,
-        by_milestone=effort_by_milestone(session, visible=visible),
+        by_milestone=list_effort_by_milestone(session, visible=visible),
         estimate_hours=round(estimate / SECONDS_PER_HOUR, 2),
         spent_hours=round(spent / SECONDS_PER_HOUR, 2),
         spent_of_estimate=_rate(spent, estimate),

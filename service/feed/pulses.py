@@ -15,7 +15,7 @@ from enum import StrEnum
 from service.domain.enums import CommitmentOutcome, CommitmentSubject, FeedbackSubject, FeedEventKind
 from service.store.client_views import ClientGrants, list_commitments, list_milestones
 from service.store.db import Session
-from service.store.report_queries import list_events, list_feedback, rated_subjects
+from service.store.report_queries import list_events, list_feedback, list_rated_subjects
 
 MAX_PULSES = 10
 # Ratings considered when relating satisfaction to delivery: enough for years of milestones.
@@ -65,7 +65,7 @@ def list_pending_pulses(
 ) -> list[Pulse]:
     """Milestones completed and promises slipped in [since, until) that the client has not rated yet,
     newest first."""
-    rated = rated_subjects(session, client_id=grants.client_id)
+    rated = list_rated_subjects(session, client_id=grants.client_id)
     pulses = [
         Pulse(
             subject=FeedbackSubject.MILESTONE,

@@ -13,7 +13,7 @@ import orjson
 
 from service.caching import ExpiringCache
 from service.errors import DatabaseUnavailableError
-from service.store.client_views import ClientGrants, load_grants, source_ids_of_projects
+from service.store.client_views import ClientGrants, list_source_ids_of_projects, read_grants
 from service.store.db import OperationalError
 from service.store.feed_queries import SourceFreshness, list_source_freshness
 from service.store.runtime import Store
@@ -61,8 +61,8 @@ class ClientSnapshots:
     def _load(self, client_id: int) -> ClientSnapshot:
         try:
             with self._store.sessions() as session:
-                grants = load_grants(session, client_id=client_id)
-                source_ids = source_ids_of_projects(session, project_ids=grants.project_ids)
+                grants = read_grants(session, client_id=client_id)
+                source_ids = list_source_ids_of_projects(session, project_ids=grants.project_ids)
                 freshness = list_source_freshness(session, source_ids=source_ids)
         except OperationalError as exc:
             raise DatabaseUnavailableError("the database is unavailable") from exc

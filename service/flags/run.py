@@ -14,7 +14,7 @@ from service.flags.rulesets import rule_set_for
 from service.logging import get_logger
 from service.metrics import record_evaluation
 from service.store.db import Session
-from service.store.feed_writes import client_names_of_project
+from service.store.feed_writes import list_client_names_of_project
 from service.store.projects import list_projects
 from service.store.runtime import Store
 
@@ -41,7 +41,7 @@ def evaluate_projects(
     """
     with store.sessions() as session:
         projects = [
-            (project.id, project.key, client_names_of_project(session, project_id=project.id))
+            (project.id, project.key, list_client_names_of_project(session, project_id=project.id))
             for project in list_projects(session, source_id=source_id, project_ids=project_ids)
             if project.id is not None
         ]

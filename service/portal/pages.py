@@ -21,8 +21,8 @@ from service.store.client_views import (
     list_commitments,
     list_milestones,
     list_open_risks,
-    list_projects,
-    source_ids_of_projects,
+    list_project_views,
+    list_source_ids_of_projects,
 )
 from service.store.db import Connection, Session
 from service.store.feed_queries import FeedEventRecord, list_source_freshness, read_latest_events
@@ -130,7 +130,7 @@ def _bar(view: MilestoneView) -> MilestoneBar:
 def _cards(session: Session, grants: ClientGrants, *, project_id: int | None = None) -> list[ProjectCard]:
     milestones = list_milestones(session, grants, project_id=project_id)
     cards = []
-    for view in list_projects(session, grants, project_id=project_id):
+    for view in list_project_views(session, grants, project_id=project_id):
         assert view.project.id is not None
         cards.append(
             ProjectCard(
@@ -146,7 +146,7 @@ def _cards(session: Session, grants: ClientGrants, *, project_id: int | None = N
 
 def _freshness(session: Session, grants: ClientGrants, *, now: datetime) -> Freshness:
     sources = list_source_freshness(
-        session, source_ids=source_ids_of_projects(session, project_ids=grants.project_ids)
+        session, source_ids=list_source_ids_of_projects(session, project_ids=grants.project_ids)
     )
     synced = [s.last_synced_at for s in sources]
     if not sources or any(s is None for s in synced):

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from service.errors import NotFoundError
 from service.portal.sessions import PortalSession, SessionCodec
-from service.store.client_views import ClientGrants, load_grants
+from service.store.client_views import ClientGrants, read_grants
 from service.store.db import transaction
 from service.store.runtime import Store
 from service.store.tenancy import (
@@ -65,7 +65,7 @@ def find_visitor(store: Store, codec: SessionCodec, *, cookie: str | None, now: 
         client = find_client(session, client_id=token.client_id)
         if client is None:
             return None
-        grants = load_grants(session, client_id=token.client_id)
+        grants = read_grants(session, client_id=token.client_id)
     return Visitor(
         token_id=portal_session.token_id,
         client_name=client.name,

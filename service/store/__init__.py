@@ -1,13 +1,16 @@
 """Persistence: SQLAlchemy ORM, repositories, the inbox/outbox/cursor rows, schema management.
 
-Only this package imports SQLAlchemy or the ORM tables (`orm`, `orm_*`); the rest of the service
-calls the functions here and gets domain types (`service.domain`) or the small frozen read models
-the store modules define, never ORM rows. The session, connection and database errors callers
-need are re-exported by `db`.
+Only this package imports SQLAlchemy or the ORM tables (`base`, `orm`, `orm_*`); the rest of the
+service calls the functions here and gets domain types (`service.domain`) or the small frozen read
+models the store modules define, never ORM rows. The session, connection and database errors
+callers need are re-exported by `db`. Both rules are import-linter contracts in `pyproject.toml`.
 
-Each entity has one home: projects in `projects`, work items, milestones and changes in `items`,
-flags in `flags`, the outbox in `outbox`, sources in `sources`, sync cursors and runs in
-`sync_state`, clients, scopes and tokens in `tenancy`, subscriptions in `subscriptions`.
+Each entity has one home: projects in `projects`; work items, their milestones and changes in
+`items`; flags in `flags`; the outbox in `outbox`; sources in `sources`; sync cursors and runs in
+`sync_state`; clients, scopes, tokens and feedback in `tenancy`; subscriptions in `subscriptions`;
+the promise ledger in `ledger`; feed events in `feed_writes`; the webhook inbox in `inbox` (the
+intake's fast path) and `inbox_admin` (dead letters, counts). What a client may read, filtered by
+its scope in SQL, is in `client_views`, `report_queries` and `kpi_queries`.
 
 Function names follow one convention:
 
@@ -15,8 +18,10 @@ Function names follow one convention:
 - `find_X` returns X or None;
 - `list_X` returns a list (or a mapping keyed by id or external id), empty when nothing matches;
 - `count_X` returns counts;
-- `add_X`, `update_X`, `delete_X` write; a write that is a step of the entity's own lifecycle is
-  named for that step (`open_flag`, `resolve_flag`, `claim_outbox`, `upsert_work_items`);
-- `read_X` reads what is not an entity by its key: a decrypted secret, or a fast-path read on the
-  driver's cursor (`work_scan`, `feed_queries`).
+- `read_X` reads what is not one entity by its key: a client's grants, a decrypted secret, or a
+  fast-path read on the driver's cursor (`work_scan`, `feed_queries`);
+- `add_X`, `update_X`, `delete_X` write, and `save_X` writes X whatever was stored before; a write
+  that is a step of the entity's own lifecycle is named for that step (`reconcile_flags`, `publish_flag`,
+  `claim_outbox`, `upsert_work_items`, `issue_token`);
+- a predicate reads as one (`milestone_in_scope`, `source_has_webhook_secret`).
 """

@@ -99,7 +99,7 @@ class ClientGrants:
         return frozenset(grant.project_id for grant in self.grants)
 
 
-def load_grants(session: Session, *, client_id: int) -> ClientGrants:
+def read_grants(session: Session, *, client_id: int) -> ClientGrants:
     rows = session.execute(
         select(ClientScopeRow.project_id, ClientScopeRow.rule, ClientScopeRow.value)
         .where(ClientScopeRow.client_id == client_id)
@@ -131,7 +131,7 @@ def _counts(rows: Sequence[tuple[int, str, int]]) -> dict[int, ProgressCounts]:
     }
 
 
-def list_projects(
+def list_project_views(
     session: Session, grants: ClientGrants, *, project_id: int | None = None
 ) -> list[ProjectView]:
     """The client's projects with item counts by status category (only the items it may see)."""
@@ -324,7 +324,7 @@ def milestone_in_scope(session: Session, grants: ClientGrants, *, milestone_id: 
     return project is not None and project in grants.project_ids
 
 
-def source_ids_of_projects(session: Session, *, project_ids: frozenset[int]) -> list[int]:
+def list_source_ids_of_projects(session: Session, *, project_ids: frozenset[int]) -> list[int]:
     if not project_ids:
         return []
     return list(

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.domain.enums import FeedEventKind
-from service.store.client_views import load_grants, visible_items
+from service.store.client_views import read_grants, visible_items
 from service.store.dialect import upsert_insert
 from service.store.orm import ClientRow, ClientScopeRow, FeedEventRow, WorkItemRow
 
@@ -31,7 +31,7 @@ class EventDraft:
     item_id: int | None = None  # None: a project- or milestone-level event every scoped client sees
 
 
-def clients_of_project(session: Session, *, project_id: int) -> list[int]:
+def list_client_ids_of_project(session: Session, *, project_id: int) -> list[int]:
     return list(
         session.scalars(
             select(ClientScopeRow.client_id).where(ClientScopeRow.project_id == project_id).distinct()
@@ -47,7 +47,7 @@ def publish_events(session: Session, *, drafts: Sequence[EventDraft], now: datet
     for project_id in {d.project_id for d in drafts}:
         project_drafts = [d for d in drafts if d.project_id == project_id]
         item_ids = {d.item_id for d in project_drafts if d.item_id is not None}
-        for client_id in clients_of_project(session, project_id=project_id):
+        for client_id in list_client_ids_of_project(session, project_id=project_id):
             seen = _visible_item_ids(session, client_id=client_id, item_ids=item_ids)
             rows += [
                 {
@@ -77,13 +77,13 @@ def _visible_item_ids(session: Session, *, client_id: int, item_ids: Iterable[in
     ids = list(item_ids)
     if not ids:
         return set()
-    grants = load_grants(session, client_id=client_id)
+    grants = read_grants(session, client_id=client_id)
     return set(
         session.scalars(select(WorkItemRow.id).where(WorkItemRow.id.in_(ids), visible_items(session, grants)))
     )
 
 
-def client_names_of_project(session: Session, *, project_id: int) -> list[str]:
+def list_client_names_of_project(session: Session, *, project_id: int) -> list[str]:
     return list(
         session.scalars(
             select(ClientRow.name)

@@ -72,7 +72,7 @@ def _as_int(value: object) -> int:
     return int(value) if isinstance(value, int | float) else 0
 
 
-def effort_by_project(session: Session, *, visible: ColumnElement[bool]) -> list[Effort]:
+def list_effort_by_project(session: Session, *, visible: ColumnElement[bool]) -> list[Effort]:
     rows = session.execute(
         select(
             WorkItemRow.project_id,
@@ -98,7 +98,7 @@ def effort_by_project(session: Session, *, visible: ColumnElement[bool]) -> list
     ]
 
 
-def effort_by_milestone(session: Session, *, visible: ColumnElement[bool]) -> list[Effort]:
+def list_effort_by_milestone(session: Session, *, visible: ColumnElement[bool]) -> list[Effort]:
     rows = session.execute(
         select(
             MilestoneRow.id,

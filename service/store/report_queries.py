@@ -123,7 +123,7 @@ def list_feedback(session: Session, *, client_id: int, limit: int) -> list[Feedb
     return [_feedback(row) for row in session.scalars(query)]
 
 
-def rated_subjects(session: Session, *, client_id: int) -> frozenset[tuple[FeedbackSubject, int]]:
+def list_rated_subjects(session: Session, *, client_id: int) -> frozenset[tuple[FeedbackSubject, int]]:
     """The milestones and events this client has rated already."""
     rows = session.execute(
         select(FeedbackRow.subject, FeedbackRow.subject_id).where(

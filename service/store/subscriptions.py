@@ -19,7 +19,7 @@ from sqlalchemy import Text, cast, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.errors import ConflictError, NotFoundError
-from service.store.client_views import load_grants
+from service.store.client_views import read_grants
 from service.store.crypto import CredentialCipher
 from service.store.feed_queries import FeedEventRecord
 from service.store.orm import ClientRow, EventSubscriptionRow, FeedEventRow
@@ -258,7 +258,7 @@ class PendingEvents:
 
 
 def read_events_after(session: Session, *, client_id: int, after_id: int, limit: int) -> PendingEvents:
-    project_ids = load_grants(session, client_id=client_id).project_ids
+    project_ids = read_grants(session, client_id=client_id).project_ids
     rows = session.execute(
         select(
             FeedEventRow.id,

@@ -42,7 +42,7 @@ from service.store.client_views import (
     list_commitments,
     list_milestones,
     list_open_risks,
-    list_projects,
+    list_project_views,
 )
 from service.store.db import transaction
 
@@ -125,7 +125,7 @@ def get_projects(request: Request, caller: Client) -> Response:
     """Each project with items done / total, by status category, and progress per milestone."""
     snapshot = snapshots_of(request).get(caller.client_id)
     with transaction(store_of(request).sessions) as session:
-        projects = list_projects(session, snapshot.grants)
+        projects = list_project_views(session, snapshot.grants)
         milestones = list_milestones(session, snapshot.grants)
     body = ProjectList(
         projects=[_project(p, milestones) for p in projects], freshness=freshness_out(snapshot)
@@ -143,7 +143,7 @@ def get_project(request: Request, caller: Client, project_id: ObjectId) -> Respo
     snapshot = snapshots_of(request).get(caller.client_id)
     _require_project(snapshot, project_id)
     with transaction(store_of(request).sessions) as session:
-        projects = list_projects(session, snapshot.grants, project_id=project_id)
+        projects = list_project_views(session, snapshot.grants, project_id=project_id)
         milestones = list_milestones(session, snapshot.grants, project_id=project_id)
     if not projects:
         raise NotFoundError(f"project {project_id} not found", details={"project_id": project_id})

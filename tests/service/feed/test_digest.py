@@ -9,7 +9,7 @@ import pytest
 
 from service.domain.enums import DigestPeriod, FeedbackSubject
 from service.feed.digest import Digest, build_digest
-from service.store.client_views import load_grants
+from service.store.client_views import read_grants
 from service.store.db import transaction
 from service.store.runtime import Store, open_store
 from service.store.tenancy import add_feedback
@@ -29,7 +29,7 @@ def agency(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Wo
 
 def _digest(store: Store, world: World, client: str, *, ending: date = ENDING) -> Digest:
     with store.sessions() as session:
-        grants = load_grants(session, client_id=world.clients[client])
+        grants = read_grants(session, client_id=world.clients[client])
         return build_digest(session, grants, client_name=client, period=DigestPeriod.FORTNIGHT, ending=ending)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from service.domain.enums import ItemKind, ScopeRule, StatusCategory
 from service.domain.work import Project, WorkItem
 from service.errors import ConflictError, InvalidInputError
-from service.store.client_views import load_grants, visible_items
+from service.store.client_views import read_grants, visible_items
 from service.store.items import upsert_work_items
 from service.store.orm import WorkItemRow
 from service.store.projects import upsert_projects
@@ -97,7 +97,7 @@ def test_scope_rule_selects_items(
     assert client.id is not None
     add_scope(session, client_id=client.id, project_id=project_id, rule=rule, value=value)
 
-    grants = load_grants(session, client_id=client.id)
+    grants = read_grants(session, client_id=client.id)
     keys = set(session.scalars(select(WorkItemRow.key).where(visible_items(session, grants))))
 
     assert keys == expected
