@@ -16,7 +16,8 @@ Function names follow one convention:
 
 - `get_X` returns X or raises `service.errors.NotFoundError`;
 - `find_X` returns X or None;
-- `list_X` returns a list (or a mapping keyed by id or external id), empty when nothing matches;
+- `list_X` returns a collection (a list, a set of ids, or a mapping keyed by id or external id),
+  empty when nothing matches;
 - `count_X` returns counts;
 - `read_X` reads what is not one entity by its key: a client's grants, a decrypted secret, or a
   fast-path read on the driver's cursor (`work_scan`, `feed_queries`);

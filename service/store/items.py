@@ -399,13 +399,15 @@ def list_item_updated_at(
     return {external_id: updated_at for external_id, updated_at in rows}
 
 
-# A card's status name, category and blocked flag also depend on its board (a list renamed, a list
-# mapped to another category, the blocked labels reconfigured) while the card's `dateLastActivity`,
-# which is its `updated_at`, stays the same; `upsert_work_items` rightly skips such a card. This
-# refreshes exactly those fields, and only where the stored row holds the very same payload
-# version, so it never regresses a row a newer write has touched.
 def refresh_board_derived_fields(session: Session, *, source_id: int, items: Sequence[WorkItem]) -> list[int]:
-    """Rewrite status, status category and blocked where only those differ; returns the item ids."""
+    """Rewrite status, status category and blocked where only those differ; returns the item ids.
+
+    A Trello card's status name, category and blocked flag also depend on its board (a list renamed,
+    a list mapped to another category, the blocked labels reconfigured) while the card's
+    `dateLastActivity`, which is its `updated_at`, stays the same; `upsert_work_items` rightly skips
+    such a card. This refreshes exactly those fields, and only where the stored row holds the very
+    same payload version, so it never regresses a row a newer write has touched.
+    """
     if not items:
         return []
     by_id = {item.external_id: item for item in items}
