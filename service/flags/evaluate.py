@@ -129,7 +129,7 @@ def _reconcile(
     summary.opened += outcome.opened
     summary.updated += outcome.updated
     summary.resolved += outcome.resolved
-    return outcome.changed
+    return list(outcome.changed)
 
 
 def _feed_drafts(snapshot: ProjectSnapshot, changed_flags: list[Flag], *, now: datetime) -> list[EventDraft]:

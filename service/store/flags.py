@@ -7,7 +7,7 @@ Every flag leaves the store as the domain `Flag`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -57,14 +57,14 @@ class FlagValues:
     fingerprint: str
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Reconciliation:
-    """The flags an evaluation opened, changed (new fingerprint) or resolved, in that order of events."""
+    """The flags an evaluation opened, changed (new fingerprint) or resolved, in the order it met them."""
 
-    changed: list[Flag] = field(default_factory=list)
-    opened: int = 0
-    updated: int = 0
-    resolved: int = 0
+    changed: tuple[Flag, ...]
+    opened: int
+    updated: int
+    resolved: int
 
 
 def reconcile_flags(
@@ -80,7 +80,7 @@ def reconcile_flags(
     changed only when its fingerprint moved. An open flag without a finding resolves.
     """
     open_rows = {(r.rule_id, r.subject, r.subject_id): r for r in _open_rows(session, subjects=subjects)}
-    outcome = Reconciliation()
+    opened = updated = resolved = 0
     changed: list[FlagRow] = []
     seen: set[tuple[str, str, int]] = set()
     for values in findings:
@@ -89,18 +89,19 @@ def reconcile_flags(
         row = open_rows.get(key)
         if row is None:
             changed.append(_open(session, values=values, now=now))
-            outcome.opened += 1
+            opened += 1
         elif _refresh(row, values=values, now=now):
             changed.append(row)
-            outcome.updated += 1
+            updated += 1
     for key, row in open_rows.items():
         if key not in seen:
             _resolve(row, now=now)
             changed.append(row)
-            outcome.resolved += 1
+            resolved += 1
     session.flush()
-    outcome.changed = [_flag(row) for row in changed]
-    return outcome
+    return Reconciliation(
+        changed=tuple(_flag(row) for row in changed), opened=opened, updated=updated, resolved=resolved
+    )
 
 
 def _open_rows(session: Session, *, subjects: Iterable[tuple[FlagSubject, int]]) -> list[FlagRow]:
