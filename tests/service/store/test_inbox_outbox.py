@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.domain.enums import InboxStatus
+from service.domain.enums import InboxStatus, OutboxStatus
 from service.store.inbox import (
     add_delivery,
     find_delivery,
@@ -16,7 +16,16 @@ from service.store.inbox import (
     retry_delay,
 )
 from service.store.orm import InboxRow, OutboxRow
-from service.store.outbox import enqueue_outbox, list_due_outbox
+from service.store.outbox import (
+    bury_outbox,
+    claim_outbox,
+    count_outbox_by_status,
+    enqueue_outbox,
+    find_outbox_by_key,
+    finish_outbox,
+    list_due_outbox,
+    rearm_outbox,
+)
 
 AT = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
@@ -157,3 +166,36 @@ def test_list_pending_deliveries_skips_a_failed_delivery_until_its_retry_is_due(
 
     assert list_pending_deliveries(session, received_before=later, now=AT + timedelta(seconds=29)) == []
     assert list_pending_deliveries(session, received_before=later, now=AT + timedelta(seconds=30)) == [failed]
+
+
+def _enqueue(session: Session, source_id: int, key: str, *, kind: str = "flag_comment") -> int:
+    queued = enqueue_outbox(
+        session, idempotency_key=key, kind=kind, source_id=source_id, target="ACME-1", payload={}, now=AT
+    )
+    assert queued is not None
+    return queued
+
+
+def test_list_due_outbox_of_one_kind_skips_the_others(session: Session, source_id: int) -> None:
+    comment = _enqueue(session, source_id, "a")
+    _enqueue(session, source_id, "b", kind="other")
+
+    assert list_due_outbox(session, now=AT, kind="flag_comment") == [comment]
+
+
+def test_outbox_lifecycle_claim_then_finish_or_bury_and_rearm(session: Session, source_id: int) -> None:
+    done, dead = _enqueue(session, source_id, "done"), _enqueue(session, source_id, "dead")
+    lease = AT + timedelta(minutes=5)
+
+    claimed = claim_outbox(session, outbox_id=done, now=AT, lease_until=lease)
+    assert claimed is not None and (claimed.attempts, claimed.next_attempt_at) == (1, lease)
+    assert claim_outbox(session, outbox_id=done, now=AT, lease_until=lease) is None
+    finish_outbox(session, outbox_id=done, external_ref="c-1", now=AT)
+    bury_outbox(session, outbox_id=dead, error="gone", now=AT)
+    session.flush()
+
+    assert count_outbox_by_status(session) == {"done": 1, "dead": 1}
+    found = find_outbox_by_key(session, idempotency_key="done")
+    assert found is not None and (found.status, found.external_ref) == (OutboxStatus.DONE, "c-1")
+    rearm_outbox(session, outbox_id=done, now=AT)
+    assert list_due_outbox(session, now=AT) == [done]
