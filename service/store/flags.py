@@ -59,8 +59,10 @@ class FlagValues:
 
 @dataclass(frozen=True, slots=True)
 class Reconciliation:
-    """The flags an evaluation opened, changed (new fingerprint) or resolved, in the order it met them."""
+    """The evaluated subjects' open flags as they were before, and the flags the evaluation opened,
+    changed (new fingerprint) or resolved, in the order it met them."""
 
+    open_before: tuple[Flag, ...]
     changed: tuple[Flag, ...]
     opened: int
     updated: int
@@ -80,6 +82,7 @@ def reconcile_flags(
     changed only when its fingerprint moved. An open flag without a finding resolves.
     """
     open_rows = {(r.rule_id, r.subject, r.subject_id): r for r in _open_rows(session, subjects=subjects)}
+    open_before = tuple(_flag(row) for row in open_rows.values())
     opened = updated = resolved = 0
     changed: list[FlagRow] = []
     seen: set[tuple[str, str, int]] = set()
@@ -100,7 +103,11 @@ def reconcile_flags(
             resolved += 1
     session.flush()
     return Reconciliation(
-        changed=tuple(_flag(row) for row in changed), opened=opened, updated=updated, resolved=resolved
+        open_before=open_before,
+        changed=tuple(_flag(row) for row in changed),
+        opened=opened,
+        updated=updated,
+        resolved=resolved,
     )
 
 

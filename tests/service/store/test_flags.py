@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from service.domain.enums import FlagState, FlagSubject, Severity
 from service.errors import NotFoundError
 from service.store.flags import (
+    FlagValues,
     count_flags_by_state_severity,
     count_pushed_flags,
     find_flag,
@@ -17,6 +18,7 @@ from service.store.flags import (
     list_open_item_flags,
     list_subject_keys,
     publish_flag,
+    reconcile_flags,
     record_pushed_comment,
 )
 from tests.support.flags import NOW, add_flag, add_item, add_project, add_source_row
@@ -72,3 +74,30 @@ def test_list_subject_keys_names_each_subject_or_falls_back_to_kind_and_id(sessi
     keys = list_subject_keys(session, flags=list_flags(session))
 
     assert keys == {on_item.id: "ACM-7", on_project.id: "ACM", on_nothing.id: f"milestone:{10**9}"}
+
+
+def test_reconcile_flags_reports_the_open_flags_as_they_were_before(session: Session) -> None:
+    source_id = add_source_row(session)
+    project_id = add_project(session, source_id=source_id)
+    item_id = add_item(session, source_id=source_id, project_id=project_id, key="ACM-1")
+    kept = add_flag(session, subject_id=item_id, rule_id="kept")
+    gone = add_flag(session, subject_id=item_id, rule_id="gone")
+    before = {f.id: f for f in list_flags(session)}
+    finding = FlagValues(
+        rule_id="kept",
+        subject=FlagSubject.ITEM,
+        subject_id=item_id,
+        severity="warning",
+        message="moved",
+        evidence={"days_overdue": 9},
+        fingerprint="new",
+    )
+
+    outcome = reconcile_flags(session, subjects=[(FlagSubject.ITEM, item_id)], findings=[finding], now=NOW)
+
+    assert outcome.open_before == (before[kept.id], before[gone.id])
+    assert [(f.id, f.state, f.fingerprint) for f in outcome.changed] == [
+        (kept.id, FlagState.OPEN, "new"),
+        (gone.id, FlagState.RESOLVED, gone.fingerprint),
+    ]
+    assert (outcome.opened, outcome.updated, outcome.resolved) == (0, 1, 1)
