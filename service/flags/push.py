@@ -222,10 +222,10 @@ def drain_pushes(
 def _claim(store: Store, *, outbox_id: int, at: datetime, summary: PushSummary) -> _Job | None:
     """Claim the row and settle in the same transaction what needs no provider call."""
     with transaction(store.sessions) as session:
-        row = claim_outbox(session, outbox_id=outbox_id, now=at, lease_until=at + CLAIM_LEASE)
-        if row is None:
+        entry = claim_outbox(session, outbox_id=outbox_id, now=at, lease_until=at + CLAIM_LEASE)
+        if entry is None:
             return None
-        flag = find_flag(session, flag_id=int(row.payload["flag_id"]))
+        flag = find_flag(session, flag_id=int(entry.payload["flag_id"]))
         target = find_push_target(session, item_id=flag.subject_id) if flag is not None else None
         if flag is None or target is None:
             finish_outbox(session, outbox_id=outbox_id, external_ref=None, now=at)
@@ -249,8 +249,8 @@ def _claim(store: Store, *, outbox_id: int, at: datetime, summary: PushSummary) 
             return None
         return _Job(
             outbox_id=outbox_id,
-            attempts=row.attempts,
-            source_id=row.source_id,
+            attempts=entry.attempts,
+            source_id=entry.source_id,
             target=target,
             flag=pushed,
             pushed_comment_id=flag.pushed_comment_id,
