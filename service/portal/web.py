@@ -118,6 +118,8 @@ async def form_fields(request: Request) -> dict[str, str]:
         return {}
     fields: dict[str, str] = {}
     for name, value in pairs:
+        if "\x00" in name or "\x00" in value:
+            return {}  # PostgreSQL cannot store a NUL character; nothing of such a form is kept
         fields.setdefault(name, value)
     return fields
 
