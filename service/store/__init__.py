@@ -8,13 +8,13 @@ callers need are re-exported by `db`. Both rules are import-linter contracts in 
 Each entity has one home: projects in `projects`; work items, their milestones and changes in
 `items`; flags in `flags`; the outbox in `outbox`; sources in `sources`; sync cursors and runs in
 `sync_state`; sync leases in `leases`; clients, scopes, tokens and feedback in `tenancy`; portal
-sessions in `portal_sessions`; subscriptions in `subscriptions`; the promise ledger in `ledger`;
-feed events in `feed_writes`; the webhook inbox in `inbox` (the intake's fast path) and
-`inbox_admin` (dead letters, counts). What a client may read, filtered by its scope in SQL, is in
-`client_views` (with `scope_filter`), `report_queries` and `kpi_queries`. The rest is machinery:
-engines and sessions (`db`, `runtime`, `thread_connections`), the schema (`schema`, `migrate`),
-credentials (`crypto`), and the driver-level fast paths (`dialect`, `driver_sql`,
-`item_statements`, `work_scan`, `mapping`, `feed_queries`).
+sessions in `portal_sessions`; rule dry runs in `rule_runs`; subscriptions in `subscriptions`; the
+promise ledger in `ledger`; feed events in `feed_writes`; the webhook inbox in `inbox` (the
+intake's fast path) and `inbox_admin` (dead letters, counts). What a client may read, filtered by
+its scope in SQL, is in `client_views` (with `scope_filter`), `report_queries` and `kpi_queries`.
+The rest is machinery: engines and sessions (`db`, `runtime`, `thread_connections`), the schema
+(`schema`, `migrate`), credentials (`crypto`), and the driver-level fast paths (`dialect`,
+`driver_sql`, `item_statements`, `work_scan`, `mapping`, `feed_queries`).
 
 Function names follow one convention:
 

@@ -25,7 +25,9 @@ from service.store.orm import (
     MilestoneRow,
     OutboxRow,
     PersonRow,
+    PortalSessionRow,
     ProjectRow,
+    RuleRunRow,
     SourceRow,
     SyncCursorRow,
     SyncLeaseRow,
@@ -124,6 +126,9 @@ def _graph() -> list[Base]:
             expires_at=AT + timedelta(days=90),
             revoked_at=None,
             last_used_at=None,
+        ),
+        PortalSessionRow(
+            secret_hash="s" * 64, token_id=1, created_at=AT, expires_at=AT + timedelta(hours=12)
         ),
         EventSubscriptionRow(
             id=1,
@@ -245,6 +250,18 @@ def _graph() -> list[Base]:
             last_error=None,
             created_at=AT,
             updated_at=AT,
+        ),
+        RuleRunRow(
+            id=1,
+            kind="dry_run",
+            status="succeeded",
+            params={"days": 30},
+            progress=1.0,
+            result={"findings": 2},
+            error=None,
+            created_at=AT,
+            started_at=AT,
+            finished_at=AT + timedelta(seconds=3),
         ),
     ]
 
