@@ -97,7 +97,7 @@ class RowMapping(Generic[T]):
         self.domain = domain
         self.write = dict(write or {})
         self.write_params = tuple(write_params)
-        self.read = dict(read) if read is not None else None
+        self.read = dict(read or {})
         self.read_params = tuple(read_params)
         generated = table.autoincrement_column
         left_out = {*omit} if generated is None else {generated.name, *omit}
@@ -110,7 +110,7 @@ class RowMapping(Generic[T]):
             if name not in table.c:
                 raise ValueError(f"{table.name} has no column {name!r}")
         self._writers: dict[str, Callable[..., tuple[Any, ...]]] = {}
-        self._readers: dict[tuple[str, tuple[str, ...] | None], RowsReader[T]] = {}
+        self._readers: dict[str, RowsReader[T]] = {}
         self._orm_reader: Callable[..., T] | None = None
 
     @property
@@ -127,10 +127,9 @@ class RowMapping(Generic[T]):
 
     def reader(self, dialect: DriverDialect) -> RowsReader[T]:
         """Reads the driver's rows of the table's columns (and the joined ones) into domain objects."""
-        key = (dialect.name, None)
-        found = self._readers.get(key)
+        found = self._readers.get(dialect.name)
         if found is None:
-            found = self._readers[key] = RowsReader(self, dialect)
+            found = self._readers[dialect.name] = RowsReader(self, dialect)
         return found
 
     def orm_reader(self) -> Callable[..., T]:
@@ -142,9 +141,10 @@ class RowMapping(Generic[T]):
     def field_sources(self) -> list[tuple[str, ReadSource | Column[Any]]]:
         """Each domain field and where it is read from: a column of the table or a `ReadSource`."""
         sources: list[tuple[str, ReadSource | Column[Any]]] = []
-        read = self.read or {}
         for field in dataclasses.fields(self.domain):  # type: ignore[arg-type]
-            source = read.get(field.name)
+            source = self.read.get(field.name)
+            if isinstance(source, Param) and source.name not in self.read_params:
+                raise ValueError(f"{source.name!r} is not one of {self.read_params}")
             if source is not None:
                 sources.append((field.name, source))
             elif field.name in self.table.c:

@@ -11,9 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table
-
 from service.domain.enums import Visibility
+from service.store.dialect import table_of
 from service.store.driver_dialect import DriverDialect, driver_dialect
 from service.store.driver_rows import RowMapping
 from service.store.driver_sql import DriverInsert
@@ -72,14 +71,13 @@ def _upsert(dialect: DriverDialect, mapping: RowMapping[Any], where: str | None 
 @functools.cache
 def item_statements(dialect_name: str) -> ItemStatements:
     dialect = driver_dialect(dialect_name)
-    links: Table = ItemMilestoneRow.__table__  # type: ignore[assignment]
     return ItemStatements(
         values=dialect,
         persons=_upsert(dialect, PERSONS),
         milestones=_upsert(dialect, MILESTONES),
         listed_items=_upsert(dialect, WORK_ITEMS, LISTED_GUARD),
         pushed_items=_upsert(dialect, WORK_ITEMS, PUSHED_GUARD),
-        links=DriverInsert(dialect, links),
+        links=DriverInsert(dialect, table_of(ItemMilestoneRow)),
         changes=DriverInsert(dialect, CHANGES.table, CHANGES.write_names, conflict=_CONFLICT),
         item_row=WORK_ITEMS.writer(dialect),
         milestone_row=MILESTONES.writer(dialect),

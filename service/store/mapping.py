@@ -7,17 +7,12 @@ reads (`work_scan`) and the bulk writes (`item_statements`) alike (see `driver_r
 
 from __future__ import annotations
 
-from typing import Any, cast
-
-from sqlalchemy import Table
+from typing import Any
 
 from service.domain.work import Change, Milestone, Person, Project, WorkItem
+from service.store.dialect import table_of
 from service.store.driver_rows import Const, FromColumns, FromObject, Joined, Param, RowMapping
 from service.store.orm import ChangeRow, MilestoneRow, PersonRow, ProjectRow, WorkItemRow
-
-
-def _table(model: Any) -> Table:
-    return cast(Table, model.__table__)
 
 
 def _assignee_external_id(item: WorkItem) -> str | None:
@@ -40,7 +35,7 @@ def _payload(raw: Any) -> Any:
 
 
 WORK_ITEMS: RowMapping[WorkItem] = RowMapping(
-    _table(WorkItemRow),
+    table_of(WorkItemRow),
     WorkItem,
     write={
         "project_id": Param("project_id"),
@@ -58,7 +53,7 @@ WORK_ITEMS: RowMapping[WorkItem] = RowMapping(
     read_params=("project_external_id",),
 )
 MILESTONES: RowMapping[Milestone] = RowMapping(
-    _table(MilestoneRow),
+    table_of(MilestoneRow),
     Milestone,
     write={"project_id": Param("project_id")},
     write_params=("project_id",),
@@ -66,16 +61,16 @@ MILESTONES: RowMapping[Milestone] = RowMapping(
     read_params=("project_external_id",),
 )
 CHANGES: RowMapping[Change] = RowMapping(
-    _table(ChangeRow),
+    table_of(ChangeRow),
     Change,
     write={"source_id": Param("source_id"), "item_id": Param("item_id")},
     write_params=("source_id", "item_id"),
-    read={"item_external_id": Joined(_table(WorkItemRow).c.external_id)},
+    read={"item_external_id": Joined(table_of(WorkItemRow).c.external_id)},
 )
 PERSONS: RowMapping[Person] = RowMapping(
-    _table(PersonRow), Person, write={"source_id": Param("source_id")}, write_params=("source_id",)
+    table_of(PersonRow), Person, write={"source_id": Param("source_id")}, write_params=("source_id",)
 )
-PROJECTS: RowMapping[Project] = RowMapping(_table(ProjectRow), Project)
+PROJECTS: RowMapping[Project] = RowMapping(table_of(ProjectRow), Project)
 
 
 def work_item_from_row(row: WorkItemRow, *, project_external_id: str) -> WorkItem:

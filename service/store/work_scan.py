@@ -18,12 +18,12 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from service.domain.enums import Visibility
 from service.domain.work import Change, Milestone, Project, WorkItem
+from service.store.dialect import table_of
 from service.store.driver_dialect import DriverDialect, driver_dialect
 from service.store.driver_sql import fetch_rows
 from service.store.mapping import CHANGES, MILESTONES, PROJECTS, WORK_ITEMS
@@ -42,9 +42,7 @@ class _Reads:
         self.changes = CHANGES.reader(dialect)
         self.milestones = MILESTONES.reader(dialect)
         self.projects = PROJECTS.reader(dialect)
-        projects: Table = ProjectRow.__table__  # type: ignore[assignment]
-        sources: Table = SourceRow.__table__  # type: ignore[assignment]
-        items: Table = WorkItemRow.__table__  # type: ignore[assignment]
+        projects, sources, items = table_of(ProjectRow), table_of(SourceRow), table_of(WorkItemRow)
         project_id = dialect.typed_mark(projects.c.id)
         self.project_sql = f"SELECT {self.projects.select_list()} FROM projects WHERE id = {project_id}"  # noqa: S608
         self.project_external_id_sql = f"SELECT external_id FROM projects WHERE id = {project_id}"  # noqa: S608

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from service.domain.enums import ItemKind
 from service.domain.work import JsonText
 from service.store.base import JSONDocument, UTCDateTime
+from service.store.dialect import table_of
 from service.store.driver_dialect import ColumnKind, column_kind, driver_dialect
 from service.store.driver_rows import Const, FromColumns, Param, RowMapping
 from service.store.driver_sql import DriverInsert
@@ -26,11 +27,6 @@ from service.store.work_scan import _READS
 
 DIALECTS = ("sqlite", "postgresql")
 AT = datetime(2026, 10, 1, 14, 30, 5, 120000, tzinfo=timezone(timedelta(hours=2)))
-
-
-def _table(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
 
 
 def _all_but_id(table: Table) -> list[str]:
@@ -53,12 +49,12 @@ def _selected_columns(sql: str) -> list[str]:
 def test_every_write_names_its_tables_columns_in_table_order(dialect: str) -> None:
     statements = item_statements(dialect)
     expected = {
-        "listed_items": _all_but_id(_table(WorkItemRow)),
-        "pushed_items": _all_but_id(_table(WorkItemRow)),
-        "milestones": _all_but_id(_table(MilestoneRow)),
-        "persons": _all_but_id(_table(PersonRow)),
-        "changes": _all_but_id(_table(ChangeRow)),
-        "links": [c.name for c in _table(ItemMilestoneRow).columns],
+        "listed_items": _all_but_id(table_of(WorkItemRow)),
+        "pushed_items": _all_but_id(table_of(WorkItemRow)),
+        "milestones": _all_but_id(table_of(MilestoneRow)),
+        "persons": _all_but_id(table_of(PersonRow)),
+        "changes": _all_but_id(table_of(ChangeRow)),
+        "links": [c.name for c in table_of(ItemMilestoneRow).columns],
     }
     for name, columns in expected.items():
         insert: DriverInsert = getattr(statements, name)
@@ -82,12 +78,12 @@ def test_every_write_names_its_tables_columns_in_table_order(dialect: str) -> No
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_every_read_selects_its_tables_columns_in_table_order(dialect: str) -> None:
     reads = _READS[dialect]
-    items = [c.name for c in _table(WorkItemRow).columns]
+    items = [c.name for c in table_of(WorkItemRow).columns]
     assert _selected_columns(reads.items_sql) == items
     assert _selected_columns(reads.items_sql_without_raw) == [*items[:-1], "NULL"]
-    assert _selected_columns(reads.milestones_sql) == [c.name for c in _table(MilestoneRow).columns]
+    assert _selected_columns(reads.milestones_sql) == [c.name for c in table_of(MilestoneRow).columns]
     assert _selected_columns(reads.change_sql(3)) == [
-        *(f"changes.{c.name}" for c in _table(ChangeRow).columns),
+        *(f"changes.{c.name}" for c in table_of(ChangeRow).columns),
         "work_items.external_id",
     ]
     assert _selected_columns(reads.project_sql) == [c.name for c in PROJECTS.table.columns]

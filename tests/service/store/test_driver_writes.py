@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.domain.enums import ItemKind, MilestoneKind, Priority, StatusCategory
 from service.domain.work import Change, JsonText, Milestone, Person, Project, WorkItem
+from service.store.dialect import table_of
 from service.store.driver_sql import DriverInsert
 from service.store.items import upsert_milestones, upsert_projects, upsert_work_items
 from service.store.mapping import WORK_ITEMS
@@ -224,7 +225,7 @@ def test_naive_datetimes_are_refused(session: Session, source_id: int, project_i
 
 def test_a_failed_driver_statement_raises_sqlalchemys_error(session: Session, source_id: int) -> None:
     dialect = session.get_bind().dialect.name
-    links = DriverInsert(dialect, ItemMilestoneRow.__table__)  # type: ignore[arg-type]
+    links = DriverInsert(dialect, table_of(ItemMilestoneRow))
 
     with pytest.raises(exc.IntegrityError):
         links.run(session, [(987654, 987654)])
