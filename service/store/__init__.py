@@ -14,7 +14,8 @@ intake's fast path) and `inbox_admin` (dead letters, counts). What a client may 
 its scope in SQL, is in `client_views` (with `scope_filter`), `report_queries` and `kpi_queries`.
 The rest is machinery: engines and sessions (`db`, `runtime`, `thread_connections`), the schema
 (`schema`, `migrate`), credentials (`crypto`), and the driver-level fast paths (`dialect`,
-`driver_sql`, `item_statements`, `work_scan`, `mapping`, `feed_queries`).
+`driver_dialect`, `driver_rows`, `driver_sql`, `item_statements`, `work_scan`, `mapping`,
+`feed_queries`).
 
 Function names follow one convention:
 

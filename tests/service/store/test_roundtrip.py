@@ -127,9 +127,6 @@ def _graph() -> list[Base]:
             revoked_at=None,
             last_used_at=None,
         ),
-        PortalSessionRow(
-            secret_hash="s" * 64, token_id=1, created_at=AT, expires_at=AT + timedelta(hours=12)
-        ),
         EventSubscriptionRow(
             id=1,
             client_id=1,
@@ -251,13 +248,16 @@ def _graph() -> list[Base]:
             created_at=AT,
             updated_at=AT,
         ),
+        PortalSessionRow(
+            secret_hash="s" * 64, token_id=1, created_at=AT, expires_at=AT + timedelta(hours=12)
+        ),
         RuleRunRow(
             id=1,
             kind="dry_run",
             status="succeeded",
-            params={"days": 30},
+            params={"rules": "rules: []", "since_s": 86400.0, "until": AT.isoformat()},
             progress=1.0,
-            result={"findings": 2},
+            result={"hits": []},
             error=None,
             created_at=AT,
             started_at=AT,
