@@ -6,6 +6,8 @@ is a state, not an event.
 
 `apply_delivery_now` also says which projects a delivery changed, so that what runs after it (rule
 evaluation, push-back, feed events) can be limited to those projects instead of the whole source.
+The row's attempts and outcome are handled here; parsing and applying the body is the provider's
+part (`syncing_for(kind).apply_delivery`, service.sync.providers).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from service.store.db import transaction
 from service.store.inbox import find_delivery, record_delivery_outcome
 from service.store.runtime import Store
 from service.store.sources import get_source, read_credentials
-from service.sync.applied import NOTHING_CHANGED, Applied
+from service.sync.applied import NOTHING_CHANGED
 from service.sync.providers import syncing_for
 
 log = get_logger(__name__)
@@ -66,7 +68,9 @@ def apply_delivery_now(
         credentials = read_credentials(session, cipher=store.cipher, source_id=row.source_id)
         body, attempts = row.body, row.attempts
     try:
-        applied = _apply(store, source=source, credentials=credentials, body=body, transport=transport)
+        applied = syncing_for(source.kind).apply_delivery(
+            store, source=source, credentials=credentials, body=body, transport=transport
+        )
     except InvalidPayloadError as exc:
         return _unchanged(source, _record(store, inbox_id, InboxStatus.DEAD, error=str(exc)))
     except (ConnectorError, OSError) as exc:
@@ -99,16 +103,3 @@ def _record(store: Store, inbox_id: int, status: InboxStatus, *, error: str | No
         record_delivery_outcome(session, inbox_id=inbox_id, status=status, now=datetime.now(UTC), error=error)
     log.info("webhook.delivery.processed", inbox_id=inbox_id, status=status.value, error=error is not None)
     return status
-
-
-def _apply(
-    store: Store,
-    *,
-    source: Source,
-    credentials: dict[str, str],
-    body: bytes,
-    transport: httpx.BaseTransport | None,
-) -> Applied:
-    return syncing_for(source.kind).apply_delivery(
-        store, source=source, credentials=credentials, body=body, transport=transport
-    )

@@ -1,4 +1,8 @@
-"""Running one sync of one source, recorded as a sync run whatever its outcome."""
+"""Running one sync of one source, recorded as a sync run whatever its outcome.
+
+The lease, the run record and the metrics are handled here; talking to the provider is the
+provider's part (`syncing_for(kind).sync`, service.sync.providers).
+"""
 
 from __future__ import annotations
 
