@@ -4,11 +4,12 @@
 `service.providers.registry` is the one place that maps a `SourceKind` to its provider: Jira Cloud
 and Jira Data Center share `JiraProvider`, parameterised by the kind; Trello has `TrelloProvider`.
 
-A provider knows what needs nothing but a client: opening that client (with its site's shared rate
-limiter), testing a connection, verifying a webhook delivery and telling its identity, and
-registering webhooks where the provider lets an integration do so (Trello). This package is a leaf
-any layer may import, like `service.errors`: it imports the connectors, the domain and nothing of
-the layers above (an import-linter contract keeps it so).
+A provider knows what needs nothing but a client: testing a connection, verifying a webhook
+delivery and telling its identity, and registering webhooks where the provider lets an integration
+do so (Trello). Its module opens the typed client from a stored source and its credentials, paced by
+the site's shared rate limiter (`jira.open_jira_client`, `trello.open_trello_client`). This package
+is a leaf any layer may import, like `service.errors`: it imports the connectors, the domain and
+nothing of the layers above (an import-linter contract keeps it so).
 
 The operations that belong to a higher layer stay in it, as one object per provider family in one
 table keyed by `ProviderFamily`: syncing a source and applying a stored delivery in
