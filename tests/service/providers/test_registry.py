@@ -14,7 +14,7 @@ from service.api.webhooks import router as jira_webhooks
 from service.api.webhooks_trello import router as trello_webhooks
 from service.domain.enums import SourceKind
 from service.domain.work import Source
-from service.errors import InvalidInputError
+from service.errors import ConfigurationError, InvalidInputError
 from service.flags.push_channels import (
     CHANNELS,
     JiraCommentChannel,
@@ -26,6 +26,8 @@ from service.providers.base import route_url
 from service.providers.jira import JiraProvider
 from service.providers.trello import TrelloProvider, trello_callback_url
 from service.sync.providers import SYNCING, JiraSyncing, TrelloSyncing, syncing_for
+from tests.support.jira_sandbox import serve_jira_sandbox
+from tests.support.trello_sandbox import serve_trello_sandbox
 
 SERVICE = Path(__file__).resolve().parents[3] / "service"
 # Where a kind is spelled out: the registry's table, and where the kind is data (the admin API's
@@ -152,3 +154,37 @@ def test_kinds_are_compared_only_in_the_registry_and_where_the_kind_is_data() ->
         if _KIND_CHECK.search(line)
     )
     assert offending == []
+
+
+@pytest.mark.parametrize("kind", [SourceKind.JIRA_CLOUD, SourceKind.JIRA_DATA_CENTER])
+def test_each_jira_kind_tests_its_connection(kind: SourceKind) -> None:
+    with serve_jira_sandbox("tiny", seed=7) as jira:
+        sandbox = jira.sandbox
+        credentials = (
+            {"email": sandbox.jira_email, "api_token": sandbox.jira_api_token}
+            if kind is SourceKind.JIRA_CLOUD
+            else {"token": sandbox.jira_pat}
+        )
+        source = Source(id=1, kind=kind, name="s", base_url=jira.base_url)
+        connection = provider_for(kind).test_connection(
+            source, credentials, retry=RetryPolicy(max_attempts=1)
+        )
+
+    assert connection.server_url.rstrip("/") == jira.base_url.rstrip("/")
+    assert connection.detail == f"connected to {connection.server_url} as {connection.account}"
+
+
+def test_trello_tests_its_connection() -> None:
+    with serve_trello_sandbox("tiny", seed=7) as trello:
+        credentials = {"api_key": trello.sandbox.trello_api_key, "token": trello.sandbox.trello_token}
+        source = Source(id=1, kind=SourceKind.TRELLO, name="s", base_url=trello.base_url)
+        connection = provider_for(SourceKind.TRELLO).test_connection(source, credentials)
+
+    assert connection.account is not None
+    assert connection.detail == f"connected to Trello as {connection.account}"
+
+
+def test_a_connection_test_with_credentials_of_another_kind_is_a_configuration_error() -> None:
+    source = Source(id=1, kind=SourceKind.JIRA_CLOUD, name="s", base_url="https://acme.atlassian.net")
+    with pytest.raises(ConfigurationError, match="lacks the credential 'email'"):
+        provider_for(SourceKind.JIRA_CLOUD).test_connection(source, {"api_key": "k", "token": "t"})
