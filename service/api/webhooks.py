@@ -15,22 +15,15 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from service.api.direct_route import DirectRoute
-from service.api.routers.context import ObjectId
+from service.api.routers.context import ObjectId, delivery_trigger_of, webhook_intake_of
+from service.app_state import settings_of
 from service.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, UnauthorizedError
 from service.logging import get_logger
 from service.metrics import record_webhook_delivery
 from service.providers import Provider, ProviderFamily, provider_for
 from service.providers.base import SIGNATURE_VALID, route_url
 from service.providers.jira import JIRA_WEBHOOK_PATH
-from service.settings import Settings
-from service.webhooks.intake import (
-    MAX_DELIVERY_ID_CHARS,
-    DeliveryOutcome,
-    DeliveryReceipt,
-    SourceSecret,
-    WebhookIntake,
-)
-from service.webhooks.trigger import DeliveryTrigger
+from service.webhooks.intake import MAX_DELIVERY_ID_CHARS, DeliveryOutcome, DeliveryReceipt, SourceSecret
 
 log = get_logger(__name__)
 router = APIRouter(tags=["webhooks"], route_class=DirectRoute)
@@ -93,8 +86,7 @@ def source_at_route(
     request: Request, source_id: int, family: ProviderFamily
 ) -> tuple[SourceSecret, Provider]:
     """The source and its provider, if deliveries for it arrive at `family`'s route; else 404."""
-    intake: WebhookIntake = request.app.state.webhook_intake
-    source = intake.source_secret(source_id)
+    source = webhook_intake_of(request).source_secret(source_id)
     provider = provider_for(source.kind)
     if provider.family is not family:
         raise NotFoundError(f"no {family.label} source {source_id}", details={"source_id": source_id})
@@ -104,9 +96,9 @@ def source_at_route(
 async def accept_delivery(request: Request, source_id: int, *, family: ProviderFamily) -> Response:
     """Verify, store and acknowledge one delivery at `family`'s route; the provider says how its
     deliveries are signed and identified."""
-    intake: WebhookIntake = request.app.state.webhook_intake
-    trigger: DeliveryTrigger = request.app.state.delivery_trigger
-    settings: Settings = request.app.state.settings
+    intake = webhook_intake_of(request)
+    trigger = delivery_trigger_of(request)
+    settings = settings_of(request)
     body = await read_limited_body(request)
     source, provider = source_at_route(request, source_id, family)
     verifier = provider.webhooks
