@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.domain.enums import CommitmentOutcome, CommitmentSubject, FeedEventKind, FlagSubject
+from service.domain.signals import EventDraft
 from service.flags.facts import ProjectSnapshot, load_project_snapshot
 from service.rules import Finding, RuleSet, evaluate_with_failures
 from service.store.db import transaction
-from service.store.feed_writes import EventDraft, publish_events
+from service.store.feed_writes import publish_events
 from service.store.flags import FlagValues, list_open_flags, open_flag, refresh_flag, resolve_flag
 from service.store.ledger import save_commitments
 from service.store.orm import FlagRow
