@@ -77,23 +77,23 @@ def _item_events(state: ProjectState, *, now: datetime) -> list[EventDraft]:
     since = now - FEED_HISTORY
     today = now.date()
     drafts: list[EventDraft] = []
-    for facts in state.items:
-        item = facts.item
+    for entry in state.items:
+        item = entry.item
         if item.id is None:
             continue
-        if facts.done_at is not None and facts.done_at >= since:
+        if entry.done_at is not None and entry.done_at >= since:
             drafts.append(
                 EventDraft(
                     kind=FeedEventKind.ITEM_DONE,
-                    dedupe_key=f"item_done:{item.id}:{facts.done_at.isoformat()}",
+                    dedupe_key=f"item_done:{item.id}:{entry.done_at.isoformat()}",
                     summary=f"{item.key} done: {item.title}",
                     payload={"item": item.key, "title": item.title},
-                    occurred_at=facts.done_at,
+                    occurred_at=entry.done_at,
                     project_id=state.project_id,
                     item_id=item.id,
                 )
             )
-        commitment = facts.commitment
+        commitment = entry.commitment
         if commitment is None:
             continue
         for move in commitment.moves:
