@@ -100,14 +100,16 @@ class Authenticator:
         )
 
 
-def _authenticator(request: Request) -> Authenticator:
+def authenticator_of(request: Request) -> Authenticator:
     authenticator: Authenticator = request.app.state.authenticator
     return authenticator
 
 
 def client_caller(request: Request) -> ClientCaller:
     """A client's token; an admin token has no client to read as, so it is refused with 403."""
-    caller = _authenticator(request).authenticate(request.headers.get("authorization"), now=datetime.now(UTC))
+    caller = authenticator_of(request).authenticate(
+        request.headers.get("authorization"), now=datetime.now(UTC)
+    )
     if caller.client_id is None:
         raise HTTPException(403, "this route needs a client token")
     return ClientCaller(token_id=caller.token_id, client_id=caller.client_id)
@@ -119,7 +121,9 @@ async def require_client(request: Request) -> ClientCaller:
 
 
 async def require_admin(request: Request) -> Caller:
-    caller = _authenticator(request).authenticate(request.headers.get("authorization"), now=datetime.now(UTC))
+    caller = authenticator_of(request).authenticate(
+        request.headers.get("authorization"), now=datetime.now(UTC)
+    )
     if not caller.is_admin:
         raise HTTPException(403, "this route needs an admin token")
     return caller

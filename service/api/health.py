@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from service.app_state import settings_of, store_of
 from service.domain.enums import FlagState, InboxStatus, OutboxStatus, Severity
 from service.metrics import METRICS_CONTENT_TYPE, StoreGauges, render_metrics
-from service.settings import Settings
 from service.store.orm import FlagRow, InboxRow, OutboxRow
 from service.store.runtime import Store
 from service.store.schema import SCHEMA_HEAD, find_current_revision
@@ -49,8 +49,8 @@ def healthz() -> Health:
 def readyz(request: Request) -> Readiness | JSONResponse:
     """Ready to serve: the database answers and its schema is the one this version needs; when jobs
     go through Redis (`PMBRIDGE_REDIS_URL`), Redis answers too."""
-    store: Store = request.app.state.store
-    settings: Settings = request.app.state.settings
+    store = store_of(request)
+    settings = settings_of(request)
     checks = [_check_database(store)]
     if settings.redis_url:
         checks.append(_check_redis(settings.redis_url))
@@ -92,7 +92,7 @@ def _check_redis(url: str) -> ReadinessCheck:
 def metrics(request: Request) -> Response:
     """This process's counters (requests, webhook intake, jobs, syncs, evaluations) and the
     database's inbox, outbox and flag counts, in the Prometheus text format."""
-    store: Store = request.app.state.store
+    store = store_of(request)
     return Response(render_metrics(_read_store_gauges(store)), media_type=METRICS_CONTENT_TYPE)
 
 

@@ -15,13 +15,12 @@ from pydantic import BaseModel
 
 from connectors.jira.webhooks import SIGNATURE_HEADER, SignatureCheck, check_signature
 from service.api.direct_route import DirectRoute
-from service.api.routers.context import ObjectId
+from service.api.routers.context import ObjectId, delivery_trigger_of, webhook_intake_of
 from service.domain.enums import SourceKind
 from service.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, UnauthorizedError
 from service.logging import get_logger
 from service.metrics import record_webhook_delivery
-from service.webhooks.intake import MAX_DELIVERY_ID_CHARS, DeliveryOutcome, DeliveryReceipt, WebhookIntake
-from service.webhooks.trigger import DeliveryTrigger
+from service.webhooks.intake import MAX_DELIVERY_ID_CHARS, DeliveryOutcome, DeliveryReceipt
 
 log = get_logger(__name__)
 router = APIRouter(tags=["webhooks"], route_class=DirectRoute)
@@ -79,8 +78,8 @@ async def receive_jira_webhook(source_id: ObjectId, request: Request) -> Respons
     (413), malformed JSON and an `X-Atlassian-Webhook-Identifier` over 200 characters (400), stores
     the delivery keyed by that identifier and answers 202; the same delivery again answers 200 and
     changes nothing. A source that no longer exists is a 404; 503 only when storage is unavailable."""
-    intake: WebhookIntake = request.app.state.webhook_intake
-    trigger: DeliveryTrigger = request.app.state.delivery_trigger
+    intake = webhook_intake_of(request)
+    trigger = delivery_trigger_of(request)
     body = await read_limited_body(request)
     source = intake.source_secret(source_id)
     if source.kind not in _JIRA_KINDS:

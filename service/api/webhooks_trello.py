@@ -16,15 +16,14 @@ from fastapi import APIRouter, Request, Response
 
 from connectors.trello import SIGNATURE_HEADER, SignatureCheck, check_signature
 from service.api.direct_route import DirectRoute
-from service.api.routers.context import ObjectId
+from service.api.routers.context import ObjectId, delivery_trigger_of, webhook_intake_of
 from service.api.webhooks import WebhookAck, ack_response, parse_json_object, read_limited_body
+from service.app_state import settings_of
 from service.domain.enums import SourceKind
 from service.errors import InvalidInputError, NotFoundError, UnauthorizedError
 from service.logging import get_logger
 from service.metrics import record_webhook_delivery
-from service.settings import Settings
-from service.webhooks.intake import MAX_DELIVERY_ID_CHARS, DeliveryOutcome, SourceSecret, WebhookIntake
-from service.webhooks.trigger import DeliveryTrigger
+from service.webhooks.intake import MAX_DELIVERY_ID_CHARS, DeliveryOutcome, SourceSecret
 
 log = get_logger(__name__)
 router = APIRouter(tags=["webhooks"], route_class=DirectRoute)
@@ -39,7 +38,7 @@ def trello_callback_url(public_url: str, source_id: int) -> str:
 
 
 def _trello_source(request: Request, source_id: int) -> SourceSecret:
-    intake: WebhookIntake = request.app.state.webhook_intake
+    intake = webhook_intake_of(request)
     source = intake.source_secret(source_id)
     if source.kind is not SourceKind.TRELLO:
         raise NotFoundError(f"no Trello source {source_id}", details={"source_id": source_id})
@@ -70,9 +69,9 @@ async def receive_trello_webhook(source_id: ObjectId, request: Request) -> Respo
     """Verifies `X-Trello-Webhook` (401 and nothing stored when it fails), refuses bodies over 1 MiB
     (413) and malformed JSON or a body without an action id (400), stores the delivery keyed by the
     action id and answers 202; the same action again answers 200 and changes nothing."""
-    intake: WebhookIntake = request.app.state.webhook_intake
-    trigger: DeliveryTrigger = request.app.state.delivery_trigger
-    settings: Settings = request.app.state.settings
+    intake = webhook_intake_of(request)
+    trigger = delivery_trigger_of(request)
+    settings = settings_of(request)
     body = await read_limited_body(request)
     source = _trello_source(request, source_id)
     if source.secret is None:

@@ -148,7 +148,7 @@ def build_digest(
                 moved_on=m.moved_at.date(),
             )
             for m in c.moves
-            if m.days != 0 and since <= _aware(m.moved_at) < until
+            if m.days != 0 and since <= m.moved_at < until
         ]
     upcoming += [
         NextLine(project=project(m.project_id), title=m.name, due=m.due_date, promised=False)
@@ -178,7 +178,3 @@ def build_digest(
         pulses=list_pending_pulses(session, grants, since=since, until=until),
         satisfaction=satisfaction_by_delivery(session, grants, today=ending),
     )
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

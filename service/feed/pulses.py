@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy.orm import Session
@@ -78,8 +78,8 @@ def list_pending_pulses(
         )
         for m in list_milestones(session, grants)
         if m.completed_at is not None
-        and _aware(m.completed_at) >= since
-        and (until is None or _aware(m.completed_at) < until)
+        and m.completed_at >= since
+        and (until is None or m.completed_at < until)
         and (FeedbackSubject.MILESTONE, m.id) not in rated
     ]
     events = list_events(
@@ -103,12 +103,8 @@ def list_pending_pulses(
         for e in events
         if e.project_id is not None and (FeedbackSubject.EVENT, e.id) not in rated
     ]
-    pulses.sort(key=lambda p: _aware(p.occurred_at), reverse=True)
+    pulses.sort(key=lambda p: p.occurred_at, reverse=True)
     return pulses[:limit]
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _group(ratings: list[int]) -> RatingGroup:

@@ -7,7 +7,7 @@ return to the same client.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
@@ -153,7 +153,7 @@ def _freshness(session: Session, grants: ClientGrants, *, now: datetime) -> Fres
     synced = [s.last_synced_at for s in sources]
     if not sources or any(s is None for s in synced):
         return Freshness(text="not synced yet", stale=True, census_complete=False)
-    oldest = min(_aware(s) for s in synced if s is not None)
+    oldest = min(s for s in synced if s is not None)
     return Freshness(
         text=data_age(oldest, now=now),
         stale=now - oldest > STALE_AFTER,
@@ -166,10 +166,6 @@ def _events(connection: Connection, grants: ClientGrants, *, project_ids: frozen
         connection, client_id=grants.client_id, project_ids=project_ids, limit=RECENT_EVENTS
     )
     return [EventRow(summary=r.summary, occurred_on=r.occurred_at[:10]) for r in records]
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def build_overview(session: Session, grants: ClientGrants, *, now: datetime) -> Overview:

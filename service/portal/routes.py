@@ -15,6 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from service.app_state import store_of
 from service.domain.enums import FeedbackSubject
 from service.feed.pulses import Pulse, list_pending_pulses
 from service.portal.pages import PULSE_WINDOW, build_overview, build_project_page
@@ -34,7 +35,6 @@ from service.portal.web import (
     same_origin,
     set_session_cookie,
     set_sign_in_cookie,
-    store_of,
 )
 from service.store.client_views import list_milestones, milestone_in_scope
 from service.store.db import transaction

@@ -9,10 +9,9 @@ from urllib.parse import parse_qsl, urlsplit
 from fastapi import Depends, Request
 from starlette.responses import RedirectResponse, Response
 
+from service.app_state import settings_of, store_of
 from service.portal.sessions import PortalSession, SessionCodec
 from service.portal.visitors import Visitor, find_visitor
-from service.settings import Settings
-from service.store.runtime import Store
 
 SESSION_COOKIE = "pmb_portal"
 SIGN_IN_COOKIE = "pmb_portal_sign_in"
@@ -23,16 +22,6 @@ FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 # Portal forms have a handful of short fields; a comment is at most 4,000 characters.
 MAX_FORM_BYTES = 32 * 1024
 MAX_FORM_FIELDS = 16
-
-
-def store_of(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-def settings_of(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def codec_of(request: Request) -> SessionCodec:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,10 +44,6 @@ class EventRef:
     occurred_at: datetime
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def list_item_spans(session: Session, grants: ClientGrants, *, project_id: int) -> list[ItemSpan]:
     """Every visible item of one project (in the client's scope) with its creation and done times."""
     if project_id not in grants.project_ids:
@@ -59,10 +55,8 @@ def list_item_spans(session: Session, grants: ClientGrants, *, project_id: int) 
     )
     return [
         ItemSpan(
-            created_at=_utc(created),
-            done_at=_utc(resolved)
-            if resolved is not None and category == StatusCategory.DONE.value
-            else None,
+            created_at=created,
+            done_at=resolved if resolved is not None and category == StatusCategory.DONE.value else None,
         )
         for created, resolved, category in rows
     ]
@@ -92,7 +86,7 @@ def list_items_done_between(
         .order_by(WorkItemRow.resolved_at, WorkItemRow.id)
     )
     return [
-        DoneItemRef(item_id=i, project_id=p, key=k, title=t, resolved_at=_utc(r))
+        DoneItemRef(item_id=i, project_id=p, key=k, title=t, resolved_at=r)
         for i, p, k, t, r in rows
         if r is not None
     ]
@@ -108,7 +102,7 @@ def _feedback(row: FeedbackRow) -> Feedback:
         period_end=row.period_end,
         rating=row.rating,
         comment=row.comment,
-        created_at=_utc(row.created_at),
+        created_at=row.created_at,
     )
 
 
@@ -166,4 +160,4 @@ def list_events(
     if until is not None:
         query = query.where(FeedEventRow.occurred_at < until)
     rows = session.execute(query)
-    return [EventRef(id=i, project_id=p, kind=k, summary=s, occurred_at=_utc(o)) for i, p, k, s, o in rows]
+    return [EventRef(id=i, project_id=p, kind=k, summary=s, occurred_at=o) for i, p, k, s, o in rows]

@@ -77,26 +77,19 @@ class ClaimedSubscription:
     attempts: int
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands datetimes back naive; every stored time is UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def _subscription(row: EventSubscriptionRow) -> Subscription:
     return Subscription(
         id=row.id,
         client_id=row.client_id,
         url=row.url,
         created_by=row.created_by,
-        created_at=_aware(row.created_at) or row.created_at,
-        disabled_at=_aware(row.disabled_at),
+        created_at=row.created_at,
+        disabled_at=row.disabled_at,
         last_event_id=row.last_event_id,
         attempts=row.attempts,
-        first_failed_at=_aware(row.first_failed_at),
-        next_attempt_at=_aware(row.next_attempt_at),
-        parked_at=_aware(row.parked_at),
+        first_failed_at=row.first_failed_at,
+        next_attempt_at=row.next_attempt_at,
+        parked_at=row.parked_at,
         last_status=row.last_status,
         last_error=row.last_error,
     )
@@ -339,7 +332,7 @@ def record_delivery_failure(
             f"subscription {subscription_id} not found", details={"subscription_id": subscription_id}
         )
     row.attempts += 1
-    first_failed_at = _aware(row.first_failed_at) or now
+    first_failed_at = row.first_failed_at or now
     row.first_failed_at = first_failed_at
     row.last_status = status
     row.last_error = error[:_ERROR_LENGTH]

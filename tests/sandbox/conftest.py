@@ -20,26 +20,14 @@ from sandbox.app import Sandbox, create_sandbox_app
 from sandbox.emit import CollectingSink
 from sandbox.scenarios import build_sandbox
 from sandbox.server import LoopbackServer
+from tests.support.fakes import FakeClock
 
 FROZEN_NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-class FakeMonotonic:
-    """A monotonic clock tests move by hand (search lag, rate-limit windows)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
-def monotonic() -> FakeMonotonic:
-    return FakeMonotonic()
+def monotonic() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
@@ -48,7 +36,7 @@ def deliveries() -> CollectingSink:
 
 
 @pytest.fixture
-def sandbox(deliveries: CollectingSink, monotonic: FakeMonotonic) -> Sandbox:
+def sandbox(deliveries: CollectingSink, monotonic: FakeClock) -> Sandbox:
     return build_sandbox("tiny", 7, now=FROZEN_NOW, sink=deliveries, monotonic=monotonic, with_trello=False)
 
 

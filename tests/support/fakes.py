@@ -3,6 +3,34 @@
 from __future__ import annotations
 
 
+class FakeClock:
+    """Monotonic time that moves only when something sleeps on it or a test advances it: pacing,
+    retries and rate-limit windows without waiting, deterministically. Records every sleep.
+
+    Callable, so it can be passed where a `() -> float` clock is taken.
+    """
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    __call__ = monotonic
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    @property
+    def slept(self) -> float:
+        return sum(self.sleeps)
+
+
 class RecordingEnqueuer:
     """An `Enqueuer` that only records what it was asked to do."""
 

@@ -21,6 +21,7 @@ from service.domain.enums import SourceKind
 from service.domain.work import status_category_from_list_name
 from service.store.orm import WorkItemRow
 from service.store.runtime import Store
+from tests.support.fakes import FakeClock
 from tests.support.sources import add_test_source
 
 # Remote or local state of one card: key, list name, status category, due day, archived.
@@ -30,25 +31,9 @@ CHANGED_CARD_KEYS = frozenset({"idList", "due", "start", "closed", "dueComplete"
 LABEL_ACTIONS = frozenset({"addLabelToCard", "removeLabelFromCard"})
 
 
-class FakeMonotonic:
-    """A monotonic clock that only moves when slept on: pacing without waiting, deterministically.
-
-    Shared by the client's limiter and the sandbox's, both see the same time.
-    """
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept = 0.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept += seconds
-        self.now += seconds
-
-    def limiter(self) -> TrelloRateLimiter:
-        return TrelloRateLimiter(clock=self.monotonic, sleep=self.sleep)
+def trello_limiter_on(clock: FakeClock) -> TrelloRateLimiter:
+    """A Trello limiter that paces on `clock`; shared with the sandbox's, both see the same time."""
+    return TrelloRateLimiter(clock=clock.monotonic, sleep=clock.sleep)
 
 
 @dataclass

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from service.api.auth import Caller, require_admin
-from service.api.routers.context import MAX_ID, ObjectId, enqueuer_of, store_of
+from service.api.routers.context import MAX_ID, ObjectId, enqueuer_of
 from service.api.schemas.admin import DeadLetterOut, FlagOut, PublishIn, RetryQueued
 from service.api.schemas.common import ADMIN_ERRORS
+from service.app_state import store_of
 from service.domain.enums import FlagState
 from service.domain.signals import Flag
 from service.logging import get_logger

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from service.api.auth import Caller, require_admin
-from service.api.routers.context import store_of
 from service.api.schemas.common import ADMIN_ERRORS
 from service.api.schemas.rules import DryRunHitOut, DryRunIn, DryRunOut, RuleFileCheckOut, RuleFileIn
+from service.app_state import store_of
 from service.flags.dryrun import dry_run_stored
 from service.flags.rulesets import load_rule_text
 from service.rules import default_rule_set

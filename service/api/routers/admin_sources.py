@@ -17,9 +17,7 @@ from service.api.routers.context import (
     MAX_ID,
     ObjectId,
     enqueuer_of,
-    settings_of,
     snapshots_of,
-    store_of,
 )
 from service.api.schemas.admin import (
     ConnectionTestOut,
@@ -32,6 +30,7 @@ from service.api.schemas.admin import (
     SyncRunOut,
 )
 from service.api.schemas.common import ADMIN_ERRORS
+from service.app_state import settings_of, store_of
 from service.domain.enums import SourceKind
 from service.domain.work import Source
 from service.errors import ConfigurationError, InvalidInputError

@@ -9,10 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from service.api.auth import Caller, require_admin
-from service.api.routers.context import MAX_ID, ObjectId, feed_reader_of, store_of
+from service.api.routers.context import MAX_ID, ObjectId, feed_reader_of
 from service.api.routers.subscriptions import checked_subscription_url, subscription_created, subscription_out
 from service.api.schemas.common import ADMIN_ERRORS
 from service.api.schemas.subscriptions import SubscriptionCreated, SubscriptionIn, SubscriptionOut
+from service.app_state import store_of
 from service.store.db import transaction
 from service.store.subscriptions import (
     CREATED_BY_OPERATOR,

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from service.api.auth import Caller, require_admin
-from service.api.routers.context import MAX_ID, ObjectId, authenticator_of, snapshots_of, store_of
+from service.api.auth import Caller, authenticator_of, require_admin
+from service.api.routers.context import MAX_ID, ObjectId, snapshots_of
 from service.api.schemas.admin import (
     AdminTokenIn,
     ClientIn,
@@ -21,6 +21,7 @@ from service.api.schemas.admin import (
     TokenOut,
 )
 from service.api.schemas.common import ADMIN_ERRORS
+from service.app_state import store_of
 from service.domain.tenancy import ApiToken, Client, ClientScope
 from service.store.db import transaction
 from service.store.tenancy import (

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from service.api.auth import ClientCaller, require_client
 from service.api.responses import cached_json
-from service.api.routers.context import MAX_ID, ObjectId, freshness_out, snapshots_of, store_of
+from service.api.routers.context import MAX_ID, ObjectId, freshness_out, snapshots_of
 from service.api.schemas.client import (
     CommitmentList,
     CommitmentMoveOut,
@@ -31,6 +31,7 @@ from service.api.schemas.client import (
 )
 from service.api.schemas.common import CLIENT_ERRORS, CLIENT_OBJECT_ERRORS, NOT_MODIFIED
 from service.api.schemas.kpis import KpisOut, kpis_out
+from service.app_state import store_of
 from service.errors import NotFoundError
 from service.feed.kpis import compute_kpis
 from service.feed.snapshots import ClientSnapshot

@@ -1,4 +1,6 @@
-"""What routers take from the running app: the store, the caches, and path parameters' bounds."""
+"""What the API's routes take from the running app (its caches, queue and webhook intake; the store and
+settings through `service.app_state`, the authenticator through `service.api.auth`), and path
+parameters' bounds."""
 
 from __future__ import annotations
 
@@ -6,13 +8,12 @@ from typing import Annotated
 
 from fastapi import Path, Request
 
-from service.api.auth import Authenticator
 from service.api.schemas.common import FreshnessOut, SourceFreshnessOut
 from service.feed.paging import FeedReader
 from service.feed.snapshots import ClientSnapshot, ClientSnapshots
 from service.queue import Enqueuer
-from service.settings import Settings
-from service.store.runtime import Store
+from service.webhooks.intake import WebhookIntake
+from service.webhooks.trigger import DeliveryTrigger
 
 # Ids are 64-bit in the database; the API caps them at 2**53 - 1, which every JSON client (and a
 # double) represents exactly, so an id past it is a 422, never an overflow in the driver.
@@ -20,19 +21,9 @@ MAX_ID = 2**53 - 1
 ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-def store_of(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
 def snapshots_of(request: Request) -> ClientSnapshots:
     snapshots: ClientSnapshots = request.app.state.client_snapshots
     return snapshots
-
-
-def authenticator_of(request: Request) -> Authenticator:
-    authenticator: Authenticator = request.app.state.authenticator
-    return authenticator
 
 
 def feed_reader_of(request: Request) -> FeedReader:
@@ -45,9 +36,14 @@ def enqueuer_of(request: Request) -> Enqueuer:
     return enqueuer
 
 
-def settings_of(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def webhook_intake_of(request: Request) -> WebhookIntake:
+    intake: WebhookIntake = request.app.state.webhook_intake
+    return intake
+
+
+def delivery_trigger_of(request: Request) -> DeliveryTrigger:
+    trigger: DeliveryTrigger = request.app.state.delivery_trigger
+    return trigger
 
 
 def freshness_out(snapshot: ClientSnapshot) -> FreshnessOut:

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from service.api.auth import ClientCaller, require_client
 from service.api.responses import cached_body
-from service.api.routers.context import settings_of, snapshots_of, store_of
+from service.api.routers.context import snapshots_of
 from service.api.schemas.common import CLIENT_ERRORS, NOT_MODIFIED, IsoDate
+from service.app_state import settings_of, store_of
 from service.domain.enums import DigestPeriod
 from service.feed.digest import build_digest
 from service.feed.digest_render import HTML_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, render_html, render_markdown

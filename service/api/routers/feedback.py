@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from service.api.auth import ClientCaller, require_client
-from service.api.routers.context import snapshots_of, store_of
+from service.api.routers.context import snapshots_of
 from service.api.schemas.client import EventFeedbackIn, FeedbackIn, FeedbackOut, MilestoneFeedbackIn
 from service.api.schemas.common import CLIENT_OBJECT_ERRORS, error_responses
+from service.app_state import store_of
 from service.domain.enums import FeedbackSubject
 from service.errors import NotFoundError
 from service.store.client_views import milestone_in_scope

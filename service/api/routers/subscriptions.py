@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from service.api.auth import ClientCaller, require_client
-from service.api.routers.context import ObjectId, feed_reader_of, settings_of, store_of
+from service.api.routers.context import ObjectId, feed_reader_of
 from service.api.schemas.common import CLIENT_ERRORS, CLIENT_OBJECT_ERRORS, error_responses
 from service.api.schemas.subscriptions import SubscriptionCreated, SubscriptionIn, SubscriptionOut
+from service.app_state import settings_of, store_of
 from service.feed.cursor import FeedCursorCodec
 from service.netcheck import check_public_url, resolve_host
 from service.store.db import transaction

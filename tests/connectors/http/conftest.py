@@ -9,29 +9,15 @@ import pytest
 import respx
 
 from connectors.http import HttpSession, RateLimiter, RetryPolicy, build_http_client
+from tests.support.fakes import FakeClock
 
 BASE_URL = "https://acme.atlassian.net"
 WALL_NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
-class FakeClock:
-    """Monotonic time that only moves when something sleeps; records every sleep."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(start=1_000.0)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from connectors.http import RateLimiter, RateLimitHeaders
 
 if TYPE_CHECKING:
-    from conftest import FakeClock
+    from tests.support.fakes import FakeClock
 
 
 @pytest.fixture

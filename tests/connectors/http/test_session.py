@@ -22,7 +22,7 @@ from connectors.http import (
 )
 
 if TYPE_CHECKING:
-    from conftest import FakeClock
+    from tests.support.fakes import FakeClock
 
 MakeSession = Callable[..., HttpSession]
 ISSUE_ROUTE = "/rest/api/3/issue/{issue}"

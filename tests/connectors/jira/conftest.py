@@ -11,6 +11,7 @@ import respx
 
 from connectors.http import RateLimiter, RetryPolicy
 from connectors.jira import JiraClient, JiraSite
+from tests.support.fakes import FakeClock
 
 CLOUD_URL = "https://acme.atlassian.net"
 DC_URL = "https://jira.acme.test/jira"
@@ -20,22 +21,9 @@ PAT = "dc-personal-access-token-abc"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(start=0.0)
 
 
 def _client(site: JiraSite, router: respx.Router, clock: FakeClock) -> JiraClient:

@@ -12,6 +12,7 @@ import respx
 
 from connectors.http import CallAccounting, RetryPolicy
 from connectors.trello import TrelloAuthForm, TrelloClient, TrelloCredentials, TrelloRateLimiter
+from tests.support.fakes import FakeClock
 
 BASE_URL = "https://api.trello.com"
 API_KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -19,19 +20,6 @@ TOKEN = "ATTAf00dfeedc0ffee" + "9" * 58
 APP_SECRET = "app-oauth-secret-5e5e5e"
 FIXTURES = Path(__file__).parent / "fixtures"
 ClientFactory = Callable[..., TrelloClient]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def _trello_id(seconds: int, counter: int = 0) -> str:
@@ -63,7 +51,7 @@ def make_action() -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(start=0.0)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -12,6 +13,7 @@ from service.api.app import create_app
 from service.domain.enums import SourceKind
 from service.settings import Settings
 from service.store.runtime import Store
+from tests.support.api import World, make_settings, open_test_api, seed_world, store_of
 from tests.support.fakes import RecordingEnqueuer
 from tests.support.sources import JIRA_WEBHOOK_SECRET, add_test_source
 
@@ -34,8 +36,7 @@ def client(api_settings: Settings, enqueuer: RecordingEnqueuer) -> Iterator[Test
 
 @pytest.fixture
 def app_store(client: TestClient) -> Store:
-    store: Store = client.app.state.store  # type: ignore[attr-defined]
-    return store
+    return store_of(client)
 
 
 @pytest.fixture
@@ -43,3 +44,22 @@ def jira_source_id(app_store: Store) -> int:
     return add_test_source(
         app_store, kind=SourceKind.JIRA_CLOUD, name="acme-jira", webhook_secret=JIRA_WEBHOOK_SECRET
     )
+
+
+@pytest.fixture
+def api_overrides() -> dict[str, Any]:
+    """Settings a test module changes for its `api` (override this fixture in the module)."""
+    return {}
+
+
+@pytest.fixture
+def api(tmp_path: Path, enqueuer: RecordingEnqueuer, api_overrides: dict[str, Any]) -> Iterator[TestClient]:
+    """The app over a fresh data directory, with the rate limits tests do not trip."""
+    with open_test_api(make_settings(tmp_path, **api_overrides), enqueuer) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def world(api: TestClient) -> World:
+    """The small agency of `tests.support.api`, seeded into `api`'s store."""
+    return seed_world(store_of(api))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +11,7 @@ from service.domain.enums import ItemKind, StatusCategory
 from service.domain.work import WorkItem
 from service.store.db import transaction
 from service.store.items import upsert_work_items
-from tests.support.api import World, bearer, make_settings, open_test_api, seed_world, store_of
+from tests.support.api import World, bearer, store_of
 
 VALID = """\
 builtin:
@@ -49,17 +47,6 @@ rules:
     severity: warning
     message: "{item.key} waits for triage"
 """
-
-
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[TestClient]:
-    with open_test_api(make_settings(tmp_path)) as client:
-        yield client
-
-
-@pytest.fixture
-def world(api: TestClient) -> World:
-    return seed_world(store_of(api))
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,17 +28,6 @@ CLOUD_SOURCE = {
 @pytest.fixture
 def enqueuer() -> RecordingEnqueuer:
     return RecordingEnqueuer()
-
-
-@pytest.fixture
-def api(tmp_path: Path, enqueuer: RecordingEnqueuer) -> Iterator[TestClient]:
-    with open_test_api(make_settings(tmp_path), enqueuer) as client:
-        yield client
-
-
-@pytest.fixture
-def world(api: TestClient) -> World:
-    return seed_world(store_of(api))
 
 
 def _admin(world: World) -> dict[str, str]:

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from service.store.orm import ApiTokenRow
-from tests.support.api import World, bearer, make_settings, open_test_api, seed_world, store_of
-
-
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[TestClient]:
-    with open_test_api(make_settings(tmp_path)) as client:
-        yield client
-
-
-@pytest.fixture
-def world(api: TestClient) -> World:
-    return seed_world(store_of(api))
+from tests.support.api import World, bearer, store_of
 
 
 def _admin(world: World) -> dict[str, str]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -12,22 +9,8 @@ from tests.support.api import (
     World,
     add_feed_event,
     bearer,
-    make_settings,
-    open_test_api,
-    seed_world,
     store_of,
 )
-
-
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[TestClient]:
-    with open_test_api(make_settings(tmp_path)) as client:
-        yield client
-
-
-@pytest.fixture
-def world(api: TestClient) -> World:
-    return seed_world(store_of(api))
 
 
 def test_projects_list_holds_only_the_scope_with_progress(api: TestClient, world: World) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
-from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
@@ -14,22 +12,8 @@ from tests.support.api import (
     World,
     add_feed_event,
     bearer,
-    make_settings,
-    open_test_api,
-    seed_world,
     store_of,
 )
-
-
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[TestClient]:
-    with open_test_api(make_settings(tmp_path)) as client:
-        yield client
-
-
-@pytest.fixture
-def world(api: TestClient) -> World:
-    return seed_world(store_of(api))
 
 
 def _page(api: TestClient, token: str, after: str | None, limit: int = 2) -> dict[str, object]:

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.api import World, bearer, make_settings, open_test_api, seed_world, store_of
+from tests.support.api import World, bearer
 
 
 @pytest.fixture
-def api(tmp_path: Path) -> Iterator[TestClient]:
-    settings = make_settings(tmp_path, rate_limit_per_second=0.01, rate_limit_burst=3)
-    with open_test_api(settings) as client:
-        yield client
-
-
-@pytest.fixture
-def world(api: TestClient) -> World:
-    return seed_world(store_of(api))
+def api_overrides() -> dict[str, Any]:
+    return {"rate_limit_per_second": 0.01, "rate_limit_burst": 3}
 
 
 def test_body_over_one_mib_answers_413(api: TestClient, world: World) -> None:

@@ -19,14 +19,20 @@ from sandbox.trello.scenario import populate_trello
 from sandbox.trello.state import TrelloWorld
 from service.store.runtime import Store
 from service.sync.runs import sync_source_now
-from tests.support.trello_sandbox import FakeMonotonic, TrelloSandbox, local_snapshot, serve_trello_sandbox
+from tests.support.fakes import FakeClock
+from tests.support.trello_sandbox import (
+    TrelloSandbox,
+    local_snapshot,
+    serve_trello_sandbox,
+    trello_limiter_on,
+)
 
 BOARDS = 20
 CARDS_PER_BOARD = 500
 
 
 class RefusalCountingLimiter(TrelloRateLimiter):
-    def __init__(self, limits: TrelloRateLimits, *, clock: FakeMonotonic) -> None:
+    def __init__(self, limits: TrelloRateLimits, *, clock: FakeClock) -> None:
         super().__init__(limits, now=clock.monotonic)
         self.refusals: list[str] = []
         self.requests = 0
@@ -40,12 +46,12 @@ class RefusalCountingLimiter(TrelloRateLimiter):
 
 
 @pytest.fixture(scope="module")
-def clock() -> FakeMonotonic:
-    return FakeMonotonic()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture(scope="module")
-def large_sandbox(clock: FakeMonotonic) -> Iterator[TrelloSandbox]:
+def large_sandbox(clock: FakeClock) -> Iterator[TrelloSandbox]:
     def build(sandbox: Sandbox) -> None:
         world = TrelloWorld(
             clock=sandbox.clock,
@@ -70,13 +76,13 @@ def large_sandbox(clock: FakeMonotonic) -> Iterator[TrelloSandbox]:
 
 
 def test_full_sync_of_20_boards_never_exceeds_the_rate_limits(
-    store: Store, large_sandbox: TrelloSandbox, clock: FakeMonotonic
+    store: Store, large_sandbox: TrelloSandbox, clock: FakeClock
 ) -> None:
     limiter = large_sandbox.world.rate_limiter
     assert isinstance(limiter, RefusalCountingLimiter)
     source_id = large_sandbox.add_source(store)
 
-    summary = sync_source_now(store, source_id=source_id, full=True, trello_limiter=clock.limiter())
+    summary = sync_source_now(store, source_id=source_id, full=True, trello_limiter=trello_limiter_on(clock))
 
     assert summary.status == "succeeded"
     assert limiter.refusals == []

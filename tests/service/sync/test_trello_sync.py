@@ -18,11 +18,12 @@ from service.store.orm import ChangeRow, MilestoneRow, SyncRunRow, WorkItemRow
 from service.store.runtime import Store
 from service.store.sources import update_source_settings
 from service.sync.runs import sync_source_now
+from tests.support.fakes import FakeClock
 from tests.support.trello_sandbox import (
-    FakeMonotonic,
     TrelloSandbox,
     local_snapshot,
     serve_trello_sandbox,
+    trello_limiter_on,
     visibility_of,
 )
 
@@ -334,7 +335,7 @@ def test_full_sync_under_faults_ends_in_the_same_state(
         full=True,
         retry=FAST_RETRY,
         timeout=httpx.Timeout(1.0),
-        trello_limiter=FakeMonotonic().limiter(),
+        trello_limiter=trello_limiter_on(FakeClock()),
     )
 
     assert local_snapshot(store, source_id) == trello_sandbox.snapshot()
