@@ -14,10 +14,10 @@ from fastapi import Request
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from service.api.limits import RateLimiter, retry_after_header
 from service.caching import ExpiringCache
 from service.errors import DatabaseUnavailableError
 from service.logging import get_logger
+from service.ratelimit import RateLimiter, retry_after_header
 from service.store.db import transaction
 from service.store.runtime import Store
 from service.store.tenancy import TOKEN_PREFIX, find_token_by_hash, hash_token, touch_token

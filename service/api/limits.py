@@ -1,14 +1,11 @@
-"""Request limits: a cap on body size for every route, and a per-token rate limit.
+"""Request limits: a cap on body size for every route (the per-token rate limit, a
+`service.ratelimit.RateLimiter`, is applied where the token is known: `service.api.auth`).
 
-The body cap is ASGI middleware so it holds before any route parses a body; the rate limit is
-applied where the token is known (`service.api.auth`).
+The body cap is ASGI middleware so it holds before any route parses a body.
 """
 
 from __future__ import annotations
 
-import math
-import threading
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -106,31 +103,3 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
         return {"type": "http.disconnect"}
 
     return receive
-
-
-class RateLimiter:
-    """A token bucket per key: `burst` requests at once, refilled at `per_second`."""
-
-    def __init__(self, *, per_second: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self._rate = per_second
-        self._burst = float(burst)
-        self._clock = clock
-        self._buckets: dict[int, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def acquire(self, key: int) -> float | None:
-        """Take one request from `key`'s bucket; None when allowed, else the seconds to wait."""
-        now = self._clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self._burst, now))
-            tokens = min(self._burst, tokens + (now - last) * self._rate)
-            if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
-                return None
-            self._buckets[key] = (tokens, now)
-        return (1.0 - tokens) / self._rate
-
-
-def retry_after_header(wait_seconds: float) -> str:
-    """Retry-After takes whole seconds (RFC 9110 §10.2.3): round up so a retry is never early."""
-    return str(max(1, math.ceil(wait_seconds)))

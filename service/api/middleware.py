@@ -1,4 +1,5 @@
-"""Request ids and request metrics, as one pure ASGI middleware (no per-request task or body copy).
+"""Request ids and request metrics, as one pure ASGI middleware (no per-request task or body copy);
+it also refuses a path or query holding a NUL character with 422.
 
 Every request gets an id: the caller's `X-Request-ID` when it is a sane token (a proxy's or a
 client's, so logs line up across hops), else a new one. It is bound into structlog's context for
@@ -15,6 +16,7 @@ import re
 import secrets
 import time
 
+import orjson
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.contextvars import bind_contextvars, reset_contextvars
@@ -46,6 +48,32 @@ def request_id_from(scope: Scope) -> str:
                 return str(value.decode())
             break
     return new_request_id()
+
+
+# A NUL character (U+0000) in the path or the query: PostgreSQL cannot compare or store text that
+# holds one, so it is refused before any route sees it, in the one error shape.
+_NUL_IN_QUERY = b"%00"
+_NUL_REFUSAL = orjson.dumps(
+    {
+        "error": {
+            "code": "validation_failed",
+            "message": "the request is not valid",
+            "details": {
+                "errors": [
+                    {
+                        "location": ["url"],
+                        "message": "the path and the query may not contain a NUL character (U+0000)",
+                        "type": "nul_character",
+                    }
+                ]
+            },
+        }
+    }
+)
+
+
+def holds_nul(scope: Scope) -> bool:
+    return _NUL_IN_QUERY in scope.get("query_string", b"") or "\x00" in scope.get("path", "")
 
 
 def route_template(scope: Scope) -> str:
@@ -83,7 +111,10 @@ class RequestContextMiddleware:
 
         tokens = bind_contextvars(request_id=request_id)
         try:
-            await self.app(scope, receive, send_with_id)
+            if holds_nul(scope):
+                await _refuse(send_with_id, _NUL_REFUSAL, status=422)
+            else:
+                await self.app(scope, receive, send_with_id)
         finally:
             reset_contextvars(**tokens)
             record_http_request(
@@ -92,6 +123,12 @@ class RequestContextMiddleware:
                 status=status,
                 seconds=time.perf_counter() - started,
             )
+
+
+async def _refuse(send: Send, body: bytes, *, status: int) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def scope_request_id(scope: Scope) -> str | None:

@@ -21,9 +21,10 @@ from service.feed.pulses import Pulse, list_pending_pulses
 from service.portal.pages import PULSE_WINDOW, build_overview, build_project_page
 from service.portal.render import render_page, stylesheet_response
 from service.portal.sessions import new_sign_in_nonce
-from service.portal.visitors import Visitor, sign_in
+from service.portal.visitors import Visitor, end_session, sign_in
 from service.portal.web import (
     HOME_PATH,
+    SESSION_COOKIE,
     SIGN_IN_COOKIE,
     SIGN_IN_PATH,
     FormFields,
@@ -35,7 +36,9 @@ from service.portal.web import (
     same_origin,
     set_session_cookie,
     set_sign_in_cookie,
+    sign_in_limits_of,
 )
+from service.ratelimit import retry_after_header
 from service.store.client_views import list_milestones, milestone_in_scope
 from service.store.db import transaction
 from service.store.feed_queries import feed_event_belongs_to
@@ -136,6 +139,18 @@ def sign_in_form(
 @router.post("/sign-in")
 def sign_in_submit(request: Request, form: FormFields) -> Response:
     next_path = safe_return_path(form.get("next"))
+    address = request.client.host if request.client else ""
+    wait = sign_in_limits_of(request).wait(address=address, token=form.get("token", ""))
+    if wait is not None:
+        retry_after = retry_after_header(wait)
+        response = _sign_in_page(
+            request,
+            next_path=next_path,
+            error=f"Too many sign-in attempts. Please try again in {retry_after} seconds.",
+            status_code=429,
+        )
+        response.headers["Retry-After"] = retry_after
+        return response
     nonce = request.cookies.get(SIGN_IN_COOKIE)
     codec = codec_of(request)
     if not same_origin(request) or nonce is None or not codec.csrf_matches(nonce, form.get("csrf")):
@@ -145,7 +160,7 @@ def sign_in_submit(request: Request, form: FormFields) -> Response:
             error="The sign-in form expired. Please try again.",
             status_code=403,
         )
-    session = sign_in(store_of(request), codec, secret=form.get("token", ""), now=datetime.now(UTC))
+    session = sign_in(store_of(request), secret=form.get("token", ""), now=datetime.now(UTC))
     if session is None:
         return _sign_in_page(
             request, next_path=next_path, error="That access token was not accepted.", status_code=401
@@ -161,6 +176,7 @@ def sign_out(request: Request, form: FormFields) -> Response:
     visitor = current_visitor(request)
     if visitor is not None and (not same_origin(request) or not _csrf_ok(request, visitor, form)):
         return _message(visitor, status_code=403, title="Not signed out", text="The form expired; try again.")
+    end_session(store_of(request), cookie=request.cookies.get(SESSION_COOKIE))
     response = redirect(SIGN_IN_PATH)
     clear_cookies(response)
     return response

@@ -1,25 +1,25 @@
-"""Portal sessions without server state: a signed cookie naming the client token it was opened with.
+"""Portal sessions held on the server: the cookie is a random secret, the store keeps its hash.
 
-The cookie carries the token id, an expiry and a random nonce, signed with HMAC-SHA256 under a key
-of its own derived from the service secret. The token itself is looked up on every request, so a
-revoked or expired token ends its portal sessions at once. The CSRF token of a session is an HMAC
-of its cookie under another derived key: it changes with each sign-in and cannot be computed from
+Signing in stores a session row (`service.store.portal_sessions`) named by the SHA-256 of a fresh
+256-bit secret, and the browser gets the secret. The cookie names no token, client or id, so a
+deleted client's cookie can never open another client's portal, whatever ids the database hands
+out; signing out deletes the row, so a copied cookie stops working with it, and revoking or
+deleting the token deletes its rows. The CSRF token of a session is an HMAC of its cookie under a
+key derived from the service secret: it changes with each sign-in and cannot be computed from
 outside.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import secrets
-import struct
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-_PAYLOAD = struct.Struct(">QQ8s")  # token id, expiry (unix seconds), nonce
-_TAG_BYTES = 16
+# Longer than any cookie this portal issues (43 characters); anything longer is not looked up.
+MAX_COOKIE_LENGTH = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,49 +29,27 @@ class PortalSession:
     cookie: str
 
 
+def new_session_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_session_secret(cookie: str) -> str:
+    return hashlib.sha256(cookie.encode()).hexdigest()
+
+
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def _unb64(text: str) -> bytes | None:
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        return None
-
-
 class SessionCodec:
+    """The form tokens of sessions and of the sign-in page, under a key of their own."""
+
     def __init__(self, secret: bytes) -> None:
-        self._session_key = hashlib.sha256(b"pmbridge portal session\x00" + secret).digest()
         self._csrf_key = hashlib.sha256(b"pmbridge portal csrf\x00" + secret).digest()
-
-    def _tag(self, payload: bytes) -> bytes:
-        return hmac.new(self._session_key, payload, hashlib.sha256).digest()[:_TAG_BYTES]
-
-    def issue(self, *, token_id: int, expires_at: datetime) -> PortalSession:
-        payload = _PAYLOAD.pack(token_id, int(expires_at.timestamp()), secrets.token_bytes(8))
-        cookie = _b64(payload + self._tag(payload))
-        return PortalSession(token_id=token_id, expires_at=expires_at, cookie=cookie)
-
-    def read(self, cookie: str | None, *, now: datetime) -> PortalSession | None:
-        """The session in a cookie this portal signed and that has not expired; None otherwise."""
-        if not cookie or len(cookie) > 128:
-            return None
-        raw = _unb64(cookie)
-        if raw is None or len(raw) != _PAYLOAD.size + _TAG_BYTES:
-            return None
-        payload, tag = raw[: _PAYLOAD.size], raw[_PAYLOAD.size :]
-        if not hmac.compare_digest(tag, self._tag(payload)):
-            return None
-        token_id, expires, _nonce = _PAYLOAD.unpack(payload)
-        expires_at = datetime.fromtimestamp(expires, tz=UTC)
-        if now >= expires_at:
-            return None
-        return PortalSession(token_id=token_id, expires_at=expires_at, cookie=cookie)
 
     def csrf_token(self, binding: str) -> str:
         """The form token for a session cookie (or, before sign-in, for the sign-in nonce)."""
-        return _b64(hmac.new(self._csrf_key, binding.encode(), hashlib.sha256).digest()[:_TAG_BYTES])
+        return _b64(hmac.new(self._csrf_key, binding.encode(), hashlib.sha256).digest()[:16])
 
     def csrf_matches(self, binding: str, presented: str | None) -> bool:
         return presented is not None and hmac.compare_digest(self.csrf_token(binding), presented)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import parse_qsl, urlsplit
@@ -12,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from service.app_state import settings_of, store_of
 from service.portal.sessions import PortalSession, SessionCodec
 from service.portal.visitors import Visitor, find_visitor
+from service.ratelimit import RateLimiter
 
 SESSION_COOKIE = "pmb_portal"
 SIGN_IN_COOKIE = "pmb_portal_sign_in"
@@ -26,6 +30,52 @@ MAX_FORM_FIELDS = 16
 
 def codec_of(request: Request) -> SessionCodec:
     return SessionCodec(settings_of(request).secret_keys[0])
+
+
+# Sign-in guesses, counted per address and per token prefix (what a screenshot of a token shows):
+# a burst, then one attempt every few seconds. A person who mistypes is not slowed; a script
+# trying tokens is held to a few hundred an hour per address.
+SIGN_IN_ADDRESS_BURST, SIGN_IN_ADDRESS_PER_SECOND = 10, 1 / 6
+SIGN_IN_PREFIX_BURST, SIGN_IN_PREFIX_PER_SECOND = 5, 1 / 12
+SIGN_IN_PREFIX_LENGTH = 8
+_LIMITS_LOCK = threading.Lock()
+
+
+class SignInLimits:
+    def __init__(
+        self,
+        *,
+        address_burst: int = SIGN_IN_ADDRESS_BURST,
+        prefix_burst: int = SIGN_IN_PREFIX_BURST,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._by_address = RateLimiter(
+            per_second=SIGN_IN_ADDRESS_PER_SECOND, burst=address_burst, clock=clock
+        )
+        self._by_prefix = RateLimiter(per_second=SIGN_IN_PREFIX_PER_SECOND, burst=prefix_burst, clock=clock)
+
+    def wait(self, *, address: str, token: str) -> float | None:
+        """None when this attempt may go ahead; else the seconds before the next one may."""
+        waits = [
+            w
+            for w in (
+                self._by_address.acquire(("address", address)),
+                self._by_prefix.acquire(("prefix", token.strip()[:SIGN_IN_PREFIX_LENGTH])),
+            )
+            if w is not None
+        ]
+        return max(waits) if waits else None
+
+
+def sign_in_limits_of(request: Request) -> SignInLimits:
+    """The app's sign-in limits, made on first use (the portal is included by the entrypoint)."""
+    state = request.app.state
+    with _LIMITS_LOCK:
+        limits: SignInLimits | None = getattr(state, "portal_sign_in_limits", None)
+        if limits is None:
+            limits = SignInLimits()
+            state.portal_sign_in_limits = limits
+    return limits
 
 
 def current_visitor(request: Request) -> Visitor | None:
@@ -118,6 +168,8 @@ async def form_fields(request: Request) -> dict[str, str]:
         return {}
     fields: dict[str, str] = {}
     for name, value in pairs:
+        if "\x00" in name or "\x00" in value:
+            return {}  # PostgreSQL cannot store a NUL character; nothing of such a form is kept
         fields.setdefault(name, value)
     return fields
 

@@ -17,6 +17,7 @@ from service.store.orm_tenancy import (
     ClientScopeRow,
     EventSubscriptionRow,
     FeedbackRow,
+    PortalSessionRow,
 )
 from service.store.orm_work import (
     ChangeRow,
@@ -55,6 +56,7 @@ __all__ = [
     "MilestoneRow",
     "OutboxRow",
     "PersonRow",
+    "PortalSessionRow",
     "ProjectRow",
     "SourceRow",
     "SyncCursorRow",

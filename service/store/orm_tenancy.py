@@ -1,4 +1,4 @@
-"""Tables for clients, their scopes, API tokens, feedback and event subscriptions."""
+"""Tables for clients, their scopes, API tokens, portal sessions, feedback and event subscriptions."""
 
 from __future__ import annotations
 
@@ -57,6 +57,17 @@ class ApiTokenRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class PortalSessionRow(Base):
+    """A signed-in portal browser: the cookie holds a random secret, the row only its hash."""
+
+    __tablename__ = "portal_sessions"
+
+    secret_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class FeedbackRow(Base):

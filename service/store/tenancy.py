@@ -19,6 +19,7 @@ from service.domain.enums import FeedbackSubject, ScopeRule
 from service.domain.tenancy import ApiToken, Client, ClientScope, Feedback
 from service.errors import ConflictError, InvalidInputError, NotFoundError
 from service.store.orm import ApiTokenRow, ClientRow, ClientScopeRow, FeedbackRow, ProjectRow
+from service.store.portal_sessions import remove_portal_sessions_of_token
 from service.store.scope_filter import parse_scope_filter
 
 TOKEN_PREFIX = "pmb_"  # noqa: S105 - the public prefix, not a secret
@@ -212,13 +213,14 @@ def list_tokens(session: Session, *, client_id: int | None = None, limit: int = 
 
 
 def revoke_token(session: Session, *, token_id: int, now: datetime) -> ApiToken:
-    """Revoke a token; revoking it again keeps the first revocation time."""
+    """Revoke a token and end its portal sessions; revoking it again keeps the first revocation time."""
     row = session.get(ApiTokenRow, token_id)
     if row is None:
         raise NotFoundError(f"token {token_id} not found", details={"token_id": token_id})
     if row.revoked_at is None:
         row.revoked_at = now
         session.flush()
+    remove_portal_sessions_of_token(session, token_id=token_id)
     return _token(row)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from fastapi import FastAPI
 
 from service.api.auth import Authenticator
-from service.api.limits import BodySizeLimit, RateLimiter
+from service.api.limits import BodySizeLimit
 from service.api.routers import (
     admin_ops,
     admin_rules,
@@ -26,6 +26,7 @@ from service.api.routers import (
 from service.feed.cursor import FeedCursorCodec
 from service.feed.paging import FeedReader
 from service.feed.snapshots import ClientSnapshots
+from service.ratelimit import RateLimiter
 from service.settings import Settings
 from service.store.runtime import Store
 

@@ -11,7 +11,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from service.api.auth import ClientCaller, require_client
 from service.api.responses import cached_body
 from service.api.routers.context import snapshots_of
-from service.api.schemas.common import CLIENT_ERRORS, NOT_MODIFIED, IsoDate
+from service.api.schemas.common import (
+    CLIENT_ERRORS,
+    EARLIEST_REPORT_DAY,
+    LATEST_REPORT_DAY,
+    NOT_MODIFIED,
+    IsoDate,
+)
 from service.app_state import settings_of, store_of
 from service.domain.enums import DigestPeriod
 from service.feed.digest import build_digest
@@ -50,7 +56,12 @@ def get_digest(
         DigestFormat, Query(alias="format", description="Markdown or HTML.")
     ] = DigestFormat.MARKDOWN,
     ending: Annotated[
-        IsoDate | None, Query(description="The last day the digest covers (default: today, UTC).")
+        IsoDate | None,
+        Query(
+            description="The last day the digest covers (default: today, UTC).",
+            ge=EARLIEST_REPORT_DAY,
+            le=LATEST_REPORT_DAY,
+        ),
     ] = None,
 ) -> Response:
     """Done, coming next, promises kept / missed / moved, open risks, and the ratings asked for.

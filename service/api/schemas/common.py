@@ -6,15 +6,36 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
 
 from service.domain.enums import SourceKind
 
 
+def contains_nul(value: object) -> bool:
+    """Whether a NUL character (U+0000) is in this JSON value, its strings or its keys, at any depth."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(v) for v in value)
+    return False
+
+
 class RequestBody(BaseModel):
-    """Base of every request body: unknown fields are refused, so nothing is mass-assigned."""
+    """Base of every request body: unknown fields are refused, so nothing is mass-assigned; text
+    holding a NUL character is refused, since PostgreSQL cannot store one and SQLite would keep
+    what PostgreSQL refuses."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, value: object) -> object:
+        if contains_nul(value):
+            raise PydanticCustomError("nul_character", "text may not contain a NUL character (U+0000)")
+        return value
 
 
 class ErrorDetail(BaseModel):
@@ -78,3 +99,7 @@ def _iso_date_only(value: object) -> object:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+# The days a report may be asked about: periods are counted back and forward from the day given,
+# and a day near either end of the calendar would overflow that arithmetic.
+EARLIEST_REPORT_DAY = date(1970, 1, 1)
+LATEST_REPORT_DAY = date(9998, 12, 31)

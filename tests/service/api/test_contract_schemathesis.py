@@ -1,4 +1,5 @@
-"""The committed contract, openapi/openapi.json, exercised by Schemathesis against the app.
+"""The committed contract, openapi/openapi.json, exercised by Schemathesis against the app, on SQLite
+and on PostgreSQL.
 
 Every client and admin operation is called with generated (valid and invalid) requests under a
 client token and an admin token: no 5xx, and every response matches the documented schema.
@@ -8,6 +9,7 @@ header check is left out; every other check runs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.generation.case import Case
 from schemathesis.specs.openapi.checks import allow_header_conformance, positive_data_acceptance
 
+from service.store.migrate import upgrade_schema
+from service.store.runtime import open_store
+from tests.conftest import drop_postgres_schema, make_postgres_schema_url
 from tests.support.api import World, bearer, make_settings, open_test_api, seed_world, store_of
 
 CONTRACT = Path(__file__).resolve().parents[3] / "openapi" / "openapi.json"
@@ -41,12 +46,29 @@ SEMANTICALLY_VALIDATED = frozenset(
 schema = schemathesis.openapi.from_path(CONTRACT).include(path_regex="^/(v1|admin)/")
 
 
-@pytest.fixture(scope="module")
-def contract_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, World]]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"], ids=["sqlite", "postgresql"])
+def contract_api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[FastAPI, World]]:
     # The TestClient runs the app's lifespan (store, caches); Schemathesis then calls the same app.
-    with open_test_api(make_settings(tmp_path_factory.mktemp("contract"))) as client:
-        app: FastAPI = client.app  # type: ignore[assignment]
-        yield app, seed_world(store_of(client))
+    # PostgreSQL refuses what SQLite stores (a NUL character, an integer past 2^63), so both run.
+    data_dir = tmp_path_factory.mktemp("contract")
+    base, schema = "", f"pmb_contract_{os.getpid()}"
+    overrides: dict[str, str] = {}
+    if request.param == "postgresql":
+        base = request.getfixturevalue("postgres_base_url")
+        overrides["database_url"] = make_postgres_schema_url(base, schema)
+    settings = make_settings(data_dir, **overrides)
+    migrated = open_store(settings, check_schema=False)
+    upgrade_schema(migrated.engine)
+    migrated.close()
+    try:
+        with open_test_api(settings) as client:
+            app: FastAPI = client.app  # type: ignore[assignment]
+            yield app, seed_world(store_of(client))
+    finally:
+        if base:
+            drop_postgres_schema(base, schema)
 
 
 @pytest.fixture(params=["client", "admin"], ids=["client-token", "admin-token"])

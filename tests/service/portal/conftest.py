@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from service.api.app import create_app
 from service.portal import portal_router
+from service.portal.web import SignInLimits
 from service.store.db import transaction
 from service.store.orm import FeedEventRow
 from service.store.runtime import Store
@@ -74,5 +75,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     app = create_app(settings, enqueuer=RecordingEnqueuer(), extra_routers=[portal_router()])
     with TestClient(app):
         store: Store = app.state.store
+        # Every test of the module signs in from one address; the limits have tests of their own.
+        app.state.portal_sign_in_limits = SignInLimits(address_burst=10_000, prefix_burst=10_000)
         world = seed_world(store)
         yield Portal(app=app, store=store, world=world)
