@@ -7,11 +7,12 @@ and a revocation through the admin API drops the cached entry at once.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from fastapi import Request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from service.caching import ExpiringCache
@@ -20,11 +21,12 @@ from service.logging import get_logger
 from service.ratelimit import RateLimiter, retry_after_header
 from service.store.db import transaction
 from service.store.runtime import Store
-from service.store.tenancy import TOKEN_PREFIX, find_token_by_hash, hash_token, touch_token
+from service.store.tenancy import TOKEN_PREFIX, find_token_by_hash, hash_token, touch_tokens
 
 log = get_logger(__name__)
 
-# last_used_at is a hint for operators, not an audit log: write it at most this often per token.
+# last_used_at is a hint for operators, not an audit log: the times are kept in memory and written
+# in one batch this often, off the request path, so reads never wait on a busy writer.
 TOUCH_INTERVAL = timedelta(minutes=1)
 _BEARER = "bearer "
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -45,10 +47,70 @@ class ClientCaller:
     client_id: int
 
 
+class LastUseRecorder:
+    """When each token was last used, written in batches by a thread of its own.
+
+    A write that fails (the database locked or away) keeps the times for the next batch; `close`
+    writes what is left.
+    """
+
+    def __init__(self, store: Store, *, interval: timedelta = TOUCH_INTERVAL) -> None:
+        self._store = store
+        self._interval = interval.total_seconds()
+        self._pending: dict[int, datetime] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def note(self, token_id: int, *, now: datetime) -> None:
+        with self._lock:
+            self._pending[token_id] = now
+
+    @property
+    def pending(self) -> int:
+        """How many tokens have a time not yet written."""
+        with self._lock:
+            return len(self._pending)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="pmbridge-token-use", daemon=True)
+        self._thread.start()
+
+    def flush(self) -> int:
+        """Write the times noted so far; returns how many tokens were written (0 on failure)."""
+        with self._lock:
+            batch, self._pending = self._pending, {}
+        if not batch:
+            return 0
+        try:
+            with transaction(self._store.sessions) as session:
+                touch_tokens(session, last_used=batch)
+        except (SQLAlchemyError, DatabaseUnavailableError) as exc:
+            with self._lock:
+                for token_id, used_at in batch.items():
+                    self._pending.setdefault(token_id, used_at)
+            log.warning("api.token_use.write_failed", tokens=len(batch), error_type=type(exc).__name__)
+            return 0
+        return len(batch)
+
+    def close(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self._interval):
+            self.flush()
+
+
 class Authenticator:
-    def __init__(self, store: Store, *, cache_seconds: float, limiter: RateLimiter) -> None:
+    def __init__(
+        self, store: Store, *, cache_seconds: float, limiter: RateLimiter, last_use: LastUseRecorder
+    ) -> None:
         self._store = store
         self.limiter = limiter
+        self.last_use = last_use
         self._callers: ExpiringCache[str, Caller | None] = ExpiringCache(self._load, ttl_s=cache_seconds)
 
     def authenticate(self, authorization: str | None, *, now: datetime) -> Caller:
@@ -72,6 +134,7 @@ class Authenticator:
             raise HTTPException(
                 429, "too many requests for this token", headers={"Retry-After": retry_after_header(wait)}
             )
+        self.last_use.note(caller.token_id, now=now)
         return caller
 
     def forget(self) -> None:
@@ -79,14 +142,9 @@ class Authenticator:
         self._callers.invalidate()
 
     def _load(self, token_hash: str) -> Caller | None:
-        now = datetime.now(UTC)
         try:
-            with transaction(self._store.sessions) as session:
+            with self._store.sessions() as session:
                 token = find_token_by_hash(session, token_hash=token_hash)
-                if token is not None and token.id is not None and token.is_usable(now):
-                    last = token.last_used_at
-                    if last is None or now - last >= TOUCH_INTERVAL:
-                        touch_token(session, token_id=token.id, now=now)
         except OperationalError as exc:
             raise DatabaseUnavailableError("the database is unavailable") from exc
         if token is None or token.id is None:

@@ -97,6 +97,25 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work that only reads: one consistent view, rolled back at the end.
+
+    It takes no write lock (SQLite begins it DEFERRED), so a read never waits on a busy writer. A
+    database that cannot be reached becomes `DatabaseUnavailableError`, as in `transaction`.
+    """
+    session = factory()
+    try:
+        yield session
+    except BaseException as exc:
+        session.rollback()
+        session.close()
+        _raise_unavailable(exc)
+        raise
+    session.rollback()
+    session.close()
+
+
+@contextmanager
 def _begun(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session with its transaction begun; rolled back and closed when the block raises."""
     session = factory()

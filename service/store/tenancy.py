@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.domain.enums import FeedbackSubject, ScopeRule
 from service.domain.tenancy import ApiToken, Client, ClientScope, Feedback
 from service.errors import ConflictError, InvalidInputError, NotFoundError
+from service.store.dialect import table_of
 from service.store.orm import ApiTokenRow, ClientRow, ClientScopeRow, FeedbackRow, ProjectRow
 from service.store.portal_sessions import remove_portal_sessions_of_token
 from service.store.scope_filter import parse_scope_filter
@@ -226,6 +228,25 @@ def revoke_token(session: Session, *, token_id: int, now: datetime) -> ApiToken:
 
 def touch_token(session: Session, *, token_id: int, now: datetime) -> None:
     session.execute(update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=now))
+
+
+def touch_tokens(session: Session, *, last_used: Mapping[int, datetime]) -> None:
+    """Record when each token was last used, in one statement run per token; a time earlier than
+    the one stored (another process wrote a later one) is left alone."""
+    if not last_used:
+        return
+    table = table_of(ApiTokenRow)
+    tokens = table.c
+    # Core executemany on the session's connection: ORM bulk updates by primary key take no WHERE.
+    session.connection().execute(
+        update(table)
+        .where(
+            tokens.id == bindparam("token_id"),
+            tokens.last_used_at.is_(None) | (tokens.last_used_at < bindparam("used_at")),
+        )
+        .values(last_used_at=bindparam("used_at")),
+        [{"token_id": token_id, "used_at": used_at} for token_id, used_at in last_used.items()],
+    )
 
 
 def add_feedback(

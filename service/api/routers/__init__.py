@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 
-from service.api.auth import Authenticator
+from service.api.auth import Authenticator, LastUseRecorder
 from service.api.limits import BodySizeLimit
 from service.api.routers import (
     admin_ops,
@@ -51,8 +51,17 @@ def install_routers(app: FastAPI) -> None:
 def start_api_state(app: FastAPI, store: Store, settings: Settings) -> Callable[[], None]:
     """Put the per-process API state on `app.state`; returns what closes it."""
     limiter = RateLimiter(per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
-    app.state.authenticator = Authenticator(store, cache_seconds=settings.auth_cache_seconds, limiter=limiter)
+    last_use = LastUseRecorder(store)
+    last_use.start()
+    app.state.authenticator = Authenticator(
+        store, cache_seconds=settings.auth_cache_seconds, limiter=limiter, last_use=last_use
+    )
     app.state.client_snapshots = ClientSnapshots(store, ttl_seconds=settings.auth_cache_seconds)
     reader = FeedReader(store, FeedCursorCodec(settings.secret_keys[0]))
     app.state.feed_reader = reader
-    return reader.close
+
+    def close() -> None:
+        reader.close()
+        last_use.close()
+
+    return close

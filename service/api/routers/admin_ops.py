@@ -14,7 +14,7 @@ from service.app_state import store_of
 from service.domain.enums import FlagState
 from service.domain.signals import Flag
 from service.logging import get_logger
-from service.store.db import transaction
+from service.store.db import reading, transaction
 from service.store.operations import (
     keep_flag_internal,
     list_dead_letters,
@@ -55,7 +55,7 @@ def get_flags(
     after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[FlagOut]:
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         flags = list_flags(session, state=state, published=published, after_id=after, limit=limit)
     return [_flag_out(f) for f in flags]
 
@@ -86,7 +86,7 @@ def get_dead_letters(
     after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeadLetterOut]:
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         letters = list_dead_letters(session, after_id=after, limit=limit)
     return [
         DeadLetterOut(

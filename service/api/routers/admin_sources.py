@@ -36,7 +36,7 @@ from service.domain.work import Source
 from service.errors import ConfigurationError, InvalidInputError
 from service.netcheck import check_source_url, resolve_host
 from service.providers import open_jira_client, open_trello_client
-from service.store.db import transaction
+from service.store.db import reading, transaction
 from service.store.operations import (
     delete_source,
     ensure_source_exists,
@@ -76,7 +76,7 @@ def _credentials(body: SourceIn) -> dict[str, str]:
 
 @router.get("/sources", response_model=list[SourceOut], summary="List sources (never their credentials)")
 def get_sources(request: Request, _admin: Admin) -> list[SourceOut]:
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         return [
             _source_out(s, has_secret=source_has_webhook_secret(session, source_id=s.id or 0))
             for s in list_sources(session)
@@ -111,7 +111,7 @@ def post_source(request: Request, _admin: Admin, body: SourceIn) -> SourceOut:
 
 @router.get("/sources/{source_id}", response_model=SourceOut, summary="One source")
 def get_one_source(request: Request, _admin: Admin, source_id: ObjectId) -> SourceOut:
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         source = get_source(session, source_id=source_id)
         return _source_out(source, has_secret=source_has_webhook_secret(session, source_id=source_id))
 
@@ -177,7 +177,7 @@ def get_projects(
     after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[ProjectAdminOut]:
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         projects = list_all_projects(session, source_id=source_id, after_id=after, limit=limit)
     return [ProjectAdminOut(id=p.id or 0, source_id=p.source_id, key=p.key, name=p.name) for p in projects]
 
@@ -190,7 +190,7 @@ def get_sync_runs(
     before: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only runs older than this id.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[SyncRunOut]:
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         runs = list_sync_runs(session, source_id=source_id, before_id=before, limit=limit)
     return [
         SyncRunOut(

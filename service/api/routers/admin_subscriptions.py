@@ -14,7 +14,7 @@ from service.api.routers.subscriptions import checked_subscription_url, subscrip
 from service.api.schemas.common import ADMIN_ERRORS
 from service.api.schemas.subscriptions import SubscriptionCreated, SubscriptionIn, SubscriptionOut
 from service.app_state import store_of
-from service.store.db import transaction
+from service.store.db import reading, transaction
 from service.store.subscriptions import (
     CREATED_BY_OPERATOR,
     add_subscription,
@@ -35,7 +35,7 @@ def get_subscriptions(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SubscriptionOut]:
     codec = feed_reader_of(request).codec
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         found = list_subscriptions(session, client_id=client_id, parked_only=parked, limit=limit)
     return [subscription_out(s, codec=codec) for s in found]
 

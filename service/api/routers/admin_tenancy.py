@@ -23,7 +23,7 @@ from service.api.schemas.admin import (
 from service.api.schemas.common import ADMIN_ERRORS
 from service.app_state import store_of
 from service.domain.tenancy import ApiToken, Client, ClientScope
-from service.store.db import transaction
+from service.store.db import reading, transaction
 from service.store.tenancy import (
     add_client,
     add_scope,
@@ -78,7 +78,7 @@ def token_out(token: ApiToken) -> TokenOut:
 def get_clients(
     request: Request, _admin: Admin, after: AfterId = 0, limit: PageSize = 100
 ) -> list[ClientOut]:
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         return [client_out(c) for c in list_clients(session, after_id=after, limit=limit)]
 
 
@@ -90,7 +90,7 @@ def post_client(request: Request, _admin: Admin, body: ClientIn) -> ClientOut:
 
 @router.get("/clients/{client_id}", response_model=ClientOut, summary="One client")
 def get_one_client(request: Request, _admin: Admin, client_id: ObjectId) -> ClientOut:
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         return client_out(get_client(session, client_id=client_id))
 
 
@@ -106,7 +106,7 @@ def remove_client(request: Request, _admin: Admin, client_id: ObjectId) -> Respo
 
 @router.get("/clients/{client_id}/scopes", response_model=list[ScopeOut], summary="A client's scope")
 def get_scopes(request: Request, _admin: Admin, client_id: ObjectId) -> list[ScopeOut]:
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         get_client(session, client_id=client_id)
         return [scope_out(s) for s in list_scopes(session, client_id=client_id)]
 
@@ -145,7 +145,7 @@ def get_tokens(
     client_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: PageSize = 100,
 ) -> list[TokenOut]:
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         return [token_out(t) for t in list_tokens(session, client_id=client_id, limit=limit)]
 
 

@@ -45,7 +45,7 @@ from service.store.client_views import (
     list_open_risks,
     list_projects,
 )
-from service.store.db import transaction
+from service.store.db import reading
 
 router = APIRouter(prefix="/v1", tags=["client"])
 Client = Annotated[ClientCaller, Depends(require_client)]
@@ -125,7 +125,7 @@ def _require_project(snapshot: ClientSnapshot, project_id: int | None) -> None:
 def get_projects(request: Request, caller: Client) -> Response:
     """Each project with items done / total, by status category, and progress per milestone."""
     snapshot = snapshots_of(request).get(caller.client_id)
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         projects = list_projects(session, snapshot.grants)
         milestones = list_milestones(session, snapshot.grants)
     body = ProjectList(
@@ -143,7 +143,7 @@ def get_projects(request: Request, caller: Client) -> Response:
 def get_project(request: Request, caller: Client, project_id: ObjectId) -> Response:
     snapshot = snapshots_of(request).get(caller.client_id)
     _require_project(snapshot, project_id)
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         projects = list_projects(session, snapshot.grants, project_id=project_id)
         milestones = list_milestones(session, snapshot.grants, project_id=project_id)
     if not projects:
@@ -161,7 +161,7 @@ def get_project(request: Request, caller: Client, project_id: ObjectId) -> Respo
 def get_milestones(request: Request, caller: Client, project_id: ProjectFilter = None) -> Response:
     snapshot = snapshots_of(request).get(caller.client_id)
     _require_project(snapshot, project_id)
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         milestones = list_milestones(session, snapshot.grants, project_id=project_id)
     body = MilestoneList(milestones=[_milestone(m) for m in milestones], freshness=freshness_out(snapshot))
     return cached_json(request, body)
@@ -175,7 +175,7 @@ def get_milestones(request: Request, caller: Client, project_id: ProjectFilter =
 )
 def get_milestone(request: Request, caller: Client, milestone_id: ObjectId) -> Response:
     snapshot = snapshots_of(request).get(caller.client_id)
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         milestones = list_milestones(session, snapshot.grants, milestone_id=milestone_id)
     if not milestones:
         raise NotFoundError(f"milestone {milestone_id} not found", details={"milestone_id": milestone_id})
@@ -193,7 +193,7 @@ def get_milestone(request: Request, caller: Client, milestone_id: ObjectId) -> R
 def get_commitments(request: Request, caller: Client, project_id: ProjectFilter = None) -> Response:
     snapshot = snapshots_of(request).get(caller.client_id)
     _require_project(snapshot, project_id)
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         views = list_commitments(session, snapshot.grants, project_id=project_id)
     now = datetime.now(UTC)
     body = CommitmentList(
@@ -210,7 +210,7 @@ def get_commitments(request: Request, caller: Client, project_id: ProjectFilter 
 )
 def get_commitment(request: Request, caller: Client, commitment_id: ObjectId) -> Response:
     snapshot = snapshots_of(request).get(caller.client_id)
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         views = list_commitments(session, snapshot.grants, commitment_id=commitment_id)
     if not views:
         raise NotFoundError(f"commitment {commitment_id} not found", details={"commitment_id": commitment_id})
@@ -229,7 +229,7 @@ def get_commitment(request: Request, caller: Client, commitment_id: ObjectId) ->
 def get_risks(request: Request, caller: Client, project_id: ProjectFilter = None) -> Response:
     snapshot = snapshots_of(request).get(caller.client_id)
     _require_project(snapshot, project_id)
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         risks = list_open_risks(session, snapshot.grants, project_id=project_id)
     body = RiskList(
         risks=[
@@ -265,6 +265,6 @@ def get_kpis(
     snapshot = snapshots_of(request).get(caller.client_id)
     _require_project(snapshot, project_id)
     today = datetime.now(UTC).date()
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         kpis = compute_kpis(session, snapshot.grants, project_id=project_id, today=today, weeks=weeks)
     return cached_json(request, kpis_out(kpis, freshness=freshness_out(snapshot)))

@@ -14,7 +14,7 @@ from service.api.schemas.subscriptions import SubscriptionCreated, SubscriptionI
 from service.app_state import settings_of, store_of
 from service.feed.cursor import FeedCursorCodec
 from service.netcheck import check_public_url, resolve_host
-from service.store.db import transaction
+from service.store.db import reading, transaction
 from service.store.subscriptions import (
     CREATED_BY_CLIENT,
     CreatedSubscription,
@@ -96,7 +96,7 @@ def post_subscription(request: Request, caller: Client, body: SubscriptionIn) ->
 )
 def get_subscriptions(request: Request, caller: Client) -> list[SubscriptionOut]:
     codec = feed_reader_of(request).codec
-    with transaction(store_of(request).sessions) as session:
+    with reading(store_of(request).sessions) as session:
         found = list_subscriptions(session, client_id=caller.client_id)
     return [subscription_out(s, codec=codec) for s in found]
 
