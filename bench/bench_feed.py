@@ -178,6 +178,9 @@ class _NoJobs:
     def sync_source(self, source_id: int) -> None:
         """The benchmark queues no jobs."""
 
+    def run_rules(self, run_id: int) -> None:
+        """The benchmark queues no jobs."""
+
 
 def build_app() -> FastAPI:
     """The API as `pmbridge serve` builds it, configured from the environment, without a job runner."""

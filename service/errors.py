@@ -75,3 +75,10 @@ class SyncInProgressError(ConflictError):
     """Another worker holds the source's sync lease."""
 
     code = "sync_in_progress"
+
+
+class TooManyRunsError(ServiceError):
+    """More rule runs are waiting than the service takes at once; the caller retries later."""
+
+    code = "too_many_runs"
+    http_status = 429

@@ -18,3 +18,6 @@ class Enqueuer(Protocol):
 
     def sync_source(self, source_id: int) -> None:
         """Run an incremental sync of one source."""
+
+    def run_rules(self, run_id: int) -> None:
+        """Do one queued rule run (a dry run asked through the admin API)."""

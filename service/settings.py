@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     census_hour_utc: int = Field(default=3, ge=0, le=23)
     worker_threads: int = Field(default=2, ge=1)
     evaluate_interval_minutes: int = Field(default=60, ge=1, le=1440)
+    # Dry runs asked through the admin API run as jobs: this many at once across every process
+    # (each holds a core for its length), and at most `rule_runs_waiting` queued or running.
+    rule_runs_at_once: int = Field(default=1, ge=1, le=16)
+    rule_runs_waiting: int = Field(default=10, ge=1, le=1000)
     # Rule files: default.yaml, client-<name>.yaml, project-<KEY>.yaml (see `pmbridge rules check`).
     rules_dir: Path | None = None
     # Source base URLs may point at private, loopback or link-local addresses and use plain http:

@@ -8,6 +8,7 @@ finds a culprit).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -69,3 +70,20 @@ def opened_store(ctx: typer.Context) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+# A secret option given as "-" is read from stdin, so it never shows in `ps` or the shell history.
+READ_FROM_STDIN = "-"
+STDIN_HELP = 'Or "-" to read it from stdin.'
+
+
+def secret_from(value: str | None, *, option: str) -> str | None:
+    """The option's value, or the next line of stdin when it is "-" (several such options are read one
+    line each, in the order the command's help lists them)."""
+    if value != READ_FROM_STDIN:
+        return value
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        typer.echo(f"error: {option} - expects the secret on stdin", err=True)
+        raise typer.Exit(code=2)
+    return line

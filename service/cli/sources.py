@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from service.cli.context import fail_on_service_error, opened_store, settings_from
+from service.cli.context import STDIN_HELP, fail_on_service_error, opened_store, secret_from, settings_from
 from service.domain.enums import SourceKind
 from service.errors import ConfigurationError, InvalidInputError
 
@@ -28,13 +28,20 @@ def add_jira(
     base_url: Annotated[str, typer.Option(help="https://your-site.atlassian.net, or the Data Center URL.")],
     email: Annotated[str | None, typer.Option(help="Account email (Cloud API token auth).")] = None,
     api_token: Annotated[
-        str | None, typer.Option(help="API token (Cloud).", envvar="PMBRIDGE_JIRA_API_TOKEN")
+        str | None, typer.Option(help=f"API token (Cloud). {STDIN_HELP}", envvar="PMBRIDGE_JIRA_API_TOKEN")
     ] = None,
     personal_access_token: Annotated[
         str | None,
-        typer.Option("--pat", help="Personal access token (Data Center).", envvar="PMBRIDGE_JIRA_PAT"),
+        typer.Option(
+            "--pat", help=f"Personal access token (Data Center). {STDIN_HELP}", envvar="PMBRIDGE_JIRA_PAT"
+        ),
     ] = None,
-    webhook_secret: Annotated[str | None, typer.Option(help="Secret Jira signs webhooks with.")] = None,
+    webhook_secret: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Secret Jira signs webhooks with. {STDIN_HELP}", envvar="PMBRIDGE_JIRA_WEBHOOK_SECRET"
+        ),
+    ] = None,
     project: Annotated[
         list[str] | None, typer.Option("--project", help="Sync only these project keys (repeatable).")
     ] = None,
@@ -43,7 +50,13 @@ def add_jira(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help='Print {"id": …} only.')] = False,
 ) -> None:
-    """Connect a Jira Cloud site (email + API token) or a Data Center server (--pat)."""
+    """Connect a Jira Cloud site (email + API token) or a Data Center server (--pat).
+
+    Secrets come from the environment (PMBRIDGE_JIRA_API_TOKEN, PMBRIDGE_JIRA_PAT,
+    PMBRIDGE_JIRA_WEBHOOK_SECRET) or, given as "-", from stdin; never only from the command line."""
+    api_token = secret_from(api_token, option="--api-token")
+    personal_access_token = secret_from(personal_access_token, option="--pat")
+    webhook_secret = secret_from(webhook_secret, option="--webhook-secret")
     from service.domain.work import Source
     from service.store.db import transaction
     from service.store.sources import add_source
@@ -102,11 +115,14 @@ def add_trello(
     ctx: typer.Context,
     name: Annotated[str, typer.Option(help="A unique name for this workspace.")],
     api_key: Annotated[str, typer.Option(help="The Power-Up's API key.", envvar="PMBRIDGE_TRELLO_API_KEY")],
-    token: Annotated[str, typer.Option(help="A member's token.", envvar="PMBRIDGE_TRELLO_TOKEN")],
+    token: Annotated[
+        str, typer.Option(help=f"A member's token. {STDIN_HELP}", envvar="PMBRIDGE_TRELLO_TOKEN")
+    ],
     app_secret: Annotated[
         str,
         typer.Option(
-            help="The app's OAuth secret; Trello signs webhooks with it.", envvar="PMBRIDGE_TRELLO_SECRET"
+            help=f"The app's OAuth secret; Trello signs webhooks with it. {STDIN_HELP}",
+            envvar="PMBRIDGE_TRELLO_SECRET",
         ),
     ],
     base_url: Annotated[str, typer.Option(help="The Trello API (or a sandbox).")] = "https://api.trello.com",
@@ -116,7 +132,12 @@ def add_trello(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Connect a Trello workspace (API key + token); registers webhooks when PMBRIDGE_PUBLIC_URL is set."""
+    """Connect a Trello workspace (API key + token); registers webhooks when PMBRIDGE_PUBLIC_URL is set.
+
+    The token and the app secret come from the environment (PMBRIDGE_TRELLO_TOKEN,
+    PMBRIDGE_TRELLO_SECRET) or, given as "-", from stdin (one line each, token first)."""
+    token = secret_from(token, option="--token") or ""
+    app_secret = secret_from(app_secret, option="--app-secret") or ""
     from connectors.trello import is_trello_id
     from service.domain.work import Source
     from service.store.db import transaction

@@ -131,6 +131,17 @@ class SyncRunStatus(StrEnum):
     FAILED = "failed"
 
 
+class RuleRunKind(StrEnum):
+    DRY_RUN = "dry_run"
+
+
+class RuleRunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 # How far back a client's digest looks.
 class DigestPeriod(StrEnum):
     WEEK = "week"

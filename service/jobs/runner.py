@@ -20,6 +20,7 @@ from structlog.contextvars import bind_contextvars, reset_contextvars
 from service.errors import ConflictError, ServiceError
 from service.feed.cursor import FeedCursorCodec
 from service.feed.subscriptions import deliver_due
+from service.flags.dryrun import run_queued_dry_run
 from service.flags.push import drain_pushes
 from service.flags.run import evaluate_projects
 from service.jobs.evaluations import OwedEvaluations
@@ -27,7 +28,9 @@ from service.jobs.schedule import SWEEP_AFTER, census_due, evaluation_due, sourc
 from service.logging import get_logger
 from service.metrics import record_job, serve_metrics
 from service.settings import Settings
+from service.store.db import transaction
 from service.store.inbox import list_pending_deliveries
+from service.store.rule_runs import Claim, list_queued_rule_runs, requeue_stalled_rule_runs
 from service.store.runtime import Store, open_store
 from service.store.sources import list_sources
 from service.sync.deliveries import apply_delivery_now
@@ -39,6 +42,11 @@ JOBS_FILE = "jobs.db"
 # Huey retries a task that raised; a transient provider error usually clears within minutes.
 TASK_RETRIES = 3
 TASK_RETRY_DELAY_S = 5
+# A rule run that finds as many runs running as allowed waits this long before it asks again.
+RULE_RUN_RETRY_S = 5
+# Longer than any rule run takes (a year's dry run of the large agency takes about a minute): a run
+# still running after this has lost its process, and is queued again.
+RULE_RUN_STALLED_AFTER = timedelta(hours=1)
 # Polling of the embedded (SQLite) queue when it is empty: backs off from the first to the second.
 POLL_INITIAL_S = 0.02
 POLL_MAX_S = 0.2
@@ -129,6 +137,11 @@ class JobRunner:
                 allow_private=self.settings.allow_private_source_urls,
             )
 
+        def run_rules(run_id: int) -> None:
+            claim = run_queued_dry_run(self.store, run_id=run_id, at_once=self.settings.rule_runs_at_once)
+            if claim is Claim.BUSY:
+                self._run_rules.schedule((run_id,), delay=RULE_RUN_RETRY_S)
+
         def tick() -> None:
             self.run_tick(datetime.now(UTC))
 
@@ -138,6 +151,8 @@ class JobRunner:
         self._evaluate_all: TaskWrapper = task(evaluate_all)
         self._push_flags: TaskWrapper = task(push_flags)
         self._deliver_subscriptions: TaskWrapper = task(deliver_subscriptions)
+        # A rule run records its own failure; huey retrying it would only find it finished.
+        self._run_rules: TaskWrapper = self.huey.task()(run_rules)
         self._tick: TaskWrapper = self.huey.periodic_task(crontab(minute="*"), name="tick")(tick)
 
     def _job_started(self, task: Task) -> None:
@@ -170,6 +185,9 @@ class JobRunner:
     def sync_source(self, source_id: int) -> None:
         self._sync_source(source_id)
 
+    def run_rules(self, run_id: int) -> None:
+        self._run_rules(run_id)
+
     def _evaluate_owed(self, owed: dict[int, Collection[int] | None]) -> None:
         """The projects webhook deliveries changed, then their comments."""
         now = datetime.now(UTC)
@@ -190,11 +208,15 @@ class JobRunner:
         drain_pushes(self.store, now=now)
 
     def run_tick(self, now: datetime) -> None:
-        """Trigger due syncs, the daily census and deliveries left pending; only ids are enqueued."""
+        """Trigger due syncs, the daily census, and deliveries and rule runs left pending; only ids are
+        enqueued."""
         try:
             with self.store.sessions() as session:
                 sources = list_sources(session)
                 stranded = list_pending_deliveries(session, received_before=now - SWEEP_AFTER, now=now)
+            with transaction(self.store.sessions) as session:
+                requeue_stalled_rule_runs(session, now=now, running_longer_than=RULE_RUN_STALLED_AFTER)
+                waiting_runs = list_queued_rule_runs(session, created_before=now - SWEEP_AFTER)
         except ServiceError as exc:
             log.warning("jobs.tick.failed", error=exc.message)
             return
@@ -212,6 +234,8 @@ class JobRunner:
         if stranded:
             self._process_deliveries(stranded)
             log.info("jobs.sweep.retriggered", deliveries=len(stranded))
+        for run_id in waiting_runs:
+            self._run_rules(run_id)
 
     def create_consumer(self, *, workers: int | None = None) -> Consumer:
         """The consumer of a worker process; it serves /metrics when `worker_metrics_port` is set."""

@@ -9,7 +9,7 @@ would have resolved.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -120,13 +120,16 @@ def dry_run(
     end: datetime,
     step: timedelta = timedelta(days=1),
     rule_ids: Collection[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[DryRunHit]:
-    """What `rule_set` would have flagged between `start` and `end`, replayed every `step`."""
+    """What `rule_set` would have flagged between `start` and `end`, replayed every `step`;
+    `progress(done, total)` is told after each instant."""
     first: dict[Identity, Finding] = {}
     last: dict[Identity, datetime] = {}
     count: dict[Identity, int] = {}
     resolved: dict[Identity, datetime | None] = {}
-    for at in replay_instants(start, end, step):
+    instants = list(replay_instants(start, end, step))
+    for done, at in enumerate(instants, start=1):
         batch = [f for project in projects for f in facts_as_of(project, at)]
         flagged: set[Identity] = set()
         for finding in evaluate(rule_set, batch, now=at):
@@ -141,6 +144,8 @@ def dry_run(
         for identity in first.keys() - flagged:
             if resolved.get(identity) is None:
                 resolved[identity] = at
+        if progress is not None:
+            progress(done, len(instants))
     hits = [
         DryRunHit(
             rule_id=finding.rule_id,

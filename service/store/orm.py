@@ -3,7 +3,7 @@
 from typing import Any
 
 from service.store.base import Base
-from service.store.orm_ops import InboxRow, OutboxRow, SyncCursorRow, SyncLeaseRow, SyncRunRow
+from service.store.orm_ops import InboxRow, OutboxRow, RuleRunRow, SyncCursorRow, SyncLeaseRow, SyncRunRow
 from service.store.orm_signals import (
     DIALECT_ONLY_INDEXES,
     CommitmentMoveRow,
@@ -58,6 +58,7 @@ __all__ = [
     "PersonRow",
     "PortalSessionRow",
     "ProjectRow",
+    "RuleRunRow",
     "SourceRow",
     "SyncCursorRow",
     "SyncLeaseRow",

@@ -1,12 +1,12 @@
-"""Operational rows: sync cursors and runs, the webhook inbox, the outbox. The database is the truth;
-jobs only trigger work on these rows."""
+"""Operational rows: sync cursors and runs, the webhook inbox, the outbox, rule runs. The database is
+the truth; jobs only trigger work on these rows."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.store.base import Base
@@ -97,3 +97,21 @@ class SyncLeaseRow(Base):
     owner: Mapped[str] = mapped_column(String(200))
     acquired_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class RuleRunRow(Base):
+    """A dry run (or backtest) an operator asked for: its request, progress and result."""
+
+    __tablename__ = "rule_runs"
+    __table_args__ = (Index("ix_rule_runs_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    result: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -37,6 +37,7 @@ class RecordingEnqueuer:
     def __init__(self) -> None:
         self.deliveries: list[int] = []
         self.syncs: list[int] = []
+        self.rule_runs: list[int] = []
 
     def process_delivery(self, inbox_id: int) -> None:
         self.deliveries.append(inbox_id)
@@ -46,3 +47,6 @@ class RecordingEnqueuer:
 
     def sync_source(self, source_id: int) -> None:
         self.syncs.append(source_id)
+
+    def run_rules(self, run_id: int) -> None:
+        self.rule_runs.append(run_id)

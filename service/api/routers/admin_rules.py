@@ -1,24 +1,31 @@
-"""Admin routes for rule files: check one, and dry-run it over stored history (as `pmbridge rules`)."""
+"""Admin routes for rule files: check one, and dry-run it over stored history as a job (as
+`pmbridge rules`, which runs it at once)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from service.api.auth import Caller, require_admin
+from service.api.routers.context import ObjectId, enqueuer_of
 from service.api.schemas.common import ADMIN_ERRORS
-from service.api.schemas.rules import DryRunHitOut, DryRunIn, DryRunOut, RuleFileCheckOut, RuleFileIn
-from service.app_state import store_of
-from service.flags.dryrun import dry_run_stored
+from service.api.schemas.rules import DryRunIn, DryRunOut, RuleFileCheckOut, RuleFileIn, RuleRunOut
+from service.app_state import settings_of, store_of
+from service.domain.enums import RuleRunKind
+from service.errors import TooManyRunsError
+from service.flags.dryrun import dry_run_params
 from service.flags.rulesets import load_rule_text
-from service.rules import default_rule_set
+from service.store.db import reading, transaction
+from service.store.rule_runs import RuleRun, add_rule_run, get_rule_run, list_rule_runs
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_ERRORS)
 Admin = Annotated[Caller, Depends(require_admin)]
 # Named in an invalid file's error: `rules:<line>: <reason>`, with the line and reason in its details.
 _SOURCE = "rules"
+# When a full queue of rule runs is likely to have room again: a run takes seconds to a minute.
+RETRY_RULE_RUN_AFTER_S = 30
 
 
 @router.post("/rules/validate", response_model=RuleFileCheckOut, summary="Check a rule file")
@@ -33,31 +40,62 @@ def post_validate(_admin: Admin, body: RuleFileIn) -> RuleFileCheckOut:
     )
 
 
-@router.post("/rules/dry-run", response_model=DryRunOut, summary="Replay stored history with a rule file")
-def post_dry_run(request: Request, _admin: Admin, body: DryRunIn) -> DryRunOut:
-    """What the file's rules (all rules when it defines or configures none) would have flagged,
-    replayed day by day over the window: per rule and subject, from when, until when. An invalid
-    file answers 400 as for `/admin/rules/validate`."""
-    layer = load_rule_text(body.rules, source_name=_SOURCE)
-    rule_ids = frozenset([r.id for r in layer.custom_rules] + list(layer.builtin_overrides)) or None
-    hits = dry_run_stored(
-        store_of(request),
-        rule_set=default_rule_set().override(layer),
-        rule_ids=rule_ids,
-        since=body.window(),
-        now=datetime.now(UTC),
-    )
-    return DryRunOut(
-        hits=[
-            DryRunHitOut(
-                rule=hit.rule_id,
-                subject=hit.subject.kind,
-                subject_key=hit.subject.key,
-                first_flagged_at=hit.first_flagged_at,
-                resolved_at=hit.resolved_at,
-                days_flagged=hit.instants_flagged,
-                message=hit.first_finding.message,
+@router.post(
+    "/rules/dry-run",
+    response_model=RuleRunOut,
+    status_code=202,
+    summary="Replay stored history with a rule file, as a job",
+)
+def post_dry_run(request: Request, response: Response, _admin: Admin, body: DryRunIn) -> RuleRunOut:
+    """Queue a dry run of the file's rules (all rules when it defines or configures none) over the
+    window, replayed day by day up to now: per rule and subject, from when, until when. The run is
+    a job (at most `PMBRIDGE_RULE_RUNS_AT_ONCE` run at once); poll `Location`
+    (`/admin/rule-runs/{run_id}`) for its progress and hits. An invalid file answers 400 as for
+    `/admin/rules/validate`; 429 with `Retry-After` when `PMBRIDGE_RULE_RUNS_WAITING` runs are
+    queued or running already."""
+    load_rule_text(body.rules, source_name=_SOURCE)
+    now = datetime.now(UTC)
+    try:
+        with transaction(store_of(request).sessions) as session:
+            run = add_rule_run(
+                session,
+                kind=RuleRunKind.DRY_RUN,
+                params=dry_run_params(body.rules, since=body.window(), requested_at=now),
+                now=now,
+                max_waiting=settings_of(request).rule_runs_waiting,
             )
-            for hit in hits
-        ]
+    except TooManyRunsError as exc:
+        raise HTTPException(429, exc.message, headers={"Retry-After": str(RETRY_RULE_RUN_AFTER_S)}) from exc
+    enqueuer_of(request).run_rules(run.id)
+    response.headers["Location"] = f"/admin/rule-runs/{run.id}"
+    return _run_out(run)
+
+
+@router.get("/rule-runs", response_model=list[RuleRunOut], summary="Rule runs, newest first")
+def list_runs(
+    request: Request, _admin: Admin, limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> list[RuleRunOut]:
+    with reading(store_of(request).sessions) as session:
+        runs = list_rule_runs(session, limit=limit)
+    return [_run_out(run) for run in runs]
+
+
+@router.get("/rule-runs/{run_id}", response_model=RuleRunOut, summary="One rule run: progress, then its hits")
+def get_run(request: Request, _admin: Admin, run_id: ObjectId) -> RuleRunOut:
+    with reading(store_of(request).sessions) as session:
+        run = get_rule_run(session, run_id=run_id)
+    return _run_out(run)
+
+
+def _run_out(run: RuleRun) -> RuleRunOut:
+    return RuleRunOut(
+        id=run.id,
+        kind=run.kind,
+        status=run.status,
+        progress=run.progress,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        error=run.error,
+        result=DryRunOut.model_validate(run.result) if run.result is not None else None,
     )

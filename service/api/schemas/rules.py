@@ -1,4 +1,5 @@
-"""What operators send and read under /admin/rules: a rule file's text, its check, its dry run."""
+"""What operators send and read under /admin/rules: a rule file's text, its check, its dry run (a
+rule run)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field
 
 from service.api.schemas.common import RequestBody
-from service.domain.enums import FlagSubject
+from service.domain.enums import FlagSubject, RuleRunKind, RuleRunStatus
 from service.flags.rulesets import parse_duration
 
 MAX_DRY_RUN_WINDOW = timedelta(days=365)
@@ -66,3 +67,17 @@ class DryRunHitOut(BaseModel):
 
 class DryRunOut(BaseModel):
     hits: list[DryRunHitOut]
+
+
+class RuleRunOut(BaseModel):
+    """A dry run asked through the API: queued, then run as a job, then its hits or its error."""
+
+    id: int
+    kind: RuleRunKind
+    status: RuleRunStatus
+    progress: float = Field(ge=0, le=1, description="The share of the window replayed so far.")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None = Field(description="Why the run failed; null unless `status` is `failed`.")
+    result: DryRunOut | None = Field(description="The hits, once `status` is `succeeded`; null before.")

@@ -1,17 +1,24 @@
-"""Admin rule routes: a rule file checked and dry-run over stored history, as `pmbridge rules` does."""
+"""Admin rule routes: a rule file checked, and dry-run over stored history as a queued rule run that a
+job does, as `pmbridge rules` does at once."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from service.domain.enums import ItemKind, StatusCategory
 from service.domain.work import WorkItem
+from service.flags.dryrun import run_queued_dry_run
 from service.store.db import transaction
 from service.store.items import upsert_work_items
+from service.store.orm import RuleRunRow
+from service.store.rule_runs import Claim, claim_rule_run, requeue_stalled_rule_runs
 from tests.support.api import World, bearer, store_of
+from tests.support.fakes import RecordingEnqueuer
 
 VALID = """\
 builtin:
@@ -52,6 +59,20 @@ rules:
 @pytest.fixture
 def admin(world: World) -> dict[str, str]:
     return bearer(world.admin_token)
+
+
+def _dry_run(api: TestClient, admin: dict[str, str], body: dict[str, str]) -> dict[str, Any]:
+    """Ask for a dry run, do the job the API queued (as the worker would), and read the finished run."""
+    queued = api.post("/admin/rules/dry-run", json=body, headers=admin)
+    assert queued.status_code == 202, queued.text
+    run_id = queued.json()["id"]
+    assert queued.headers["location"] == f"/admin/rule-runs/{run_id}"
+    assert run_queued_dry_run(store_of(api), run_id=run_id, at_once=1) is Claim.CLAIMED
+    finished = api.get(queued.headers["location"], headers=admin)
+    assert finished.status_code == 200
+    run: dict[str, Any] = finished.json()
+    assert run["status"] == "succeeded", run
+    return run
 
 
 def _add_items(api: TestClient, world: World, *, now: datetime) -> None:
@@ -162,11 +183,10 @@ def test_dry_run_reports_what_the_rules_would_have_flagged(
     before = datetime.now(UTC)
     _add_items(api, world, now=before)
 
-    response = api.post("/admin/rules/dry-run", json={"rules": TRIAGE, "since": "30d"}, headers=admin)
+    run = _dry_run(api, admin, {"rules": TRIAGE, "since": "30d"})
     after = datetime.now(UTC)
 
-    assert response.status_code == 200, response.text
-    hits = {hit["subject_key"]: hit for hit in response.json()["hits"]}
+    hits = {hit["subject_key"]: hit for hit in run["result"]["hits"]}
     assert set(hits) == {"ACME-10", "ACME-11"}
     old, recent = hits["ACME-11"], hits["ACME-10"]
     assert {old["rule"], recent["rule"]} == {"untriaged_bug"}
@@ -187,17 +207,16 @@ def test_dry_run_reports_what_the_rules_would_have_flagged(
 def test_dry_run_window_bounds_the_replay(api: TestClient, world: World, admin: dict[str, str]) -> None:
     _add_items(api, world, now=datetime.now(UTC))
 
-    response = api.post("/admin/rules/dry-run", json={"rules": TRIAGE, "since": "48h"}, headers=admin)
+    run = _dry_run(api, admin, {"rules": TRIAGE, "since": "48h"})
 
-    assert response.status_code == 200, response.text
-    assert {hit["days_flagged"] for hit in response.json()["hits"]} == {3}
+    assert {hit["days_flagged"] for hit in run["result"]["hits"]} == {3}
 
 
 def test_dry_run_without_matching_subjects_reports_nothing(api: TestClient, admin: dict[str, str]) -> None:
-    response = api.post("/admin/rules/dry-run", json={"rules": TRIAGE, "since": "12w"}, headers=admin)
+    run = _dry_run(api, admin, {"rules": TRIAGE, "since": "12w"})
 
-    assert response.status_code == 200, response.text
-    assert response.json() == {"hits": []}
+    assert run["result"] == {"hits": []}
+    assert run["progress"] == 1.0
 
 
 def test_dry_run_invalid_file_answers_400_with_line_and_reason(
@@ -222,4 +241,82 @@ def test_dry_run_window_out_of_bounds_answers_422(api: TestClient, admin: dict[s
 def test_dry_run_window_up_to_a_year_is_accepted(api: TestClient, admin: dict[str, str], since: str) -> None:
     response = api.post("/admin/rules/dry-run", json={"rules": TRIAGE, "since": since}, headers=admin)
 
-    assert response.status_code == 200, response.text
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "queued"
+
+
+def test_dry_run_is_queued_as_a_job_not_run_in_the_request(
+    api: TestClient, admin: dict[str, str], enqueuer: RecordingEnqueuer
+) -> None:
+    response = api.post("/admin/rules/dry-run", json={"rules": TRIAGE, "since": "30d"}, headers=admin)
+
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["status"], body["progress"], body["result"], body["started_at"]) == (
+        "queued",
+        0.0,
+        None,
+        None,
+    )
+    assert enqueuer.rule_runs == [body["id"]]
+    assert api.get("/admin/rule-runs", headers=admin).json()[0]["id"] == body["id"]
+
+
+def test_rule_runs_past_the_concurrency_limit_wait_their_turn(api: TestClient, admin: dict[str, str]) -> None:
+    first, second = (
+        api.post("/admin/rules/dry-run", json={"rules": TRIAGE}, headers=admin).json()["id"] for _ in range(2)
+    )
+    store = store_of(api)
+    with transaction(store.sessions) as session:
+        assert claim_rule_run(session, run_id=first, now=datetime.now(UTC), at_once=1) is Claim.CLAIMED
+
+    assert run_queued_dry_run(store, run_id=second, at_once=1) is Claim.BUSY
+    assert api.get(f"/admin/rule-runs/{second}", headers=admin).json()["status"] == "queued"
+    assert run_queued_dry_run(store, run_id=second, at_once=2) is Claim.CLAIMED
+    assert run_queued_dry_run(store, run_id=second, at_once=2) is Claim.GONE
+
+
+def test_rule_runs_past_the_waiting_limit_answer_429_with_retry_after(
+    api: TestClient, admin: dict[str, str]
+) -> None:
+    waiting = api.app.state.settings.rule_runs_waiting  # type: ignore[attr-defined]
+    for _ in range(waiting):
+        assert api.post("/admin/rules/dry-run", json={"rules": TRIAGE}, headers=admin).status_code == 202
+
+    response = api.post("/admin/rules/dry-run", json={"rules": TRIAGE}, headers=admin)
+
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) >= 1
+
+
+def test_rule_run_that_fails_records_its_error(api: TestClient, admin: dict[str, str]) -> None:
+    run_id = api.post("/admin/rules/dry-run", json={"rules": TRIAGE}, headers=admin).json()["id"]
+    with transaction(store_of(api).sessions) as session:
+        session.execute(update(RuleRunRow).where(RuleRunRow.id == run_id).values(params={"rules": TRIAGE}))
+
+    assert run_queued_dry_run(store_of(api), run_id=run_id, at_once=1) is Claim.CLAIMED
+
+    run = api.get(f"/admin/rule-runs/{run_id}", headers=admin).json()
+    assert run["status"] == "failed"
+    assert run["error"].startswith("KeyError")
+    assert run["result"] is None
+
+
+def test_rule_run_unknown_id_answers_404(api: TestClient, admin: dict[str, str]) -> None:
+    assert api.get("/admin/rule-runs/999999", headers=admin).status_code == 404
+
+
+def test_rule_runs_stalled_with_their_process_are_queued_again(
+    api: TestClient, admin: dict[str, str]
+) -> None:
+    run_id = api.post("/admin/rules/dry-run", json={"rules": TRIAGE}, headers=admin).json()["id"]
+    store = store_of(api)
+    started = datetime.now(UTC) - timedelta(hours=2)
+    with transaction(store.sessions) as session:
+        assert claim_rule_run(session, run_id=run_id, now=started, at_once=1) is Claim.CLAIMED
+        requeued = requeue_stalled_rule_runs(
+            session, now=datetime.now(UTC), running_longer_than=timedelta(hours=1)
+        )
+
+    assert requeued == [run_id]
+    assert api.get(f"/admin/rule-runs/{run_id}", headers=admin).json()["status"] == "queued"

@@ -82,3 +82,45 @@ def test_sync_of_a_trello_source_prints_its_summary(runner: CliRunner, trello_sa
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert (summary["status"], summary["items_seen"]) == ("succeeded", len(trello_sandbox.snapshot()))
+
+
+def test_sources_add_trello_reads_secrets_given_as_dash_from_stdin(
+    runner: CliRunner, trello_sandbox: TrelloSandbox
+) -> None:
+    sandbox = trello_sandbox.sandbox
+    args = add_args(trello_sandbox)
+    args[args.index("--token") + 1] = "-"
+    args[args.index("--app-secret") + 1] = "-"
+
+    result = runner.invoke(app, args, input=f"{sandbox.trello_token}\n{sandbox.trello_app_secret}\n")
+
+    assert result.exit_code == 0, result.output
+    assert sandbox.trello_token not in " ".join(args)
+
+
+def test_sources_add_trello_takes_its_secrets_from_the_environment_alone(
+    runner: CliRunner, trello_sandbox: TrelloSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox = trello_sandbox.sandbox
+    monkeypatch.setenv("PMBRIDGE_TRELLO_TOKEN", sandbox.trello_token)
+    monkeypatch.setenv("PMBRIDGE_TRELLO_SECRET", sandbox.trello_app_secret)
+    args = add_args(trello_sandbox)
+    for option in ("--token", "--app-secret"):
+        at = args.index(option)
+        del args[at : at + 2]
+
+    result = runner.invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+
+
+def test_sources_add_trello_dash_without_a_line_on_stdin_fails_with_usage(
+    runner: CliRunner, trello_sandbox: TrelloSandbox
+) -> None:
+    args = add_args(trello_sandbox)
+    args[args.index("--token") + 1] = "-"
+
+    result = runner.invoke(app, args, input="")
+
+    assert result.exit_code == 2
+    assert "--token - expects the secret on stdin" in result.stderr
