@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Text, bindparam, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.domain.enums import SourceKind, SyncRunKind, SyncRunStatus
+from service.store.driver_dialect import driver_dialect
 from service.store.orm import FeedEventRow, SourceRow, SyncRunRow
 
 
@@ -93,7 +94,8 @@ class FeedPageQuery:
     """
 
     def __init__(self, dialect: str) -> None:
-        self._postgres = dialect == "postgresql"
+        self._dialect = driver_dialect(dialect)
+        self._postgres = self._dialect.postgres
         self._sql: dict[int, tuple[str, str]] = {}
         # PostgreSQL: the project counts whose page statement each connection has prepared.
         self._prepared: weakref.WeakKeyDictionary[Any, set[int]] = weakref.WeakKeyDictionary()
@@ -127,13 +129,16 @@ class FeedPageQuery:
     def _sqlite_statements(self, project_count: int) -> tuple[str, str]:
         found = self._sql.get(project_count)
         if found is None:
-            projects = ", ".join(["?"] * project_count) if project_count else "NULL"
-            where = f"client_id = ? AND id > ? AND (project_id IS NULL OR project_id IN ({projects}))"
+            mark = self._dialect.mark
+            projects = ", ".join([mark] * project_count) if project_count else "NULL"
+            where = (
+                f"client_id = {mark} AND id > {mark} AND (project_id IS NULL OR project_id IN ({projects}))"
+            )
             # Only placeholders and fixed SQL are interpolated, never a value. SQLite aggregates the
             # ordered subquery's rows in its order.
             page = (
                 "SELECT '[' || coalesce(group_concat(document, ','), '') || ']', max(id), count(*) "  # noqa: S608
-                f"FROM (SELECT id, document FROM feed_events WHERE {where} ORDER BY id LIMIT ?) AS page"
+                f"FROM (SELECT id, document FROM feed_events WHERE {where} ORDER BY id LIMIT {mark}) AS page"
             )
             more = f"SELECT 1 FROM feed_events WHERE {where} LIMIT 1"  # noqa: S608
             found = (page, more)

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from service.domain.enums import InboxStatus
 from service.store.dialect import table_of, upsert_insert
-from service.store.driver_sql import DriverValues
+from service.store.driver_dialect import driver_dialect
+from service.store.driver_rows import Const, RowMapping
+from service.store.driver_sql import DriverInsert
 from service.store.orm import InboxRow
 
 
@@ -54,20 +56,16 @@ class InboxInsert:
 
     Building and executing the same statement through SQLAlchemy cost ~0.7 ms a delivery (statement
     construction, cache key, parameter processing), against ~0.1 ms this way (bench/bench_webhooks.py).
-    Same row as `add_delivery`: received_at is converted as the sync's driver-level writes do.
+    Same row as `add_delivery`, its columns and conversions derived from the table as the sync's
+    driver-level writes are (`_DELIVERIES`).
     """
 
     def __init__(self, dialect: Dialect) -> None:
-        self._postgres = dialect.name == "postgresql"
-        mark = "%s" if self._postgres else "?"
-        table = table_of(InboxRow)
-        self._received_at = DriverValues(dialect.name).datetime
-        self.sql = (
-            f"INSERT INTO {table.name} "  # noqa: S608 - fixed names and placeholders only
-            "(source_id, delivery_id, event_type, body, received_at, status, attempts) "
-            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, '{InboxStatus.PENDING.value}', 0) "
-            "ON CONFLICT (source_id, delivery_id) DO NOTHING RETURNING id"
-        )
+        driver = driver_dialect(dialect.name)
+        self._postgres = driver.postgres
+        insert = DriverInsert(driver, _DELIVERIES.table, _DELIVERIES.write_names, conflict=_DELIVERY_KEY)
+        self.sql = f"{insert.sql} RETURNING {driver.quote(_DELIVERIES.table.c.id.name)}"
+        self._values = _DELIVERIES.writer(driver)
 
     def insert(self, dbapi_connection: Any, delivery: InboxDelivery) -> int | None:
         """The new row's id, or None when this delivery was already stored."""
@@ -111,9 +109,6 @@ class InboxInsert:
                     break
         return ids
 
-    def _values(self, d: InboxDelivery) -> tuple[object, ...]:
-        return (d.source_id, d.delivery_id, d.event_type, d.body, self._received_at(d.received_at))
-
     def _insert(self, cursor: Any, delivery: InboxDelivery) -> int | None:
         cursor.execute(self.sql, self._values(delivery))
         row = cursor.fetchone()
@@ -129,6 +124,16 @@ class InboxDelivery:
     event_type: str
     body: bytes
     received_at: datetime
+
+
+_DELIVERY_KEY = ("source_id", "delivery_id")
+# What the intake writes of a delivery: its fields, pending, no attempt yet.
+_DELIVERIES: RowMapping[InboxDelivery] = RowMapping(
+    table_of(InboxRow),
+    InboxDelivery,
+    write={"status": Const(InboxStatus.PENDING.value), "attempts": Const(0)},
+    omit=("last_error", "processed_at", "next_attempt_at"),
+)
 
 
 def find_delivery(session: Session, *, inbox_id: int) -> InboxRow | None:

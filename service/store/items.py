@@ -14,7 +14,7 @@ from service.domain.work import Change, Milestone, Project, WorkItem
 from service.errors import NotFoundError
 from service.store.dialect import analyze_if_outgrown, upsert_insert
 from service.store.driver_sql import fetch_rows
-from service.store.item_statements import ItemStatements, item_row, item_statements, milestone_row
+from service.store.item_statements import ItemStatements, item_statements
 from service.store.orm import (
     ItemMilestoneRow,
     ProjectRow,
@@ -68,7 +68,7 @@ def upsert_milestones(session: Session, *, source_id: int, milestones: Sequence[
     statements.milestones.run(
         session,
         [
-            milestone_row(m, _require_project(project_ids, m.project_external_id), statements.values)
+            statements.milestone_row(m, _require_project(project_ids, m.project_external_id))
             for m in milestones
         ],
     )
@@ -244,9 +244,8 @@ def _upsert_persons(session: Session, *, source_id: int, items: Sequence[WorkIte
     persons = {item.assignee.external_id: item.assignee for item in items if item.assignee is not None}
     if not persons:
         return
-    _statements(session).persons.run(
-        session, [(source_id, p.external_id, p.display_name, p.email) for p in persons.values()]
-    )
+    statements = _statements(session)
+    statements.persons.run(session, [statements.person_row(p, source_id) for p in persons.values()])
 
 
 def _statements(session: Session) -> ItemStatements:
@@ -256,8 +255,8 @@ def _statements(session: Session) -> ItemStatements:
 def _write_items(session: Session, *, source_id: int, items: Sequence[WorkItem], authoritative: bool) -> None:
     project_ids = _project_ids(session, source_id=source_id)
     statements = _statements(session)
-    values = statements.values
-    rows = [item_row(item, _require_project(project_ids, item.project_external_id), values) for item in items]
+    item_row = statements.item_row
+    rows = [item_row(item, _require_project(project_ids, item.project_external_id)) for item in items]
     # One prepared statement run with the driver's executemany: the fast path (DESIGN §3).
     (statements.listed_items if authoritative else statements.pushed_items).run(session, rows)
 
@@ -333,23 +332,8 @@ def _insert_changes(
     fresh = {c.external_id: c for c in changes if c.external_id not in stored}
     if not fresh:
         return 0
-    moment = values.datetime
+    change_row = statements.change_row
     statements.changes.run(
-        session,
-        [
-            (
-                source_id,
-                item_ids[c.item_external_id],
-                c.external_id,
-                c.field,
-                c.from_value,
-                c.to_value,
-                c.from_display,
-                c.to_display,
-                c.author,
-                moment(c.changed_at),
-            )
-            for c in fresh.values()
-        ],
+        session, [change_row(c, source_id, item_ids[c.item_external_id]) for c in fresh.values()]
     )
     return len(fresh)

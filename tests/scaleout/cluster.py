@@ -16,7 +16,8 @@ from service.settings import Settings
 from service.store.runtime import Store, open_store
 from tests.support.processes import PMBRIDGE, Process, free_port, spawn_pmbridge, stop_processes, wait_until
 
-START_TIMEOUT_S = 30.0
+# Generous: a loaded machine (the suite on every core) can take tens of seconds to start one process.
+START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 10.0
 
 

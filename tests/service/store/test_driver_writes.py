@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from service.domain.enums import ItemKind, MilestoneKind, Priority, StatusCategory
 from service.domain.work import Change, JsonText, Milestone, Person, Project, WorkItem
+from service.store.dialect import table_of
 from service.store.driver_sql import DriverInsert
-from service.store.item_statements import ITEM_COLUMNS, MILESTONE_COLUMNS, item_row, item_statements
 from service.store.items import upsert_milestones, upsert_projects, upsert_work_items
-from service.store.orm import ChangeRow, MilestoneRow, WorkItemRow
+from service.store.mapping import WORK_ITEMS
+from service.store.orm import ChangeRow, ItemMilestoneRow, MilestoneRow, WorkItemRow
 from service.store.work_reads import get_work_item
 
 # Not UTC on purpose: both paths must store the same UTC instant.
@@ -108,7 +109,7 @@ def test_a_work_item_row_matches_what_sqlalchemy_stores(
         "visibility_changed_at": None,
         "raw": reference.raw,
     }
-    assert set(values) == set(ITEM_COLUMNS)
+    assert set(values) == set(WORK_ITEMS.write_names)
     session.execute(insert(WorkItemRow), [values])
 
     assert _stored(session, "work_items", "1") == _stored(session, "work_items", "2")
@@ -224,20 +225,7 @@ def test_naive_datetimes_are_refused(session: Session, source_id: int, project_i
 
 def test_a_failed_driver_statement_raises_sqlalchemys_error(session: Session, source_id: int) -> None:
     dialect = session.get_bind().dialect.name
-    links = DriverInsert(dialect, "item_milestones", ("item_id", "milestone_id"))
+    links = DriverInsert(dialect, table_of(ItemMilestoneRow))
 
     with pytest.raises(exc.IntegrityError):
         links.run(session, [(987654, 987654)])
-
-
-def test_statements_cover_every_column_but_the_id() -> None:
-    columns = {c.name for c in WorkItemRow.__table__.columns} - {"id"}
-    assert set(ITEM_COLUMNS) == columns
-    assert set(MILESTONE_COLUMNS) == {c.name for c in MilestoneRow.__table__.columns} - {"id"}
-    for dialect in ("sqlite", "postgresql"):
-        statements = item_statements(dialect)
-        assert statements.listed_items.sql.count("%s" if dialect == "postgresql" else "?") == len(
-            ITEM_COLUMNS
-        )
-        row = item_row(_item(1, "1"), 3, statements.values)
-        assert len(row) == len(ITEM_COLUMNS)

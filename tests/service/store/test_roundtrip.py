@@ -25,7 +25,9 @@ from service.store.orm import (
     MilestoneRow,
     OutboxRow,
     PersonRow,
+    PortalSessionRow,
     ProjectRow,
+    RuleRunRow,
     SourceRow,
     SyncCursorRow,
     SyncLeaseRow,
@@ -245,6 +247,21 @@ def _graph() -> list[Base]:
             last_error=None,
             created_at=AT,
             updated_at=AT,
+        ),
+        PortalSessionRow(
+            secret_hash="s" * 64, token_id=1, created_at=AT, expires_at=AT + timedelta(hours=12)
+        ),
+        RuleRunRow(
+            id=1,
+            kind="dry_run",
+            status="succeeded",
+            params={"rules": "rules: []", "since_s": 86400.0, "until": AT.isoformat()},
+            progress=1.0,
+            result={"hits": []},
+            error=None,
+            created_at=AT,
+            started_at=AT,
+            finished_at=AT + timedelta(seconds=3),
         ),
     ]
 

@@ -18,6 +18,7 @@ from service.domain.work import Change, Milestone, Person, Project, WorkItem
 from service.flags.facts import load_project_snapshot
 from service.store import work_scan
 from service.store.base import UTCDateTime
+from service.store.driver_dialect import driver_dialect
 from service.store.items import mark_items_visibility, upsert_milestones, upsert_projects, upsert_work_items
 from service.store.orm import ProjectRow, SourceRow, WorkItemRow
 from service.store.work_reads import list_item_changes, list_project_items, list_project_milestones
@@ -332,7 +333,7 @@ def test_sqlite_datetime_text_converts_as_the_column_type_does(text: str | None)
     assert process is not None
     expected = process(text)
 
-    converted = work_scan._DIALECTS["sqlite"].datetime(text)
+    converted = driver_dialect("sqlite").read_datetime(text)
 
     assert converted == expected
     assert converted is None or (converted.tzinfo is UTC and converted.utcoffset() == timedelta(0))
