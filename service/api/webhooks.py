@@ -1,11 +1,12 @@
 """Incoming webhooks: verify, store in the inbox, acknowledge; a job does the rest.
 
-Async on purpose: intake is a hot path, and its one write is short (DESIGN §3).
+Async on purpose: intake is a hot path, and its one write is short (DESIGN §3). Each provider
+family has its route (Jira's here, Trello's in `webhooks_trello`); `accept_delivery` serves them
+all, asking the source's provider (`service.providers`) how its deliveries are signed and identified.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 
 import orjson
@@ -13,21 +14,21 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from connectors.jira.webhooks import SIGNATURE_HEADER, SignatureCheck, check_signature
 from service.api.direct_route import DirectRoute
 from service.api.routers.context import ObjectId, delivery_trigger_of, webhook_intake_of
-from service.domain.enums import SourceKind
+from service.app_state import settings_of
 from service.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, UnauthorizedError
 from service.logging import get_logger
 from service.metrics import record_webhook_delivery
-from service.webhooks.intake import MAX_DELIVERY_ID_CHARS, DeliveryOutcome, DeliveryReceipt
+from service.providers import Provider, ProviderFamily, provider_for
+from service.providers.base import SIGNATURE_VALID, route_url
+from service.providers.jira import JIRA_WEBHOOK_PATH
+from service.webhooks.intake import MAX_DELIVERY_ID_CHARS, DeliveryOutcome, DeliveryReceipt, SourceSecret
 
 log = get_logger(__name__)
 router = APIRouter(tags=["webhooks"], route_class=DirectRoute)
 
 MAX_WEBHOOK_BODY_BYTES = 1 << 20
-JIRA_DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
-_JIRA_KINDS = frozenset({SourceKind.JIRA_CLOUD, SourceKind.JIRA_DATA_CENTER})
 
 
 class WebhookAck(BaseModel):
@@ -67,7 +68,7 @@ def parse_json_object(body: bytes) -> dict[str, object]:
 
 
 @router.post(
-    "/webhooks/jira/{source_id}",
+    JIRA_WEBHOOK_PATH,
     status_code=202,
     response_model=WebhookAck,
     responses={200: {"model": WebhookAck, "description": "A delivery already stored."}},
@@ -78,38 +79,57 @@ async def receive_jira_webhook(source_id: ObjectId, request: Request) -> Respons
     (413), malformed JSON and an `X-Atlassian-Webhook-Identifier` over 200 characters (400), stores
     the delivery keyed by that identifier and answers 202; the same delivery again answers 200 and
     changes nothing. A source that no longer exists is a 404; 503 only when storage is unavailable."""
+    return await accept_delivery(request, source_id, family=ProviderFamily.JIRA)
+
+
+def source_at_route(
+    request: Request, source_id: int, family: ProviderFamily
+) -> tuple[SourceSecret, Provider]:
+    """The source and its provider, if deliveries for it arrive at `family`'s route; else 404."""
+    source = webhook_intake_of(request).source_secret(source_id)
+    provider = provider_for(source.kind)
+    if provider.family is not family:
+        raise NotFoundError(f"no {family.label} source {source_id}", details={"source_id": source_id})
+    return source, provider
+
+
+async def accept_delivery(request: Request, source_id: int, *, family: ProviderFamily) -> Response:
+    """Verify, store and acknowledge one delivery at `family`'s route; the provider says how its
+    deliveries are signed and identified."""
     intake = webhook_intake_of(request)
     trigger = delivery_trigger_of(request)
+    settings = settings_of(request)
     body = await read_limited_body(request)
-    source = intake.source_secret(source_id)
-    if source.kind not in _JIRA_KINDS:
-        raise NotFoundError(f"no Jira source {source_id}", details={"source_id": source_id})
+    source, provider = source_at_route(request, source_id, family)
+    verifier = provider.webhooks
     if source.secret is None:
-        raise UnauthorizedError(
-            "this source has no webhook secret: set one so deliveries can be verified",
-            details={"source_id": source_id},
-        )
-    verdict = check_signature(body=body, header=request.headers.get(SIGNATURE_HEADER), secret=source.secret)
-    if verdict is not SignatureCheck.VALID:
-        log.info("webhook.delivery.rejected", source_id=source_id, reason=verdict.value)
-        record_webhook_delivery(provider="jira", outcome="rejected")
-        raise UnauthorizedError("webhook signature verification failed", details={"reason": verdict.value})
-    payload = parse_json_object(body)
-    event_type = payload.get("webhookEvent")
-    delivery_id = request.headers.get(JIRA_DELIVERY_HEADER) or f"sha256:{hashlib.sha256(body).hexdigest()}"
-    if len(delivery_id) > MAX_DELIVERY_ID_CHARS:
-        raise InvalidInputError(
-            f"{JIRA_DELIVERY_HEADER} is over {MAX_DELIVERY_ID_CHARS} characters",
-            details={"header": JIRA_DELIVERY_HEADER, "limit": MAX_DELIVERY_ID_CHARS},
-        )
+        raise UnauthorizedError(verifier.unverifiable, details={"source_id": source_id})
+    # Trello signs over the callback URL as registered: the public URL, else the URL requested
+    # (which only matches when no proxy rewrites scheme, host or path).
+    callback_url = (
+        route_url(settings.public_url, verifier.path, source_id) if settings.public_url else str(request.url)
+    )
+    verdict = verifier.check(
+        body=body, headers=request.headers, callback_url=callback_url, secret=source.secret
+    )
+    if verdict != SIGNATURE_VALID:
+        log.info("webhook.delivery.rejected", source_id=source_id, reason=verdict)
+        record_webhook_delivery(provider=family.value, outcome="rejected")
+        raise UnauthorizedError("webhook signature verification failed", details={"reason": verdict})
+    delivery_id, event_type = verifier.identify(
+        body=body,
+        headers=request.headers,
+        payload=parse_json_object(body),
+        max_id_chars=MAX_DELIVERY_ID_CHARS,
+    )
     receipt = await intake.store(
         source_id=source_id,
         delivery_id=delivery_id,
-        event_type=event_type if isinstance(event_type, str) else "unknown",
+        event_type=event_type,
         body=body,
         received_at=datetime.now(UTC),
     )
-    record_webhook_delivery(provider="jira", outcome=receipt.outcome.value)
+    record_webhook_delivery(provider=family.value, outcome=receipt.outcome.value)
     if receipt.outcome is DeliveryOutcome.DUPLICATE:
         return ack_response(receipt, status_code=200)
     assert receipt.inbox_id is not None

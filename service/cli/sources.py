@@ -13,7 +13,6 @@ from service.domain.enums import SourceKind
 from service.errors import ConfigurationError, InvalidInputError
 
 if TYPE_CHECKING:
-    from connectors.trello import TrelloClient
     from service.domain.work import Source
 
 sources_app = typer.Typer(help="Connected Jira sites and Trello workspaces.", no_args_is_help=True)
@@ -98,16 +97,13 @@ def add_jira(
 
 def _test_jira_connection(source: Source, credentials: dict[str, str]) -> str:
     from connectors.http import ConnectorError
-    from connectors.jira import JiraClient
-    from service.providers import jira_site_for
+    from service.providers import provider_for
 
     try:
-        with JiraClient(jira_site_for(source, credentials)) as client:
-            info = client.get_server_info()
-            client.get_myself()
+        connection = provider_for(source.kind).test_connection(source, credentials)
     except ConnectorError as exc:
         raise InvalidInputError(f"cannot connect to Jira at {source.base_url}: {exc}") from exc
-    return info.base_url
+    return connection.server_url
 
 
 @add_app.command("trello")
@@ -180,6 +176,7 @@ def register_webhooks(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Register (or confirm) Trello webhooks for a source's boards at PMBRIDGE_PUBLIC_URL."""
+    from service.providers import provider_for
     from service.store.sources import get_source, read_credentials
     from service.sync.trello_settings import TrelloSyncSettings
 
@@ -187,7 +184,8 @@ def register_webhooks(
         with opened_store(ctx) as store, store.sessions() as session:
             found = get_source(session, source_id=source)
             credentials = read_credentials(session, cipher=store.cipher, source_id=source)
-        if found.kind is not SourceKind.TRELLO:
+        # Only Trello lets an integration register webhooks; Jira's are set up by its administrator.
+        if provider_for(found.kind).webhook_registration is None:
             raise InvalidInputError(f"source {source} is not a Trello source")
         _, board_ids = _test_trello_connection(
             found, credentials, wanted=list(TrelloSyncSettings.from_settings(found.settings).board_ids)
@@ -204,7 +202,7 @@ def _test_trello_connection(
 ) -> tuple[str, list[str]]:
     """The member's name and the boards to watch: `wanted`, each checked, else all open boards."""
     from connectors.http import ConnectorError
-    from service.providers import open_trello_client
+    from service.providers.trello import open_trello_client
 
     try:
         with open_trello_client(source, credentials) as client:
@@ -227,31 +225,17 @@ def _register_webhooks(
     ctx: typer.Context, source: Source, credentials: dict[str, str], board_ids: list[str]
 ) -> dict[str, object]:
     """Trello probes the callback with HEAD first, so the service must already answer at the public URL."""
-    from service.api.webhooks_trello import trello_callback_url
-    from service.providers import open_trello_client
+    from service.providers import provider_for
 
+    registration = provider_for(source.kind).webhook_registration
+    assert registration is not None
     public_url = settings_from(ctx).public_url
     if not public_url:
         return {"webhooks": {}, "callback_url": None}
     assert source.id is not None
-    callback_url = trello_callback_url(public_url, source.id)
-    outcome: dict[str, str] = {}
-    with open_trello_client(source, credentials) as client:
-        for board_id in board_ids:
-            outcome[board_id] = _ensure_webhook(client, callback_url, board_id, source.name)
+    callback_url = registration.callback_url(public_url, source.id)
+    outcome = registration.register(source, credentials, callback_url=callback_url, model_ids=board_ids)
     return {"webhooks": outcome, "callback_url": callback_url}
-
-
-def _ensure_webhook(client: TrelloClient, callback_url: str, board_id: str, name: str) -> str:
-    from connectors.http import ConnectorError
-
-    try:
-        webhook = client.ensure_webhook(
-            callback_url=callback_url, id_model=board_id, description=f"pmbridge {name}"
-        )
-    except ConnectorError as exc:
-        return f"failed: {exc}"
-    return f"registered {webhook.id}"
 
 
 def _echo_webhook_report(source_id: int, report: dict[str, object]) -> None:

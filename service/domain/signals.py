@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from service.domain.enums import FeedEventKind, FlagState, FlagSubject, Severity
 from service.domain.work import JSON
@@ -45,3 +46,16 @@ class FeedEvent:
     summary: str
     payload: dict[str, JSON] = field(default_factory=dict)
     occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    """An event before it is fanned out to the clients that may see its subject."""
+
+    kind: FeedEventKind
+    dedupe_key: str
+    summary: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+    project_id: int
+    item_id: int | None = None  # None: a project- or milestone-level event every scoped client sees

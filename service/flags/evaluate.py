@@ -1,25 +1,26 @@
 """Evaluating one project: facts from the store, findings from the rules, flags reconciled in place,
-the promise ledger rebuilt, and client feed events produced — in one transaction."""
+the promise ledger rebuilt, and client feed events published — in one transaction.
+
+The events themselves are derived in `service.feed.derive` from the project as evaluated and the
+flags open before and after; this module only gathers that state and hands the drafts to the store."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from service.domain.enums import CommitmentOutcome, CommitmentSubject, FeedEventKind, FlagSubject
+from service.domain.enums import FlagState, FlagSubject
 from service.domain.signals import Flag
+from service.feed.derive import ItemState, ProjectState, Risk, derive_events
 from service.flags.facts import ProjectSnapshot, load_project_snapshot
 from service.rules import Finding, RuleSet, evaluate_with_failures
 from service.store.db import Session, transaction
-from service.store.feed_writes import EventDraft, publish_events
-from service.store.flags import FlagValues, reconcile_flags
+from service.store.feed_writes import publish_events
+from service.store.flags import FlagValues, Reconciliation, reconcile_flags
 from service.store.ledger import save_commitments
 from service.store.runtime import Store
-
-# Past events shown when a project is first evaluated: recent history, not years of it.
-FEED_HISTORY = timedelta(days=30)
 
 FlagHook = Callable[[Session, Flag, datetime], None]
 
@@ -70,16 +71,19 @@ def evaluate_project(
         failures=[f"{f.rule_id} on {f.subject_key}: {f.reason}" for f in evaluation.failures],
     )
     with transaction(store.sessions) as session:
-        changed = _reconcile(session, snapshot, evaluation.findings, now=now, summary=summary)
+        reconciled = _reconcile(session, snapshot, evaluation.findings, now=now, summary=summary)
         if on_flag_changed is not None:
-            for flag in changed:
+            for flag in reconciled.changed:
                 on_flag_changed(session, flag, now)
         commitments = [f.commitment for f in snapshot.items if f.commitment is not None]
         save_commitments(session, source_id=snapshot.project.source_id, commitments=commitments)
         summary.commitments = len(commitments)
-        summary.feed_events = publish_events(
-            session, drafts=_feed_drafts(snapshot, changed, now=now), now=now
+        drafts = derive_events(
+            [_risk(flag) for flag in reconciled.open_before],
+            _state_after(snapshot, reconciled.open_before, reconciled.changed),
+            now=now,
         )
+        summary.feed_events = publish_events(session, drafts=drafts, now=now)
     return summary
 
 
@@ -118,137 +122,42 @@ def _reconcile(
     *,
     now: datetime,
     summary: EvaluationSummary,
-) -> list[Flag]:
+) -> Reconciliation:
     """Open, refresh or resolve so that the open flags of the evaluated subjects equal the findings."""
-    outcome = reconcile_flags(
+    reconciled = reconcile_flags(
         session,
         subjects=_subjects(snapshot),
         findings=[values for values in map(_values, findings) if values is not None],
         now=now,
     )
-    summary.opened += outcome.opened
-    summary.updated += outcome.updated
-    summary.resolved += outcome.resolved
-    return list(outcome.changed)
+    summary.opened += reconciled.opened
+    summary.updated += reconciled.updated
+    summary.resolved += reconciled.resolved
+    return reconciled
 
 
-def _feed_drafts(snapshot: ProjectSnapshot, changed_flags: list[Flag], *, now: datetime) -> list[EventDraft]:
-    project = snapshot.project
-    assert project.id is not None
-    since = now - FEED_HISTORY
-    today = now.date()
-    drafts: list[EventDraft] = []
-    for facts in snapshot.items:
-        item = facts.item
-        if item.id is None:
-            continue
-        if facts.done_at is not None and facts.done_at >= since:
-            drafts.append(
-                EventDraft(
-                    kind=FeedEventKind.ITEM_DONE,
-                    dedupe_key=f"item_done:{item.id}:{facts.done_at.isoformat()}",
-                    summary=f"{item.key} done: {item.title}",
-                    payload={"item": item.key, "title": item.title},
-                    occurred_at=facts.done_at,
-                    project_id=project.id,
-                    item_id=item.id,
-                )
-            )
-        commitment = facts.commitment
-        if commitment is None:
-            continue
-        for move in commitment.moves:
-            if move.moved_at < since or move.days == 0:
-                continue
-            move_ref = move.change_external_id or move.moved_at.isoformat()
-            drafts.append(
-                EventDraft(
-                    kind=FeedEventKind.COMMITMENT_MOVED,
-                    dedupe_key=f"commitment_moved:item:{item.id}:{move_ref}",
-                    summary=f"{item.key}: promised date moved from {move.from_date} to {move.to_date}",
-                    payload={
-                        "item": item.key,
-                        "from": move.from_date.isoformat() if move.from_date else None,
-                        "to": move.to_date.isoformat() if move.to_date else None,
-                        "days": move.days,
-                    },
-                    occurred_at=move.moved_at,
-                    project_id=project.id,
-                    item_id=item.id,
-                )
-            )
-        outcome = commitment.outcome(today)
-        deadline = commitment.current_date or commitment.baseline_date
-        if outcome is CommitmentOutcome.OPEN:
-            continue
-        met = outcome is CommitmentOutcome.MET
-        kind = FeedEventKind.COMMITMENT_MET if met else FeedEventKind.COMMITMENT_MISSED
-        verdict = "met" if met else "missed"
-        occurred = commitment.delivered_at or datetime.combine(
-            deadline, datetime.min.time(), tzinfo=now.tzinfo
-        )
-        if occurred < since:
-            continue
-        drafts.append(
-            EventDraft(
-                kind=kind,
-                dedupe_key=f"{kind.value}:{CommitmentSubject.ITEM.value}:{item.id}:{deadline.isoformat()}",
-                summary=f"{item.key}: promise of {deadline} {verdict}",
-                payload={
-                    "item": item.key,
-                    "promised": deadline.isoformat(),
-                    "slip_days": commitment.slip_days,
-                },
-                occurred_at=occurred,
-                project_id=project.id,
-                item_id=item.id,
-            )
-        )
-    drafts += _milestone_progress(snapshot, now=now)
-    drafts += _risk_resolutions(snapshot, changed_flags, now=now)
-    return drafts
+def _risk(flag: Flag) -> Risk:
+    assert flag.id is not None
+    return Risk(
+        flag_id=flag.id,
+        subject=flag.subject,
+        subject_id=flag.subject_id,
+        message=flag.message,
+        client_text=flag.client_text,
+        published=flag.published,
+    )
 
 
-def _milestone_progress(snapshot: ProjectSnapshot, *, now: datetime) -> list[EventDraft]:
+def _state_after(
+    snapshot: ProjectSnapshot, open_before: Sequence[Flag], changed: Sequence[Flag]
+) -> ProjectState:
+    """The project as evaluated, with the flags open on its subjects once reconciled."""
     project_id = snapshot.project.id
     assert project_id is not None
-    drafts = []
-    for facts in snapshot.milestones:
-        milestone = facts.milestone
-        members = [f for f in snapshot.items if milestone.external_id in f.item.milestone_external_ids]
-        if milestone.id is None or not members:
-            continue
-        done = sum(1 for f in members if f.item.is_done)
-        drafts.append(
-            EventDraft(
-                kind=FeedEventKind.MILESTONE_PROGRESS,
-                dedupe_key=f"milestone_progress:{milestone.id}:{done}/{len(members)}",
-                summary=f"{milestone.name}: {done} of {len(members)} done",
-                payload={"milestone": milestone.name, "done": done, "total": len(members)},
-                occurred_at=now,
-                project_id=project_id,
-            )
-        )
-    return drafts
-
-
-def _risk_resolutions(snapshot: ProjectSnapshot, changed: list[Flag], *, now: datetime) -> list[EventDraft]:
-    """A published risk that resolves tells the client; raising one is the operator's publish."""
-    project_id = snapshot.project.id
-    assert project_id is not None
-    items = {f.item.id for f in snapshot.items}
-    return [
-        EventDraft(
-            kind=FeedEventKind.RISK_RESOLVED,
-            dedupe_key=f"risk_resolved:{row.id}",
-            summary=f"Resolved: {row.client_text or row.message}",
-            payload={"flag_id": row.id, "text": row.client_text},
-            occurred_at=now,
-            project_id=project_id,
-            item_id=row.subject_id
-            if row.subject == FlagSubject.ITEM.value and row.subject_id in items
-            else None,
-        )
-        for row in changed
-        if row.state == "resolved" and row.published
-    ]
+    flags = {flag.id: flag for flag in (*open_before, *changed)}
+    return ProjectState(
+        project_id=project_id,
+        items=[ItemState(item=f.item, done_at=f.done_at, commitment=f.commitment) for f in snapshot.items],
+        milestones=[f.milestone for f in snapshot.milestones],
+        open_risks=[_risk(flag) for flag in flags.values() if flag.state is FlagState.OPEN],
+    )

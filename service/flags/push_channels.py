@@ -1,8 +1,13 @@
 """Where a flag's comment is written: a Jira issue (comment properties mark it) or a Trello card
-(a marker line in the text marks it). Each channel finds, creates and edits one flag's comment."""
+(a marker line in the text marks it). Each channel finds, creates and edits one flag's comment.
+
+`open_comment_channel` picks the source's channel from `CHANNELS`, keyed by the provider family of
+the registry (`service.providers`), instead of comparing kinds."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Protocol
 
 import httpx
@@ -12,11 +17,11 @@ from connectors.http import DEFAULT_TIMEOUT, RetryPolicy
 from connectors.jira import JiraClient
 from connectors.jira.models.comment import JiraComment
 from connectors.trello import TrelloClient
-from service.domain.enums import SourceKind
 from service.domain.work import Source
-from service.errors import ConfigurationError
 from service.flags.push_text import PushedFlag, has_trello_marker, render_comment_adf, render_comment_text
-from service.providers import open_jira_client, open_trello_client, shared_jira_limiter, shared_trello_limiter
+from service.providers import ProviderFamily, provider_for
+from service.providers.jira import open_jira_client, shared_jira_limiter
+from service.providers.trello import open_trello_client, shared_trello_limiter
 
 FLAG_PROPERTY = "pmbridge.flag"
 # Jira Service Management shows a comment to customers unless this property marks it internal
@@ -133,28 +138,26 @@ def _names_flag(value: JsonValue, flag_id: int) -> bool:
 # Per-issue write limits and Retry-After pauses hold across drains: one limiter per site.
 
 
-def open_comment_channel(
+class ChannelOpener(Protocol):
+    def __call__(
+        self,
+        source: Source,
+        credentials: dict[str, str],
+        *,
+        transport: httpx.BaseTransport | None,
+        retry: RetryPolicy,
+        timeout: httpx.Timeout,
+    ) -> CommentChannel: ...
+
+
+def _open_jira_channel(
     source: Source,
     credentials: dict[str, str],
     *,
     transport: httpx.BaseTransport | None,
     retry: RetryPolicy,
-    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    timeout: httpx.Timeout,
 ) -> CommentChannel:
-    """A comment channel on the source's site, paced by the site's shared limiter."""
-    if source.kind is SourceKind.TRELLO:
-        return TrelloCommentChannel(
-            open_trello_client(
-                source,
-                credentials,
-                transport=transport,
-                retry=retry,
-                timeout=timeout,
-                limiter=shared_trello_limiter(source.base_url),
-            )
-        )
-    if source.kind not in (SourceKind.JIRA_CLOUD, SourceKind.JIRA_DATA_CENTER):
-        raise ConfigurationError(f"source {source.id} cannot take comments", details={"source_id": source.id})
     return JiraCommentChannel(
         open_jira_client(
             source,
@@ -165,3 +168,42 @@ def open_comment_channel(
             limiter=shared_jira_limiter(source.base_url),
         )
     )
+
+
+def _open_trello_channel(
+    source: Source,
+    credentials: dict[str, str],
+    *,
+    transport: httpx.BaseTransport | None,
+    retry: RetryPolicy,
+    timeout: httpx.Timeout,
+) -> CommentChannel:
+    return TrelloCommentChannel(
+        open_trello_client(
+            source,
+            credentials,
+            transport=transport,
+            retry=retry,
+            timeout=timeout,
+            limiter=shared_trello_limiter(source.base_url),
+        )
+    )
+
+
+# The flags layer's part of the provider registry (`service.providers`): one opener per family.
+CHANNELS: Mapping[ProviderFamily, ChannelOpener] = MappingProxyType(
+    {ProviderFamily.JIRA: _open_jira_channel, ProviderFamily.TRELLO: _open_trello_channel}
+)
+
+
+def open_comment_channel(
+    source: Source,
+    credentials: dict[str, str],
+    *,
+    transport: httpx.BaseTransport | None,
+    retry: RetryPolicy,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+) -> CommentChannel:
+    """A comment channel on the source's site, paced by the site's shared limiter."""
+    opener = CHANNELS[provider_for(source.kind).family]
+    return opener(source, credentials, transport=transport, retry=retry, timeout=timeout)

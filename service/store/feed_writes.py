@@ -5,30 +5,16 @@ The feed's reads are in `feed_queries`; `count_feed_events` only sums up what wa
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.domain.enums import FeedEventKind
+from service.domain.signals import EventDraft
 from service.store.client_views import read_grants, visible_items
 from service.store.dialect import upsert_insert
 from service.store.orm import ClientRow, ClientScopeRow, FeedEventRow, WorkItemRow
-
-
-@dataclass(frozen=True, slots=True)
-class EventDraft:
-    """An event before it is fanned out to the clients that may see its subject."""
-
-    kind: FeedEventKind
-    dedupe_key: str
-    summary: str
-    payload: dict[str, Any]
-    occurred_at: datetime
-    project_id: int
-    item_id: int | None = None  # None: a project- or milestone-level event every scoped client sees
 
 
 def list_client_ids_of_project(session: Session, *, project_id: int) -> list[int]:

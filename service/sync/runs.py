@@ -1,4 +1,8 @@
-"""Running one sync of one source, recorded as a sync run whatever its outcome."""
+"""Running one sync of one source, recorded as a sync run whatever its outcome.
+
+The lease, the run record and the metrics are handled here; talking to the provider is the
+provider's part (`syncing_for(kind).sync`, service.sync.providers).
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,8 @@ import httpx
 
 from connectors.http import DEFAULT_TIMEOUT, CallAccounting, ConnectorError, PermanentError, RetryPolicy
 from connectors.trello import TrelloRateLimiter
-from service.domain.enums import SourceKind, SyncRunKind, SyncRunStatus
+from service.domain.enums import SyncRunKind, SyncRunStatus
 from service.errors import (
-    ConfigurationError,
     ProviderDataError,
     ProviderUnavailableError,
     ServiceError,
@@ -23,15 +26,13 @@ from service.errors import (
 )
 from service.logging import get_logger
 from service.metrics import record_sync_run
-from service.providers import open_jira_client, open_trello_client
 from service.store.db import transaction
 from service.store.leases import acquire_lease, release_lease, renew_lease
 from service.store.runtime import Store
 from service.store.sources import get_source, read_credentials
 from service.store.sync_state import fail_abandoned_runs, finish_sync_run, start_sync_run
-from service.sync.jira import JiraSync
+from service.sync.providers import SyncRequest, syncing_for
 from service.sync.summary import SyncSummary
-from service.sync.trello import TrelloSync
 
 log = get_logger(__name__)
 
@@ -40,8 +41,6 @@ LEASE_TTL = timedelta(minutes=10)
 # A sync renews its lease after a batch once this long has passed since it last did: far within
 # LEASE_TTL, so a live run keeps its lease, without a write and a commit for every batch.
 LEASE_RENEW_AFTER = timedelta(seconds=30)
-
-JIRA_KINDS = frozenset({SourceKind.JIRA_CLOUD, SourceKind.JIRA_DATA_CENTER})
 
 
 def sync_source_now(
@@ -80,34 +79,23 @@ def sync_source_now(
     accounting = CallAccounting()
     log.info("sync.run.started", source_id=source_id, kind=kind.value, run_id=run_id)
     try:
-        if source.kind is SourceKind.TRELLO:
-            with open_trello_client(
-                source,
-                credentials,
+        syncing_for(source.kind).sync(
+            store,
+            source=source,
+            credentials=credentials,
+            summary=summary,
+            request=SyncRequest(
+                full=full,
+                census=census,
+                reconcile_issue_ids=reconcile_issue_ids,
+                progress=progress,
                 accounting=accounting,
                 transport=transport,
                 retry=retry,
                 timeout=timeout,
-                limiter=trello_limiter,
-            ) as trello:
-                trello_sync = TrelloSync(
-                    store, source=source, client=trello, summary=summary, progress=progress
-                )
-                if census:
-                    trello_sync.census()
-                else:
-                    trello_sync.run(full=full)
-        elif source.kind in JIRA_KINDS:
-            with open_jira_client(
-                source, credentials, accounting=accounting, transport=transport, retry=retry, timeout=timeout
-            ) as client:
-                sync = JiraSync(store, source=source, client=client, summary=summary, progress=progress)
-                if census:
-                    sync.census()
-                else:
-                    sync.run(full=full, reconcile_issue_ids=reconcile_issue_ids)
-        else:
-            raise ConfigurationError(f"sources of kind {source.kind.value} cannot be synced")
+                trello_limiter=trello_limiter,
+            ),
+        )
         summary.status = SyncRunStatus.SUCCEEDED.value
     except (ConnectorError, ServiceError) as exc:
         summary.status = SyncRunStatus.FAILED.value

@@ -17,7 +17,7 @@ from connectors.trello.models import TrelloCardEvent, TrelloEvent
 from service.domain.enums import InboxStatus
 from service.domain.work import Source
 from service.logging import get_logger
-from service.providers import open_trello_client
+from service.providers.trello import open_trello_client
 from service.store.runtime import Store
 from service.sync.summary import SyncSummary
 from service.sync.trello import TrelloSync

@@ -21,8 +21,6 @@ from service.api.routers.context import (
 )
 from service.api.schemas.admin import (
     ConnectionTestOut,
-    JiraCloudSourceIn,
-    JiraDataCenterSourceIn,
     ProjectAdminOut,
     SourceIn,
     SourceOut,
@@ -35,7 +33,7 @@ from service.domain.enums import SourceKind
 from service.domain.work import Source
 from service.errors import ConfigurationError, InvalidInputError
 from service.netcheck import check_source_url, resolve_host
-from service.providers import open_jira_client, open_trello_client
+from service.providers import provider_for
 from service.store.db import reading, transaction
 from service.store.projects import list_projects
 from service.store.sources import (
@@ -69,14 +67,6 @@ def _source_out(source: Source, *, has_secret: bool) -> SourceOut:
     )
 
 
-def _credentials(body: SourceIn) -> dict[str, str]:
-    if isinstance(body, JiraCloudSourceIn):
-        return {"email": body.email, "api_token": body.api_token.get_secret_value()}
-    if isinstance(body, JiraDataCenterSourceIn):
-        return {"token": body.personal_access_token.get_secret_value()}
-    return {"api_key": body.api_key, "token": body.token.get_secret_value()}
-
-
 @router.get("/sources", response_model=list[SourceOut], summary="List sources (never their credentials)")
 def get_sources(request: Request, _admin: Admin) -> list[SourceOut]:
     with reading(store_of(request).sessions) as session:
@@ -104,7 +94,7 @@ def post_source(request: Request, _admin: Admin, body: SourceIn) -> SourceOut:
             kind=SourceKind(body.kind),
             name=body.name,
             base_url=base_url,
-            credentials=_credentials(body),
+            credentials=body.credentials(),
             webhook_secret=secret,
             settings=source_settings,
             now=datetime.now(UTC),
@@ -147,16 +137,10 @@ def post_connection_test(request: Request, _admin: Admin, source_id: ObjectId) -
     except InvalidInputError as exc:
         return ConnectionTestOut(ok=False, detail=exc.message)
     try:
-        if source.kind is SourceKind.TRELLO:
-            with open_trello_client(source, credentials, retry=_TEST_RETRY) as trello:
-                member = trello.get_member("me")
-            return ConnectionTestOut(ok=True, detail=f"connected to Trello as {member.username}")
-        with open_jira_client(source, credentials, retry=_TEST_RETRY) as jira:
-            info = jira.get_server_info()
-            me = jira.get_myself()
-        return ConnectionTestOut(ok=True, detail=f"connected to {info.base_url} as {me.display_name}")
+        connection = provider_for(source.kind).test_connection(source, credentials, retry=_TEST_RETRY)
     except (ConnectorError, ConfigurationError) as exc:
         return ConnectionTestOut(ok=False, detail=f"{type(exc).__name__}: {str(exc)[:300]}")
+    return ConnectionTestOut(ok=True, detail=connection.detail)
 
 
 @router.post(

@@ -11,13 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from service.api.auth import ClientCaller, require_client
 from service.api.responses import cached_body
 from service.api.routers.context import snapshots_of
-from service.api.schemas.common import (
-    CLIENT_ERRORS,
-    EARLIEST_REPORT_DAY,
-    LATEST_REPORT_DAY,
-    NOT_MODIFIED,
-    IsoDate,
-)
+from service.api.schemas.common import CLIENT_ERRORS, NOT_MODIFIED, ReportDay
 from service.app_state import settings_of, store_of
 from service.domain.enums import DigestPeriod
 from service.feed.digest import build_digest
@@ -56,11 +50,9 @@ def get_digest(
         DigestFormat, Query(alias="format", description="Markdown or HTML.")
     ] = DigestFormat.MARKDOWN,
     ending: Annotated[
-        IsoDate | None,
+        ReportDay | None,
         Query(
-            description="The last day the digest covers (default: today, UTC).",
-            ge=EARLIEST_REPORT_DAY,
-            le=LATEST_REPORT_DAY,
+            description="The last day the digest covers (default: today, UTC), from 1970-01-01 to 9998-12-31."
         ),
     ] = None,
 ) -> Response:

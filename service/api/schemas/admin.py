@@ -90,22 +90,35 @@ class _SourceIn(RequestBody):
         default_factory=list, max_length=500
     )
 
+    def credentials(self) -> dict[str, str]:
+        """The credentials to store (encrypted), in the shape the source's provider reads them."""
+        raise NotImplementedError
+
 
 class JiraCloudSourceIn(_SourceIn):
     kind: Literal[SourceKind.JIRA_CLOUD]
     email: str = Field(min_length=3, max_length=320)
     api_token: SecretStr = Field(min_length=1, max_length=500)
 
+    def credentials(self) -> dict[str, str]:
+        return {"email": self.email, "api_token": self.api_token.get_secret_value()}
+
 
 class JiraDataCenterSourceIn(_SourceIn):
     kind: Literal[SourceKind.JIRA_DATA_CENTER]
     personal_access_token: SecretStr = Field(min_length=1, max_length=500)
+
+    def credentials(self) -> dict[str, str]:
+        return {"token": self.personal_access_token.get_secret_value()}
 
 
 class TrelloSourceIn(_SourceIn):
     kind: Literal[SourceKind.TRELLO]
     api_key: str = Field(min_length=1, max_length=200)
     token: SecretStr = Field(min_length=1, max_length=500)
+
+    def credentials(self) -> dict[str, str]:
+        return {"api_key": self.api_key, "token": self.token.get_secret_value()}
 
 
 SourceIn = Annotated[JiraCloudSourceIn | JiraDataCenterSourceIn | TrelloSourceIn, Field(discriminator="kind")]

@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
 from service.domain.enums import SourceKind
@@ -103,3 +103,12 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 # and a day near either end of the calendar would overflow that arithmetic.
 EARLIEST_REPORT_DAY = date(1970, 1, 1)
 LATEST_REPORT_DAY = date(9998, 12, 31)
+
+
+def _within_report_days(value: date) -> date:
+    if not EARLIEST_REPORT_DAY <= value <= LATEST_REPORT_DAY:
+        raise ValueError(f"a report day is between {EARLIEST_REPORT_DAY} and {LATEST_REPORT_DAY}")
+    return value
+
+
+ReportDay = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_within_report_days)]

@@ -29,7 +29,8 @@ CONTRACT = Path(__file__).resolve().parents[3] / "openapi" / "openapi.json"
 # What no schema can say, so a schema-valid request may still be refused with 400: a source's base
 # URL that resolves to a private address (SSRF), a scope filter's own syntax, a token expiring in the
 # past, a feed cursor that is any string in the schema but only valid when this service signed it, a
-# subscription URL that resolves to a private address, a rule file's YAML and CEL.
+# subscription URL that resolves to a private address, a rule file's YAML and CEL, a digest's last day
+# outside 1970-01-01..9998-12-31 (a date's bounds are not JSON Schema).
 SEMANTICALLY_VALIDATED = frozenset(
     {
         "POST /admin/rules/validate",
@@ -41,6 +42,7 @@ SEMANTICALLY_VALIDATED = frozenset(
         "POST /admin/tokens",
         "GET /v1/feed",
         "GET /v1/feed.atom",
+        "GET /v1/digest",
     }
 )
 schema = schemathesis.openapi.from_path(CONTRACT).include(path_regex="^/(v1|admin)/")
