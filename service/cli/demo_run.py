@@ -30,6 +30,7 @@ from service.flags.push import drain_pushes, enable_push
 from service.flags.run import evaluate_projects
 from service.jobs.runner import JobRunner
 from service.logging import configure_logging
+from service.netcheck import ALLOW_PRIVATE_SETTING
 from service.portal import portal_router
 from service.settings import Settings
 from service.store.db import transaction
@@ -157,6 +158,10 @@ def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
     return restore
 
 
+# The demo's sandbox answers on loopback over http: its sources are added with the opt-in.
+_LOOPBACK: dict[str, object] = {ALLOW_PRIVATE_SETTING: True}
+
+
 def _set_up(store: Store, world: DemoWorld, console: Console) -> DemoSetup:
     sandbox = world.sandbox
     now = utc_now()
@@ -169,6 +174,7 @@ def _set_up(store: Store, world: DemoWorld, console: Console) -> DemoSetup:
             base_url=world.base_url,
             credentials={"email": sandbox.jira_email, "api_token": sandbox.jira_api_token},
             webhook_secret=sandbox.jira_webhook_secret,
+            settings=_LOOPBACK,
             now=now,
         )
         trello = (
@@ -180,6 +186,7 @@ def _set_up(store: Store, world: DemoWorld, console: Console) -> DemoSetup:
                 base_url=world.base_url,
                 credentials={"api_key": sandbox.trello_api_key, "token": sandbox.trello_token},
                 webhook_secret=sandbox.trello_app_secret,
+                settings=_LOOPBACK,
                 now=now,
             )
             if sandbox.trello is not None

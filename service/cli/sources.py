@@ -47,6 +47,14 @@ def add_jira(
     promised_date_field: Annotated[
         str | None, typer.Option(help="Field holding the date promised to clients (default: Due date).")
     ] = None,
+    allow_private: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private",
+            help="Allow a private, loopback or link-local address and plain http (a local sandbox, an "
+            "on-premises server); the source records it. Also PMBRIDGE_ALLOW_PRIVATE_SOURCE_URLS.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help='Print {"id": …} only.')] = False,
 ) -> None:
     """Connect a Jira Cloud site (email + API token) or a Data Center server (--pat).
@@ -67,12 +75,12 @@ def add_jira(
     else:
         typer.echo("error: give --email and --api-token (Cloud) or --pat (Data Center)", err=True)
         raise typer.Exit(code=2)
-    settings: dict[str, object] = {}
+    base_url, settings = _outbound(ctx, base_url, allow_private=allow_private)
     if project:
         settings["project_keys"] = [key.upper() for key in project]
     if promised_date_field:
         settings["promised_date_field"] = promised_date_field
-    candidate = Source(kind=kind, name=name, base_url=base_url.rstrip("/"), settings=settings)
+    candidate = Source(kind=kind, name=name, base_url=base_url, settings=settings)
     with fail_on_service_error():
         server = _test_jira_connection(candidate, credentials)
         with opened_store(ctx) as store, transaction(store.sessions) as session:
@@ -93,6 +101,20 @@ def add_jira(
     typer.echo(f"connected {kind.value} source {source.id} ({name}) at {server}")
     if not webhook_secret:
         typer.echo("no webhook secret: webhook deliveries for this source will be refused until one is set")
+
+
+def _outbound(ctx: typer.Context, base_url: str, *, allow_private: bool) -> tuple[str, dict[str, object]]:
+    """The base URL as the outbound policy checks it, and the settings that record the opt-in when
+    the source needs it (said on stderr); exits with the reason when the URL is refused."""
+    from service.netcheck import ALLOW_PRIVATE_SETTING, check_source_url, needs_private_opt_in, resolve_host
+
+    opted_in = allow_private or settings_from(ctx).allow_private_source_urls
+    with fail_on_service_error():
+        checked = check_source_url(base_url, allow_private=opted_in, resolver=resolve_host)
+    if opted_in and needs_private_opt_in(checked):
+        typer.echo(f"allowing a private address or plain http for {checked} (--allow-private)", err=True)
+        return checked, {ALLOW_PRIVATE_SETTING: True}
+    return checked, {}
 
 
 def _test_jira_connection(source: Source, credentials: dict[str, str]) -> str:
@@ -126,6 +148,14 @@ def add_trello(
         list[str] | None,
         typer.Option("--board", help="Sync only these board ids (repeatable; default: all open boards)."),
     ] = None,
+    allow_private: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private",
+            help="Allow a private, loopback or link-local address and plain http (a local sandbox, an "
+            "on-premises server); the source records it. Also PMBRIDGE_ALLOW_PRIVATE_SOURCE_URLS.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Connect a Trello workspace (API key + token); registers webhooks when PMBRIDGE_PUBLIC_URL is set.
@@ -144,8 +174,10 @@ def add_trello(
         typer.echo("error: --board takes board ids (24 hex digits)", err=True)
         raise typer.Exit(code=2)
     credentials = {"api_key": api_key, "token": token}
-    settings: dict[str, object] = {"board_ids": boards} if boards else {}
-    candidate = Source(kind=SourceKind.TRELLO, name=name, base_url=base_url.rstrip("/"), settings=settings)
+    base_url, settings = _outbound(ctx, base_url, allow_private=allow_private)
+    if boards:
+        settings["board_ids"] = boards
+    candidate = Source(kind=SourceKind.TRELLO, name=name, base_url=base_url, settings=settings)
     with fail_on_service_error():
         member, board_ids = _test_trello_connection(candidate, credentials, wanted=boards)
         with opened_store(ctx) as store, transaction(store.sessions) as session:

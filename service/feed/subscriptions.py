@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -32,7 +31,7 @@ import orjson
 from service.errors import InvalidInputError
 from service.feed.cursor import FeedCursorCodec
 from service.logging import get_logger
-from service.netcheck import Resolver, check_public_url, is_public_address, resolve_host
+from service.netcheck import OutboundRefused, Resolver, check_public_url, pinned_address, resolve_host
 from service.store.db import transaction
 from service.store.feed_queries import FeedEventRecord
 from service.store.runtime import Store
@@ -108,19 +107,14 @@ class DeliveryRefused(Exception):
 
 
 def _pinned(url: str, *, resolver: Resolver) -> tuple[str, dict[str, str], dict[str, str]]:
-    """The URL with its host replaced by a checked public address, the Host header and the TLS name."""
+    """The URL with its host replaced by the address the outbound policy checked, the Host header
+    and the TLS name (`service.netcheck.pinned_address`, as every client of a source)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:
-        addresses = [str(ipaddress.ip_address(host))]
-    except ValueError:
-        try:
-            addresses = list(resolver(host, parts.port or 443))
-        except (OSError, UnicodeError) as exc:
-            raise DeliveryRefused(f"the host {host} does not resolve") from exc
-    if not addresses or not all(is_public_address(address) for address in addresses):
-        raise DeliveryRefused("the URL resolves to a private, loopback or link-local address")
-    address = addresses[0].split("%", 1)[0]
+        address = pinned_address(httpx.URL(url), resolver=resolver)
+    except OutboundRefused as exc:
+        raise DeliveryRefused(str(exc)) from exc
     literal = f"[{address}]" if ":" in address else address
     netloc = f"{literal}:{parts.port}" if parts.port else literal
     host_header = f"{host}:{parts.port}" if parts.port else host

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+import httpx
+
 from connectors.http import RetryPolicy
 from service.domain.enums import SourceKind
 from service.domain.work import Source
+from service.netcheck import ALLOW_PRIVATE_SETTING, GuardedTransport, process_allows_private
 
 
 class ProviderFamily(StrEnum):
@@ -25,6 +28,16 @@ class ProviderFamily(StrEnum):
 
 
 _LABELS = {ProviderFamily.JIRA: "Jira", ProviderFamily.TRELLO: "Trello"}
+
+
+def outbound_transport(source: Source, transport: httpx.BaseTransport | None = None) -> httpx.BaseTransport:
+    """The transport a source's client sends through: the one given (tests, the demo's in-process
+    sandbox), else the outbound policy's, open to private addresses and plain http only when the
+    source was added with the opt-in or this process runs with it."""
+    if transport is not None:
+        return transport
+    allowed = source.settings.get(ALLOW_PRIVATE_SETTING) is True or process_allows_private()
+    return GuardedTransport(allow_private=allowed)
 
 
 # What `DeliveryVerifier.check` answers for a valid signature (every connector's verdict value).

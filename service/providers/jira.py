@@ -20,7 +20,7 @@ from connectors.jira.webhooks import IDENTIFIER_HEADER, SIGNATURE_HEADER, check_
 from service.domain.enums import SourceKind
 from service.domain.work import Source
 from service.errors import ConfigurationError, InvalidInputError
-from service.providers.base import ConnectionInfo, ProviderFamily
+from service.providers.base import ConnectionInfo, ProviderFamily, outbound_transport
 
 JIRA_WEBHOOK_PATH = "/webhooks/jira/{source_id}"
 JIRA_DELIVERY_HEADER = IDENTIFIER_HEADER
@@ -58,7 +58,12 @@ def open_jira_client(
             f"source {source.id} lacks the credential {exc.args[0]!r}", details={"source_id": source.id}
         ) from exc
     return JiraClient(
-        site, accounting=accounting, transport=transport, retry=retry, timeout=timeout, limiter=limiter
+        site,
+        accounting=accounting,
+        transport=outbound_transport(source, transport),
+        retry=retry,
+        timeout=timeout,
+        limiter=limiter,
     )
 
 

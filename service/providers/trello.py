@@ -27,7 +27,7 @@ from connectors.trello import (
 from service.domain.enums import SourceKind
 from service.domain.work import Source
 from service.errors import ConfigurationError, InvalidInputError
-from service.providers.base import ConnectionInfo, ProviderFamily, route_url
+from service.providers.base import ConnectionInfo, ProviderFamily, outbound_transport, route_url
 
 TRELLO_WEBHOOK_PATH = "/webhooks/trello/{source_id}"
 _MAX_EVENT_TYPE_CHARS = 100
@@ -66,7 +66,7 @@ def open_trello_client(
     return TrelloClient(
         trello_credentials_for(source, credentials),
         base_url=source.base_url,
-        transport=transport,
+        transport=outbound_transport(source, transport),
         retry=retry,
         limiter=limiter or shared_trello_limiter(source.base_url),
         accounting=accounting,

@@ -32,7 +32,7 @@ from service.app_state import settings_of, store_of
 from service.domain.enums import SourceKind
 from service.domain.work import Source
 from service.errors import ConfigurationError, InvalidInputError
-from service.netcheck import check_source_url, resolve_host
+from service.netcheck import ALLOW_PRIVATE_SETTING, check_source_url, needs_private_opt_in, resolve_host
 from service.providers import provider_for
 from service.store.db import reading, transaction
 from service.store.projects import list_projects
@@ -86,6 +86,8 @@ def post_source(request: Request, _admin: Admin, body: SourceIn) -> SourceOut:
     source_settings: dict[str, object] = {}
     if body.project_keys:
         source_settings["project_keys"] = [key.upper() for key in body.project_keys]
+    if settings.allow_private_source_urls and needs_private_opt_in(base_url):
+        source_settings[ALLOW_PRIVATE_SETTING] = True
     secret = body.webhook_secret.get_secret_value() if body.webhook_secret else None
     with transaction(store_of(request).sessions) as session:
         source = add_source(

@@ -29,6 +29,7 @@ def add_args(trello_sandbox: TrelloSandbox, *extra: str) -> list[str]:
         "--api-key", sandbox.trello_api_key,
         "--token", sandbox.trello_token,
         "--app-secret", sandbox.trello_app_secret,
+        "--allow-private",
         *extra,
     ]  # fmt: skip
 
@@ -124,3 +125,26 @@ def test_sources_add_trello_dash_without_a_line_on_stdin_fails_with_usage(
 
     assert result.exit_code == 2
     assert "--token - expects the secret on stdin" in result.stderr
+
+
+def test_sources_add_trello_on_loopback_without_the_opt_in_is_refused_and_stores_nothing(
+    runner: CliRunner, trello_sandbox: TrelloSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PMBRIDGE_ALLOW_PRIVATE_SOURCE_URLS", raising=False)
+    args = [arg for arg in add_args(trello_sandbox) if arg != "--allow-private"]
+
+    result = runner.invoke(app, args)
+    listed = runner.invoke(app, ["sources", "list", "--json"])
+
+    assert result.exit_code != 0
+    assert "must use https" in result.stderr
+    assert json.loads(listed.stdout) == []
+
+
+def test_sources_add_trello_with_the_opt_in_says_so_and_the_source_records_it(
+    runner: CliRunner, trello_sandbox: TrelloSandbox
+) -> None:
+    result = runner.invoke(app, add_args(trello_sandbox, "--json"))
+
+    assert result.exit_code == 0, result.output
+    assert "allowing a private address or plain http" in result.stderr
