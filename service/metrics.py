@@ -9,9 +9,14 @@ them with `max`, not `sum`.
 
 from __future__ import annotations
 
+import hmac
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+from wsgiref.types import StartResponse
+from wsgiref.types import WSGIApplication as WSGIApp
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -22,8 +27,9 @@ from prometheus_client import (
     ProcessCollector,
     disable_created_metrics,
     generate_latest,
-    start_http_server,
+    make_wsgi_app,
 )
+from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -230,10 +236,44 @@ _server_lock = threading.Lock()
 _server_ports: set[int] = set()
 
 
-def serve_metrics(*, port: int, host: str = "0.0.0.0") -> None:  # noqa: S104 - scraped from other hosts
-    """Expose this process's counters at http://host:port/metrics (a worker has no API of its own)."""
+def bearer_matches(authorization: str | None, token: str) -> bool:
+    """Whether an Authorization header carries this bearer token (compared in constant time)."""
+    if not authorization or authorization[:7].lower() != "bearer ":
+        return False
+    return hmac.compare_digest(authorization[7:].strip().encode(), token.encode())
+
+
+def _protected(app: WSGIApp, token: str) -> WSGIApp:
+    def guarded(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if bearer_matches(environ.get("HTTP_AUTHORIZATION"), token):
+            return app(environ, start_response)
+        start_response("401 Unauthorized", [("WWW-Authenticate", "Bearer"), ("Content-Length", "0")])
+        return [b""]
+
+    return guarded
+
+
+def serve_metrics(
+    *,
+    port: int,
+    host: str = "0.0.0.0",  # noqa: S104 - scraped from other hosts
+    token: str | None = None,
+) -> None:
+    """Expose this process's counters at http://host:port/metrics (a worker has no API of its own);
+    with `token`, only to a scraper that sends it as a bearer token."""
     with _server_lock:
         if port in _server_ports:
             return
-        start_http_server(port, addr=host, registry=REGISTRY)
+        app: WSGIApp = make_wsgi_app(REGISTRY)
+        if token:
+            app = _protected(app, token)
+        server = make_server(host, port, app, ThreadingWSGIServer, handler_class=_QuietHandler)
+        threading.Thread(target=server.serve_forever, name="pmbridge-metrics", daemon=True).start()
         _server_ports.add(port)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Scrapes are not logged: they come every few seconds."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return

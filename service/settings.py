@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # Per API token: a bucket of `rate_limit_burst` requests refilled at `rate_limit_per_second`.
     rate_limit_per_second: float = Field(default=20.0, gt=0)
     rate_limit_burst: int = Field(default=100, ge=1)
+    # When set, /metrics (the API's, and a worker's on `worker_metrics_port`) answers only a scraper
+    # that sends `Authorization: Bearer <this token>`.
+    metrics_token: SecretStr | None = None
     # How long a token check, a client's scope and data freshness are reused within one process.
     auth_cache_seconds: float = Field(default=5.0, ge=0)
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from service.app_state import settings_of, store_of
 from service.domain.enums import FlagState, InboxStatus, OutboxStatus, Severity
-from service.metrics import METRICS_CONTENT_TYPE, StoreGauges, render_metrics
+from service.metrics import METRICS_CONTENT_TYPE, StoreGauges, bearer_matches, render_metrics
 from service.store.db import SQLAlchemyError, ping
 from service.store.flags import count_flags_by_state_severity
 from service.store.inbox_admin import count_inbox_by_status
@@ -91,7 +91,13 @@ def _check_redis(url: str) -> ReadinessCheck:
 )
 def metrics(request: Request) -> Response:
     """This process's counters (requests, webhook intake, jobs, syncs, evaluations) and the
-    database's inbox, outbox and flag counts, in the Prometheus text format."""
+    database's inbox, outbox and flag counts, in the Prometheus text format. With
+    `PMBRIDGE_METRICS_TOKEN` set, only for `Authorization: Bearer <that token>` (else 401)."""
+    token = settings_of(request).metrics_token
+    if token is not None and not bearer_matches(
+        request.headers.get("authorization"), token.get_secret_value()
+    ):
+        return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
     store = store_of(request)
     return Response(render_metrics(_read_store_gauges(store)), media_type=METRICS_CONTENT_TYPE)
 

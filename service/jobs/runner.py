@@ -240,7 +240,11 @@ class JobRunner:
     def create_consumer(self, *, workers: int | None = None) -> Consumer:
         """The consumer of a worker process; it serves /metrics when `worker_metrics_port` is set."""
         if self.settings.worker_metrics_port is not None:
-            serve_metrics(port=self.settings.worker_metrics_port)
+            token = self.settings.metrics_token
+            serve_metrics(
+                port=self.settings.worker_metrics_port,
+                token=token.get_secret_value() if token is not None else None,
+            )
         return self._consumer(workers=workers)
 
     def _consumer(self, *, workers: int | None = None) -> Consumer:
