@@ -1,7 +1,7 @@
-"""The bare stack `bench_feed.py --bare` measures pmbridge's feed against (DESIGN §3): an async
-endpoint that reads a page of 50 events by client and cursor from the same SQLite table on a
-per-thread connection and serializes it with orjson, and nothing else: no token hashing, scope,
-freshness, cursor signature, ETag, middleware or metrics. The bearer token and the cursor are
+"""The bare stack `bench_feed.py --bare` measures pmbridge's feed against (docs/ARCHITECTURE.md, hot
+paths): an async endpoint that reads a page of 50 events by client and cursor from the same SQLite
+table on a per-thread connection and serializes it with orjson, and nothing else: no token hashing,
+scope, freshness, cursor signature, ETag, middleware or metrics. The bearer token and the cursor are
 looked up in dicts the benchmark writes (`BARE_FEED_KEYS`). Served by uvicorn like pmbridge, as a
 FastAPI route (`fastapi_app`) or a Starlette one (`starlette_app`).
 """

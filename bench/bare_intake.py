@@ -1,8 +1,9 @@
-"""The bare stack `bench_webhooks.py --bare` measures pmbridge against (DESIGN §3): an async
-endpoint that checks the HMAC-SHA256 signature and inserts the body into a SQLite WAL inbox on a
-per-thread connection, and nothing else: no source lookup, middleware, metrics or job trigger.
-Served by uvicorn like pmbridge, as a FastAPI route (`fastapi_app`) or a Starlette one
-(`starlette_app`)."""
+"""The bare stack `bench_webhooks.py --bare` measures pmbridge against (docs/ARCHITECTURE.md, hot
+paths): an async endpoint that checks the HMAC-SHA256 signature and inserts the body into a SQLite
+WAL inbox on a per-thread connection, and nothing else: no source lookup, middleware, metrics or job
+trigger. Served by uvicorn like pmbridge, as a FastAPI route (`fastapi_app`) or a Starlette one
+(`starlette_app`).
+"""
 
 from __future__ import annotations
 

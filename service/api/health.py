@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from service.app_state import settings_of, store_of
 from service.domain.enums import FlagState, InboxStatus, OutboxStatus, Severity
 from service.metrics import METRICS_CONTENT_TYPE, StoreGauges, bearer_matches, render_metrics
-from service.store.db import SQLAlchemyError, ping
+from service.store.db import SQLAlchemyError, ping, probe_writes
 from service.store.flags import count_flags_by_state_severity
 from service.store.inbox_admin import count_inbox_by_status
 from service.store.outbox import count_outbox_by_status
@@ -23,6 +23,8 @@ router = APIRouter(tags=["ops"])
 
 # A readiness probe must answer within the orchestrator's timeout even when Redis hangs.
 REDIS_TIMEOUT_S = 1.0
+# A writer may hold SQLite's lock for a moment; longer than this, writes (intake) would wait.
+WRITE_PROBE_TIMEOUT_S = 1.0
 
 
 class Health(BaseModel):
@@ -48,8 +50,9 @@ def healthz() -> Health:
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
 def readyz(request: Request) -> Readiness | JSONResponse:
-    """Ready to serve: the database answers and its schema is the one this version needs; when jobs
-    go through Redis (`PMBRIDGE_REDIS_URL`), Redis answers too."""
+    """Ready to serve: the database answers, takes a write within a second (a probe rolled back),
+    and its schema is the one this version needs; when jobs go through Redis
+    (`PMBRIDGE_REDIS_URL`), Redis answers too."""
     store = store_of(request)
     settings = settings_of(request)
     checks = [_check_database(store)]
@@ -70,7 +73,10 @@ def _check_database(store: Store) -> ReadinessCheck:
         return ReadinessCheck(name="database", ok=False, detail=f"unreachable: {type(exc).__name__}")
     if current != SCHEMA_HEAD:
         return ReadinessCheck(name="database", ok=False, detail=f"schema at {current}, needs {SCHEMA_HEAD}")
-    return ReadinessCheck(name="database", ok=True, detail=f"schema {current}")
+    refusal = probe_writes(store.engine, timeout_s=WRITE_PROBE_TIMEOUT_S)
+    if refusal is not None:
+        return ReadinessCheck(name="database", ok=False, detail=f"cannot take writes: {refusal}")
+    return ReadinessCheck(name="database", ok=True, detail=f"schema {current}, takes writes")
 
 
 def _check_redis(url: str) -> ReadinessCheck:

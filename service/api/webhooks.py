@@ -1,8 +1,9 @@
 """Incoming webhooks: verify, store in the inbox, acknowledge; a job does the rest.
 
-Async on purpose: intake is a hot path, and its one write is short (DESIGN §3). Each provider
-family has its route (Jira's here, Trello's in `webhooks_trello`); `accept_delivery` serves them
-all, asking the source's provider (`service.providers`) how its deliveries are signed and identified.
+Async on purpose: intake is a hot path, and its one write is short (docs/ARCHITECTURE.md, hot
+paths). Each provider family has its route (Jira's here, Trello's in `webhooks_trello`);
+`accept_delivery` serves them all, asking the source's provider (`service.providers`) how its
+deliveries are signed and identified.
 """
 
 from __future__ import annotations

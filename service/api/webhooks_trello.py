@@ -5,9 +5,9 @@ Trello signs `raw body + callbackURL` with the application secret (HMAC-SHA1, ba
 URL (`PMBRIDGE_PUBLIC_URL`) plus this route's path; without a public URL the URL the request arrived
 at is used, which only matches when no proxy rewrites scheme, host or path. Deliveries have no
 delivery id of their own: the action id identifies one, so a retry or a duplicate is stored once.
-Async like the Jira intake: a hot path with one short write (DESIGN §3); both routes verify and
-store through `webhooks.accept_delivery`, the signature and the action id being the Trello
-provider's facts (`service.providers.trello`).
+Async like the Jira intake: a hot path with one short write (docs/ARCHITECTURE.md, hot paths); both
+routes verify and store through `webhooks.accept_delivery`, the signature and the action id being
+the Trello provider's facts (`service.providers.trello`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Reading the feed a page at a time, on the hot path.
 
 Each thread keeps one connection and ends its read transaction after every page, so a reader
-never holds a stale snapshot and never queues behind the pool (DESIGN §3).
+never holds a stale snapshot and never queues behind the pool (docs/ARCHITECTURE.md, hot paths).
 """
 
 from __future__ import annotations

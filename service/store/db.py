@@ -33,6 +33,7 @@ __all__ = [
     "build_engine",
     "build_session_factory",
     "ping",
+    "probe_writes",
     "reading",
     "transaction",
 ]
@@ -247,3 +248,35 @@ def _driver_commit(connection: Connection) -> None:
     except dbapi.Error as exc:
         # As SQLAlchemy raises it (OperationalError, …), so a database gone away reads as unavailable.
         raise DBAPIError.instance("COMMIT", None, exc, dbapi.Error) from exc
+
+
+class _ProbeDone(Exception):
+    """Rolls the write probe back once its write went through."""
+
+
+def probe_writes(engine: Engine, *, timeout_s: float = 1.0) -> str | None:
+    """None when the database takes a write within `timeout_s`; else why it does not (another
+    writer holds SQLite's lock, a read-only file or replica, a full disk). The probe rewrites the
+    schema version with itself and rolls back, so it changes nothing."""
+    waited_ms = max(1, int(timeout_s * 1000))
+    sqlite_db = engine.dialect.name == "sqlite"
+    try:
+        with engine.connect() as connection:
+            try:
+                with connection.begin():
+                    if sqlite_db:
+                        connection.exec_driver_sql(f"PRAGMA busy_timeout={waited_ms}")
+                    else:
+                        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{waited_ms}ms'")
+                    connection.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+                    raise _ProbeDone
+            except _ProbeDone:
+                return None
+            finally:
+                if sqlite_db:
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                    connection.rollback()
+    except SQLAlchemyError as exc:
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        reason = (str(cause).splitlines() or [""])[0]
+        return f"{type(exc).__name__}: {reason[:200]}"

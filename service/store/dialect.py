@@ -1,7 +1,7 @@
 """Core INSERT … ON CONFLICT for SQLite and PostgreSQL (they spell it alike).
 
 Core statements, not ORM bulk inserts: one prepared statement run with a parameter list is the fast
-path on both databases (DESIGN §3).
+path on both databases (docs/ARCHITECTURE.md, hot paths).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Reading the feed and how fresh the data behind it is.
 
-The feed page is the hottest read (DESIGN §3): one indexed range scan on (client_id, id) run on a
-connection the caller holds, with the payload fetched as the JSON text it is stored as so it is
-never parsed and re-serialized.
+The feed page is the hottest read (docs/ARCHITECTURE.md, hot paths): one indexed range scan on
+(client_id, id) run on a connection the caller holds, with the payload fetched as the JSON text it
+is stored as so it is never parsed and re-serialized.
 """
 
 from __future__ import annotations

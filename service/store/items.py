@@ -224,7 +224,8 @@ def _write_items(session: Session, *, source_id: int, items: Sequence[WorkItem],
     statements = _statements(session)
     item_row = statements.item_row
     rows = [item_row(item, _require_project(project_ids, item.project_external_id)) for item in items]
-    # One prepared statement run with the driver's executemany: the fast path (DESIGN §3).
+    # One prepared statement run with the driver's executemany: the fast path
+    # (docs/ARCHITECTURE.md, hot paths).
     (statements.listed_items if authoritative else statements.pushed_items).run(session, rows)
 
 

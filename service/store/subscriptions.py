@@ -155,7 +155,7 @@ def list_subscriptions(
 
 def _active_row(session: Session, *, subscription_id: int, client_id: int | None) -> EventSubscriptionRow:
     row = session.get(EventSubscriptionRow, subscription_id)
-    # Another client's subscription answers like one that does not exist (DESIGN §7).
+    # Another client's subscription answers like one that does not exist (docs/ARCHITECTURE.md, conventions).
     if row is None or row.disabled_at is not None or (client_id is not None and row.client_id != client_id):
         raise NotFoundError(
             f"subscription {subscription_id} not found", details={"subscription_id": subscription_id}

@@ -2,7 +2,7 @@
 
 A statement on its own connection never queues behind the pool and never holds a transaction open
 between requests: each statement commits (a write) or reads a fresh snapshot (a read) on its own
-(DESIGN §3). A connection that failed is dropped, and the next call opens a new one.
+(docs/ARCHITECTURE.md, hot paths). A connection that failed is dropped, and the next call opens a new one.
 """
 
 from __future__ import annotations

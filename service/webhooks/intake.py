@@ -1,7 +1,8 @@
 """Accepting deliveries: look up the source's secret, store the delivery with one short write.
 
-This is the hot path of webhook intake (DESIGN §3): each thread writes one prepared INSERT on its
-own driver connection in autocommit, so concurrent requests never queue behind a shared pool.
+This is the hot path of webhook intake (docs/ARCHITECTURE.md, hot paths): each thread writes one
+prepared INSERT on its own driver connection in autocommit, so concurrent requests never queue
+behind a shared pool.
 
 The intake routes run on the event loop and store through `store`, which commits together the
 deliveries that arrive in one turn of the loop (group commit): every request waits for the commit

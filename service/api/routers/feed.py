@@ -1,7 +1,7 @@
 """The feed: JSON pages by opaque cursor, and the same events as Atom.
 
 Async on purpose: the feed is the hot read. Token, scope and freshness come from short-lived
-in-process caches and the page is one indexed query, serialized with orjson (DESIGN §3).
+in-process caches and the page is one indexed query, serialized with orjson (docs/ARCHITECTURE.md, hot paths).
 """
 
 from __future__ import annotations

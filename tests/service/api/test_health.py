@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,12 +12,13 @@ import redis
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 
 from service.api.app import create_app, freeze_startup_objects
 from service.errors import SchemaOutdatedError
 from service.settings import Settings
 from service.store.db import build_engine
-from service.store.migrate import downgrade_schema
+from service.store.migrate import downgrade_schema, upgrade_schema
 from service.store.runtime import Store
 from tests.support.fakes import RecordingEnqueuer
 
@@ -33,6 +35,56 @@ def test_readyz_fresh_embedded_database_is_ready(client: TestClient) -> None:
 
     assert response.status_code == 200
     assert response.json()["status"] == "ready"
+
+
+def test_readyz_sqlite_writer_locked_elsewhere_answers_503_then_ready_again(client: TestClient) -> None:
+    store: Store = client.app.state.store  # type: ignore[attr-defined]
+    assert store.engine.url.database is not None
+    writer = sqlite3.connect(store.engine.url.database, timeout=0.1)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        locked = client.get("/readyz")
+    finally:
+        writer.rollback()
+        writer.close()
+
+    assert locked.status_code == 503
+    assert "cannot take writes" in locked.json()["checks"][0]["detail"]
+    assert client.get("/readyz").status_code == 200
+
+
+def test_readyz_read_only_database_answers_503(client: TestClient, tmp_path: Path) -> None:
+    store: Store = client.app.state.store  # type: ignore[attr-defined]
+    assert store.engine.url.database is not None
+    read_only = build_engine(f"sqlite:///file:{store.engine.url.database}?mode=ro&uri=true")
+    client.app.state.store = replace(store, engine=read_only)  # type: ignore[attr-defined]
+
+    response = client.get("/readyz")
+
+    client.app.state.store = store  # type: ignore[attr-defined]
+    read_only.dispose()
+    assert response.status_code == 503
+    assert "cannot take writes" in response.json()["checks"][0]["detail"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True, ids=["postgresql"])
+def test_readyz_postgresql_read_only_answers_503(database_url: str, tmp_path: Path) -> None:
+    engine = build_engine(database_url)
+    upgrade_schema(engine)
+    engine.dispose()
+    url = make_url(database_url)
+    # Every transaction of this client read-only, as on a hot standby.
+    options = f"{url.query.get('options', '')} -cdefault_transaction_read_only=on".strip()
+    read_only = url.update_query_dict({"options": options}).render_as_string(hide_password=False)
+    settings = Settings(
+        data_dir=tmp_path, database_url=read_only, secret_key=SecretStr(Fernet.generate_key().decode())
+    )
+
+    with TestClient(create_app(settings, enqueuer=RecordingEnqueuer())) as client:
+        response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert "cannot take writes" in response.json()["checks"][0]["detail"]
 
 
 def test_readyz_outdated_schema_answers_503(client: TestClient) -> None:
