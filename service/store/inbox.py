@@ -136,8 +136,28 @@ _DELIVERIES: RowMapping[InboxDelivery] = RowMapping(
 )
 
 
-def find_delivery(session: Session, *, inbox_id: int) -> InboxRow | None:
-    return session.get(InboxRow, inbox_id)
+@dataclass(frozen=True, slots=True)
+class StoredDelivery:
+    """A delivery as the job that processes it reads it: where it came from, its body, how far it got."""
+
+    id: int
+    source_id: int
+    status: InboxStatus
+    body: bytes
+    attempts: int
+
+
+def find_delivery(session: Session, *, inbox_id: int) -> StoredDelivery | None:
+    row = session.get(InboxRow, inbox_id)
+    if row is None:
+        return None
+    return StoredDelivery(
+        id=row.id,
+        source_id=row.source_id,
+        status=InboxStatus(row.status),
+        body=row.body,
+        attempts=row.attempts,
+    )
 
 
 def list_pending_deliveries(

@@ -60,10 +60,8 @@ def apply_delivery_now(
         row = find_delivery(session, inbox_id=inbox_id)
         if row is None:
             return DeliveryResult(status=InboxStatus.DEAD, source_id=None, project_ids=NOTHING_CHANGED)
-        if row.status != InboxStatus.PENDING.value:
-            return DeliveryResult(
-                status=InboxStatus(row.status), source_id=row.source_id, project_ids=NOTHING_CHANGED
-            )
+        if row.status is not InboxStatus.PENDING:
+            return DeliveryResult(status=row.status, source_id=row.source_id, project_ids=NOTHING_CHANGED)
         source = get_source(session, source_id=row.source_id)
         credentials = read_credentials(session, cipher=store.cipher, source_id=row.source_id)
         body, attempts = row.body, row.attempts
