@@ -70,6 +70,10 @@ class DeliveryVerifier(Protocol):
     def unverifiable(self) -> str:
         """The refusal when the source has no secret to verify deliveries with."""
 
+    @property
+    def signs_callback_url(self) -> bool:
+        """Whether the signature covers the callback URL (worked out per delivery only then)."""
+
     def check(self, *, body: bytes, headers: Mapping[str, str], callback_url: str, secret: str) -> str:
         """The verdict on the delivery's signature: `SIGNATURE_VALID`, or why it is not."""
 

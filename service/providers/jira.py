@@ -84,6 +84,7 @@ class JiraDeliveryVerifier:
 
     path: str = JIRA_WEBHOOK_PATH
     unverifiable: str = "this source has no webhook secret: set one so deliveries can be verified"
+    signs_callback_url: bool = False
 
     def check(self, *, body: bytes, headers: Mapping[str, str], callback_url: str, secret: str) -> str:
         return check_signature(body=body, header=headers.get(SIGNATURE_HEADER), secret=secret).value

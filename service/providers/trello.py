@@ -86,6 +86,7 @@ class TrelloDeliveryVerifier:
 
     path: str = TRELLO_WEBHOOK_PATH
     unverifiable: str = "this source has no app secret: set one so deliveries can be verified"
+    signs_callback_url: bool = True
 
     def check(self, *, body: bytes, headers: Mapping[str, str], callback_url: str, secret: str) -> str:
         header = headers.get(SIGNATURE_HEADER)
