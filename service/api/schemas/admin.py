@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -90,9 +91,9 @@ class _SourceIn(RequestBody):
         default_factory=list, max_length=500
     )
 
+    @abstractmethod
     def credentials(self) -> dict[str, str]:
         """The credentials to store (encrypted), in the shape the source's provider reads them."""
-        raise NotImplementedError
 
 
 class JiraCloudSourceIn(_SourceIn):
