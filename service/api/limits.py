@@ -62,26 +62,21 @@ class BodySizeLimit:
         )
 
     async def _refuse(self, send: Send) -> None:
-        payload = orjson.dumps(
-            {
-                "error": {
-                    "code": "payload_too_large",
-                    "message": f"body over {self.limit} bytes",
-                    "details": {"limit": self.limit},
-                }
-            }
+        await send_error(
+            send,
+            413,
+            code="payload_too_large",
+            message=f"body over {self.limit} bytes",
+            details={"limit": self.limit},
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+
+
+async def send_error(send: Send, status: int, *, code: str, message: str, details: dict[str, Any]) -> None:
+    """Answer from ASGI middleware, before any route, in the API's one error shape."""
+    payload = orjson.dumps({"error": {"code": code, "message": message, "details": details}})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -16,11 +16,11 @@ import re
 import secrets
 import time
 
-import orjson
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.contextvars import bind_contextvars, reset_contextvars
 
+from service.api.limits import send_error
 from service.metrics import UNMATCHED_ROUTE, record_http_request
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -53,23 +53,15 @@ def request_id_from(scope: Scope) -> str:
 # A NUL character (U+0000) in the path or the query: PostgreSQL cannot compare or store text that
 # holds one, so it is refused before any route sees it, in the one error shape.
 _NUL_IN_QUERY = b"%00"
-_NUL_REFUSAL = orjson.dumps(
-    {
-        "error": {
-            "code": "validation_failed",
-            "message": "the request is not valid",
-            "details": {
-                "errors": [
-                    {
-                        "location": ["url"],
-                        "message": "the path and the query may not contain a NUL character (U+0000)",
-                        "type": "nul_character",
-                    }
-                ]
-            },
+_NUL_REFUSAL = {
+    "errors": [
+        {
+            "location": ["url"],
+            "message": "the path and the query may not contain a NUL character (U+0000)",
+            "type": "nul_character",
         }
-    }
-)
+    ]
+}
 
 
 def holds_nul(scope: Scope) -> bool:
@@ -112,7 +104,13 @@ class RequestContextMiddleware:
         tokens = bind_contextvars(request_id=request_id)
         try:
             if holds_nul(scope):
-                await _refuse(send_with_id, _NUL_REFUSAL, status=422)
+                await send_error(
+                    send_with_id,
+                    422,
+                    code="validation_failed",
+                    message="the request is not valid",
+                    details=_NUL_REFUSAL,
+                )
             else:
                 await self.app(scope, receive, send_with_id)
         finally:
@@ -123,12 +121,6 @@ class RequestContextMiddleware:
                 status=status,
                 seconds=time.perf_counter() - started,
             )
-
-
-async def _refuse(send: Send, body: bytes, *, status: int) -> None:
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def scope_request_id(scope: Scope) -> str | None:
