@@ -99,7 +99,6 @@ async def accept_delivery(request: Request, source_id: int, *, family: ProviderF
     deliveries are signed and identified."""
     intake = webhook_intake_of(request)
     trigger = delivery_trigger_of(request)
-    settings = settings_of(request)
     body = await read_limited_body(request)
     source, provider = source_at_route(request, source_id, family)
     verifier = provider.webhooks
@@ -110,6 +109,7 @@ async def accept_delivery(request: Request, source_id: int, *, family: ProviderF
     # provider that signs it, off the hot path of the others.
     callback_url = ""
     if verifier.signs_callback_url:
+        settings = settings_of(request)
         callback_url = (
             route_url(settings.public_url, verifier.path, source_id)
             if settings.public_url
