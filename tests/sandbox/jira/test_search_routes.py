@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -141,17 +141,18 @@ def test_search_jql_eight_order_fields_answers_400(paging_api: TestClient) -> No
     assert response.json()["errorMessages"] == ["JQL can be ordered by at most 7 fields."]
 
 
-def test_search_jql_changelog_expand_is_truncated_to_most_recent(sandbox: Sandbox, api: TestClient) -> None:
+def test_search_jql_changelog_expand_keeps_the_latest_40(sandbox: Sandbox, api: TestClient) -> None:
     world = sandbox.jira
     issue = world.create_issue(world.projects[world.project_by_key["ACM"]], summary="Busy")
-    for n in range(30):
+    first_due = date(2026, 4, 1)
+    for n in range(45):
         sandbox.clock.advance(timedelta(minutes=1))
-        world.update_issue(issue, IssueChanges(duedate=f"2026-04-{n + 1:02d}"))
+        world.update_issue(issue, IssueChanges(duedate=(first_due + timedelta(days=n)).isoformat()))
     body = api.get(SEARCH, params={"jql": f"key = {issue.key}", "expand": "changelog"}).json()
     changelog = body["issues"][0]["changelog"]
-    assert changelog["total"] == 30
-    assert len(changelog["histories"]) == 20
-    assert changelog["histories"][-1]["items"][0]["to"] == "2026-04-30"
+    assert (changelog["total"], changelog["maxResults"], len(changelog["histories"])) == (45, 40, 40)
+    assert changelog["histories"][0]["id"] == str(issue.histories[5].id)
+    assert changelog["histories"][-1]["items"][0]["to"] == "2026-05-15"
 
 
 def test_search_jql_expand_transitions_and_rendered_fields_are_embedded(api: TestClient) -> None:
