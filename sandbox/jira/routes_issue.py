@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from sandbox.jira.fields import select_fields
-from sandbox.jira.http import ApiError, Ctx, jira_endpoint, json_response
+from sandbox.jira.http import API_VERSIONS, ApiError, Ctx, jira_endpoint, json_response
 from sandbox.jira.model import History, Issue
 from sandbox.jira.routes_search import split_param
 from sandbox.jira.state import JiraWorld
@@ -254,8 +254,8 @@ def list_worklogs(ctx: Ctx) -> Response:
 
 def issue_routes(world: JiraWorld) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
-    for version in ("3", "2"):
-        p = f"/rest/api/{version}"
+    for segment, version in API_VERSIONS:
+        p = f"/rest/api/{segment}"
         key = "{issueIdOrKey}"
         routes += [
             jira_endpoint(world, f"{p}/issue/{key}", ["GET"], get_issue, version=version),
