@@ -91,7 +91,15 @@ def list_changelogs(ctx: Ctx) -> Response:
         raise ApiError(400, [], {"changelogIds": "changelogIds must not be empty."})
     wanted = {int(i) for i in ids}
     histories = [h for h in issue.histories if h.id in wanted]
-    return json_response(_changelog_page(ctx, issue, histories, 0, max(len(histories), 1)))
+    # A PageOfChangelogs, like the slice `expand=changelog` embeds, not the paged list GET answers.
+    return json_response(
+        {
+            "histories": [ctx.renderer.history(h) for h in histories],
+            "maxResults": len(histories),
+            "startAt": 0,
+            "total": len(histories),
+        }
+    )
 
 
 def _bulk_token(position: tuple[int, int, int]) -> str:

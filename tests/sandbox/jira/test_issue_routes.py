@@ -98,7 +98,8 @@ def test_changelog_list_returns_requested_histories(
     issue = _busy_issue(sandbox, new_issue, 3)
     wanted = [issue.histories[0].id, issue.histories[2].id]
     body = api.post(f"/rest/api/3/issue/{issue.key}/changelog/list", json={"changelogIds": wanted}).json()
-    assert [int(v["id"]) for v in body["values"]] == wanted
+    assert [int(v["id"]) for v in body["histories"]] == wanted
+    assert (body["startAt"], body["maxResults"], body["total"]) == (0, 2, 2)
 
 
 def test_bulk_changelog_orders_by_date_then_issue_and_pages(
