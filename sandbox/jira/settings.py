@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class JiraCredentials:
-    """What clients authenticate with: Basic email:api_token (Cloud), Bearer PAT (Data Center style),
-    Bearer OAuth 2.0 access token (3LO app, allowed to register dynamic webhooks)."""
+    """What clients authenticate with: Basic email:api_token (Cloud), Bearer PAT (Data Center: its bearer
+    sees the site as Jira Data Center), Bearer OAuth 2.0 access token (3LO app, allowed to register dynamic
+    webhooks)."""
 
     email: str
     api_token: str
