@@ -157,7 +157,10 @@ def _state_after(
     flags = {flag.id: flag for flag in (*open_before, *changed)}
     return ProjectState(
         project_id=project_id,
-        items=[ItemState(item=f.item, done_at=f.done_at, commitment=f.commitment) for f in snapshot.items],
+        items=[
+            ItemState(item=f.item, done_at=f.done_at, commitment=f.commitment, reopenings=f.reopenings)
+            for f in snapshot.items
+        ],
         milestones=[f.milestone for f in snapshot.milestones],
         open_risks=[_risk(flag) for flag in flags.values() if flag.state is FlagState.OPEN],
     )
