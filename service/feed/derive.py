@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 
 from service.domain.commitments import Commitment
 from service.domain.enums import CommitmentOutcome, CommitmentSubject, FeedEventKind, FlagSubject
-from service.domain.signals import EventDraft
+from service.domain.signals import EventDraft, Flag
 from service.domain.work import Milestone, WorkItem
 from service.feed.wording import (
     commitment_reopened_summary,
@@ -68,6 +68,19 @@ class Risk:
     message: str
     client_text: str | None = None
     published: bool = False
+
+
+def risk_of(flag: Flag) -> Risk:
+    """A stored flag as the feed sees it."""
+    assert flag.id is not None
+    return Risk(
+        flag_id=flag.id,
+        subject=flag.subject,
+        subject_id=flag.subject_id,
+        message=flag.message,
+        client_text=flag.client_text,
+        published=flag.published,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
