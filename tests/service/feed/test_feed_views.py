@@ -3,8 +3,11 @@ deliveries, the digest and the portal, read through their routes and their deliv
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -12,13 +15,20 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 
+from service.api.app import create_app
+from service.domain.enums import FeedEventKind
+from service.domain.signals import EventDraft
 from service.feed.cursor import FeedCursorCodec
 from service.feed.subscriptions import deliver_due
+from service.portal import portal_router
 from service.store.db import transaction
+from service.store.feed_writes import lock_feed_writes, publish_events
 from service.store.orm import FlagRow
 from service.store.subscriptions import CREATED_BY_CLIENT, add_subscription
 from tests.service.feed.conftest import Receiver
-from tests.support.api import T0, World, bearer, make_settings, open_test_api, seed_world, store_of
+from tests.service.portal.conftest import sign_in
+from tests.support.api import T0, World, bearer, make_settings, seed_world, store_of
+from tests.support.fakes import RecordingEnqueuer
 
 ATOM = {"a": "http://www.w3.org/2005/Atom"}
 CODEC = FeedCursorCodec(Fernet.generate_key())
@@ -26,7 +36,9 @@ CODEC = FeedCursorCodec(Fernet.generate_key())
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[TestClient]:
-    with open_test_api(make_settings(tmp_path)) as test_client:
+    """The API with the portal, over a fresh data directory."""
+    app = create_app(make_settings(tmp_path), enqueuer=RecordingEnqueuer(), extra_routers=[portal_router()])
+    with TestClient(app) as test_client:
         yield test_client
 
 
@@ -62,6 +74,36 @@ def atom_entries(api: TestClient, token: str) -> list[dict[str, str]]:
             }
         )
     return entries
+
+
+def digest(api: TestClient, token: str, *, ending: date) -> str:
+    response = api.get("/v1/digest", params={"ending": ending.isoformat()}, headers=bearer(token))
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def digest_section(text: str, heading: str) -> list[str]:
+    """The lines of one section of the Markdown digest; empty when it has none."""
+    found = re.search(rf"^## {heading}\n\n(.*?)(?:\n\n|\Z)", text, flags=re.MULTILINE | re.DOTALL)
+    return [] if found is None else [line.removeprefix("- ") for line in found.group(1).splitlines()]
+
+
+_PORTAL_UPDATE = re.compile(r"<li><time>([^<]*)</time> ([^<]*)</li>")
+
+
+def portal_page(api: TestClient, token: str, path: str = "/portal") -> str:
+    browser = TestClient(api.app, follow_redirects=False)
+    sign_in(browser, token)
+    response = browser.get(path)
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def portal_updates(api: TestClient, token: str) -> list[tuple[str, str]]:
+    """The overview's recent updates as (day, summary), as listed."""
+    page = portal_page(api, token)
+    updates = page.split('<ol class="events">', 1)[1].split("</ol>", 1)[0]
+    return [(day, html.unescape(text)) for day, text in _PORTAL_UPDATE.findall(updates)]
 
 
 def subscribe(api: TestClient, *, client_id: int, url: str) -> None:
@@ -153,3 +195,68 @@ def test_publishing_a_resolved_flag_tells_no_client(api: TestClient, world: Worl
 
     assert response.status_code == 200, response.text
     assert len(feed_events(api, world.tokens["acme"])) == before
+
+
+# When: the feed's order for a change learned late
+
+
+def test_a_change_learned_late_comes_after_in_the_feed_and_takes_its_place_in_timelines(
+    api: TestClient, world: World, receiver: Receiver
+) -> None:
+    """A change that happened four days ago, published after one of yesterday (a sync that back-fills
+    history): the feed, Atom and subscriptions list it after, as published, with its true
+    occurred_at; the portal and the digest, timelines, put it where it happened."""
+    store, project_id = store_of(api), world.projects["INITECH"]
+    token, client_id = world.tokens["initech"], world.clients["initech"]
+    subscribe(api, client_id=client_id, url=receiver.url)
+    today = datetime(2026, 9, 10, 12, 0, tzinfo=UTC)
+    yesterday, four_days_ago = today - timedelta(days=1), today - timedelta(days=4)
+    page = api.get("/v1/feed", params={"limit": 200}, headers=bearer(token)).json()
+
+    def publish(key: str, occurred_at: datetime, recorded_at: datetime) -> None:
+        draft = EventDraft(
+            kind=FeedEventKind.ITEM_REOPENED,
+            dedupe_key=key,
+            summary=f"{key} reopened",
+            payload={"item": key},
+            occurred_at=occurred_at,
+            project_id=project_id,
+        )
+        with transaction(store.sessions) as session:
+            lock_feed_writes(session)
+            assert publish_events(session, drafts=[draft], now=recorded_at) == 1
+
+    publish("INITECH-2", yesterday, recorded_at=today - timedelta(hours=2))
+    read_first = api.get("/v1/feed", params={"after": page["next_cursor"]}, headers=bearer(token)).json()
+    publish("INITECH-1", four_days_ago, recorded_at=today)
+    read_later = api.get(
+        "/v1/feed", params={"after": read_first["next_cursor"]}, headers=bearer(token)
+    ).json()
+
+    [first] = read_first["events"]
+    [late] = read_later["events"]
+    assert late["id"] > first["id"]
+    assert (late["summary"], late["occurred_at"], late["recorded_at"]) == (
+        "INITECH-1 reopened",
+        four_days_ago.isoformat(timespec="microseconds"),
+        today.isoformat(timespec="microseconds"),
+    )
+    assert first["recorded_at"] < late["recorded_at"] and first["occurred_at"] > late["occurred_at"]
+
+    entries = atom_entries(api, token)[:2]
+    assert [(e["id"], e["published"], e["updated"]) for e in entries] == [
+        (str(e["id"]), e["occurred_at"], e["recorded_at"]) for e in (late, first)
+    ]
+
+    pushed = delivered(api, receiver)
+    assert pushed == [first, late]
+
+    publish("INITECH-3", today - timedelta(days=2), recorded_at=today + timedelta(hours=1))
+    timeline = ["INITECH-2 reopened", "INITECH-3 reopened", "INITECH-1 reopened"]  # newest first
+    updates = [summary for _day, summary in portal_updates(api, token) if summary in timeline]
+    assert updates == timeline
+    assert digest_section(digest(api, token, ending=today.date()), "Corrections") == [
+        "INITECH web: INITECH-1 reopened (2026-09-06)",
+        "INITECH web: INITECH-3 reopened (2026-09-08)",
+        "INITECH web: INITECH-2 reopened (2026-09-09)",
+    ]
