@@ -123,8 +123,8 @@ def render_markdown(digest: Digest, *, base_url: str | None) -> str:
     section(
         "Your ratings and our delivery",
         [
-            f"Milestones delivered on time: {_group(digest.satisfaction.on_time)}",
-            f"Milestones delivered late: {_group(digest.satisfaction.late)}",
+            f"Delivered on time: {_group(digest.satisfaction.on_time)}",
+            f"Delivered late: {_group(digest.satisfaction.late)}",
         ],
         "",
     )

@@ -64,7 +64,7 @@ def test_render_markdown_has_every_section() -> None:
         assert heading in text
     assert "# Your weekly update, acme" in text
     assert "Launch, from 2026-09-13 to 2026-09-20 (7 days later) on 2026-09-11" in text
-    assert "Milestones delivered on time: 4.5 of 5 (2 ratings)" in text
+    assert "Delivered on time: 4.5 of 5 (2 ratings)" in text
 
 
 def test_render_markdown_escapes_titles() -> None:
