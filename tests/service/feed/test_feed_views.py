@@ -16,19 +16,25 @@ from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
-from service.domain.enums import FeedEventKind
+from service.domain.enums import FeedEventKind, ScopeRule, SourceKind
 from service.domain.signals import EventDraft
 from service.feed.cursor import FeedCursorCodec
 from service.feed.subscriptions import deliver_due
+from service.flags.run import evaluate_projects
 from service.portal import portal_router
 from service.store.db import transaction
 from service.store.feed_writes import lock_feed_writes, publish_events
 from service.store.orm import FlagRow
+from service.store.projects import get_project_by_key
 from service.store.subscriptions import CREATED_BY_CLIENT, add_subscription
+from service.store.tenancy import add_client, add_scope, issue_token
+from service.sync.runs import sync_source_now
 from tests.service.feed.conftest import Receiver
 from tests.service.portal.conftest import sign_in
 from tests.support.api import T0, World, bearer, make_settings, seed_world, store_of
 from tests.support.fakes import RecordingEnqueuer
+from tests.support.jira_sandbox import JiraSandbox
+from tests.support.sources import add_test_source
 
 ATOM = {"a": "http://www.w3.org/2005/Atom"}
 CODEC = FeedCursorCodec(Fernet.generate_key())
@@ -260,3 +266,104 @@ def test_a_change_learned_late_comes_after_in_the_feed_and_takes_its_place_in_ti
         "INITECH web: INITECH-3 reopened (2026-09-08)",
         "INITECH web: INITECH-2 reopened (2026-09-09)",
     ]
+
+
+# Corrections: an item done, reopened, and done again, from the sandbox's Jira
+
+
+def portal_promise_outcome(api: TestClient, token: str, *, project_id: int, title: str) -> str:
+    page = portal_page(api, token, f"/portal/projects/{project_id}")
+    found = re.search(
+        rf'<th scope="row">{re.escape(title)}</th>.*?<td class="outcome outcome-(\w+)">',
+        page,
+        flags=re.DOTALL,
+    )
+    assert found is not None, f"no promise row for {title}"
+    return found.group(1)
+
+
+def test_an_item_done_reopened_and_done_again_reads_the_same_in_every_view(
+    api: TestClient, jira_sandbox: JiraSandbox, receiver: Receiver
+) -> None:
+    sandbox, store = jira_sandbox.sandbox, store_of(api)
+    project = next(iter(sandbox.jira.projects.values()))
+    created = jira_sandbox.control("POST", "/jira/issues", {"project": project.key, "summary": "Checkout"})
+    key = str(created.json()["key"])
+    promised = (sandbox.clock.now() + timedelta(days=10)).date()
+    jira_sandbox.control("POST", f"/jira/issues/{key}/duedate", {"duedate": promised.isoformat()})
+    jira_sandbox.control("POST", f"/jira/issues/{key}/status", {"status": "In Progress"})
+    source_id = add_test_source(
+        store,
+        kind=SourceKind.JIRA_CLOUD,
+        name="sandbox-jira",
+        webhook_secret=sandbox.jira_webhook_secret,
+        base_url=jira_sandbox.base_url,
+        credentials={"email": sandbox.jira_email, "api_token": sandbox.jira_api_token},
+    )
+    sync_source_now(store, source_id=source_id, full=True)
+    with transaction(store.sessions) as session:
+        stored = get_project_by_key(session, key=project.key, source_id=source_id)
+        assert stored.id is not None
+        client = add_client(session, name="acme", now=T0)
+        assert client.id is not None
+        add_scope(session, client_id=client.id, project_id=stored.id, rule=ScopeRule.ALL, value=None)
+        token = issue_token(
+            session, client_id=client.id, is_admin=False, name="acme", expires_at=None, now=T0
+        )
+    subscribe(api, client_id=client.id, url=receiver.url)
+
+    def move_to(status: str) -> None:
+        jira_sandbox.control("POST", "/clock/advance", {"seconds": 3600})
+        jira_sandbox.control("POST", f"/jira/issues/{key}/status", {"status": status})
+        sync_source_now(store, source_id=source_id, full=False)
+        evaluate_projects(store, now=sandbox.clock.now(), rules_dir=None, source_id=source_id)
+
+    def about_the_item(told: list[tuple[object, object]]) -> list[tuple[object, object]]:
+        return [(kind, summary) for kind, summary in told if str(summary).startswith(key)]
+
+    def feed() -> list[tuple[object, object]]:
+        return about_the_item([(e["kind"], e["summary"]) for e in feed_events(api, token.secret)])
+
+    def atom() -> list[tuple[object, object]]:
+        return about_the_item([(e["kind"], e["title"]) for e in reversed(atom_entries(api, token.secret))])
+
+    def pushed() -> list[tuple[object, object]]:
+        return about_the_item([(e["kind"], e["summary"]) for e in delivered(api, receiver)])
+
+    done = [
+        ("item_done", f"{key} done: Checkout"),
+        ("commitment_met", f"{key}: promise of {promised} met"),
+    ]
+    reopened = [
+        ("item_reopened", f"{key} reopened: Checkout is no longer done"),
+        (
+            "commitment_reopened",
+            f"{key}: the promise of {promised} is open again, as the delivered work was reopened",
+        ),
+    ]
+
+    move_to("Done")
+    assert portal_promise_outcome(api, token.secret, project_id=stored.id, title=f"{key} Checkout") == "kept"
+    move_to("In Progress")
+    reopened_on = sandbox.clock.now().date()
+
+    assert feed() == done + reopened
+    assert atom() == done + reopened
+    assert pushed() == done + reopened
+    text = digest(api, token.secret, ending=reopened_on)
+    assert digest_section(text, "Corrections") == [
+        f"{stored.name}: {summary} ({reopened_on})" for _k, summary in reopened
+    ]
+    assert [
+        line for line in digest_section(text, "Done") + digest_section(text, "Promises kept") if key in line
+    ] == []
+    updates = portal_updates(api, token.secret)
+    assert {(str(reopened_on), summary) for _k, summary in reopened} <= set(updates)
+    assert portal_promise_outcome(api, token.secret, project_id=stored.id, title=f"{key} Checkout") == "open"
+
+    move_to("Done")
+
+    assert feed() == done + reopened + done
+    assert atom() == done + reopened + done
+    assert pushed() == done + reopened + done
+    assert portal_promise_outcome(api, token.secret, project_id=stored.id, title=f"{key} Checkout") == "kept"
