@@ -160,9 +160,13 @@ def _freshness(session: Session, grants: ClientGrants, *, now: datetime) -> Fres
 
 
 def _events(connection: Connection, grants: ClientGrants, *, project_ids: frozenset[int]) -> list[EventRow]:
+    """The latest events published (the feed's newest), as a timeline: by when they happened, newest
+    first, so a change learned late takes its place among the days around it."""
     records: list[FeedEventRecord] = read_latest_events(
         connection, client_id=grants.client_id, project_ids=project_ids, limit=RECENT_EVENTS
     )
+    # Both are ISO 8601 in UTC with microseconds: they sort as text.
+    records.sort(key=lambda r: (r.occurred_at, r.id), reverse=True)
     return [EventRow(summary=r.summary, occurred_on=r.occurred_at[:10]) for r in records]
 
 
