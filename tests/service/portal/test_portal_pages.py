@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from service.store.db import transaction
+from service.store.orm import FeedEventRow
 from service.store.report_queries import list_feedback
 from service.store.tenancy import issue_token, revoke_token
 from tests.service.portal.conftest import Portal, add_slip_event, csrf_of, sign_in
@@ -305,3 +308,57 @@ def test_tampered_session_cookie_is_no_session(portal: Portal) -> None:
     browser.cookies.set("pmb_portal", forged, path="/portal")
 
     assert browser.get("/portal").status_code == 303
+
+
+def _text(html: str) -> str:
+    """What a reader sees of `html`: no tags, entities decoded, spaces collapsed."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+@pytest.fixture
+def borealis(portal: Portal) -> TestClient:
+    browser = portal.browser()
+    sign_in(browser, portal.trello.token)
+    return browser
+
+
+def test_trello_pages_name_cards_and_boards_by_name_never_by_key(
+    portal: Portal, borealis: TestClient
+) -> None:
+    trello = portal.trello
+    pages = [borealis.get("/portal").text] + [
+        borealis.get(f"/portal/projects/{project_id}").text for project_id in trello.projects.values()
+    ]
+
+    for html in pages:
+        assert trello.card_keys_in(_text(html)) == []
+    shown_events = [_text(e) for html in pages for e in re.findall(r"<li><time>.*?</li>", html)]
+    assert any(title in event for event in shown_events for title in trello.titles.values())
+    promised = [
+        _text(row) for html in pages[1:] for row in re.findall(r'<th scope="row"[^>]*>(.*?)</th>', html)
+    ]
+    assert promised, "the boards' cards carry promised dates"
+    assert set(promised) <= set(trello.titles.values())
+
+
+def test_trello_slipped_promise_rating_names_the_card(portal: Portal, borealis: TestClient) -> None:
+    with portal.store.sessions() as session:
+        moved = session.scalars(
+            select(FeedEventRow).where(
+                FeedEventRow.client_id == portal.trello.client_id, FeedEventRow.kind == "commitment_moved"
+            )
+        ).first()
+    assert moved is not None
+    key = moved.summary.split(":")[0]
+
+    html = borealis.get(f"/portal/rate?subject=event&id={moved.id}").text
+
+    assert f"A date we promised moved: {portal.trello.titles[key]}: promised date moved" in _text(html)
+    assert portal.trello.card_keys_in(_text(html)) == []
+
+
+def test_jira_pages_keep_issue_and_project_keys(portal: Portal, acme: TestClient) -> None:
+    text = _text(acme.get(f"/portal/projects/{portal.world.projects['ACME']}").text)
+
+    assert "ACME web ACME" in text
+    assert "ACME-2 Title of ACME-2" in text
