@@ -2,7 +2,8 @@
 
 Views here are plain data for the templates; nothing in them is outside what the client API would
 return to the same client. Texts that name work items name them as people know them
-(`service.portal.names`).
+(`service.portal.names`), and a milestone with none of the client's items is left out rather than
+shown as "0 of 0 done".
 """
 
 from __future__ import annotations
@@ -154,7 +155,10 @@ def _cards(
                 key=naming.shown_project_key if naming else view.project.key,
                 name=view.project.name,
                 progress=_progress(view.counts),
-                milestones=[_bar(m) for m in milestones if m.project_id == view.project.id],
+                # A milestone holding none of the client's items says nothing but its name.
+                milestones=[
+                    _bar(m) for m in milestones if m.project_id == view.project.id and m.counts.total
+                ],
             )
         )
     return cards

@@ -10,10 +10,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from service.domain.enums import MilestoneKind, ScopeRule
+from service.domain.work import Milestone, Project
 from service.store.db import transaction
+from service.store.items import upsert_milestones
 from service.store.orm import FeedEventRow
+from service.store.projects import upsert_projects
 from service.store.report_queries import list_feedback
-from service.store.tenancy import issue_token, revoke_token
+from service.store.tenancy import add_client, add_scope, issue_token, revoke_token
 from tests.service.portal.conftest import Portal, add_slip_event, csrf_of, sign_in
 from tests.support.api import CLIENTS
 
@@ -315,6 +319,52 @@ def _text(html: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
+def test_milestone_without_items_of_the_client_is_left_out(portal: Portal, acme: TestClient) -> None:
+    world = portal.world
+    with transaction(portal.store.sessions) as session:
+        upsert_milestones(
+            session,
+            source_id=world.source_id,
+            milestones=[
+                Milestone(
+                    source_id=world.source_id,
+                    project_external_id="ACME",
+                    external_id="m-ACME-empty",
+                    name="ACME 2.0 with nothing in it",
+                    kind=MilestoneKind.VERSION,
+                )
+            ],
+        )
+
+    for path in ("/portal", f"/portal/projects/{world.projects['ACME']}"):
+        html = acme.get(path).text
+        assert "ACME 1.0" in html
+        assert "ACME 2.0 with nothing in it" not in html
+        assert "0 of 0 done" not in html
+
+
+def test_project_without_items_says_so_instead_of_an_empty_bar(portal: Portal) -> None:
+    world = portal.world
+    now = datetime.now(UTC)
+    with transaction(portal.store.sessions) as session:
+        ids = upsert_projects(
+            session,
+            projects=[Project(source_id=world.source_id, external_id="EMPTY", key="EMPTY", name="EMPTY web")],
+        )
+        client = add_client(session, name="empty-client", now=now)
+        assert client.id is not None
+        add_scope(session, client_id=client.id, project_id=ids["EMPTY"], rule=ScopeRule.ALL, value=None)
+        token = issue_token(session, client_id=client.id, is_admin=False, name="e", expires_at=None, now=now)
+    browser = portal.browser()
+    sign_in(browser, token.secret)
+
+    for path in ("/portal", f"/portal/projects/{ids['EMPTY']}"):
+        text = _text(browser.get(path).text)
+        assert "EMPTY web" in text
+        assert "No work items yet." in text
+        assert "0 of 0 done" not in text
+
+
 @pytest.fixture
 def borealis(portal: Portal) -> TestClient:
     browser = portal.browser()
@@ -332,6 +382,7 @@ def test_trello_pages_name_cards_and_boards_by_name_never_by_key(
 
     for html in pages:
         assert trello.card_keys_in(_text(html)) == []
+        assert "0 of 0 done" not in html
     shown_events = [_text(e) for html in pages for e in re.findall(r"<li><time>.*?</li>", html)]
     assert any(title in event for event in shown_events for title in trello.titles.values())
     promised = [
