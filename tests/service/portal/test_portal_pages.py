@@ -319,6 +319,39 @@ def _text(html: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
+def _section(html: str, heading_id: str) -> str:
+    start = html.index(f'aria-labelledby="{heading_id}"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_overview_leads_with_projects_then_updates_then_feedback(acme: TestClient) -> None:
+    html = acme.get("/portal").text
+
+    headings = [_text(h) for h in re.findall(r"<h2[^>]*>(.*?)</h2>", html)]
+    assert headings == ["ACME web ACME", "SHARED web SHARED", "Recent updates", "Your feedback"]
+
+
+def test_overview_folds_every_rating_request_into_the_feedback_section(
+    portal: Portal, acme: TestClient
+) -> None:
+    event_id = add_slip_event(
+        portal.store,
+        client_id=portal.world.clients["acme"],
+        project_id=portal.world.projects["ACME"],
+        summary="ACME-1 moved",
+    )
+
+    html = acme.get("/portal").text
+
+    feedback = _section(html, "rate-heading")
+    asks = feedback.count('<details class="ask">')
+    assert html.count('class="rating"') == feedback.count('class="rating"') == asks
+    assert asks >= 2, "the slipped promise and the weekly question"
+    assert f'name="subject_id" value="{event_id}"' in feedback
+    assert "<summary>How are we doing overall this week?</summary>" in feedback
+    assert "pulses-heading" not in html
+
+
 def test_milestone_without_items_of_the_client_is_left_out(portal: Portal, acme: TestClient) -> None:
     world = portal.world
     with transaction(portal.store.sessions) as session:
