@@ -274,7 +274,7 @@ def test_a_change_learned_late_comes_after_in_the_feed_and_takes_its_place_in_ti
 def portal_promise_outcome(api: TestClient, token: str, *, project_id: int, title: str) -> str:
     page = portal_page(api, token, f"/portal/projects/{project_id}")
     found = re.search(
-        rf'<th scope="row">{re.escape(title)}</th>.*?<td class="outcome outcome-(\w+)">',
+        rf'<th scope="row"[^>]*>{re.escape(title)}</th>.*?<td [^>]*class="outcome outcome-(\w+)">',
         page,
         flags=re.DOTALL,
     )
