@@ -9,13 +9,13 @@ import orjson
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.store.base import Base
+from service.store.base import NEVER_REUSED_IDS, Base
 from service.store.orm_work import BigId
 
 
 class CommitmentRow(Base):
     __tablename__ = "commitments"
-    __table_args__ = (UniqueConstraint("subject", "subject_id"),)
+    __table_args__ = (UniqueConstraint("subject", "subject_id"), NEVER_REUSED_IDS)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     subject: Mapped[str] = mapped_column(String(16))
@@ -55,6 +55,7 @@ class FlagRow(Base):
             postgresql_where=text("state = 'open'"),
         ),
         Index("ix_flags_state_subject", "state", "subject", "subject_id"),
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -115,6 +116,7 @@ class FeedEventRow(Base):
         # The feed pages by (client, id): id is the monotonic cursor.
         FEED_CURSOR_INDEX,
         FEED_PAGE_INDEX,
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
