@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 
 from service.store.base import UTCDateTime
+from service.store.db import build_engine
+from service.store.migrate import upgrade_schema
 from service.store.orm import Base
 from tests.service.store.test_migrations import create_engine_with_orm_schema
 
@@ -78,16 +80,16 @@ def _autoincrement_tables(engine: Engine) -> set[str]:
         return {name for name, sql in rows if "AUTOINCREMENT" in (sql or "")}
 
 
-def test_migrated_sqlite_schema_has_autoincrement_where_the_orm_does(migrated_engine: Engine) -> None:
-    if migrated_engine.dialect.name != "sqlite":
-        pytest.skip("AUTOINCREMENT is SQLite's; PostgreSQL's sequences never go back")
-    created = create_engine_with_orm_schema(str(migrated_engine.url))
+def test_migrated_sqlite_schema_has_autoincrement_where_the_orm_does(tmp_path: Path) -> None:
+    """SQLite only: PostgreSQL's sequences never go back (the test below holds both)."""
+    migrated = build_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+    created = create_engine_with_orm_schema(f"sqlite:///{tmp_path / 'created.db'}")
     try:
-        from_orm = _autoincrement_tables(created)
+        upgrade_schema(migrated)
+        assert _autoincrement_tables(migrated) == LEAVE_THE_DATABASE == _autoincrement_tables(created)
     finally:
+        migrated.dispose()
         created.dispose()
-
-    assert _autoincrement_tables(migrated_engine) == LEAVE_THE_DATABASE == from_orm
 
 
 class _Rows:
