@@ -1,4 +1,5 @@
-"""ids are never reused: SQLite tables whose ids leave the database become AUTOINCREMENT
+"""ids are never reused: SQLite tables whose ids leave the database become AUTOINCREMENT; and
+the moves that name a change are indexed by it, so removing a source's changes is quick
 
 SQLite hands the highest id out again once its row is deleted, unless the table is AUTOINCREMENT
 (sqlite.org/autoinc.html); a deleted source's or client's id then named the next one created, and
@@ -10,6 +11,10 @@ foreign keys off around the migration's transaction and checks them before it co
 referenced table with them on would cascade its deletes into the tables that refer to it.
 
 PostgreSQL's ids come from sequences, which never go back: nothing to do there.
+
+Removing a source, the reason ids must not come back, deletes every change of the source; each
+deleted change is looked up in `commitment_moves.change_id` (ON DELETE SET NULL), which had no
+index: 25,000 changes took 26 s on PostgreSQL and 31 s on SQLite. It is indexed here, on both.
 
 Revision ID: 0012
 Revises: 0011
@@ -65,9 +70,14 @@ def _rebuild(*, autoincrement: bool) -> None:
     op.execute(_DOCUMENT_ID_TRIGGER)
 
 
+_MOVE_CHANGE_INDEX = "ix_commitment_moves_change_id"
+
+
 def upgrade() -> None:
     _rebuild(autoincrement=True)
+    op.create_index(_MOVE_CHANGE_INDEX, "commitment_moves", ["change_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(_MOVE_CHANGE_INDEX, table_name="commitment_moves")
     _rebuild(autoincrement=False)

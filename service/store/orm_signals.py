@@ -36,8 +36,10 @@ class CommitmentMoveRow(Base):
     moved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     from_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     to_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Indexed: deleting a change looks here for moves that name it, and a removal deletes every
+    # change of a source (without it, 25,000 changes took 26 s on PostgreSQL and 31 s on SQLite).
     change_id: Mapped[int | None] = mapped_column(
-        ForeignKey("changes.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("changes.id", ondelete="SET NULL"), nullable=True, index=True
     )
 
 

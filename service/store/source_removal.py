@@ -175,8 +175,12 @@ def _pushed_comments(subjects: _Subjects) -> ColumnElement[bool]:
     return and_(_flags_of(subjects), FlagRow.pushed_comment_id.is_not(None))
 
 
-def _source_name(session: Session, source_id: int) -> str:
-    name = session.scalar(select(SourceRow.name).where(SourceRow.id == source_id))
+def _source_name(session: Session, source_id: int, *, lock: bool = False) -> str:
+    query = select(SourceRow.name).where(SourceRow.id == source_id)
+    # On PostgreSQL a sync's writes name the source row (a foreign key's share lock): locking it
+    # waits for a batch in flight and holds the next one off until the removal commits. SQLite
+    # writers take turns anyway, and SQLAlchemy leaves FOR UPDATE out there.
+    name = session.scalar(query.with_for_update() if lock else query)
     if name is None:
         raise NotFoundError(f"source {source_id} not found", details={"source_id": source_id})
     return name
@@ -202,7 +206,7 @@ def count_source_removal(session: Session, *, source_id: int) -> SourceRemoval:
 def delete_source(session: Session, *, source_id: int) -> SourceRemoval:
     """Remove the source with everything of it (the module docstring says what, and what stays of
     the clients' history); returns what was removed."""
-    name = _source_name(session, source_id)
+    name = _source_name(session, source_id, lock=True)
     subjects = _Subjects(source_id)
     pushed_comments = _count(session, FlagRow, _pushed_comments(subjects))
     feedback_unlinked = _unlink_feedback(session, subjects)
