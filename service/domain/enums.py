@@ -43,6 +43,20 @@ class Visibility(StrEnum):
     HIDDEN = "hidden"  # permission lost or moved out of the synced scope; it may come back
 
 
+class ActivityKind(StrEnum):
+    """A sign of work on an item that changes none of its fields (field changes are `Change`s)."""
+
+    COMMENT = "comment"  # a Jira comment or a Trello commentCard (created or edited)
+    CHECKLIST = "checklist"  # a Trello checklist added or removed, an item added, ticked or edited
+    MEMBERS = "members"  # a Trello member added to or removed from a card
+    CREATED = "created"  # a Trello card created, copied, converted from a checklist item or emailed in
+    ATTACHMENT = "attachment"  # a Trello attachment added or removed
+    EDITED = "edited"  # another Trello card edit no field change records (description, custom fields)
+    # The provider's own "last updated" stamp of an item stored before activity was kept (migration
+    # 0015); new activity never has this kind.
+    UPDATED = "updated"
+
+
 class MilestoneKind(StrEnum):
     VERSION = "version"  # a Jira fixVersion
     SPRINT = "sprint"  # a Jira agile sprint

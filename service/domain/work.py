@@ -1,4 +1,5 @@
-"""What the providers track, normalized: sources, projects, people, work items, milestones, changes."""
+"""What the providers track, normalized: sources, projects, people, work items, milestones, changes,
+activity."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from service.domain.enums import (
+    ActivityKind,
     ItemKind,
     MilestoneKind,
     Priority,
@@ -133,6 +135,31 @@ class Change:
     to_display: str | None = None
     author: str | None = None
     changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Activity:
+    """A sign of work on an item that changes none of its fields: a comment, a checklist ticked, a
+    member added. What activity needs and nothing more: which item, what kind, who and when. A
+    comment's text is never kept.
+
+    One row per comment (edits move `updated_at`; a deleted comment is no longer activity) and one
+    per other Trello card action (`updated_at` equals `created_at`).
+    """
+
+    id: int | None = None
+    source_id: int
+    item_external_id: str
+    # Unique within the source: the Jira comment id, the Trello comment's or action's id.
+    external_id: str
+    kind: ActivityKind
+    author: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def last_at(self) -> datetime:
+        return max(self.created_at, self.updated_at)
 
 
 # Jira's statusCategory keys: https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-workflow-status-categories/

@@ -20,6 +20,7 @@ from service.store.orm_tenancy import (
     PortalSessionRow,
 )
 from service.store.orm_work import (
+    ActivityRow,
     ChangeRow,
     ItemMilestoneRow,
     MilestoneRow,
@@ -40,6 +41,7 @@ def applies_to(dialect_name: str) -> Any:
 
 
 __all__ = [
+    "ActivityRow",
     "ApiTokenRow",
     "Base",
     "ChangeRow",

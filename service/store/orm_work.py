@@ -1,4 +1,5 @@
-"""Tables for what the providers track: sources, people, projects, milestones, items, changes."""
+"""Tables for what the providers track: sources, people, projects, milestones, items, changes,
+activity."""
 
 from __future__ import annotations
 
@@ -152,3 +153,23 @@ class ChangeRow(Base):
     to_display: Mapped[str | None] = mapped_column(Text, nullable=True)
     author: Mapped[str | None] = mapped_column(String(200), nullable=True)
     changed_at: Mapped[datetime]
+
+
+class ActivityRow(Base):
+    """Signs of work on an item that change no field (comments, Trello checklist and member
+    actions): who and when, never a comment's text. Its ids stay inside the database."""
+
+    __tablename__ = "item_activity"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id"),
+        Index("ix_item_activity_item_updated", "item_id", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))
+    author: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -2,10 +2,10 @@
 deleted in one transaction (`delete_source`), kind by kind, by the same conditions, so the count is
 what the removal does.
 
-What goes: the source; its projects, items, milestones, their memberships and changes, people,
-sync cursors, runs and lease, webhook deliveries and outbox rows; the flags and commitments (with
-their moves) whose subject is one of its items, milestones or projects; the client scopes granting
-its projects. Flags and commitments name their subject by kind and id, without a foreign key, so
+What goes: the source; its projects, items, milestones, their memberships, changes and activity,
+people, sync cursors, runs and lease, webhook deliveries and outbox rows; the flags and commitments
+(with their moves) whose subject is one of its items, milestones or projects; the client scopes
+granting its projects. Flags and commitments name their subject by kind and id, without a foreign key, so
 they are deleted here by subject: nothing of the source is left to attach to a later row.
 
 The client's published history (docs/ARCHITECTURE.md, "Removing a source"): a feed event of a
@@ -30,6 +30,7 @@ from service.errors import NotFoundError
 from service.store.base import Base
 from service.store.dialect import table_of
 from service.store.orm import (
+    ActivityRow,
     ChangeRow,
     ClientScopeRow,
     CommitmentMoveRow,
@@ -73,6 +74,7 @@ class SourceRemoval:
     sync_runs: int
     sync_leases: int
     webhook_deliveries: int
+    activity: int
     feed_events_withdrawn: int
     feed_events_kept: int
     feedback_unlinked: int
@@ -155,6 +157,7 @@ def _deleted_kinds(source_id: int, subjects: _Subjects) -> list[_Kind]:
                 ItemMilestoneRow.milestone_id.in_(subjects.milestones),
             ),
         ),
+        _Kind("activity", ActivityRow, ActivityRow.source_id == source_id),
         _Kind("changes", ChangeRow, ChangeRow.source_id == source_id),
         _Kind("items", WorkItemRow, WorkItemRow.source_id == source_id),
         _Kind("milestones", MilestoneRow, MilestoneRow.source_id == source_id),

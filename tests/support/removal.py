@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.store.base import Base
 from service.store.orm import (
+    ActivityRow,
     ApiTokenRow,
     ChangeRow,
     ClientRow,
@@ -186,6 +187,15 @@ def add_source_world(session: Session, *, name: str, client_id: int, key: str) -
             event_type="jira:issue_updated",
             body=b"{}",
             received_at=AT,
+        ),
+        ActivityRow(
+            source_id=source.id,
+            item_id=items[1].id,
+            external_id=f"{key}-comment1",
+            kind="comment",
+            author="Dana",
+            created_at=AT,
+            updated_at=AT,
         ),
     )
     kept = _event(client_id, project.id, f"{key}-risk", {"flag_id": flags[0].id, "text": f"{key} may slip"})

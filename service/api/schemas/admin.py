@@ -164,6 +164,9 @@ class SourceRemovalOut(BaseModel):
     sync_runs: int
     sync_leases: int
     webhook_deliveries: int
+    activity: int = Field(
+        description="Signs of work on the source's items that change no field (comments, card actions)."
+    )
     feed_events_withdrawn: int = Field(
         description="Feed events of the source's projects that their client no longer sees (the "
         "project had left its scope): deleted."

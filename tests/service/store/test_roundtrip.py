@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from service.store.orm import (
+    ActivityRow,
     ApiTokenRow,
     Base,
     ChangeRow,
@@ -100,6 +101,16 @@ def _graph() -> list[Base]:
             raw={"fields": {"nested": [1, 2, {"k": None}]}},
         ),
         ItemMilestoneRow(item_id=1, milestone_id=1),
+        ActivityRow(
+            id=1,
+            source_id=1,
+            item_id=1,
+            external_id="10120",
+            kind="comment",
+            author="Mia",
+            created_at=AT,
+            updated_at=AT + timedelta(hours=2),
+        ),
         ChangeRow(
             id=1,
             source_id=1,

@@ -66,6 +66,7 @@ def test_count_source_removal_is_what_delete_source_then_deletes(
         "sync_runs": 1,
         "sync_leases": 1,
         "webhook_deliveries": 1,
+        "activity": 1,
         "feed_events_withdrawn": 1,
         "feed_events_kept": 1,
         "feedback_unlinked": 2,
