@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from service.domain.work import Change
+from service.domain.work import Activity, Change
 from service.flags.rulesets import load_rule_text
 from service.logging import get_logger
 from service.rules import (
@@ -22,6 +22,7 @@ from service.rules import (
     default_rule_set,
     dry_run,
 )
+from service.store.activity import list_project_activity
 from service.store.db import transaction
 from service.store.items import list_item_changes, list_project_items, list_project_milestones
 from service.store.projects import list_projects
@@ -36,7 +37,8 @@ from service.store.runtime import Store
 
 
 def load_histories(store: Store, *, now: datetime) -> list[ProjectHistory]:
-    """Every project's items (deleted ones too: they were there in the past) with their changes.
+    """Every project's items (deleted ones too: they were there in the past) with their changes and
+    activity.
 
     A milestone counts from its first item's creation; one without items from `now`.
     """
@@ -49,6 +51,9 @@ def load_histories(store: Store, *, now: datetime) -> list[ProjectHistory]:
             changes: dict[str, list[Change]] = defaultdict(list)
             for change in list_item_changes(session, item_ids=[i.id for i in items if i.id is not None]):
                 changes[change.item_external_id].append(change)
+            activity: dict[str, list[Activity]] = defaultdict(list)
+            for done in list_project_activity(session, project_id=project_id):
+                activity[done.item_external_id].append(done)
             milestones = tuple(
                 MilestoneHistory(
                     milestone=m,
@@ -63,7 +68,12 @@ def load_histories(store: Store, *, now: datetime) -> list[ProjectHistory]:
                 ProjectHistory(
                     project=project,
                     items=tuple(
-                        ItemHistory(item=i, changes=tuple(changes.get(i.external_id, ()))) for i in items
+                        ItemHistory(
+                            item=i,
+                            changes=tuple(changes.get(i.external_id, ())),
+                            activity=tuple(activity.get(i.external_id, ())),
+                        )
+                        for i in items
                     ),
                     milestones=milestones,
                     config=FactsConfig(

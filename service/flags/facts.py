@@ -1,4 +1,5 @@
-"""Facts of one project as stored now: the input of an evaluation."""
+"""Facts of one project as stored now: the input of an evaluation (items with their changes and
+latest activity, milestones, the project)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from service.rules import (
     build_project_facts,
     team_throughput,
 )
+from service.store.activity import list_latest_item_activity
 from service.store.db import Session
 from service.store.work_scan import (
     read_item_changes,
@@ -55,8 +57,15 @@ def load_project_snapshot(session: Session, *, project_id: int, now: datetime) -
         changes[change.item_external_id].append(change)
     # A changelog names statuses but not their categories: what the stored items show is the mapping.
     config = FactsConfig(status_categories={i.status.casefold(): i.status_category for i in items})
+    activity = list_latest_item_activity(session, project_id=project_id)
     item_facts = [
-        build_item_facts(item, changes.get(item.external_id, ()), config=config, data_as_of=data_as_of)
+        build_item_facts(
+            item,
+            changes.get(item.external_id, ()),
+            activity=[activity[item.external_id]] if item.external_id in activity else (),
+            config=config,
+            data_as_of=data_as_of,
+        )
         for item in items
     ]
     throughput = team_throughput(item_facts, as_of=now)

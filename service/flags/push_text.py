@@ -31,7 +31,7 @@ RESOLUTION_BY_RULE: Mapping[str, str] = {
     "due_soon_not_started": "Start the work (move it to an in-progress status) or agree a later due date.",
     "promised_date_moved": "Hold the current promised date; each further move keeps this flag open.",
     "forecast_misses_promise": "Cut scope or add capacity until the forecast meets the promised date.",
-    "stale_in_progress": "Move the work forward (any status change or update) or take it out of progress.",
+    "stale_in_progress": "Move the work forward (a status change, a comment) or take it out of progress.",
     "blocked_too_long": "Remove the blocker: clear the Flagged field, blocked label or blocking link.",
     "unassigned_high_priority": "Assign someone, or lower the priority if it is not urgent.",
     "scope_added_after_promise": "Agree the added scope with the client, or move it to a later milestone.",

@@ -29,7 +29,7 @@ Rules with `applies_to: item`
     item.is_done bool
     item.blocked bool
     item.days_blocked int            volatile; 0 when not blocked
-    item.days_since_activity int     volatile
+    item.days_since_activity int     volatile; since the last sign of work (see last_activity_at)
     item.days_in_progress int        volatile; 0 when not in progress
     item.times_reopened int
     item.age_days int                volatile
@@ -37,8 +37,9 @@ Rules with `applies_to: item`
     item.estimate_hours double       0.0 when none
     item.spent_hours double          0.0 when none
     item.created_at timestamp
-    item.updated_at timestamp
-    item.last_activity_at timestamp
+    item.updated_at timestamp        the provider's stamp; pmbridge's own comments move it too
+    item.last_activity_at timestamp  creation, changes, comments and Trello card actions, never
+                                     pmbridge's own comments (docs/ARCHITECTURE.md, activity)
     item.url string                  "" when none
     commitment                       the item's promise (see below)
 

@@ -1,6 +1,7 @@
 """Dry run: replay stored history instant by instant and report what a rule set would have flagged.
 
-At each instant every item is reconstructed from its changelog, milestones and projects are
+At each instant every item is reconstructed from its changelog (its activity up to the instant is its
+activity then), milestones and projects are
 summed up from those items, and the rule set is evaluated as if it were that moment. The report
 says, per rule and subject, when it would first have been flagged, for how long, and when it
 would have resolved.
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 
 from service.domain.enums import FlagSubject
 from service.domain.ledger import build_milestone_commitment, change_dates, order_changes
-from service.domain.work import Change, Milestone, Project, WorkItem
+from service.domain.work import Activity, Change, Milestone, Project, WorkItem
 from service.rules.aggregate import build_milestone_facts, build_project_facts, team_throughput
 from service.rules.engine import evaluate
 from service.rules.facts import Facts, FactsConfig, ItemFacts, MilestoneFacts
@@ -31,6 +32,7 @@ Identity = tuple[str, FlagSubject, int, str]
 class ItemHistory:
     item: WorkItem  # as stored now
     changes: tuple[Change, ...]
+    activity: tuple[Activity, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,7 +94,9 @@ def facts_as_of(history: ProjectHistory, as_of: datetime) -> list[Facts]:
     """Item, milestone and project facts of one project as they stood at `as_of`."""
     items: list[ItemFacts] = []
     for entry in history.items:
-        facts = build_item_facts_as_of(entry.item, entry.changes, as_of, config=history.config)
+        facts = build_item_facts_as_of(
+            entry.item, entry.changes, as_of, activity=entry.activity, config=history.config
+        )
         if facts is not None:
             items.append(facts)
     pace = team_throughput(items, as_of=as_of)

@@ -1,8 +1,13 @@
-"""Item facts from an item and its changelog, now or "as of" a past instant.
+"""Item facts from an item, its changelog and its activity, now or "as of" a past instant.
 
 Reconstruction walks the changes after the instant backwards and undoes each one on the item as
 stored now; what no change records (title, kind, estimates, an "is blocked by" link) is taken as
 it is now.
+
+The last activity is the latest sign of work: the item's creation, its changes, and its activity
+(comments, Trello card actions; `service.domain.work.Activity`). The provider's own "updated"
+stamp is not one: pmbridge's own flag comments move it too, so a stale item would look worked on
+the moment pmbridge said it was stale.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from datetime import datetime
 from service.domain.enums import StatusCategory
 from service.domain.ledger import build_item_commitment, change_dates, order_changes
 from service.domain.work import (
+    Activity,
     Change,
     Person,
     WorkItem,
@@ -198,16 +204,31 @@ def _memberships(
     return current, carried
 
 
+def _activity_times(activity: Iterable[Activity], as_of: datetime | None) -> list[datetime]:
+    """When each activity last showed work, as of `as_of`: a comment edited after it counts from
+    its creation, one created after it not at all."""
+    if as_of is None:
+        return [a.last_at for a in activity]
+    return [a.last_at if a.last_at <= as_of else a.created_at for a in activity if a.created_at <= as_of]
+
+
+def _own_activity(item: WorkItem, activity: Iterable[Activity]) -> list[Activity]:
+    return [a for a in activity if a.item_external_id == item.external_id]
+
+
 def _facts(
     item: WorkItem,
     changes: Sequence[Change],
     *,
+    activity: Sequence[Activity],
     config: FactsConfig,
     as_of: datetime | None,
     data_as_of: datetime | None,
 ) -> ItemFacts:
     reader = _Reader(item, config)
-    last_activity = max([item.updated_at, item.created_at, *(c.changed_at for c in changes)])
+    last_activity = max(
+        [item.created_at, *(c.changed_at for c in changes), *_activity_times(activity, as_of)]
+    )
     in_progress_since: datetime | None = None
     if item.status_category is StatusCategory.IN_PROGRESS:
         in_progress_since = _last_entry_into(changes, reader, StatusCategory.IN_PROGRESS) or item.created_at
@@ -246,13 +267,16 @@ def build_item_facts(
     item: WorkItem,
     changes: Iterable[Change],
     *,
+    activity: Iterable[Activity] = (),
     config: FactsConfig | None = None,
     data_as_of: datetime | None = None,
 ) -> ItemFacts:
-    """Facts of an item as stored now; `changes` may hold other items' changes (they are skipped)."""
+    """Facts of an item as stored now; `changes` and `activity` may hold other items' (they are
+    skipped). Only the latest activity matters now, so `activity` may hold just that."""
     return _facts(
         item,
         _own_changes(item, changes),
+        activity=_own_activity(item, activity),
         config=config or FactsConfig(),
         as_of=None,
         data_as_of=data_as_of,
@@ -264,6 +288,7 @@ def build_item_facts_as_of(
     changes: Iterable[Change],
     as_of: datetime,
     *,
+    activity: Iterable[Activity] = (),
     config: FactsConfig | None = None,
 ) -> ItemFacts | None:
     """Facts of the item as they stood at `as_of` (None before it existed): the dry run's input."""
@@ -273,4 +298,6 @@ def build_item_facts_as_of(
     if past_item is None:
         return None
     past = [c for c in own if c.changed_at <= as_of]
-    return _facts(past_item, past, config=config, as_of=as_of, data_as_of=as_of)
+    return _facts(
+        past_item, past, activity=_own_activity(item, activity), config=config, as_of=as_of, data_as_of=as_of
+    )

@@ -6,13 +6,14 @@ from typing import Any
 
 import pytest
 
-from service.domain.enums import ItemKind, MilestoneKind, Priority, StatusCategory
-from service.domain.work import Change, Milestone, Person, Project, WorkItem
+from service.domain.enums import ActivityKind, ItemKind, MilestoneKind, Priority, StatusCategory
+from service.domain.work import Activity, Change, Milestone, Person, Project, WorkItem
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)  # a Monday
 
 MakeItem = Callable[..., WorkItem]
 MakeChange = Callable[..., Change]
+MakeActivity = Callable[..., Activity]
 MakeMilestone = Callable[..., Milestone]
 
 
@@ -65,6 +66,31 @@ def make_change() -> MakeChange:
             changed_at=at,
             author=values.pop("author", "pm"),
             **values,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_activity() -> MakeActivity:
+    """A comment (by default) on item 10001 made at `at`, edited at `edited` when given."""
+    counter = iter(range(1, 10_000))
+
+    def make(
+        at: datetime,
+        *,
+        edited: datetime | None = None,
+        item: str = "10001",
+        kind: ActivityKind = ActivityKind.COMMENT,
+    ) -> Activity:
+        return Activity(
+            source_id=1,
+            item_external_id=item,
+            external_id=f"a{next(counter)}",
+            kind=kind,
+            author="Ann",
+            created_at=at,
+            updated_at=edited or at,
         )
 
     return make

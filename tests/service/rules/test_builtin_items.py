@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from service.domain.enums import Priority, Severity, StatusCategory, Visibility
-from service.domain.work import Change, WorkItem
+from service.domain.enums import ActivityKind, Priority, Severity, StatusCategory, Visibility
+from service.domain.work import Activity, Change, WorkItem
 from service.rules import (
     Facts,
     Finding,
@@ -21,6 +21,7 @@ from service.rules import (
 Day = Callable[[int], datetime]
 MakeItem = Callable[..., WorkItem]
 MakeChange = Callable[..., Change]
+MakeActivity = Callable[..., Activity]
 
 
 def fired(rule_id: str, facts: Facts, now: datetime, rule_set: RuleSet | None = None) -> list[Finding]:
@@ -154,7 +155,7 @@ def test_promised_date_moved_thresholds_override(
 
 
 def test_stale_in_progress_no_change_for_days_fires(make_item: MakeItem) -> None:
-    facts = build_item_facts(make_item(updated_at=on(2)), [])
+    facts = build_item_facts(make_item(created_at=on(2), updated_at=on(2)), [])
 
     [finding] = fired("stale_in_progress", facts, on(8))
 
@@ -162,13 +163,43 @@ def test_stale_in_progress_no_change_for_days_fires(make_item: MakeItem) -> None
 
 
 def test_stale_in_progress_recent_change_resolves(make_item: MakeItem, make_change: MakeChange) -> None:
-    facts = build_item_facts(make_item(updated_at=on(2)), [make_change("assignee", on(7), to_value="u2")])
+    facts = build_item_facts(make_item(created_at=on(2)), [make_change("assignee", on(7), to_value="u2")])
 
     assert fired("stale_in_progress", facts, on(8)) == []
 
 
+@pytest.mark.parametrize(
+    "kind",
+    [ActivityKind.COMMENT, ActivityKind.CHECKLIST, ActivityKind.MEMBERS, ActivityKind.EDITED],
+    ids=["comment", "checklist", "members", "edited"],
+)
+def test_stale_in_progress_recent_activity_resolves(
+    make_item: MakeItem, make_activity: MakeActivity, kind: ActivityKind
+) -> None:
+    facts = build_item_facts(make_item(created_at=on(2)), [], activity=[make_activity(on(7), kind=kind)])
+
+    assert fired("stale_in_progress", facts, on(8)) == []
+
+
+def test_stale_in_progress_comment_edited_lately_resolves(
+    make_item: MakeItem, make_activity: MakeActivity
+) -> None:
+    facts = build_item_facts(make_item(created_at=on(1)), [], activity=[make_activity(on(2), edited=on(7))])
+
+    assert fired("stale_in_progress", facts, on(8)) == []
+
+
+def test_stale_in_progress_provider_updated_stamp_alone_still_fires(make_item: MakeItem) -> None:
+    # A provider moves its "updated" stamp for pmbridge's own flag comments too: not a sign of work.
+    facts = build_item_facts(make_item(created_at=on(2), updated_at=on(7)), [])
+
+    [finding] = fired("stale_in_progress", facts, on(8))
+
+    assert finding.evidence["last_activity_at"] == on(2).isoformat()
+
+
 def test_stale_in_progress_blocked_item_left_to_blocked_rule(make_item: MakeItem) -> None:
-    facts = build_item_facts(make_item(updated_at=on(2), blocked=True), [])
+    facts = build_item_facts(make_item(created_at=on(2), blocked=True), [])
 
     assert fired("stale_in_progress", facts, on(20)) == []
 
@@ -176,7 +207,7 @@ def test_stale_in_progress_blocked_item_left_to_blocked_rule(make_item: MakeItem
 def test_stale_in_progress_days_threshold_overrides(make_item: MakeItem) -> None:
     rules = load_rule_set("builtin:\n  stale_in_progress:\n    days: 10\n", source_name="t")
 
-    assert fired("stale_in_progress", build_item_facts(make_item(updated_at=on(2)), []), on(8), rules) == []
+    assert fired("stale_in_progress", build_item_facts(make_item(created_at=on(2)), []), on(8), rules) == []
 
 
 # blocked_too_long

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from service.domain.enums import FlagSubject, StatusCategory
-from service.domain.work import Change, Milestone, Project, WorkItem
+from service.domain.work import Activity, Change, Milestone, Project, WorkItem
 from service.rules import (
     ItemHistory,
     MilestoneHistory,
@@ -20,6 +20,7 @@ from service.rules.dryrun import replay_instants
 MakeItem = Callable[..., WorkItem]
 MakeChange = Callable[..., Change]
 MakeMilestone = Callable[..., Milestone]
+MakeActivity = Callable[..., Activity]
 
 START = datetime(2026, 3, 2, 23, tzinfo=UTC)
 RULES = """\
@@ -85,6 +86,27 @@ def test_dry_run_reports_when_the_flag_would_have_resolved(history: ProjectHisto
 
     assert hits["overdue_commitment"][1] == START.replace(day=20)
     assert hits["slipped-twice"][1] is None
+
+
+def test_dry_run_stale_item_resolves_when_a_comment_was_made(
+    make_item: MakeItem, make_change: MakeChange, make_activity: MakeActivity, project: Project
+) -> None:
+    item = make_item(
+        status="Done", status_category=StatusCategory.DONE, created_at=on(2, 9), resolved_at=on(16)
+    )
+    changes = (
+        make_change("status", on(3), from_display="To Do", to_display="In Progress"),
+        make_change("status", on(16), from_display="In Progress", to_display="Done"),
+    )
+    comment = make_activity(on(14), edited=on(15))
+    history = ProjectHistory(
+        project=project, items=(ItemHistory(item=item, changes=changes, activity=(comment,)),)
+    )
+
+    stale = hits_by_rule(history)["stale_in_progress"]
+
+    # In progress from the 3rd: stale from the 8th until the comment on the 14th, not until done.
+    assert stale == (START.replace(day=8), START.replace(day=14))
 
 
 def test_dry_run_rule_filter_keeps_only_asked_rules(history: ProjectHistory) -> None:

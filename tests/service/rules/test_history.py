@@ -3,14 +3,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from service.domain.enums import Priority, StatusCategory
-from service.domain.work import Change, Person, WorkItem
+from service.domain.enums import ActivityKind, Priority, StatusCategory
+from service.domain.work import Activity, Change, Person, WorkItem
 from service.rules.facts import FactsConfig, Reopening
 from service.rules.history import build_item_facts, build_item_facts_as_of, item_as_of
 
 Day = Callable[[int], datetime]
 MakeItem = Callable[..., WorkItem]
 MakeChange = Callable[..., Change]
+MakeActivity = Callable[..., Activity]
 
 
 def test_build_item_facts_in_progress_since_last_entry_into_progress(
@@ -77,11 +78,50 @@ def test_build_item_facts_blocked_since_flag_set(
 
 
 def test_build_item_facts_block_without_history_counts_from_last_activity(
-    make_item: MakeItem, day: Day
+    make_item: MakeItem, make_activity: MakeActivity, day: Day
 ) -> None:
-    facts = build_item_facts(make_item(blocked=True, updated_at=day(6)), [])
+    facts = build_item_facts(make_item(blocked=True), [], activity=[make_activity(day(6))])
 
     assert facts.blocked_since == day(6)
+
+
+def test_build_item_facts_last_activity_is_latest_change_or_activity(
+    make_item: MakeItem, make_change: MakeChange, make_activity: MakeActivity, day: Day
+) -> None:
+    changes = [make_change("status", day(2), from_display="To Do", to_display="In Progress")]
+    activity = [make_activity(day(3), edited=day(5)), make_activity(day(4), kind=ActivityKind.CHECKLIST)]
+
+    facts = build_item_facts(make_item(), changes, activity=activity)
+
+    assert facts.last_activity_at == day(5)
+
+
+def test_build_item_facts_provider_updated_stamp_is_not_activity(make_item: MakeItem, day: Day) -> None:
+    facts = build_item_facts(make_item(created_at=day(1), updated_at=day(9)), [])
+
+    assert facts.last_activity_at == day(1)
+
+
+def test_build_item_facts_skips_other_items_activity(
+    make_item: MakeItem, make_activity: MakeActivity, day: Day
+) -> None:
+    facts = build_item_facts(make_item(), [], activity=[make_activity(day(9), item="other")])
+
+    assert facts.last_activity_at == make_item().created_at
+
+
+def test_build_item_facts_as_of_counts_activity_as_it_stood(
+    make_item: MakeItem, make_activity: MakeActivity, day: Day
+) -> None:
+    activity = [
+        make_activity(day(2), edited=day(6)),  # edited after the instant: counts from its creation
+        make_activity(day(5)),  # made after the instant: not yet
+    ]
+
+    facts = build_item_facts_as_of(make_item(), [], day(4), activity=activity)
+
+    assert facts is not None
+    assert facts.last_activity_at == day(2)
 
 
 def test_build_item_facts_skips_other_items_changes(
@@ -90,7 +130,7 @@ def test_build_item_facts_skips_other_items_changes(
     facts = build_item_facts(make_item(), [make_change("status", day(9), item="other", to_display="Done")])
 
     assert facts.changes == ()
-    assert facts.last_activity_at == make_item().updated_at
+    assert facts.last_activity_at == make_item().created_at
 
 
 def test_build_item_facts_sprint_join_and_prior_sprints(

@@ -25,6 +25,7 @@ from service.rules import (
     build_project_facts,
     team_throughput,
 )
+from service.store.activity import list_project_activity
 from service.store.mapping import work_item_from_row
 from service.store.orm import ChangeRow, MilestoneRow, ProjectRow, SourceRow, WorkItemRow
 
@@ -112,8 +113,12 @@ def orm_snapshot(session: Session, *, project_id: int, now: datetime) -> Project
     for change in orm_item_changes(session, item_ids=[i.id for i in items if i.id is not None]):
         changes[change.item_external_id].append(change)
     config = FactsConfig(status_categories={i.status.casefold(): i.status_category for i in items})
+    # Every activity of the project, where the evaluation reads only each item's latest.
+    activity = list_project_activity(session, project_id=project_id)
     item_facts = [
-        build_item_facts(item, changes.get(item.external_id, ()), config=config, data_as_of=data_as_of)
+        build_item_facts(
+            item, changes.get(item.external_id, ()), activity=activity, config=config, data_as_of=data_as_of
+        )
         for item in items
     ]
     throughput = team_throughput(item_facts, as_of=now)
