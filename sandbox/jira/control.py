@@ -1,6 +1,6 @@
-"""The Jira part of the control API (mounted under /_sandbox/jira): mutate the site as a user would,
-register webhook callbacks, tune search lag and rate limits. Every mutation records the changelog and
-sends the webhooks the real service would."""
+"""The Jira part of the control API (mounted under /_sandbox/jira): mutate the site as a user would
+(issues; comments added, edited and deleted), register webhook callbacks, tune search lag and rate
+limits. Every mutation records the changelog and sends the webhooks the real service would."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 from sandbox.jira.adf import text_to_adf
 from sandbox.jira.changes import UNSET, IssueChanges, UnknownValueError
 from sandbox.jira.jql import JqlError
-from sandbox.jira.model import ISSUE_TYPE_BY_NAME, Issue
+from sandbox.jira.model import ISSUE_TYPE_BY_NAME, Comment, Issue
 from sandbox.jira.state import JiraWorld
 from sandbox.jira.webhooks import COMMENT_EVENTS, ISSUE_EVENTS, PROPERTY_EVENTS
 
@@ -122,6 +122,28 @@ def delete_issue(world: JiraWorld, request: Request, body: dict[str, Any]) -> An
     return {"deleted": issue.key}
 
 
+def _comment(world: JiraWorld, request: Request) -> Comment:
+    comment = world.comments.get(int(request.path_params["comment_id"]))
+    if comment is None:
+        raise ControlError(404, f"no comment {request.path_params['comment_id']}")
+    return comment
+
+
+def update_comment(world: JiraWorld, request: Request, body: dict[str, Any]) -> Any:
+    """Edit a comment's text (`text`) as `actor`: comment_updated is sent, the issue's `updated` moves."""
+    text = body.get("text")
+    if not isinstance(text, str) or not text:
+        raise ControlError(400, "body needs a non-empty 'text'")
+    comment = world.update_comment(_comment(world, request), text_to_adf(text), author_id=body.get("actor"))
+    return {"id": str(comment.id), "updated": comment.updated_ms}
+
+
+def delete_comment(world: JiraWorld, request: Request, body: dict[str, Any]) -> Any:
+    comment = _comment(world, request)
+    world.delete_comment(comment)
+    return {"deleted": str(comment.id)}
+
+
 def add_comment(world: JiraWorld, request: Request, body: dict[str, Any]) -> Any:
     issue = _issue(world, request)
     comment = world.add_comment(issue, text_to_adf(str(body.get("text", ""))), author_id=body.get("actor"))
@@ -211,6 +233,8 @@ def jira_control_routes(world: JiraWorld) -> list[BaseRoute]:
         _route(world, "/issues", "POST", create_issue, 201),
         _route(world, "/issues/{key}", "PATCH", update_issue),
         _route(world, "/issues/{key}", "DELETE", delete_issue),
+        _route(world, "/comments/{comment_id:int}", "PATCH", update_comment),
+        _route(world, "/comments/{comment_id:int}", "DELETE", delete_comment),
         _route(world, "/issues/{key}/status", "POST", _single("status")),
         _route(world, "/issues/{key}/duedate", "POST", _single("duedate")),
         _route(world, "/issues/{key}/assignee", "POST", _single("assignee")),

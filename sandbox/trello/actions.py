@@ -10,7 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sandbox.trello.ids import iso
-from sandbox.trello.models import Action, Board, Card, JsonObject, Label, Member, TrelloList
+from sandbox.trello.models import (
+    Action,
+    Board,
+    Card,
+    CheckItem,
+    Checklist,
+    JsonObject,
+    Label,
+    Member,
+    TrelloList,
+)
 
 
 def board_ref(board: Board) -> JsonObject:
@@ -186,6 +196,83 @@ def comment_card(on: On, text: str) -> Action:
         "comment": {"type": "comment", "text": text},
     }
     return _action("commentCard", on, data, _display("action_comment_on_card", on.actor, entities))
+
+
+def copy_card(on: On, source: Card) -> Action:
+    """copyCard on the new card (`on.card`), naming the card it was copied from [TACT card-copy]."""
+    data: JsonObject = {
+        "card": card_ref(on.card),
+        "cardSource": card_ref(source),
+        "list": list_ref(on.trello_list),
+        "board": board_ref(on.board),
+    }
+    entities: JsonObject = {
+        "card": _card_entity(on.card),
+        "cardSource": _card_entity(source),
+        "list": _list_entity(on.trello_list),
+    }
+    return _action("copyCard", on, data, _display("action_copy_card", on.actor, entities))
+
+
+def _checklist_ref(checklist: Checklist) -> JsonObject:
+    return {"id": checklist.id, "name": checklist.name}
+
+
+def _check_item_ref(item: CheckItem) -> JsonObject:
+    return {
+        "id": item.id,
+        "name": item.name,
+        "state": "complete" if item.complete else "incomplete",
+        "textData": {"emoji": {}},
+    }
+
+
+def add_checklist(on: On, checklist: Checklist) -> Action:
+    data: JsonObject = {
+        "card": card_ref(on.card),
+        "checklist": _checklist_ref(checklist),
+        "board": board_ref(on.board),
+    }
+    entities: JsonObject = {
+        "card": _card_entity(on.card),
+        "checklist": {"type": "checklist", "id": checklist.id, "text": checklist.name},
+    }
+    return _action(
+        "addChecklistToCard", on, data, _display("action_add_checklist_to_card", on.actor, entities)
+    )
+
+
+def create_check_item(on: On, checklist: Checklist, item: CheckItem) -> Action:
+    data: JsonObject = {
+        "card": card_ref(on.card),
+        "checklist": _checklist_ref(checklist),
+        "checkItem": _check_item_ref(item),
+        "board": board_ref(on.board),
+    }
+    entities: JsonObject = {
+        "card": _card_entity(on.card),
+        "checkitem": {"type": "checkitem", "id": item.id, "text": item.name},
+        "checklist": {"type": "checklist", "id": checklist.id, "text": checklist.name},
+    }
+    return _action(
+        "createCheckItem", on, data, _display("action_add_checkitem_to_checklist", on.actor, entities)
+    )
+
+
+def check_item_state(on: On, checklist: Checklist, item: CheckItem) -> Action:
+    """updateCheckItemStateOnCard: `item` as it is after the change [TACT checkitem-complete]."""
+    data: JsonObject = {
+        "card": card_ref(on.card),
+        "checklist": _checklist_ref(checklist),
+        "checkItem": _check_item_ref(item),
+        "board": board_ref(on.board),
+    }
+    entities: JsonObject = {
+        "card": _card_entity(on.card),
+        "checkitem": {"type": "checkitem", "id": item.id, "state": data["checkItem"], "text": item.name},
+    }
+    key = "action_completed_checkitem" if item.complete else "action_marked_checkitem_incomplete"
+    return _action("updateCheckItemStateOnCard", on, data, _display(key, on.actor, entities))
 
 
 def delete_card(on: On) -> Action:

@@ -1,4 +1,6 @@
-"""Control API of the fake Trello, mounted under `/_sandbox/trello`: change the world as people would.
+"""Control API of the fake Trello, mounted under `/_sandbox/trello`: change the world as people would
+(cards created, copied, moved, dated, archived, deleted; members, labels, comments, checklists and
+their items).
 
 Every change records the actions Trello records and delivers webhooks; each route answers
 `{"actions": [...]}` with the recorded actions in Trello's JSON. `idMemberCreator` in a body picks the
@@ -114,6 +116,31 @@ def _comment(world: TrelloWorld, card_id: str, body: Body) -> list[Action | None
     return [world.comment(card_id, _text(body, "text"), actor_id=_optional_text(body, "idMemberCreator"))]
 
 
+def _copy(world: TrelloWorld, card_id: str, body: Body) -> list[Action | None]:
+    actor = _optional_text(body, "idMemberCreator")
+    return [world.copy_card(card_id, _text(body, "idList"), _optional_text(body, "name"), actor_id=actor)]
+
+
+def _add_checklist(world: TrelloWorld, card_id: str, body: Body) -> list[Action | None]:
+    actor = _optional_text(body, "idMemberCreator")
+    return [world.add_card_checklist(card_id, _text(body, "name"), actor_id=actor)]
+
+
+def _add_check_item(world: TrelloWorld, checklist_id: str, body: Body) -> list[Action | None]:
+    actor = _optional_text(body, "idMemberCreator")
+    return [world.add_check_item(checklist_id, _text(body, "name"), actor_id=actor)]
+
+
+def _check_item_state(world: TrelloWorld, card_id: str, body: Body) -> list[Action | None]:
+    """`{"idCheckItem": …, "state": "complete" | "incomplete"}`."""
+    state = _text(body, "state")
+    if state not in ("complete", "incomplete"):
+        raise TrelloWorldError(400, "state must be complete or incomplete")
+    actor = _optional_text(body, "idMemberCreator")
+    item_id = _text(body, "idCheckItem")
+    return [world.set_check_item_state(card_id, item_id, complete=state == "complete", actor_id=actor)]
+
+
 def _delete(world: TrelloWorld, card_id: str, body: Body) -> list[Action | None]:
     return [world.delete_card(card_id, actor_id=_optional_text(body, "idMemberCreator"))]
 
@@ -193,6 +220,9 @@ _CARD_CHANGES: tuple[tuple[str, str, Change], ...] = (
     ("POST", "/cards/{card_id}/members", _members),
     ("POST", "/cards/{card_id}/labels", _labels),
     ("POST", "/cards/{card_id}/comments", _comment),
+    ("POST", "/cards/{card_id}/copy", _copy),
+    ("POST", "/cards/{card_id}/checklists", _add_checklist),
+    ("POST", "/cards/{card_id}/check-item-state", _check_item_state),
     ("POST", "/cards/{card_id}/move-to-board", _move_to_board),
     ("DELETE", "/cards/{card_id}", _delete),
 )
@@ -206,6 +236,13 @@ def trello_control_routes(world: TrelloWorld) -> list[BaseRoute]:
     ]
     routes.append(
         Route("/boards/{board_id}/cards", _change_endpoint(world, _create, "board_id"), methods=["POST"])
+    )
+    routes.append(
+        Route(
+            "/checklists/{checklist_id}/items",
+            _change_endpoint(world, _add_check_item, "checklist_id"),
+            methods=["POST"],
+        )
     )
     routes.append(Route("/overview", _overview(world), methods=["GET"]))
     return routes

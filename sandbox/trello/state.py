@@ -17,6 +17,7 @@ from sandbox.trello.models import (
     Action,
     Board,
     Card,
+    CheckItem,
     Checklist,
     CustomField,
     Label,
@@ -309,6 +310,55 @@ class TrelloWorld:
             raise TrelloWorldError(400, "invalid value for text")
         on.card.comments += 1
         return self._now_action(build.comment_card(on, text))
+
+    def copy_card(
+        self, card_id: str, list_id: str, name: str | None = None, *, actor_id: str | None = None
+    ) -> Action:
+        """A new card on `list_id` (of the same board) copied from `card_id`: its name unless
+        `name`, its due date, labels and members, as Trello copies them by default."""
+        on = self._on(card_id, actor_id)
+        target = self.lists.get(list_id)
+        if target is None or target.id_board != on.board.id:
+            raise TrelloWorldError(400, "invalid value for idList")
+        source = on.card
+        copy = self.add_card(on.board, target, name or source.name, at=on.at)
+        copy.due, copy.start = source.due, source.start
+        copy.id_labels = list(source.id_labels)
+        for label_id in copy.id_labels:
+            self.labels[label_id].uses += 1
+        copy.id_members = list(source.id_members)
+        return self._now_action(build.copy_card(build.On(on.at, on.actor, on.board, target, copy), source))
+
+    def add_card_checklist(self, card_id: str, name: str, *, actor_id: str | None = None) -> Action:
+        on = self._on(card_id, actor_id)
+        position = 16384.0 * (len(on.card.id_checklists) + 1)
+        checklist = Checklist(self.new_id(on.at), on.board.id, on.card.id, name, position)
+        self.add_checklist(on.card, checklist)
+        return self._now_action(build.add_checklist(on, checklist))
+
+    def add_check_item(self, checklist_id: str, name: str, *, actor_id: str | None = None) -> Action:
+        checklist = self.checklists.get(checklist_id)
+        if checklist is None:
+            raise TrelloWorldError(404, NOT_FOUND)
+        on = self._on(checklist.id_card, actor_id)
+        item = CheckItem(self.new_id(on.at), name, 16384.0 * (len(checklist.items) + 1))
+        checklist.items.append(item)
+        return self._now_action(build.create_check_item(on, checklist, item))
+
+    def set_check_item_state(
+        self, card_id: str, check_item_id: str, *, complete: bool, actor_id: str | None = None
+    ) -> Action | None:
+        """Tick or untick a checklist item of the card; None when it already was (Trello records nothing)."""
+        on = self._on(card_id, actor_id)
+        for checklist_id in on.card.id_checklists:
+            checklist = self.checklists[checklist_id]
+            for item in checklist.items:
+                if item.id == check_item_id:
+                    if item.complete == complete:
+                        return None
+                    item.complete = complete
+                    return self._now_action(build.check_item_state(on, checklist, item))
+        raise TrelloWorldError(404, NOT_FOUND)
 
     def delete_card(self, card_id: str, *, actor_id: str | None = None) -> Action:
         on = self._on(card_id, actor_id)

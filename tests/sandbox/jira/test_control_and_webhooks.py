@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -182,6 +183,55 @@ def test_webhook_comment_created_carries_text_body_and_trimmed_issue(
         "priority",
         "status",
     }
+
+
+def test_control_comment_edit_and_delete_send_their_webhooks_and_move_updated(
+    api: TestClient, sandbox: Sandbox, deliveries: CollectingSink, new_issue: Callable[..., Issue]
+) -> None:
+    issue = new_issue()
+    comment_id = api.post(f"{CONTROL}/issues/{issue.key}/comments", json={"text": "Draft"}).json()["id"]
+    _hook(api, events=["comment_updated", "comment_deleted"])
+    sandbox.clock.advance(timedelta(minutes=5))
+
+    edited = api.patch(f"{CONTROL}/comments/{comment_id}", json={"text": "Final"})
+    listed = api.get(f"/rest/api/2/issue/{issue.key}/comment").json()["comments"]
+    updated_after_edit = sandbox.jira.issues[issue.id].updated_ms
+    deleted = api.delete(f"{CONTROL}/comments/{comment_id}")
+
+    assert edited.status_code == deleted.status_code == 200
+    assert (listed[0]["body"], listed[0]["updated"] > listed[0]["created"]) == ("Final", True)
+    assert updated_after_edit == edited.json()["updated"]
+    assert api.get(f"/rest/api/2/issue/{issue.key}/comment").json()["comments"] == []
+    assert [_payload(deliveries, n)["webhookEvent"] for n in range(2)] == [
+        "comment_updated",
+        "comment_deleted",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("PATCH", "/comments/999999", {"text": "x"}, 404),
+        ("PATCH", "/comments/COMMENT", {"text": ""}, 400),
+        ("DELETE", "/comments/999999", None, 404),
+    ],
+    ids=["edit-unknown", "edit-empty", "delete-unknown"],
+)
+def test_control_comment_refusals_answer_json_errors(
+    api: TestClient,
+    new_issue: Callable[..., Issue],
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    status: int,
+) -> None:
+    issue = new_issue()
+    comment_id = api.post(f"{CONTROL}/issues/{issue.key}/comments", json={"text": "Draft"}).json()["id"]
+
+    response = api.request(method, CONTROL + path.replace("COMMENT", comment_id), json=body)
+
+    assert response.status_code == status
+    assert "error" in response.json()
 
 
 def test_webhook_issue_deleted_then_secondary_comment_deleted(

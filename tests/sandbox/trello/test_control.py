@@ -129,14 +129,68 @@ def test_control_create_card_records_create_then_due(world: TrelloWorld, client:
     assert actions[1]["display"]["translationKey"] == "action_added_a_due_date"
 
 
+def test_control_checklist_records_add_create_item_and_tick(
+    world: TrelloWorld, client: httpx.Client, auth: dict[str, str]
+) -> None:
+    card = _open_card(world)
+    (added,) = client.post(f"{CONTROL}/cards/{card.id}/checklists", json={"name": "QA"}).json()["actions"]
+    checklist = added["data"]["checklist"]["id"]
+    (created,) = client.post(f"{CONTROL}/checklists/{checklist}/items", json={"name": "Links"}).json()[
+        "actions"
+    ]
+    item = created["data"]["checkItem"]["id"]
+    body = {"idCheckItem": item, "state": "complete"}
+    (ticked,) = client.post(f"{CONTROL}/cards/{card.id}/check-item-state", json=body).json()["actions"]
+    again = client.post(f"{CONTROL}/cards/{card.id}/check-item-state", json=body).json()["actions"]
+
+    assert [a["type"] for a in (added, created, ticked)] == [
+        "addChecklistToCard",
+        "createCheckItem",
+        "updateCheckItemStateOnCard",
+    ]
+    assert {a["data"]["card"]["id"] for a in (added, created, ticked)} == {card.id}
+    assert (ticked["data"]["checkItem"]["state"], ticked["display"]["translationKey"]) == (
+        "complete",
+        "action_completed_checkitem",
+    )
+    assert again == []
+    served = client.get(f"/1/cards/{card.id}", params=auth).json()
+    assert served["badges"]["checkItemsChecked"] >= 1
+    assert checklist in served["idChecklists"]
+
+
+def test_control_copy_records_copy_card_on_the_new_card(world: TrelloWorld, client: httpx.Client) -> None:
+    card = _open_card(world)
+    (action,) = client.post(
+        f"{CONTROL}/cards/{card.id}/copy", json={"idList": card.id_list, "name": "Second run"}
+    ).json()["actions"]
+
+    copy = world.cards[action["data"]["card"]["id"]]
+    assert (action["type"], action["data"]["cardSource"]["id"]) == ("copyCard", card.id)
+    assert (copy.name, copy.id_board, copy.id_labels) == ("Second run", card.id_board, card.id_labels)
+    assert world.card_actions[copy.id][-1].type == "copyCard"
+
+
 @pytest.mark.parametrize(
     ("path", "body", "status"),
     [
         ("/cards/" + "a" * 24 + "/move", {"idList": "x"}, 404),
         ("/cards/CARD/due", {"due": "next week"}, 400),
         ("/cards/CARD/labels", {"add": ["No such label"]}, 400),
+        ("/cards/CARD/check-item-state", {"idCheckItem": "a" * 24, "state": "complete"}, 404),
+        ("/cards/CARD/check-item-state", {"idCheckItem": "a" * 24, "state": "done"}, 400),
+        ("/checklists/" + "b" * 24 + "/items", {"name": "x"}, 404),
+        ("/cards/CARD/copy", {"idList": "c" * 24}, 400),
     ],
-    ids=["unknown-card", "bad-date", "unknown-label"],
+    ids=[
+        "unknown-card",
+        "bad-date",
+        "unknown-label",
+        "unknown-check-item",
+        "bad-state",
+        "unknown-checklist",
+        "copy-to-unknown-list",
+    ],
 )
 def test_control_invalid_changes_answer_json_errors(
     world: TrelloWorld, client: httpx.Client, path: str, body: dict[str, object], status: int
