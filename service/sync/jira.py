@@ -1,9 +1,10 @@
-"""Jira sync: full and incremental on `updated`, complete changelogs, and the delete census.
+"""Jira sync: full and incremental on `updated`, complete changelogs, comments, and the delete census.
 
 Frugal with the API: one search stream per source over every synced project (pages of the real
 maximum, 100 issues), changelogs through the bulk endpoint for changed issues only (1,000 issues a
-call), and nothing else on an incremental run. Each batch of issues is applied in one transaction
-together with the cursor that covers it, so a crash resumes where the last commit ended.
+call), and on an incremental run nothing else but a second search for the comments of the issues
+updated since its cursor (`service.sync.jira_comments`). Each batch of issues is applied in one
+transaction together with the cursor that covers it, so a crash resumes where the last commit ended.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from service.store.sources import update_source_settings
 from service.store.sync_state import find_cursor
 from service.sync.gc_budget import fewer_collections
 from service.sync.jira_batches import BATCH_ISSUES, CURSOR_SCOPE, JiraBatches, Progress, Staged
+from service.sync.jira_comments import JiraCommentSync
 from service.sync.jira_fields import JiraFieldMap, discover_field_map
 from service.sync.jira_json import MappedIssue
 from service.sync.jira_mapping import map_project, map_version
@@ -102,9 +104,16 @@ class JiraSync:
             seen = self._stream(scope.jql(since_ms=since_ms), reconcile_issue_ids=reconcile_issue_ids)
             if full:
                 self._reconcile_missing(seen, scope)
+        # After the issues, so the comments of issues this run stored find their items. A comment
+        # moves its issue's `updated`: when the issues' cursor has not passed where the comments
+        # were read to, no comment changed, and an idle run stays one call.
+        comments = self.comments()
+        if full or not comments.caught_up():
+            comments.run(_jql_since(scope), full=full)
 
     def census(self) -> None:
-        """List every id in scope (id-only pages) and reconcile what the store holds but Jira lacks."""
+        """List every id in scope (id-only pages) and reconcile what the store holds but Jira lacks;
+        every issue's comments are listed again too."""
         scope = self._stored_scope()
         if not scope.projects:
             return
@@ -114,6 +123,19 @@ class JiraSync:
         ):
             seen.update(issue.id for issue in page.issues)
         self._reconcile_missing(seen, scope)
+        self.comments().run(_jql_since(scope), full=True)
+
+    def comments(self) -> JiraCommentSync:
+        """The comment pass of this source (also what applies a comment webhook)."""
+        return JiraCommentSync(
+            self._store,
+            source_id=self._source_id,
+            client=self._client,
+            summary=self._summary,
+            now=self._now,
+            overlap=self._overlap,
+            progress=self._progress,
+        )
 
     def apply_issues(
         self, issues: Sequence[JiraIssue], *, histories: dict[str, list[JiraChangeHistory]] | None = None
@@ -289,6 +311,10 @@ class JiraSync:
             self._summary.items_hidden += mark_items_visibility(
                 session, source_id=self._source_id, external_ids=hidden, visibility=Visibility.HIDDEN, at=at
             )
+
+
+def _jql_since(scope: _Scope) -> Callable[[int | None], str]:
+    return lambda since_ms: scope.jql(since_ms=since_ms)
 
 
 def _write_previous(

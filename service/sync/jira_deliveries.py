@@ -2,7 +2,9 @@
 
 An issue event is applied like a sync would apply the issue (a partial payload is read again from
 Jira), with the changelog entry it carries keyed by its history id; a delete marks the issue
-deleted; a version event upserts the milestone. Comments and other events carry nothing the model
+deleted; a version event upserts the milestone. A comment event (created, updated or deleted)
+reads the issue's comments again and stores them as its complete set, so deliveries in any order
+end where Jira is; the payload's comment is never kept. Other events carry nothing the model
 tracks: they are acknowledged, not applied.
 """
 
@@ -12,10 +14,11 @@ from datetime import UTC, datetime
 
 import httpx
 
-from connectors.http import CallAccounting
+from connectors.http import CallAccounting, NotFoundError
 from connectors.jira import parse_webhook
 from connectors.jira.models import (
     JiraChangeHistory,
+    JiraCommentEvent,
     JiraIssue,
     JiraIssueEvent,
     JiraVersionEvent,
@@ -53,11 +56,15 @@ def apply_jira_delivery(
         )
     if isinstance(event, JiraVersionEvent):
         return _apply_version_event(store, source=source, event=event)
+    if isinstance(event, JiraCommentEvent):
+        return _apply_comment_event(
+            store, source=source, credentials=credentials, event=event, transport=transport
+        )
     return _ignored(event)
 
 
 def _ignored(event: JiraWebhookEvent) -> Applied:
-    # Comments and other events carry nothing the model tracks; they are acknowledged, not applied.
+    # Other events carry nothing the model tracks; they are acknowledged, not applied.
     log.info("webhook.event.ignored", webhook_event=getattr(event, "webhook_event", None))
     return Applied(InboxStatus.IGNORED)
 
@@ -120,6 +127,36 @@ def _apply_issue(
         sync.apply_issues([issue], histories={issue.id: [history]})
     # A stale or repeated delivery writes nothing: no project needs a second look because of it.
     if not summary.changed_item_ids and not summary.changes_added:
+        return Applied(InboxStatus.PROCESSED)
+    project_id = in_scope[project.id]
+    return Applied(InboxStatus.PROCESSED, None if project_id is None else frozenset({project_id}))
+
+
+def _apply_comment_event(
+    store: Store,
+    *,
+    source: Source,
+    credentials: dict[str, str],
+    event: JiraCommentEvent,
+    transport: httpx.BaseTransport | None,
+) -> Applied:
+    """Comments of an issue in scope, read again whole: the payload names the comment, not the set."""
+    assert source.id is not None
+    project = event.issue.fields.project
+    with store.sessions() as session:
+        in_scope = {p.external_id: p.id for p in list_projects(session, source_id=source.id)}
+    if project is None or project.id not in in_scope:
+        return Applied(InboxStatus.IGNORED)
+    summary = SyncSummary(source_id=source.id, kind="webhook")
+    with open_jira_client(source, credentials, accounting=CallAccounting(), transport=transport) as client:
+        sync = JiraSync(store, source=source, client=client, summary=summary)
+        try:
+            changed = sync.comments().apply_issue_comments(event.issue.id)
+        except NotFoundError:
+            # The issue is gone (a comment_deleted that follows an issue's deletion): its own
+            # event marks it deleted.
+            return Applied(InboxStatus.PROCESSED)
+    if not changed:
         return Applied(InboxStatus.PROCESSED)
     project_id = in_scope[project.id]
     return Applied(InboxStatus.PROCESSED, None if project_id is None else frozenset({project_id}))

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from connectors.jira.models import (
     JiraChangeHistory,
+    JiraCommentStamp,
     JiraIssue,
     JiraProject,
     JiraSprint,
     JiraVersion,
     sprints_from_field,
 )
-from service.domain.enums import ItemKind, MilestoneKind, StatusCategory
+from service.domain.enums import ActivityKind, ItemKind, MilestoneKind, StatusCategory
 from service.domain.work import (
+    Activity,
     Change,
     Milestone,
     Person,
@@ -125,7 +128,7 @@ def map_issue(issue: JiraIssue, *, source_id: int, field_map: JiraFieldMap, brow
         story_points=_custom_number(issue, field_map.story_points),
         blocked=_is_blocked(issue, field_map),
         url=f"{browse_base}/browse/{issue.key}",
-        raw=issue.raw,
+        raw=_stored_payload(issue.raw),
     )
 
 
@@ -154,6 +157,31 @@ def map_histories(
                 )
             )
     return changes
+
+
+def map_comment(comment: JiraCommentStamp, *, issue_id: str, source_id: int) -> Activity | None:
+    """A comment as activity: on which issue, who, created and last edited when; never its text.
+    None for one without a creation time (Jira always sends it; a partial payload is not guessed at)."""
+    if comment.created is None:
+        return None
+    author = comment.author.display_name or comment.author.identity if comment.author is not None else None
+    return Activity(
+        source_id=source_id,
+        item_external_id=issue_id,
+        external_id=comment.id,
+        kind=ActivityKind.COMMENT,
+        author=author,
+        created_at=comment.created,
+        updated_at=max(comment.updated or comment.created, comment.created),
+    )
+
+
+def _stored_payload(raw: dict[str, Any]) -> dict[str, Any]:
+    """The issue as stored: a full webhook payload embeds its comments, whose text is never kept."""
+    fields = raw.get("fields")
+    if isinstance(fields, dict) and "comment" in fields:
+        return {**raw, "fields": {key: value for key, value in fields.items() if key != "comment"}}
+    return raw
 
 
 def _kind(issue: JiraIssue) -> ItemKind:

@@ -9,7 +9,14 @@ from connectors.jira.models.changelog import (
     JiraChangelogPage,
     JiraIssueChangelog,
 )
-from connectors.jira.models.comment import JiraComment, JiraCommentList, JiraCommentPage, JiraVisibility
+from connectors.jira.models.comment import (
+    JiraComment,
+    JiraCommentList,
+    JiraCommentPage,
+    JiraCommentStamp,
+    JiraEmbeddedComments,
+    JiraVisibility,
+)
 from connectors.jira.models.common import JiraEntityProperty, JiraModel, JiraPagedValues, JiraUser
 from connectors.jira.models.issue import (
     CUSTOM_FIELD_PREFIX,
@@ -53,7 +60,9 @@ __all__ = [
     "JiraCommentEvent",
     "JiraCommentList",
     "JiraCommentPage",
+    "JiraCommentStamp",
     "JiraComponent",
+    "JiraEmbeddedComments",
     "JiraEntityProperty",
     "JiraField",
     "JiraFieldSchema",

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import AwareDatetime, Field, JsonValue, SkipValidation, model_validator
 
 from connectors.jira.models.changelog import JiraChangelog
+from connectors.jira.models.comment import JiraEmbeddedComments
 from connectors.jira.models.common import JiraModel, JiraUser
 from connectors.jira.models.project import JiraVersion
 
@@ -111,6 +112,8 @@ class JiraIssueFields(JiraModel):
     time_spent: int | None = Field(default=None, alias="timespent")
     issue_links: list[JiraIssueLink] = Field(default_factory=list, alias="issuelinks")
     project: JiraProjectRef | None = None
+    # Only when asked for (`fields=comment`) or in a full webhook payload; bodies are not read.
+    comment: JiraEmbeddedComments | None = None
     custom: dict[str, JsonValue] = Field(default_factory=dict)
 
     @model_validator(mode="before")

@@ -100,7 +100,7 @@ def test_apply_delivery_released_version_reports_its_project(
 
 @pytest.mark.parametrize(
     ("fixture", "expected"),
-    [("comment_created", InboxStatus.IGNORED), ("issue_updated_missing_issue", InboxStatus.DEAD)],
+    [("unknown_event", InboxStatus.IGNORED), ("issue_updated_missing_issue", InboxStatus.DEAD)],
     ids=["ignored-event", "dead-letter"],
 )
 def test_apply_delivery_not_applied_reports_no_project(
