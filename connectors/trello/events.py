@@ -58,8 +58,6 @@ def event_from_action(action: TrelloAction, *, context: TrelloEventContext | Non
 def _comment_identity(action: TrelloAction) -> tuple[str, str | None]:
     """commentCard is itself the comment; updateComment/deleteComment point at it in `data.action`."""
     if action.type == "commentCard":
-        if action.data.text is None:
-            raise InvalidPayloadError("commentCard action without data.text")
         return action.id, action.data.text
     target = action.data.action
     if target is None:

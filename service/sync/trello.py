@@ -11,6 +11,11 @@ touched (`/1/batch`, 10 a call). A board is applied in one transaction together 
 
 Actions are read before cards: a cursor then never passes an action whose effect the cards read
 may lack; actions between the two reads are read again next time, and replays change nothing.
+
+Besides the changes they record, card actions that show work are the cards' activity
+(`trello_mapping.map_action_activity`: comments, checklists, members, creation, attachments, other
+edits), from the board's actions on every run and from webhook deliveries alike; a deleteComment
+removes its comment's activity. A comment's text is never kept.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from connectors.http import AuthError, NotFoundError, TransientError
 from connectors.trello import CARD_ACTION_TYPES, TrelloClient
 from connectors.trello.models import TrelloAction, TrelloCard
 from service.domain.enums import Visibility
-from service.domain.work import Change, Milestone, Project, Source, WorkItem
+from service.domain.work import Activity, Change, Milestone, Project, Source, WorkItem
+from service.store.activity import delete_activity, save_activity
 from service.store.db import Session, transaction
 from service.store.items import (
     list_item_keys_by_external_id,
@@ -39,14 +45,28 @@ from service.store.sources import update_source_settings
 from service.store.sync_state import find_cursor, save_cursor
 from service.sync.summary import SyncSummary
 from service.sync.trello_census import TrelloCensus
-from service.sync.trello_mapping import BoardContext, card_milestone, map_action_changes, map_board, map_card
+from service.sync.trello_mapping import (
+    ACTIVITY_KINDS,
+    DELETE_COMMENT,
+    BoardContext,
+    card_milestone,
+    deleted_comment_id,
+    map_action_activity,
+    map_action_changes,
+    map_board,
+    map_card,
+)
 from service.sync.trello_settings import DISCOVERED_BOARDS_KEY, TrelloSyncSettings
 
 # A board, card or action the token may no longer read answers 401/403; one that is gone, 404.
 GONE_STATUSES = frozenset({401, 403, 404})
-# The action types a full run's history needs: those that record changes, and deletes. Comments,
-# creations and member changes are a third of a board's feed and record nothing the model keeps.
-HISTORY_ACTION_TYPES = ("updateCard", "deleteCard", "addLabelToCard", "removeLabelFromCard")
+# The action types a full run's history needs: those that record changes, deletes, and those that
+# show work (activity; a deleteComment takes a comment's back). Board and list actions are left out.
+HISTORY_ACTION_TYPES = tuple(
+    dict.fromkeys(
+        ("updateCard", "deleteCard", "addLabelToCard", "removeLabelFromCard", *ACTIVITY_KINDS, DELETE_COMMENT)
+    )
+)
 # Board-level actions that change what every card of the board maps to (list names and states,
 # label names, custom field options, the board itself): the board's cards are listed again.
 STRUCTURE_ACTION_TYPES = frozenset(
@@ -78,6 +98,8 @@ class _Batch:
     items: dict[str, WorkItem] = field(default_factory=dict)
     milestones: list[Milestone] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    activity: dict[str, Activity] = field(default_factory=dict)
+    comments_deleted: set[str] = field(default_factory=set)
     deleted: dict[str, datetime] = field(default_factory=dict)
     hidden: set[str] = field(default_factory=set)
     cursor_board: str | None = None
@@ -262,6 +284,7 @@ class TrelloSync:
         covered = set(listed)
         touched: dict[str, None] = {}
         for action in ordered:
+            self._collect_activity(batch, action)
             card = action.data.card
             if card is None or action.type not in CARD_ACTION_TYPES:
                 continue
@@ -279,6 +302,20 @@ class TrelloSync:
             )
         if touched and reread:
             self._read_cards(batch, list(touched))
+
+    def _collect_activity(self, batch: _Batch, action: TrelloAction) -> None:
+        """The activity an action shows, or the comment it deletes (actions come oldest first)."""
+        gone = deleted_comment_id(action)
+        if gone is not None:
+            batch.activity.pop(gone, None)
+            batch.comments_deleted.add(gone)
+            return
+        activity = map_action_activity(action, source_id=self._source_id)
+        if activity is None or activity.external_id in batch.comments_deleted:
+            return
+        known = batch.activity.get(activity.external_id)
+        if known is None or activity.last_at > known.last_at:
+            batch.activity[activity.external_id] = activity
 
     def _read_cards(self, batch: _Batch, card_ids: Sequence[str]) -> None:
         for card_id, result in zip(card_ids, self._client.get_cards(card_ids), strict=True):
@@ -351,6 +388,10 @@ class TrelloSync:
             changes = [change for change in batch.changes if change.item_external_id in known]
             unknown = [change for change in batch.changes if change.item_external_id not in known]
             added = upsert_work_items(session, source_id=self._source_id, items=(), changes=changes)
+            active = save_activity(
+                session, source_id=self._source_id, activities=list(batch.activity.values())
+            )
+            active += delete_activity(session, source_id=self._source_id, external_ids=batch.comments_deleted)
             deleted = sum(
                 self._mark(session, [card_id], Visibility.DELETED, when)
                 for card_id, when in batch.deleted.items()
@@ -368,6 +409,7 @@ class TrelloSync:
         self._summary.items_seen += len(items)
         self._summary.items_changed += len(changed)
         self._summary.changes_added += added.changes_added
+        self._summary.activity_changed += len(set(active))
         self._summary.items_deleted += deleted
         self._summary.items_hidden += hidden
         self._summary.changed_item_ids.extend(changed)

@@ -3,8 +3,10 @@
 A delivery carries an action, not the card: a deleteCard marks the card deleted; any other card
 action re-reads the card as it is now and records the changes the action describes (keyed by the
 action id, so a duplicate adds nothing). Reading the current card makes the outcome independent of
-the order deliveries arrive in. Comments and board or list actions are acknowledged and left to the
-next incremental sync, whose cursor webhooks never move.
+the order deliveries arrive in. A card action that shows work (a comment, a checklist item, a
+member, …) is also the card's activity, as the sync records it; a comment's text is not read (the
+inbox no longer holds it). Board and list actions are acknowledged and left to the next
+incremental sync, whose cursor webhooks never move.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import httpx
 
 from connectors.http import CallAccounting
 from connectors.trello import parse_webhook
-from connectors.trello.models import TrelloCardEvent, TrelloEvent
+from connectors.trello.models import TrelloCardEvent, TrelloCommentEvent, TrelloEvent
 from service.domain.enums import InboxStatus
 from service.domain.work import Source
 from service.logging import get_logger
@@ -36,7 +38,7 @@ def apply_trello_delivery(
     """Process one delivery body; a malformed one raises `InvalidPayloadError` (a dead letter)."""
     assert source.id is not None
     event = parse_webhook(body)
-    if not isinstance(event, TrelloCardEvent):
+    if not isinstance(event, TrelloCardEvent | TrelloCommentEvent):
         return _ignored(event)
     summary = SyncSummary(source_id=source.id, kind="webhook")
     with open_trello_client(source, credentials, accounting=CallAccounting(), transport=transport) as client:

@@ -9,6 +9,8 @@
   archived card and list states are kept in `raw["pmbridge"]` next to checklist progress, members
   and custom field values.
 - A card labelled as a milestone is also a Milestone of kind `card` (`card:<card id>`).
+- A card action that shows work without changing a field the model keeps is Activity
+  (`map_action_activity`): comments, checklists, members, creation, attachments, other edits.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from connectors.trello import created_at_from_id, is_trello_id
 from connectors.trello.models import (
     TrelloAction,
     TrelloBoard,
@@ -26,8 +29,9 @@ from connectors.trello.models import (
     TrelloList,
     TrelloMember,
 )
-from service.domain.enums import ItemKind, MilestoneKind, Priority, StatusCategory
+from service.domain.enums import ActivityKind, ItemKind, MilestoneKind, Priority, StatusCategory
 from service.domain.work import (
+    Activity,
     Change,
     Milestone,
     Person,
@@ -39,6 +43,33 @@ from service.domain.work import (
 from service.sync.trello_settings import TrelloSyncSettings
 
 _HOUR_S = 3600
+
+# Card actions that show work on the card, by the kind of activity they are. Moves, due and start
+# dates, archiving, renames and labels are field changes (`map_action_changes`); an updateCard that
+# records none of those (a description, a cover) is an edit, one that only reorders (`pos`) is not.
+ACTIVITY_KINDS: Mapping[str, ActivityKind] = {
+    "commentCard": ActivityKind.COMMENT,
+    "updateComment": ActivityKind.COMMENT,
+    "createCard": ActivityKind.CREATED,
+    "copyCard": ActivityKind.CREATED,
+    "convertToCardFromCheckItem": ActivityKind.CREATED,
+    "emailCard": ActivityKind.CREATED,
+    "addMemberToCard": ActivityKind.MEMBERS,
+    "removeMemberFromCard": ActivityKind.MEMBERS,
+    "addChecklistToCard": ActivityKind.CHECKLIST,
+    "removeChecklistFromCard": ActivityKind.CHECKLIST,
+    "createCheckItem": ActivityKind.CHECKLIST,
+    "updateCheckItem": ActivityKind.CHECKLIST,
+    "deleteCheckItem": ActivityKind.CHECKLIST,
+    "updateCheckItemStateOnCard": ActivityKind.CHECKLIST,
+    "addAttachmentToCard": ActivityKind.ATTACHMENT,
+    "deleteAttachmentFromCard": ActivityKind.ATTACHMENT,
+    "updateCustomFieldItem": ActivityKind.EDITED,
+    "updateCard": ActivityKind.EDITED,
+}
+# Removes a comment's activity: a deleted comment is no longer a sign of work.
+DELETE_COMMENT = "deleteComment"
+_REORDER_ONLY = frozenset({"pos"})
 
 
 def card_milestone_id(card_id: str) -> str:
@@ -201,6 +232,45 @@ def map_action_changes(
         )
         for index, (name, from_value, to_value, from_display, to_display) in enumerate(found)
     ]
+
+
+def map_action_activity(action: TrelloAction, *, source_id: int) -> Activity | None:
+    """The activity a card action shows, or None (not a sign of work, or recorded as a change).
+
+    A comment is one activity, keyed by its commentCard action's id (the comment's identity): an
+    updateComment moves its `updated_at`, with its creation read from that id. The text of a
+    comment is never read.
+    """
+    card = action.data.card
+    kind = ACTIVITY_KINDS.get(action.type)
+    if card is None or kind is None:
+        return None
+    if action.type == "updateCard" and (
+        action.changed_fields <= _REORDER_ONLY or map_action_changes(action, source_id=source_id)
+    ):
+        return None
+    external_id, created_at = action.id, action.date
+    if action.type == "updateComment":
+        comment = action.data.action
+        if comment is None or not is_trello_id(comment.id):
+            return None
+        external_id, created_at = comment.id, min(created_at_from_id(comment.id), action.date)
+    return Activity(
+        source_id=source_id,
+        item_external_id=card.id,
+        external_id=external_id,
+        kind=kind,
+        author=_author(action),
+        created_at=created_at,
+        updated_at=action.date,
+    )
+
+
+def deleted_comment_id(action: TrelloAction) -> str | None:
+    """The id of the comment a deleteComment action removes; None for any other action."""
+    if action.type != DELETE_COMMENT or action.data.action is None:
+        return None
+    return action.data.action.id
 
 
 def _dates(moment: datetime | None) -> tuple[str | None, str | None]:

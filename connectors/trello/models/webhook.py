@@ -24,7 +24,12 @@ CardActionType = Literal[
     "removeMemberFromCard",
     "addChecklistToCard",
     "removeChecklistFromCard",
+    "createCheckItem",
+    "updateCheckItem",
+    "deleteCheckItem",
     "updateCheckItemStateOnCard",
+    "addAttachmentToCard",
+    "deleteAttachmentFromCard",
     "updateCustomFieldItem",
 ]
 CommentActionType = Literal["commentCard", "updateComment", "deleteComment"]
@@ -64,7 +69,7 @@ class TrelloCardEvent(TrelloModel):
 
 class TrelloCommentEvent(TrelloModel):
     """`comment_id` is the commentCard action's id (the comment's identity in Trello); `text` is the
-    new text, None for deleteComment."""
+    new text, None for deleteComment and where it was left out (pmbridge's inbox keeps none)."""
 
     type: CommentActionType
     action: TrelloAction

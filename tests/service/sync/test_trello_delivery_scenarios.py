@@ -69,7 +69,7 @@ def add_source(store: Store, *, board_id: str) -> int:
 @pytest.mark.parametrize(
     ("body", "board_id", "expected"),
     [
-        ((FIXTURES / "comment_added.json").read_bytes(), BOARD_ID, InboxStatus.IGNORED),
+        ((FIXTURES / "comment_added.json").read_bytes(), BOARD_ID, InboxStatus.PROCESSED),
         ((FIXTURES / "unknown_action.json").read_bytes(), BOARD_ID, InboxStatus.IGNORED),
         ((FIXTURES / "card_moved_list.json").read_bytes(), "0" * 24, InboxStatus.IGNORED),
         ((FIXTURES / "card_deleted.json").read_bytes(), BOARD_ID, InboxStatus.PROCESSED),
