@@ -10,6 +10,7 @@ from connectors.jira.webhooks import (
     SignatureCheck,
     check_signature,
     parse_webhook,
+    remove_comment_text,
     verify_signature,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "adf_from_text",
     "check_signature",
     "parse_webhook",
+    "remove_comment_text",
     "verify_signature",
 ]

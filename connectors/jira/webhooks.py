@@ -1,4 +1,4 @@
-"""Inbound Jira webhooks: signature verification and payload parsing.
+"""Inbound Jira webhooks: signature verification, payload parsing, and comment text removal.
 
 Signature (admin webhooks with a secret, Cloud and Data Center): `X-Hub-Signature: <method>=<hex>`,
 the HMAC of the raw request body keyed by the secret, in WebSub form — split on the first `=` and
@@ -101,3 +101,25 @@ def _unsupported(name: JsonValue, timestamp: JsonValue) -> JiraUnsupportedEvent:
         return JiraUnsupportedEvent.model_validate({"webhookEvent": event_name, "timestamp": timestamp})
     except ValidationError:
         return JiraUnsupportedEvent(webhook_event=event_name)
+
+
+def remove_comment_text(payload: dict[str, object]) -> bool:
+    """Drop comments' text from a delivery body, in place: the `body` (and `renderedBody`) of a
+    comment event's comment, and the comments a full issue payload embeds in `fields.comment`.
+    Returns whether anything was removed. What identifies a comment (its id, issue, author and
+    times) is kept."""
+    removed = False
+    comment = payload.get("comment")
+    if isinstance(comment, dict):
+        for key in ("body", "renderedBody"):
+            removed |= comment.pop(key, None) is not None
+    issue = payload.get("issue")
+    fields = issue.get("fields") if isinstance(issue, dict) else None
+    embedded = fields.get("comment") if isinstance(fields, dict) else None
+    listed_comments = embedded.get("comments") if isinstance(embedded, dict) else None
+    if isinstance(listed_comments, list):
+        for listed in listed_comments:
+            if isinstance(listed, dict):
+                for key in ("body", "renderedBody"):
+                    removed |= listed.pop(key, None) is not None
+    return removed

@@ -25,6 +25,7 @@ from connectors.trello.webhooks import (
     check_signature,
     compute_signature,
     parse_webhook,
+    remove_comment_text,
     verify_signature,
 )
 
@@ -55,5 +56,6 @@ __all__ = [
     "event_from_action",
     "is_trello_id",
     "parse_webhook",
+    "remove_comment_text",
     "verify_signature",
 ]

@@ -1,4 +1,4 @@
-"""Inbound Trello webhooks: signature verification and payload parsing.
+"""Inbound Trello webhooks: signature verification, payload parsing, and comment text removal.
 
 `X-Trello-Webhook` is base64(HMAC-SHA1(app secret, raw body + callback URL)), where the callback
 URL is byte-identical to the one registered, query string and trailing slash included
@@ -18,12 +18,14 @@ from enum import StrEnum
 from pydantic import JsonValue, ValidationError
 
 from connectors.http import InvalidPayloadError
-from connectors.trello.events import SUPPORTED_ACTION_TYPES, event_from_action
+from connectors.trello.events import COMMENT_ACTION_TYPES, SUPPORTED_ACTION_TYPES, event_from_action
 from connectors.trello.models.action import TrelloAction
 from connectors.trello.models.webhook import TrelloEvent, TrelloEventContext, TrelloUnsupportedEvent
 
 SIGNATURE_HEADER = "X-Trello-Webhook"
 _SHA1_BYTES = 20
+# Actions whose `data.text` is a comment's text (for other actions it names a label, say).
+_COMMENT_TEXT_ACTIONS = COMMENT_ACTION_TYPES | {"copyCommentCard"}
 
 
 class SignatureCheck(StrEnum):
@@ -113,3 +115,28 @@ def _unsupported(raw_action: JsonValue, context: TrelloEventContext) -> TrelloUn
             action_id=action_id if isinstance(action_id, str) else None,
             context=context,
         )
+
+
+def remove_comment_text(payload: dict[str, object]) -> bool:
+    """Drop a comment's text from a delivery body, in place: `data.text`, `data.textData`,
+    `data.old.text`, `data.action.text` and the display's comment entity of a comment action (TACT
+    recorded payloads). Returns whether anything was removed. What identifies the comment (its id,
+    card, author, date) is kept."""
+    action = payload.get("action")
+    if not isinstance(action, dict) or action.get("type") not in _COMMENT_TEXT_ACTIONS:
+        return False
+    removed = False
+    data = action.get("data")
+    if isinstance(data, dict):
+        for key in ("text", "textData"):
+            removed |= data.pop(key, None) is not None
+        for nested in ("old", "action"):
+            part = data.get(nested)
+            if isinstance(part, dict):
+                removed |= part.pop("text", None) is not None
+    display = action.get("display")
+    entities = display.get("entities") if isinstance(display, dict) else None
+    comment = entities.get("comment") if isinstance(entities, dict) else None
+    if isinstance(comment, dict):
+        removed |= comment.pop("text", None) is not None
+    return removed

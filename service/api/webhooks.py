@@ -128,17 +128,16 @@ async def accept_delivery(request: Request, source_id: int, *, family: ProviderF
         log.info("webhook.delivery.rejected", source_id=source_id, reason=verdict)
         record_webhook_delivery(provider=family.value, outcome="rejected")
         raise UnauthorizedError("webhook signature verification failed", details={"reason": verdict})
+    payload = parse_json_object(body)
     delivery_id, event_type = verifier.identify(
-        body=body,
-        headers=request.headers,
-        payload=parse_json_object(body),
-        max_id_chars=MAX_DELIVERY_ID_CHARS,
+        body=body, headers=request.headers, payload=payload, max_id_chars=MAX_DELIVERY_ID_CHARS
     )
     receipt = await intake.store(
         source_id=source_id,
         delivery_id=delivery_id,
         event_type=event_type,
-        body=body,
+        # A comment's text is never stored: the inbox keeps the delivery without it.
+        body=verifier.stored_body(body=body, payload=payload),
         received_at=datetime.now(UTC),
     )
     record_webhook_delivery(provider=family.value, outcome=receipt.outcome.value)

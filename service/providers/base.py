@@ -82,6 +82,10 @@ class DeliveryVerifier(Protocol):
     ) -> tuple[str, str]:
         """The delivery's id (the inbox dedupe key) and event type; `InvalidInputError` without one."""
 
+    def stored_body(self, *, body: bytes, payload: dict[str, object]) -> bytes:
+        """The body as the inbox keeps it: without any comment's text, which pmbridge never stores
+        (`payload` is the parsed body, and may be changed)."""
+
 
 class WebhookRegistration(Protocol):
     """Registering webhooks from here, for providers that let an integration do so."""

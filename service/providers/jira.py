@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
+import orjson
 
 from connectors.http import DEFAULT_TIMEOUT, CallAccounting, RateLimiter, RetryPolicy
 from connectors.jira import JiraClient, JiraSite
-from connectors.jira.webhooks import IDENTIFIER_HEADER, SIGNATURE_HEADER, check_signature
+from connectors.jira.webhooks import IDENTIFIER_HEADER, SIGNATURE_HEADER, check_signature, remove_comment_text
 from service.domain.enums import SourceKind
 from service.domain.work import Source
 from service.errors import ConfigurationError, InvalidInputError
@@ -100,6 +101,9 @@ class JiraDeliveryVerifier:
                 details={"header": JIRA_DELIVERY_HEADER, "limit": max_id_chars},
             )
         return delivery_id, event_type if isinstance(event_type, str) else "unknown"
+
+    def stored_body(self, *, body: bytes, payload: dict[str, object]) -> bytes:
+        return orjson.dumps(payload) if remove_comment_text(payload) else body
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
+import orjson
 
 from connectors.http import DEFAULT_TIMEOUT, CallAccounting, ConnectorError, RetryPolicy
 from connectors.trello import (
@@ -23,6 +24,7 @@ from connectors.trello import (
     TrelloCredentials,
     TrelloRateLimiter,
     check_signature,
+    remove_comment_text,
 )
 from service.domain.enums import SourceKind
 from service.domain.work import Source
@@ -102,6 +104,9 @@ class TrelloDeliveryVerifier:
         if not isinstance(action_id, str) or not action_id or len(action_id) > max_id_chars:
             raise InvalidInputError("the action has no id")
         return action_id, (action_type if isinstance(action_type, str) else "unknown")[:_MAX_EVENT_TYPE_CHARS]
+
+    def stored_body(self, *, body: bytes, payload: dict[str, object]) -> bytes:
+        return orjson.dumps(payload) if remove_comment_text(payload) else body
 
 
 @dataclass(frozen=True, slots=True)

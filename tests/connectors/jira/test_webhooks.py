@@ -2,13 +2,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
 
 from connectors.http import InvalidPayloadError
-from connectors.jira import SignatureCheck, check_signature, parse_webhook, verify_signature
+from connectors.jira import (
+    SignatureCheck,
+    check_signature,
+    parse_webhook,
+    remove_comment_text,
+    verify_signature,
+)
 from connectors.jira.models import JiraCommentEvent, JiraIssueEvent, JiraUnsupportedEvent, JiraVersionEvent
 
 SECRET = "whsec-test-secret"
@@ -175,3 +182,35 @@ def test_parse_webhook_known_event_with_wrong_shape_raises(webhook_body: Webhook
 def test_parse_webhook_non_object_body_raises(body: bytes) -> None:
     with pytest.raises(InvalidPayloadError):
         parse_webhook(body)
+
+
+def test_remove_comment_text_drops_a_comment_events_body(webhook_body: WebhookBody) -> None:
+    payload = json.loads(webhook_body("comment_created"))
+
+    removed = remove_comment_text(payload)
+
+    assert removed is True
+    assert "Slides" not in json.dumps(payload)
+    event = parse_webhook(json.dumps(payload).encode())
+    assert isinstance(event, JiraCommentEvent)
+    assert (event.comment.id, event.comment.body, event.issue.id) == ("10120", None, "10509")
+
+
+def test_remove_comment_text_drops_the_comments_an_issue_payload_embeds(webhook_body: WebhookBody) -> None:
+    payload = json.loads(webhook_body("issue_updated_status"))
+    payload["issue"]["fields"]["comment"] = {
+        "comments": [{"id": "7", "body": "secret words", "created": "2021-08-11T13:20:30.041+0300"}],
+        "total": 1,
+    }
+
+    assert remove_comment_text(payload) is True
+    assert "secret" not in json.dumps(payload)
+    assert payload["issue"]["fields"]["comment"]["comments"][0]["id"] == "7"
+
+
+def test_remove_comment_text_leaves_other_events_as_they_are(webhook_body: WebhookBody) -> None:
+    payload = json.loads(webhook_body("issue_updated_status"))
+    before = json.dumps(payload)
+
+    assert remove_comment_text(payload) is False
+    assert json.dumps(payload) == before

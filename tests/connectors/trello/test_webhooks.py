@@ -16,6 +16,7 @@ from connectors.trello import (
     compute_signature,
     event_from_action,
     parse_webhook,
+    remove_comment_text,
     verify_signature,
 )
 from connectors.trello.models import TrelloAction, TrelloCardEvent, TrelloCommentEvent, TrelloUnsupportedEvent
@@ -188,7 +189,6 @@ def test_parse_unknown_action_yields_unsupported_event(webhook_body: WebhookBody
         b'{"model": {"id": "x"}}',
         b'{"action": {"id": "a1", "type": "createCard", "date": "2024-01-17T13:41:34.244Z", "data": {}}}',
         b'{"action": {"id": "a1", "type": "updateCard", "data": {"card": {"id": "c1"}}}}',
-        _action_body("commentCard"),
         _action_body("updateComment"),
     ],
     ids=[
@@ -197,7 +197,6 @@ def test_parse_unknown_action_yields_unsupported_event(webhook_body: WebhookBody
         "no-action",
         "card-type-without-card",
         "missing-date",
-        "comment-without-text",
         "comment-edit-without-target",
     ],
 )
@@ -242,3 +241,49 @@ def test_event_from_polled_action_classifies_like_a_delivery(webhook_body: Webho
     assert isinstance(event, TrelloCardEvent)
     assert event.context.webhook is None
     assert event.action.due_change() is not None
+
+
+def test_parse_comment_without_its_text_keeps_its_identity(webhook_body: WebhookBody) -> None:
+    # pmbridge's inbox keeps no comment text: a stored comment delivery has none.
+    payload = json.loads(webhook_body("comment_added"))
+    del payload["action"]["data"]["text"]
+
+    event = parse_webhook(json.dumps(payload).encode())
+
+    assert isinstance(event, TrelloCommentEvent)
+    assert (event.comment_id, event.text, event.card.id) == (
+        "65a7d90e0000000000000006",
+        None,
+        "65a7d0aa1f2e3d4c5b6a7980",
+    )
+
+
+def test_remove_comment_text_drops_every_copy_of_the_text() -> None:
+    payload: dict[str, object] = {
+        "action": {
+            "id": "65a7d90e0000000000000011",
+            "type": "updateComment",
+            "date": "2024-01-17T15:00:00.000Z",
+            "data": {
+                "text": "new words",
+                "textData": {"emoji": {}},
+                "old": {"text": "old words"},
+                "action": {"id": "65a7d90e0000000000000006", "text": "new words"},
+                "card": {"id": "65a7d0aa1f2e3d4c5b6a7980"},
+            },
+            "display": {"entities": {"comment": {"type": "comment", "text": "new words"}}},
+        }
+    }
+
+    removed = remove_comment_text(payload)
+
+    assert removed is True
+    assert "words" not in json.dumps(payload)
+    assert payload["action"]["data"]["action"] == {"id": "65a7d90e0000000000000006"}  # type: ignore[index]
+
+
+def test_remove_comment_text_leaves_a_label_name_alone() -> None:
+    payload: dict[str, object] = {"action": {"type": "addLabelToCard", "data": {"text": "Blocked"}}}
+
+    assert remove_comment_text(payload) is False
+    assert payload["action"]["data"]["text"] == "Blocked"  # type: ignore[index]
