@@ -38,7 +38,7 @@ from connectors.jira.models.webhook import (
     JiraWebhookChangelog,
     JiraWebhookEvent,
 )
-from connectors.jira.models.worklog import JiraWorklog, JiraWorklogChange, JiraWorklogUpdatedPage
+from connectors.jira.models.worklog import JiraChangedWorklogPage, JiraWorklog, JiraWorklogChange
 
 __all__ = [
     "CUSTOM_FIELD_PREFIX",
@@ -47,6 +47,7 @@ __all__ = [
     "JiraBulkChangelogPage",
     "JiraChangeHistory",
     "JiraChangeItem",
+    "JiraChangedWorklogPage",
     "JiraChangelog",
     "JiraChangelogPage",
     "JiraComment",
@@ -88,6 +89,5 @@ __all__ = [
     "JiraWebhookEvent",
     "JiraWorklog",
     "JiraWorklogChange",
-    "JiraWorklogUpdatedPage",
     "sprints_from_field",
 ]
