@@ -1,4 +1,5 @@
-"""What the providers track, normalized: sources, projects, people, work items, milestones, changes."""
+"""What the providers track, normalized: sources, projects, people, work items, milestones, changes,
+worklogs."""
 
 from __future__ import annotations
 
@@ -133,6 +134,20 @@ class Change:
     to_display: str | None = None
     author: str | None = None
     changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Worklog:
+    """Time logged on an item: one Jira worklog."""
+
+    id: int | None = None
+    source_id: int
+    item_external_id: str
+    # The provider's worklog id, unique within the source.
+    external_id: str
+    started_at: datetime
+    spent_seconds: int
+    updated_at: datetime
 
 
 # Jira's statusCategory keys: https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-workflow-status-categories/

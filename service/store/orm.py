@@ -27,6 +27,7 @@ from service.store.orm_work import (
     ProjectRow,
     SourceRow,
     WorkItemRow,
+    WorklogRow,
 )
 
 
@@ -64,5 +65,6 @@ __all__ = [
     "SyncLeaseRow",
     "SyncRunRow",
     "WorkItemRow",
+    "WorklogRow",
     "applies_to",
 ]

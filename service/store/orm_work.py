@@ -1,4 +1,5 @@
-"""Tables for what the providers track: sources, people, projects, milestones, items, changes."""
+"""Tables for what the providers track: sources, people, projects, milestones, items, changes,
+worklogs."""
 
 from __future__ import annotations
 
@@ -150,3 +151,24 @@ class ChangeRow(Base):
     to_display: Mapped[str | None] = mapped_column(Text, nullable=True)
     author: Mapped[str | None] = mapped_column(String(200), nullable=True)
     changed_at: Mapped[datetime]
+
+
+class WorklogRow(Base):
+    """Time logged on an item (a Jira worklog), synced through the site's worklog feeds."""
+
+    __tablename__ = "worklogs"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id"),
+        Index("ix_worklogs_item_started", "item_id", "started_at"),
+        # Worklogs are deleted one by one as Jira deletes them: SQLite must never hand a deleted
+        # row's id out again (sqlite.org/autoinc.html); PostgreSQL's sequences never go back.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    spent_seconds: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime]
