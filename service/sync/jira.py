@@ -1,9 +1,10 @@
-"""Jira sync: full and incremental on `updated`, complete changelogs, and the delete census.
+"""Jira sync: full and incremental on `updated`, complete changelogs, worklogs, and the delete census.
 
 Frugal with the API: one search stream per source over every synced project (pages of the real
 maximum, 100 issues), changelogs through the bulk endpoint for changed issues only (1,000 issues a
-call), and nothing else on an incremental run. Each batch of issues is applied in one transaction
-together with the cursor that covers it, so a crash resumes where the last commit ended.
+call), and on an incremental run nothing else but the two worklog feeds since their cursors
+(`service.sync.jira_worklogs`). Each batch of issues is applied in one transaction together with
+the cursor that covers it, so a crash resumes where the last commit ended.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from service.sync.jira_batches import BATCH_ISSUES, CURSOR_SCOPE, JiraBatches, P
 from service.sync.jira_fields import JiraFieldMap, discover_field_map
 from service.sync.jira_json import MappedIssue
 from service.sync.jira_mapping import map_project, map_version
+from service.sync.jira_worklogs import JiraWorklogSync
 from service.sync.prefetch import Prefetcher
 from service.sync.summary import SyncSummary
 
@@ -102,9 +104,12 @@ class JiraSync:
             seen = self._stream(scope.jql(since_ms=since_ms), reconcile_issue_ids=reconcile_issue_ids)
             if full:
                 self._reconcile_missing(seen, scope)
+        # After the issues, so the worklogs of issues this run stored find their items.
+        self._worklogs().run(full=full)
 
     def census(self) -> None:
-        """List every id in scope (id-only pages) and reconcile what the store holds but Jira lacks."""
+        """List every id in scope (id-only pages) and reconcile what the store holds but Jira lacks;
+        every worklog is listed again too."""
         scope = self._stored_scope()
         if not scope.projects:
             return
@@ -114,6 +119,7 @@ class JiraSync:
         ):
             seen.update(issue.id for issue in page.issues)
         self._reconcile_missing(seen, scope)
+        self._worklogs().run(full=True)
 
     def apply_issues(
         self, issues: Sequence[JiraIssue], *, histories: dict[str, list[JiraChangeHistory]] | None = None
@@ -183,6 +189,18 @@ class JiraSync:
         if not cursor:
             return None
         return int(cursor["updated_ms"]) - int(self._overlap.total_seconds() * 1000)
+
+    def _worklogs(self) -> JiraWorklogSync:
+        return JiraWorklogSync(
+            self._store,
+            source_id=self._source_id,
+            client=self._client,
+            summary=self._summary,
+            now=self._now,
+            overlap=self._overlap,
+            max_removal_share=MAX_CENSUS_REMOVAL_SHARE,
+            progress=self._progress,
+        )
 
     # -- streaming and applying ------------------------------------------------------------------
 
