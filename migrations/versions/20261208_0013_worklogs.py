@@ -6,7 +6,7 @@ an item's time spent from its worklogs where it has any. The table is AUTOINCREM
 deleted worklog's id is never handed out again.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-08
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import service.store.base
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

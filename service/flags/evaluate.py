@@ -13,11 +13,11 @@ from typing import Any
 
 from service.domain.enums import FlagState, FlagSubject
 from service.domain.signals import Flag
-from service.feed.derive import ItemState, ProjectState, Risk, derive_events
+from service.feed.derive import ItemState, ProjectState, derive_events, risk_of
 from service.flags.facts import ProjectSnapshot, load_project_snapshot
 from service.rules import Finding, RuleSet, evaluate_with_failures
 from service.store.db import Session, transaction
-from service.store.feed_writes import publish_events
+from service.store.feed_writes import lock_feed_writes, publish_events
 from service.store.flags import FlagValues, Reconciliation, reconcile_flags
 from service.store.ledger import save_commitments
 from service.store.runtime import Store
@@ -79,10 +79,12 @@ def evaluate_project(
         save_commitments(session, source_id=snapshot.project.source_id, commitments=commitments)
         summary.commitments = len(commitments)
         drafts = derive_events(
-            [_risk(flag) for flag in reconciled.open_before],
+            [risk_of(flag) for flag in reconciled.open_before],
             _state_after(snapshot, reconciled.open_before, reconciled.changed),
             now=now,
         )
+        if drafts:
+            lock_feed_writes(session)
         summary.feed_events = publish_events(session, drafts=drafts, now=now)
     return summary
 
@@ -136,18 +138,6 @@ def _reconcile(
     return reconciled
 
 
-def _risk(flag: Flag) -> Risk:
-    assert flag.id is not None
-    return Risk(
-        flag_id=flag.id,
-        subject=flag.subject,
-        subject_id=flag.subject_id,
-        message=flag.message,
-        client_text=flag.client_text,
-        published=flag.published,
-    )
-
-
 def _state_after(
     snapshot: ProjectSnapshot, open_before: Sequence[Flag], changed: Sequence[Flag]
 ) -> ProjectState:
@@ -157,7 +147,10 @@ def _state_after(
     flags = {flag.id: flag for flag in (*open_before, *changed)}
     return ProjectState(
         project_id=project_id,
-        items=[ItemState(item=f.item, done_at=f.done_at, commitment=f.commitment) for f in snapshot.items],
+        items=[
+            ItemState(item=f.item, done_at=f.done_at, commitment=f.commitment, reopenings=f.reopenings)
+            for f in snapshot.items
+        ],
         milestones=[f.milestone for f in snapshot.milestones],
-        open_risks=[_risk(flag) for flag in flags.values() if flag.state is FlagState.OPEN],
+        open_risks=[risk_of(flag) for flag in flags.values() if flag.state is FlagState.OPEN],
     )
