@@ -5,8 +5,8 @@ last update. Cost KPIs read it: the burn rate from the worklogs started in the l
 an item's time spent from its worklogs where it has any. The table is AUTOINCREMENT on SQLite, so a
 deleted worklog's id is never handed out again.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-08
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 import service.store.base
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
