@@ -110,6 +110,7 @@ def test_kept_event_loses_its_links_in_columns_and_served_document(
         "summary",
         "payload",
         "occurred_at",
+        "recorded_at",
     ]
 
 
