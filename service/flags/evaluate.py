@@ -83,7 +83,7 @@ def evaluate_project(
             _state_after(snapshot, reconciled.open_before, reconciled.changed),
             now=now,
         )
-        summary.feed_events = publish_events(session, drafts=drafts, now=now)
+        summary.feed_events = publish_events(session, drafts=drafts, now=now, projects=(project_id,))
     return summary
 
 
