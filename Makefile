@@ -51,4 +51,5 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_webhooks.py
 	$(BIN)/python bench/bench_webhooks.py --database postgresql
 	$(BIN)/python bench/bench_webhooks.py --bare fastapi
+	$(BIN)/python bench/bench_intake_inprocess.py
 	$(BIN)/python bench/bench_latency.py --changes 100 --rate 5

@@ -29,9 +29,10 @@ _SLASHES = re.compile(r"/{2,}")
 class Sandbox:
     """Everything one sandbox holds. Credentials clients use:
 
-    - Jira: `jira_email` + `jira_api_token` (Basic), `jira_pat` (Bearer, Data Center style),
-      `jira_oauth_token` (Bearer, an OAuth 2.0 app: may register dynamic webhooks); admin webhooks
-      registered through the control API are signed with `jira_webhook_secret` unless given another.
+    - Jira: `jira_email` + `jira_api_token` (Basic), `jira_pat` (Bearer: a Data Center credential, so
+      its caller sees the site as Jira Data Center), `jira_oauth_token` (Bearer, an OAuth 2.0 app: may
+      register dynamic webhooks); admin webhooks registered through the control API are signed with
+      `jira_webhook_secret` unless given another.
     - Trello: `trello_api_key` + `trello_token`; webhooks are signed with `trello_app_secret`.
     """
 

@@ -21,6 +21,12 @@ from sandbox.jira.render import Renderer
 from sandbox.jira.state import JiraWorld
 
 JSON_TYPE = "application/json;charset=UTF-8"
+# The platform API's path segment and the representation it answers with. Jira takes `latest` as an
+# alias of its current REST version, 2 (reference §1): the same operations, v2's plain-text bodies.
+API_VERSIONS: tuple[tuple[str, str], ...] = (("3", "3"), ("2", "2"), ("latest", "2"))
+# What serverInfo's `deploymentType` says: "Cloud", or "Server" for Data Center (a node reports
+# "Server" whatever its licence).
+CLOUD, DATA_CENTER = "Cloud", "Server"
 NOT_AUTHENTICATED = "You are not authenticated. Authentication required to perform this operation."
 
 
@@ -57,7 +63,14 @@ def issue_not_found() -> ApiError:
 @dataclass(frozen=True, slots=True)
 class Caller:
     account_id: str
-    kind: str  # "basic" | "pat" | "oauth"
+    kind: str  # "basic" | "pat" | "oauth" | "anonymous"
+
+    @property
+    def deployment(self) -> str:
+        """The deployment this caller talks to. One world is served as both: a personal access token
+        is a Data Center credential (Cloud has none), so its bearer sees Jira Data Center; API-token
+        and OAuth 2.0 callers, and anonymous ones, see Jira Cloud."""
+        return DATA_CENTER if self.kind == "pat" else CLOUD
 
 
 @dataclass

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from sandbox.jira.adf import adf_to_html, is_valid_adf, text_to_adf
-from sandbox.jira.http import ApiError, Ctx, jira_endpoint, json_response
+from sandbox.jira.http import API_VERSIONS, ApiError, Ctx, jira_endpoint, json_response
 from sandbox.jira.model import Comment, Issue
 from sandbox.jira.routes_issue import check_property, property_keys, property_missing
 from sandbox.jira.routes_search import split_param
@@ -176,8 +176,8 @@ def delete_comment_property(ctx: Ctx) -> Response:
 
 def comment_routes(world: JiraWorld) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
-    for version in ("3", "2"):
-        p = f"/rest/api/{version}"
+    for segment, version in API_VERSIONS:
+        p = f"/rest/api/{segment}"
         one = f"{p}/issue/{{issueIdOrKey}}/comment/{{id}}"
         prop = f"{p}/comment/{{id}}/properties/{{propertyKey}}"
         routes += [

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from sandbox.jira.fields import select_fields
-from sandbox.jira.http import ApiError, Ctx, jira_endpoint, json_response
+from sandbox.jira.http import API_VERSIONS, ApiError, Ctx, jira_endpoint, json_response
 from sandbox.jira.model import History, Issue
 from sandbox.jira.routes_search import split_param
 from sandbox.jira.state import JiraWorld
@@ -91,7 +91,15 @@ def list_changelogs(ctx: Ctx) -> Response:
         raise ApiError(400, [], {"changelogIds": "changelogIds must not be empty."})
     wanted = {int(i) for i in ids}
     histories = [h for h in issue.histories if h.id in wanted]
-    return json_response(_changelog_page(ctx, issue, histories, 0, max(len(histories), 1)))
+    # A PageOfChangelogs, like the slice `expand=changelog` embeds, not the paged list GET answers.
+    return json_response(
+        {
+            "histories": [ctx.renderer.history(h) for h in histories],
+            "maxResults": len(histories),
+            "startAt": 0,
+            "total": len(histories),
+        }
+    )
 
 
 def _bulk_token(position: tuple[int, int, int]) -> str:
@@ -254,8 +262,8 @@ def list_worklogs(ctx: Ctx) -> Response:
 
 def issue_routes(world: JiraWorld) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
-    for version in ("3", "2"):
-        p = f"/rest/api/{version}"
+    for segment, version in API_VERSIONS:
+        p = f"/rest/api/{segment}"
         key = "{issueIdOrKey}"
         routes += [
             jira_endpoint(world, f"{p}/issue/{key}", ["GET"], get_issue, version=version),

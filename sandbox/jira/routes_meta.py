@@ -1,4 +1,5 @@
-"""Site metadata: serverInfo, myself, fields, statuses, users, projects and their versions."""
+"""Site metadata: serverInfo (Cloud, or Data Center to a personal access token), myself, fields,
+statuses, users, projects and their versions."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from sandbox.jira.fields import field_catalog
-from sandbox.jira.http import ApiError, Ctx, jira_endpoint, json_response
+from sandbox.jira.http import API_VERSIONS, CLOUD, ApiError, Ctx, jira_endpoint, json_response
 from sandbox.jira.model import STATUS_CATEGORIES, STATUSES, Project
 from sandbox.jira.routes_search import split_param
 from sandbox.jira.state import JiraWorld
@@ -16,6 +17,8 @@ from sandbox.jira.timefmt import format_jira
 
 PROJECT_PAGE_MAX = 100
 VERSION_PAGE_MAX = 50
+# What a Data Center node reports (a 9.12 long-term-support release).
+DATA_CENTER_VERSION = "9.12.15"
 
 
 def paged(ctx: Ctx, path: str, values: list[Any], *, default_max: int, maximum: int) -> dict[str, Any]:
@@ -39,15 +42,17 @@ def paged(ctx: Ctx, path: str, values: list[Any], *, default_max: int, maximum: 
 
 def server_info(ctx: Ctx) -> Response:
     now = ctx.world.now_ms()
+    # pycontribs only enables enhanced search when deploymentType is "Cloud" (reference §13).
+    deployment = ctx.caller.deployment
+    cloud = deployment == CLOUD
     return json_response(
         {
             "baseUrl": ctx.renderer.base,
             "displayUrl": ctx.renderer.base,
-            "version": "1001.0.0-SNAPSHOT",
-            "versionNumbers": [1001, 0, 0],
-            # pycontribs only enables enhanced search when deploymentType is "Cloud" (reference §13).
-            "deploymentType": "Cloud",
-            "buildNumber": 100289,
+            "version": "1001.0.0-SNAPSHOT" if cloud else DATA_CENTER_VERSION,
+            "versionNumbers": [1001, 0, 0] if cloud else [int(n) for n in DATA_CENTER_VERSION.split(".")],
+            "deploymentType": deployment,
+            "buildNumber": 100289 if cloud else 912015,
             "buildDate": "2025-09-01T00:00:00.000+0000",
             "serverTime": format_jira(now, ctx.world.tz),
             "scmInfo": "5330f7d9a1e6b0c2d8e4f7a9b3c5d1e2f4a6b8c0",
@@ -170,8 +175,8 @@ def project_versions_paged(ctx: Ctx) -> Response:
 
 def meta_routes(world: JiraWorld) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
-    for version in ("3", "2"):
-        p = f"/rest/api/{version}"
+    for segment, version in API_VERSIONS:
+        p = f"/rest/api/{segment}"
         routes += [
             jira_endpoint(world, f"{p}/serverInfo", ["GET"], server_info, version=version, anonymous=True),
             jira_endpoint(world, f"{p}/myself", ["GET"], myself, version=version),

@@ -1,4 +1,5 @@
-"""Search: enhanced JQL search (Cloud), approximate count, the removed /search (410), Data Center /search."""
+"""Search: enhanced JQL search (Cloud), approximate count, and `/search`: Data Center's offset-paged
+search on /rest/api/2 and /latest, removed from Cloud (410 on /rest/api/2, 3 and latest alike)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from sandbox.jira.fields import FIELD_BY_ID, select_fields
-from sandbox.jira.http import ApiError, Ctx, jira_endpoint, json_response
+from sandbox.jira.http import API_VERSIONS, CLOUD, ApiError, Ctx, jira_endpoint, json_response
 from sandbox.jira.index import Position
 from sandbox.jira.jql import JqlError
 from sandbox.jira.jqlcompile import CompiledQuery
@@ -183,6 +184,8 @@ def _dc_search(ctx: Ctx, params: dict[str, Any]) -> Response:
 
 
 def dc_search_get(ctx: Ctx) -> Response:
+    if ctx.caller.deployment == CLOUD:
+        return removed_search(ctx)
     query = ctx.query
     params: dict[str, Any] = {key: query.get(key) for key in query}
     params["fields"] = query.getlist("fields") or None
@@ -190,13 +193,15 @@ def dc_search_get(ctx: Ctx) -> Response:
 
 
 def dc_search_post(ctx: Ctx) -> Response:
+    if ctx.caller.deployment == CLOUD:
+        return removed_search(ctx)
     return _dc_search(ctx, ctx.json_object())
 
 
 def search_routes(world: JiraWorld) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
-    for version in ("3", "2"):
-        prefix = f"/rest/api/{version}"
+    for segment, version in API_VERSIONS:
+        prefix = f"/rest/api/{segment}"
         routes += [
             jira_endpoint(world, f"{prefix}/search/jql", ["GET"], search_jql_get, version=version),
             jira_endpoint(world, f"{prefix}/search/jql", ["POST"], search_jql_post, version=version),
@@ -204,9 +209,12 @@ def search_routes(world: JiraWorld) -> list[BaseRoute]:
                 world, f"{prefix}/search/approximate-count", ["POST"], approximate_count, version=version
             ),
         ]
-    routes += [
-        jira_endpoint(world, "/rest/api/3/search", ["GET", "POST"], removed_search),
-        jira_endpoint(world, "/rest/api/2/search", ["GET"], dc_search_get, version="2"),
-        jira_endpoint(world, "/rest/api/2/search", ["POST"], dc_search_post, version="2"),
-    ]
+        if segment == "3":
+            # Data Center has no v3, and Cloud removed /search (reference §2).
+            routes.append(jira_endpoint(world, f"{prefix}/search", ["GET", "POST"], removed_search))
+        else:
+            routes += [
+                jira_endpoint(world, f"{prefix}/search", ["GET"], dc_search_get, version=version),
+                jira_endpoint(world, f"{prefix}/search", ["POST"], dc_search_post, version=version),
+            ]
     return routes

@@ -24,7 +24,13 @@ from service.metrics import record_webhook_delivery
 from service.providers import Provider, ProviderFamily, provider_for
 from service.providers.base import SIGNATURE_VALID, route_url
 from service.providers.jira import JIRA_WEBHOOK_PATH
-from service.webhooks.intake import MAX_DELIVERY_ID_CHARS, DeliveryOutcome, DeliveryReceipt, SourceSecret
+from service.webhooks.intake import (
+    MAX_DELIVERY_ID_CHARS,
+    DeliveryOutcome,
+    DeliveryReceipt,
+    SourceSecret,
+    WebhookIntake,
+)
 
 log = get_logger(__name__)
 router = APIRouter(tags=["webhooks"], route_class=DirectRoute)
@@ -84,10 +90,10 @@ async def receive_jira_webhook(source_id: ObjectId, request: Request) -> Respons
 
 
 def source_at_route(
-    request: Request, source_id: int, family: ProviderFamily
+    intake: WebhookIntake, source_id: int, family: ProviderFamily
 ) -> tuple[SourceSecret, Provider]:
     """The source and its provider, if deliveries for it arrive at `family`'s route; else 404."""
-    source = webhook_intake_of(request).source_secret(source_id)
+    source = intake.source_secret(source_id)
     provider = provider_for(source.kind)
     if provider.family is not family:
         raise NotFoundError(f"no {family.label} source {source_id}", details={"source_id": source_id})
@@ -100,7 +106,7 @@ async def accept_delivery(request: Request, source_id: int, *, family: ProviderF
     intake = webhook_intake_of(request)
     trigger = delivery_trigger_of(request)
     body = await read_limited_body(request)
-    source, provider = source_at_route(request, source_id, family)
+    source, provider = source_at_route(intake, source_id, family)
     verifier = provider.webhooks
     if source.secret is None:
         raise UnauthorizedError(verifier.unverifiable, details={"source_id": source_id})

@@ -15,7 +15,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from service.api.direct_route import DirectRoute
-from service.api.routers.context import ObjectId
+from service.api.routers.context import ObjectId, webhook_intake_of
 from service.api.webhooks import WebhookAck, accept_delivery, source_at_route
 from service.providers import ProviderFamily
 from service.providers.trello import TRELLO_WEBHOOK_PATH
@@ -32,7 +32,7 @@ router = APIRouter(tags=["webhooks"], route_class=DirectRoute)
 async def check_trello_callback(source_id: ObjectId, request: Request) -> Response:
     """Trello sends `HEAD` to a callback before creating a webhook and creates none unless it gets
     200; an unknown source answers 404 so a mistyped callback is never registered."""
-    source_at_route(request, source_id, ProviderFamily.TRELLO)
+    source_at_route(webhook_intake_of(request), source_id, ProviderFamily.TRELLO)
     return Response(status_code=200)
 
 

@@ -96,11 +96,17 @@ class FeedbackSubject(StrEnum):
 
 class FeedEventKind(StrEnum):
     ITEM_DONE = "item_done"
+    # A correction: an item told done was reopened, so it is no longer done.
+    ITEM_REOPENED = "item_reopened"
     MILESTONE_PROGRESS = "milestone_progress"
     COMMITMENT_MOVED = "commitment_moved"
     COMMITMENT_MET = "commitment_met"
+    # A correction: a promise told met is open again, because its delivered item was reopened.
+    COMMITMENT_REOPENED = "commitment_reopened"
     COMMITMENT_MISSED = "commitment_missed"
     RISK_RAISED = "risk_raised"
+    # The operator took a published risk back: clients no longer see it.
+    RISK_WITHDRAWN = "risk_withdrawn"
     RISK_RESOLVED = "risk_resolved"
     DIGEST = "digest"
 

@@ -1,7 +1,11 @@
-"""A client's periodic digest: what was done, what comes next, promises kept and moved, and risks.
+"""A client's periodic digest: what was done, what comes next, promises kept and moved, corrections,
+and risks.
 
 Built from the same scoped reads as the client API, so a digest never holds more than the client
-could read itself. Rendering (Markdown, email-ready HTML) is in `service.feed.digest_render`.
+could read itself. A period holds what happened in it (`occurred_at` for the events it reads): a
+change learned late appears in the digest of the period it happened in, whenever that digest is
+built. Each section is in date order. Rendering (Markdown, email-ready HTML) is in
+`service.feed.digest_render`.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from service.domain.enums import CommitmentOutcome, CommitmentSubject, DigestPeriod, Severity
+from service.domain.enums import CommitmentOutcome, CommitmentSubject, DigestPeriod, FeedEventKind, Severity
 from service.feed.pulses import Pulse, SatisfactionByDelivery, list_pending_pulses, satisfaction_by_delivery
 from service.store.client_views import (
     ClientGrants,
@@ -20,7 +24,11 @@ from service.store.client_views import (
     list_project_views,
 )
 from service.store.db import Session
-from service.store.report_queries import list_items_done_between
+from service.store.report_queries import list_events, list_items_done_between
+
+# The feed's corrections of what it told before: an item, or a promise it had met, reopened.
+CORRECTION_KINDS = (FeedEventKind.ITEM_REOPENED.value, FeedEventKind.COMMITMENT_REOPENED.value)
+MAX_CORRECTIONS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,15 @@ class MoveLine:
 
 
 @dataclass(frozen=True, slots=True)
+class CorrectionLine:
+    """Something the feed had told that no longer holds, in the feed's words."""
+
+    project: str
+    text: str
+    on: date
+
+
+@dataclass(frozen=True, slots=True)
 class RiskLine:
     project: str
     severity: Severity
@@ -77,13 +94,14 @@ class Digest:
     kept: list[PromiseLine]
     missed: list[PromiseLine]
     moved: list[MoveLine]
+    corrections: list[CorrectionLine]
     risks: list[RiskLine]
     pulses: list[Pulse]
     satisfaction: SatisfactionByDelivery
 
     @property
     def is_quiet(self) -> bool:
-        return not (self.done or self.kept or self.missed or self.moved)
+        return not (self.done or self.kept or self.missed or self.moved or self.corrections)
 
 
 def _midnight(day: date) -> datetime:
@@ -159,6 +177,21 @@ def build_digest(
     ]
     upcoming.sort(key=lambda line: (line.due, line.title))
     moved.sort(key=lambda line: (line.moved_on, line.title))
+    corrections = [
+        CorrectionLine(project=project(e.project_id), text=e.summary, on=e.occurred_at.date())
+        for e in sorted(
+            list_events(
+                session,
+                client_id=grants.client_id,
+                project_ids=grants.project_ids,
+                kinds=CORRECTION_KINDS,
+                since=since,
+                until=until,
+                limit=MAX_CORRECTIONS,
+            ),
+            key=lambda e: (e.occurred_at, e.id),
+        )
+    ]
     risks = [
         RiskLine(project=project(r.project_id), severity=r.severity, text=r.text)
         for r in list_open_risks(session, grants)
@@ -173,6 +206,7 @@ def build_digest(
         kept=kept,
         missed=missed,
         moved=moved,
+        corrections=corrections,
         risks=risks,
         pulses=list_pending_pulses(session, grants, since=since, until=until),
         satisfaction=satisfaction_by_delivery(session, grants, today=ending),

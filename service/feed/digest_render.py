@@ -81,6 +81,12 @@ def render_markdown(digest: Digest, *, base_url: str | None) -> str:
         [f"{e(d.project)}: {e(d.key)} {e(d.title)} ({d.done_on})" for d in digest.done],
         "Nothing was completed in this period.",
     )
+    if digest.corrections:
+        section(
+            "Corrections",
+            [f"{e(c.project)}: {e(c.text)} ({c.on})" for c in digest.corrections],
+            "",
+        )
     section(
         "Coming next",
         [
@@ -117,8 +123,8 @@ def render_markdown(digest: Digest, *, base_url: str | None) -> str:
     section(
         "Your ratings and our delivery",
         [
-            f"Milestones delivered on time: {_group(digest.satisfaction.on_time)}",
-            f"Milestones delivered late: {_group(digest.satisfaction.late)}",
+            f"Delivered on time: {_group(digest.satisfaction.on_time)}",
+            f"Delivered late: {_group(digest.satisfaction.late)}",
         ],
         "",
     )

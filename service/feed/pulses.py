@@ -2,7 +2,9 @@
 
 A pulse is due when a milestone of the client's completes or a promise to it slips (a
 `commitment_moved` event), until the client rates that milestone or event. Satisfaction is then set
-against delivery: ratings of milestones delivered on their promised date against late ones.
+against delivery: ratings of work delivered on its promised date against ratings of late work,
+whether the client rated the milestone itself or an event about an item or milestone (the item's or
+milestone's promise decides).
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ from enum import StrEnum
 from service.domain.enums import CommitmentOutcome, CommitmentSubject, FeedbackSubject, FeedEventKind
 from service.store.client_views import ClientGrants, list_commitments, list_milestones
 from service.store.db import Session
-from service.store.report_queries import list_events, list_feedback, list_rated_subjects
+from service.store.report_queries import (
+    list_event_subjects,
+    list_events,
+    list_feedback,
+    list_rated_subjects,
+)
 
 MAX_PULSES = 10
 # Ratings considered when relating satisfaction to delivery: enough for years of milestones.
@@ -115,20 +122,33 @@ def _group(ratings: list[int]) -> RatingGroup:
 def satisfaction_by_delivery(
     session: Session, grants: ClientGrants, *, today: date
 ) -> SatisfactionByDelivery:
-    """Average milestone ratings, split by whether the milestone's promise was met or missed."""
+    """Average ratings of milestones and of events, split by whether the promise of what they are
+    about (the milestone, or the event's item or milestone) was met or missed; ratings of anything
+    without an ended promise are left out."""
     outcomes = {
-        view.commitment.subject_id: view.commitment.outcome(today)
+        (view.commitment.subject, view.commitment.subject_id): view.commitment.outcome(today)
         for view in list_commitments(session, grants)
-        if view.commitment.subject is CommitmentSubject.MILESTONE
     }
+    feedback = list_feedback(session, client_id=grants.client_id, limit=MAX_RATINGS_CONSIDERED)
+    events = list_event_subjects(
+        session,
+        grants,
+        event_ids=[f.subject_id for f in feedback if f.subject is FeedbackSubject.EVENT and f.subject_id],
+    )
     on_time: list[int] = []
     late: list[int] = []
-    for feedback in list_feedback(session, client_id=grants.client_id, limit=MAX_RATINGS_CONSIDERED):
-        if feedback.subject is not FeedbackSubject.MILESTONE or feedback.subject_id is None:
+    for rating in feedback:
+        if rating.subject_id is None:
             continue
-        outcome = outcomes.get(feedback.subject_id)
+        about: tuple[CommitmentSubject, int] | None = None
+        if rating.subject is FeedbackSubject.MILESTONE:
+            about = (CommitmentSubject.MILESTONE, rating.subject_id)
+        elif rating.subject is FeedbackSubject.EVENT and rating.subject_id in events:
+            event = events[rating.subject_id]
+            about = (event.subject, event.subject_id)
+        outcome = outcomes.get(about) if about is not None else None
         if outcome is CommitmentOutcome.MET:
-            on_time.append(feedback.rating)
+            on_time.append(rating.rating)
         elif outcome is CommitmentOutcome.MISSED:
-            late.append(feedback.rating)
+            late.append(rating.rating)
     return SatisfactionByDelivery(on_time=_group(on_time), late=_group(late))

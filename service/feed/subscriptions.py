@@ -96,6 +96,7 @@ def delivery_body(event: FeedEventRecord, *, cursor: str) -> bytes:
                 "summary": event.summary,
                 "payload": orjson.Fragment(event.payload_json),
                 "occurred_at": event.occurred_at,
+                "recorded_at": event.recorded_at,
             },
             "cursor": cursor,
         }

@@ -14,11 +14,11 @@ from typing import Any
 
 from service.domain.enums import FlagState, FlagSubject
 from service.domain.signals import Flag
-from service.feed.derive import ItemState, ProjectState, Risk, derive_events
+from service.feed.derive import ItemState, ProjectState, derive_events, risk_of
 from service.flags.facts import ProjectSnapshot, load_project_snapshot
 from service.rules import Finding, RuleSet, evaluate_with_failures
 from service.store.db import Session, transaction
-from service.store.feed_writes import delete_progress_events, publish_events
+from service.store.feed_writes import delete_progress_events, lock_feed_writes, publish_events
 from service.store.flags import FlagValues, Reconciliation, reconcile_flags
 from service.store.ledger import save_commitments
 from service.store.runtime import Store
@@ -80,33 +80,38 @@ def evaluate_project(
         save_commitments(session, source_id=snapshot.project.source_id, commitments=commitments)
         summary.commitments = len(commitments)
         drafts = derive_events(
-            [_risk(flag) for flag in reconciled.open_before],
+            [risk_of(flag) for flag in reconciled.open_before],
             _state_after(snapshot, reconciled.open_before, reconciled.changed),
             now=now,
         )
+        if drafts:
+            lock_feed_writes(session)
         summary.feed_events = publish_events(session, drafts=drafts, now=now, projects=(project_id,))
     return summary
 
 
 def backfill_client_feed(store: Store, *, client_id: int, project_id: int, now: datetime) -> int:
     """Tell one client what the project's feed already holds, at once: the drafts an evaluation
-    would derive from the project as stored now (items done, promises moved, met or missed within
-    the feed's history, milestone progress), fanned out to this client alone, with its events about
-    what it no longer sees withdrawn. The progress it was told over its scope as it was before is
-    forgotten, so every count it reads is over its scope now. Returns how many events were new.
+    would derive from the project as stored now (items done or reopened, promises moved, met, missed
+    or reopened within the feed's history, milestone progress), fanned out to this client alone,
+    with its events about what it no longer sees withdrawn. The progress it was told over its scope
+    as it was before is forgotten, so every count it reads is over its scope now. Returns how many
+    events were new.
 
     Run synchronously when a client is given a project or its scope of one changes, rather than as
     an evaluation job: everything else the client reads (projects, progress, commitments, risks)
     is read through its scope at request time, so the feed is all a new scope lacks, and this needs
     only the project's stored state (the read an evaluation starts with), no rules and no flag
     writes. So it cannot race the runner's evaluations, and the answer to the scope change comes
-    after the client's feed is filled. Risks resolved before the scope existed are not told: a
-    client hears of a risk from its publication on.
+    after the client's feed is filled. Risks are not told again: the client reads the open ones it
+    may see (`/v1/risks`), and its feed tells of risks published or resolved from now on.
     """
     with store.sessions() as session:
         snapshot = load_project_snapshot(session, project_id=project_id, now=now)
     drafts = derive_events((), _state_after(snapshot, (), ()), now=now)
     with transaction(store.sessions) as session:
+        if drafts:
+            lock_feed_writes(session)
         delete_progress_events(session, client_id=client_id, project_id=project_id)
         return publish_events(session, drafts=drafts, now=now, projects=(project_id,), client_id=client_id)
 
@@ -160,18 +165,6 @@ def _reconcile(
     return reconciled
 
 
-def _risk(flag: Flag) -> Risk:
-    assert flag.id is not None
-    return Risk(
-        flag_id=flag.id,
-        subject=flag.subject,
-        subject_id=flag.subject_id,
-        message=flag.message,
-        client_text=flag.client_text,
-        published=flag.published,
-    )
-
-
 def _state_after(
     snapshot: ProjectSnapshot, open_before: Sequence[Flag], changed: Sequence[Flag]
 ) -> ProjectState:
@@ -181,7 +174,10 @@ def _state_after(
     flags = {flag.id: flag for flag in (*open_before, *changed)}
     return ProjectState(
         project_id=project_id,
-        items=[ItemState(item=f.item, done_at=f.done_at, commitment=f.commitment) for f in snapshot.items],
+        items=[
+            ItemState(item=f.item, done_at=f.done_at, commitment=f.commitment, reopenings=f.reopenings)
+            for f in snapshot.items
+        ],
         milestones=[f.milestone for f in snapshot.milestones],
-        open_risks=[_risk(flag) for flag in flags.values() if flag.state is FlagState.OPEN],
+        open_risks=[risk_of(flag) for flag in flags.values() if flag.state is FlagState.OPEN],
     )

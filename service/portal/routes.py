@@ -17,8 +17,8 @@ from starlette.responses import Response
 
 from service.app_state import store_of
 from service.domain.enums import FeedbackSubject
-from service.feed.pulses import Pulse, list_pending_pulses
-from service.portal.pages import PULSE_WINDOW, build_overview, build_project_page
+from service.feed.pulses import Pulse
+from service.portal.pages import build_overview, build_project_page, list_named_pulses
 from service.portal.render import render_page, stylesheet_response
 from service.portal.sessions import new_sign_in_nonce
 from service.portal.visitors import Visitor, end_session, sign_in
@@ -243,7 +243,7 @@ def _rating_request(
     kind = FeedbackSubject(subject)
     now = datetime.now(UTC)
     with store_of(request).sessions() as session:
-        pulses: list[Pulse] = list_pending_pulses(session, visitor.grants, since=now - PULSE_WINDOW)
+        pulses: list[Pulse] = list_named_pulses(session, visitor.grants, now=now)
         for pulse in pulses:
             if pulse.subject is kind and pulse.subject_id == subject_id:
                 return RatingRequest(subject=kind, subject_id=subject_id, question=pulse.question)

@@ -87,7 +87,7 @@ class JiraDeliveryVerifier:
     signs_callback_url: bool = False
 
     def check(self, *, body: bytes, headers: Mapping[str, str], callback_url: str, secret: str) -> str:
-        return check_signature(body=body, header=headers.get(SIGNATURE_HEADER), secret=secret).value
+        return check_signature(body=body, header=headers.get(SIGNATURE_HEADER), secret=secret)
 
     def identify(
         self, *, body: bytes, headers: Mapping[str, str], payload: dict[str, object], max_id_chars: int

@@ -90,7 +90,7 @@ class TrelloDeliveryVerifier:
 
     def check(self, *, body: bytes, headers: Mapping[str, str], callback_url: str, secret: str) -> str:
         header = headers.get(SIGNATURE_HEADER)
-        return check_signature(body=body, header=header, callback_url=callback_url, secret=secret).value
+        return check_signature(body=body, header=header, callback_url=callback_url, secret=secret)
 
     def identify(
         self, *, body: bytes, headers: Mapping[str, str], payload: dict[str, object], max_id_chars: int

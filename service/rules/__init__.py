@@ -25,6 +25,7 @@ from service.rules.facts import (
     ItemFacts,
     MilestoneFacts,
     ProjectFacts,
+    Reopening,
     ScopeAddition,
     SprintFacts,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "MilestoneHistory",
     "ProjectFacts",
     "ProjectHistory",
+    "Reopening",
     "RuleError",
     "RuleFailure",
     "RuleSet",

@@ -41,6 +41,15 @@ class FactsConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Reopening:
+    """A done item taken out of done: when it had been done (None when its changelog does not say)
+    and when it was reopened."""
+
+    done_at: datetime | None
+    reopened_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ItemFacts:
     item: WorkItem
     commitment: Commitment | None
@@ -52,6 +61,8 @@ class ItemFacts:
     done_at: datetime | None
     times_reopened: int
     last_reopened_at: datetime | None
+    # Every reopening, oldest first, one per instant (`times_reopened` counts them).
+    reopenings: tuple[Reopening, ...] = ()
     # Milestone external id -> when the item joined it (its creation when no change says).
     joined_milestones: Mapping[str, datetime]
     # Sprint ids the item belonged to before joining each sprint it is in (carried over work).

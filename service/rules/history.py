@@ -20,7 +20,7 @@ from service.domain.work import (
     priority_from_name,
     status_category_from_list_name,
 )
-from service.rules.facts import FactsConfig, ItemFacts
+from service.rules.facts import FactsConfig, ItemFacts, Reopening
 
 
 def split_ids(value: str | None) -> tuple[str, ...]:
@@ -160,6 +160,23 @@ def _last_entry_into(changes: Sequence[Change], reader: _Reader, category: Statu
     return None
 
 
+def _reopenings(changes: Sequence[Change], reader: _Reader) -> tuple[Reopening, ...]:
+    """Each time the item left done, with when it had entered done; a status change and a cleared
+    resolution at one instant are one reopening."""
+    found: dict[datetime, Reopening] = {}
+    done_at: datetime | None = None
+    for change in changes:
+        if reader.is_reopen(change):
+            if change.changed_at not in found:
+                found[change.changed_at] = Reopening(done_at=done_at, reopened_at=change.changed_at)
+            done_at = None
+            continue
+        moved = reader.status_change(change)
+        if moved is not None and moved[1] is StatusCategory.DONE and moved[0] is not StatusCategory.DONE:
+            done_at = change.changed_at
+    return tuple(found[instant] for instant in sorted(found))
+
+
 def _memberships(
     item: WorkItem, changes: Sequence[Change], config: FactsConfig
 ) -> tuple[dict[str, datetime], dict[str, tuple[str, ...]]]:
@@ -205,7 +222,7 @@ def _facts(
         # A block with no recorded start (an "is blocked by" link) counts from the last activity:
         # it under-reports rather than alarms.
         blocked_since = turned_on[-1] if turned_on else last_activity
-    reopens = sorted({c.changed_at for c in changes if reader.is_reopen(c)})
+    reopenings = _reopenings(changes, reader)
     joined, prior = _memberships(item, changes, config)
     return ItemFacts(
         item=item,
@@ -216,8 +233,9 @@ def _facts(
         in_progress_since=in_progress_since,
         blocked_since=blocked_since,
         done_at=done_at,
-        times_reopened=len(reopens),
-        last_reopened_at=reopens[-1] if reopens else None,
+        times_reopened=len(reopenings),
+        last_reopened_at=reopenings[-1].reopened_at if reopenings else None,
+        reopenings=reopenings,
         joined_milestones=joined,
         prior_sprints=prior,
         data_as_of=data_as_of,

@@ -31,7 +31,8 @@ class FeedEventRecord:
     project_id: int | None
     summary: str
     payload_json: str
-    occurred_at: str  # ISO 8601 in UTC with microseconds, as served
+    occurred_at: str  # ISO 8601 in UTC with microseconds, as served: when it happened at the source
+    recorded_at: str  # likewise: when pmbridge published it, the time the feed's order follows
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +45,19 @@ class SourceFreshness:
     census_complete: bool
 
 
+# What a `FeedEventRecord` is read from (`event_record`).
+FEED_EVENT_COLUMNS = (
+    FeedEventRow.id,
+    FeedEventRow.kind,
+    FeedEventRow.project_id,
+    FeedEventRow.summary,
+    cast(FeedEventRow.payload, Text),
+    FeedEventRow.occurred_at,
+    FeedEventRow.created_at,
+)
+
 _FEED_PAGE = (
-    select(
-        FeedEventRow.id,
-        FeedEventRow.kind,
-        FeedEventRow.project_id,
-        FeedEventRow.summary,
-        cast(FeedEventRow.payload, Text),
-        FeedEventRow.occurred_at,
-    )
+    select(*FEED_EVENT_COLUMNS)
     .where(
         FeedEventRow.client_id == bindparam("client_id"),
         FeedEventRow.id > bindparam("after_id"),
@@ -189,7 +194,8 @@ def _iso(value: datetime) -> str:
     return aware.isoformat(timespec="microseconds")
 
 
-def _record(row: Sequence[Any]) -> FeedEventRecord:
+def event_record(row: Sequence[Any]) -> FeedEventRecord:
+    """A row of `FEED_EVENT_COLUMNS` as served."""
     return FeedEventRecord(
         id=row[0],
         kind=row[1],
@@ -197,6 +203,7 @@ def _record(row: Sequence[Any]) -> FeedEventRecord:
         summary=row[3],
         payload_json=row[4] or "{}",
         occurred_at=_iso(row[5]),
+        recorded_at=_iso(row[6]),
     )
 
 
@@ -221,7 +228,7 @@ def read_latest_events(
     rows = connection.execute(
         _LATEST, {"client_id": client_id, "projects": list(project_ids), "limit": limit}
     )
-    return [_record(row) for row in rows]
+    return [event_record(row) for row in rows]
 
 
 def feed_event_belongs_to(session: Session, *, event_id: int, client_id: int) -> bool:

@@ -7,6 +7,7 @@ longer sees any member of a milestone, the client's events about it are withdraw
 and subscriptions hold only what it may see now. What was already pushed to a subscriber stays
 with the subscriber.
 
+Writers take `lock_feed_writes` first, so events become visible in id order (the feed's order).
 The feed's reads are in `feed_queries`; `count_feed_events` only sums up what was written."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from service.domain.enums import FeedEventKind
@@ -225,3 +226,20 @@ def list_client_names_of_project(session: Session, *, project_id: int) -> list[s
 
 def count_feed_events(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(FeedEventRow)) or 0)
+
+
+# Any constant of pmbridge's own, so writers of feed events queue behind each other on PostgreSQL.
+_FEED_WRITE_LOCK_KEY = 0x706D62_66656564  # "pmb" "feed"
+
+
+def lock_feed_writes(session: Session) -> None:
+    """Take, until the transaction ends, the lock every writer of feed events holds while it writes.
+
+    The feed is read by id (the cursor: `/v1/feed?after=`, subscriptions), so an event must never
+    become visible after a reader has passed its id. PostgreSQL draws ids from a sequence as rows
+    are inserted, and concurrent transactions commit in any order: without this lock an evaluation
+    that drew id 10 could commit after one that drew id 11 was read, and id 10 would never be seen.
+    SQLite lets one transaction write at a time, so its ids already commit in order.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_WRITE_LOCK_KEY})

@@ -175,6 +175,16 @@ def get_flag(session: Session, *, flag_id: int) -> Flag:
     return _flag(_get_row(session, flag_id))
 
 
+def find_flag_project_id(session: Session, *, flag: Flag) -> int | None:
+    """The project of a flag's subject (an item's, a milestone's, or the project flagged); None when
+    the subject is gone."""
+    if flag.subject is FlagSubject.ITEM:
+        return session.scalar(select(WorkItemRow.project_id).where(WorkItemRow.id == flag.subject_id))
+    if flag.subject is FlagSubject.MILESTONE:
+        return session.scalar(select(MilestoneRow.project_id).where(MilestoneRow.id == flag.subject_id))
+    return session.scalar(select(ProjectRow.id).where(ProjectRow.id == flag.subject_id))
+
+
 def list_flags(
     session: Session,
     *,

@@ -83,6 +83,7 @@ def event_document(context: Any) -> str:
     only joins stored text (building each object in SQL doubled a page's cost)."""
     row = context.get_current_parameters()
     occurred: datetime = row["occurred_at"]
+    recorded: datetime = row["created_at"]
     return orjson.dumps(
         {
             "kind": row["kind"],
@@ -90,6 +91,8 @@ def event_document(context: Any) -> str:
             "summary": row["summary"],
             "payload": row.get("payload") or {},
             "occurred_at": occurred.astimezone(UTC).isoformat(timespec="microseconds"),
+            # When pmbridge published it (migration 0012): the feed's order follows this, not the above.
+            "recorded_at": recorded.astimezone(UTC).isoformat(timespec="microseconds"),
         }
     ).decode()
 
@@ -126,6 +129,8 @@ class FeedEventRow(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # When it happened at the source; `created_at` is when pmbridge published it (served as
+    # `recorded_at`). The feed is ordered by id, which follows `created_at`.
     occurred_at: Mapped[datetime]
     created_at: Mapped[datetime]
     document: Mapped[str] = mapped_column(Text, default=event_document)

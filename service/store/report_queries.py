@@ -1,4 +1,5 @@
-"""Reads behind the client portal and the digest: item spans, items done, feedback given, events.
+"""Reads behind the client portal and the digest: item spans, items done, feedback given, events
+and what they are about.
 
 Like `client_views`, every item query takes the client's grants and filters by them in SQL.
 """
@@ -12,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.domain.enums import FeedbackSubject, StatusCategory
+from service.domain.enums import CommitmentSubject, FeedbackSubject, StatusCategory
 from service.domain.tenancy import Feedback
 from service.store.client_views import ClientGrants, visible_items
-from service.store.orm import FeedbackRow, FeedEventRow, WorkItemRow
+from service.store.orm import FeedbackRow, FeedEventRow, MilestoneRow, WorkItemRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,14 @@ class EventRef:
     kind: str
     summary: str
     occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventSubject:
+    """The item or milestone an event is about: a promise's subject, so its outcome can be found."""
+
+    subject: CommitmentSubject
+    subject_id: int
 
 
 def list_item_spans(session: Session, grants: ClientGrants, *, project_id: int) -> list[ItemSpan]:
@@ -161,3 +170,51 @@ def list_events(
         query = query.where(FeedEventRow.occurred_at < until)
     rows = session.execute(query)
     return [EventRef(id=i, project_id=p, kind=k, summary=s, occurred_at=o) for i, p, k, s, o in rows]
+
+
+def list_event_subjects(
+    session: Session, grants: ClientGrants, *, event_ids: Collection[int]
+) -> dict[int, EventSubject]:
+    """What each of the client's events is about, by event id, where it is in the client's scope.
+
+    An event names its subject in its payload as the client reads it: an item by key (`"item"`: item
+    done or reopened, a promise moved, met, missed or reopened), a milestone by name
+    (`"milestone"`: its progress). Events naming neither (risks) are left out, and so is a name
+    that is ambiguous in its project.
+    """
+    if not event_ids or not grants.project_ids:
+        return {}
+    events = session.execute(
+        select(FeedEventRow.id, FeedEventRow.project_id, FeedEventRow.payload).where(
+            FeedEventRow.client_id == grants.client_id,
+            FeedEventRow.id.in_(list(event_ids)),
+            FeedEventRow.project_id.in_(grants.project_ids),
+        )
+    ).all()
+    named: dict[int, tuple[CommitmentSubject, int, str]] = {}
+    for event_id, project_id, payload in events:
+        if isinstance(payload.get("item"), str):
+            named[event_id] = (CommitmentSubject.ITEM, project_id, payload["item"])
+        elif isinstance(payload.get("milestone"), str):
+            named[event_id] = (CommitmentSubject.MILESTONE, project_id, payload["milestone"])
+    if not named:
+        return {}
+    projects = {project_id for _s, project_id, _n in named.values()}
+    names = {name for _s, _p, name in named.values()}
+    found: dict[tuple[CommitmentSubject, int, str], list[int]] = {}
+    items = select(WorkItemRow.id, WorkItemRow.project_id, WorkItemRow.key).where(
+        visible_items(session, grants), WorkItemRow.project_id.in_(projects), WorkItemRow.key.in_(names)
+    )
+    for item_id, project_id, key in session.execute(items):
+        found.setdefault((CommitmentSubject.ITEM, project_id, key), []).append(item_id)
+    milestones = select(MilestoneRow.id, MilestoneRow.project_id, MilestoneRow.name).where(
+        MilestoneRow.project_id.in_(projects), MilestoneRow.name.in_(names)
+    )
+    for milestone_id, project_id, name in session.execute(milestones):
+        found.setdefault((CommitmentSubject.MILESTONE, project_id, name), []).append(milestone_id)
+    subjects = {}
+    for event_id, ref in named.items():
+        ids = found.get(ref, [])
+        if len(ids) == 1:
+            subjects[event_id] = EventSubject(subject=ref[0], subject_id=ids[0])
+    return subjects

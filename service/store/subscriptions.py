@@ -13,15 +13,15 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Text, cast, exists, func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.errors import ConflictError, NotFoundError
 from service.store.client_views import read_grants
 from service.store.crypto import CredentialCipher
-from service.store.feed_queries import FeedEventRecord
+from service.store.feed_queries import FEED_EVENT_COLUMNS, FeedEventRecord, event_record
 from service.store.orm import ClientRow, EventSubscriptionRow, FeedEventRow
 
 CREATED_BY_CLIENT = "client"
@@ -236,11 +236,6 @@ def claim_subscription(
     )
 
 
-def _iso(value: datetime) -> str:
-    aware = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.isoformat(timespec="microseconds")
-
-
 @dataclass(frozen=True, slots=True)
 class PendingEvents:
     """The next events to deliver, and the last event id read: events of a project dropped from the
@@ -253,30 +248,12 @@ class PendingEvents:
 def read_events_after(session: Session, *, client_id: int, after_id: int, limit: int) -> PendingEvents:
     project_ids = read_grants(session, client_id=client_id).project_ids
     rows = session.execute(
-        select(
-            FeedEventRow.id,
-            FeedEventRow.kind,
-            FeedEventRow.project_id,
-            FeedEventRow.summary,
-            cast(FeedEventRow.payload, Text),
-            FeedEventRow.occurred_at,
-        )
+        select(*FEED_EVENT_COLUMNS)
         .where(FeedEventRow.client_id == client_id, FeedEventRow.id > after_id)
         .order_by(FeedEventRow.id)
         .limit(limit)
     ).all()
-    events = [
-        FeedEventRecord(
-            id=row[0],
-            kind=row[1],
-            project_id=row[2],
-            summary=row[3],
-            payload_json=row[4] or "{}",
-            occurred_at=_iso(row[5]),
-        )
-        for row in rows
-        if row[2] is None or row[2] in project_ids
-    ]
+    events = [event_record(row) for row in rows if row[2] is None or row[2] in project_ids]
     return PendingEvents(events=events, last_read_id=rows[-1][0] if rows else None)
 
 

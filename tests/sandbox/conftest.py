@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -47,6 +48,26 @@ def api(sandbox: Sandbox) -> Iterator[TestClient]:
         base_url="https://sandbox.test",
     ) as client:
         client.auth = (sandbox.jira_email, sandbox.jira_api_token)
+        yield client
+
+
+class Bearer(httpx.Auth):
+    """`Authorization: Bearer <token>` on every request: a personal access token is how a Data Center
+    client authenticates, so the sandbox answers it as Jira Data Center."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
+
+
+@pytest.fixture
+def dc_api(sandbox: Sandbox) -> Iterator[TestClient]:
+    """The same site seen by a Data Center client (the personal access token)."""
+    with TestClient(create_sandbox_app(sandbox), base_url="https://sandbox.test") as client:
+        client.auth = Bearer(sandbox.jira_pat)
         yield client
 
 

@@ -129,7 +129,13 @@ def _item(
 
 
 def add_feed_event(
-    store: Store, *, client_id: int, project_id: int | None, summary: str, kind: str = "item_done"
+    store: Store,
+    *,
+    client_id: int,
+    project_id: int | None,
+    summary: str,
+    kind: str = "item_done",
+    payload: dict[str, Any] | None = None,
 ) -> int:
     with transaction(store.sessions) as session:
         row = FeedEventRow(
@@ -138,7 +144,7 @@ def add_feed_event(
             kind=kind,
             dedupe_key=f"{summary}-{datetime.now(UTC).timestamp()}-{id(summary)}",
             summary=summary,
-            payload={"summary": summary},
+            payload={"summary": summary} if payload is None else payload,
             occurred_at=T0,
             created_at=T0,
         )

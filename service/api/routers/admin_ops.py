@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,9 +14,10 @@ from service.api.schemas.common import ADMIN_ERRORS
 from service.app_state import store_of
 from service.domain.enums import FlagState
 from service.domain.signals import Flag
+from service.flags.publishing import keep_risk_internal, publish_risk
 from service.logging import get_logger
 from service.store.db import reading, transaction
-from service.store.flags import keep_flag_internal, list_flags, publish_flag
+from service.store.flags import list_flags
 from service.store.inbox_admin import list_dead_letters, requeue_dead_letter
 
 log = get_logger(__name__)
@@ -57,17 +59,22 @@ def get_flags(
 
 @router.post("/flags/{flag_id}/publish", response_model=FlagOut, summary="Show a flag to clients")
 def post_publish(request: Request, _admin: Admin, flag_id: ObjectId, body: PublishIn) -> FlagOut:
-    """Clients who see the flag's subject read it as an open risk, in `client_text` only."""
+    """Clients who see the flag's subject read it as an open risk, in `client_text` only.
+
+    Their feed (and so Atom and subscriptions) gets a `risk_raised` event in that wording when an
+    open flag becomes visible or its wording changes; publishing again unchanged tells nothing.
+    """
     with transaction(store_of(request).sessions) as session:
-        flag = publish_flag(session, flag_id=flag_id, client_text=body.client_text)
+        flag = publish_risk(session, flag_id=flag_id, client_text=body.client_text, now=datetime.now(UTC))
     log.info("admin.flag.published", flag_id=flag_id)
     return _flag_out(flag)
 
 
 @router.post("/flags/{flag_id}/keep-internal", response_model=FlagOut, summary="Hide a flag from clients")
 def post_keep_internal(request: Request, _admin: Admin, flag_id: ObjectId) -> FlagOut:
+    """Clients who were shown the open flag get a `risk_withdrawn` event in the wording they saw."""
     with transaction(store_of(request).sessions) as session:
-        flag = keep_flag_internal(session, flag_id=flag_id)
+        flag = keep_risk_internal(session, flag_id=flag_id, now=datetime.now(UTC))
     log.info("admin.flag.unpublished", flag_id=flag_id)
     return _flag_out(flag)
 

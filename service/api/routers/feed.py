@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1", tags=["feed"], route_class=DirectRoute)
     "/feed",
     response_model=FeedPageOut,
     responses={**CLIENT_ERRORS, **error_responses(400), **NOT_MODIFIED},
-    summary="The caller's events, oldest first, a page at a time",
+    summary="The caller's events in the order published, a page at a time",
 )
 async def get_feed(
     request: Request,
@@ -39,10 +39,15 @@ async def get_feed(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> Response:
-    """Item done, milestone progress, commitment moved / met / missed, risk raised / resolved.
+    """Item done / reopened, milestone progress, commitment moved / met / missed / reopened, risk
+    raised / withdrawn / resolved.
 
-    The order is stable: a page never changes once read, and new events only ever come after the
-    last cursor. Poll with `next_cursor` until `has_more` is false; keep polling with it later.
+    The order is the order pmbridge published the events in, and it is stable: a page never changes
+    once read, and new events only ever come after the last cursor. Poll with `next_cursor` until
+    `has_more` is false; keep polling with it later. `occurred_at` is when an event happened at its
+    source and `recorded_at` when it was published: a change learned late (back-filled by a sync)
+    comes after the events published before it, with its true, older `occurred_at`. What an event
+    said is never edited; a correction is an event of its own.
     """
     caller = client_caller(request)
     snapshot = snapshots_of(request).get(caller.client_id)
@@ -75,6 +80,8 @@ async def get_feed_atom(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> Response:
+    """The same events as `/v1/feed`, newest published first; each entry's `<updated>` is its
+    `recorded_at` and its `<published>` its `occurred_at`."""
     caller = client_caller(request)
     snapshot = snapshots_of(request).get(caller.client_id)
     events = feed_reader_of(request).latest(

@@ -118,12 +118,19 @@ class RiskList(BaseModel):
 
 
 class FeedEventOut(BaseModel):
-    id: int
+    id: int = Field(
+        description="The feed's order: events are published with increasing ids, never before an id served."
+    )
     kind: FeedEventKind | str
     project_id: int | None
     summary: str
     payload: dict[str, object]
-    occurred_at: datetime
+    occurred_at: datetime = Field(
+        description="When it happened at its source: a change learned late is older than events before it."
+    )
+    recorded_at: datetime = Field(
+        description="When pmbridge published it (the evaluation or the operator's action that did)."
+    )
 
 
 class FeedPageOut(BaseModel):

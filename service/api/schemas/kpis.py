@@ -61,8 +61,12 @@ class RatingGroupOut(BaseModel):
 
 
 class SatisfactionByDeliveryOut(BaseModel):
-    on_time: RatingGroupOut = Field(description="Ratings of milestones whose promised date was met.")
-    late: RatingGroupOut = Field(description="Ratings of milestones whose promised date was missed.")
+    on_time: RatingGroupOut = Field(
+        description="Ratings of milestones, and of events on items or milestones, whose promise was met."
+    )
+    late: RatingGroupOut = Field(
+        description="Ratings of milestones, and of events on items or milestones, whose promise was missed."
+    )
 
 
 class SatisfactionOut(BaseModel):

@@ -48,6 +48,16 @@ def test_server_info_is_anonymous_and_cloud(anonymous: TestClient) -> None:
     assert body["baseUrl"] == "https://sandbox.test"
 
 
+def test_server_info_for_a_personal_access_token_is_data_center(dc_api: TestClient) -> None:
+    body = dc_api.get("/rest/api/2/serverInfo").json()
+    assert body["deploymentType"] == "Server"
+    assert body["versionNumbers"][0] < 1000
+
+
+def test_server_info_for_cloud_credentials_is_cloud(api: TestClient) -> None:
+    assert api.get("/rest/api/latest/serverInfo").json()["deploymentType"] == "Cloud"
+
+
 def test_form_post_without_no_check_token_answers_403(
     api: TestClient, new_issue: Callable[..., Issue]
 ) -> None:

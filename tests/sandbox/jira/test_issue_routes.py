@@ -3,11 +3,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from sandbox.app import Sandbox
 from sandbox.jira.changes import IssueChanges
 from sandbox.jira.model import Issue
+from sandbox.jira.routes import jira_routes
 
 
 def _busy_issue(sandbox: Sandbox, new_issue: Callable[..., Issue], changes: int) -> Issue:
@@ -96,7 +98,8 @@ def test_changelog_list_returns_requested_histories(
     issue = _busy_issue(sandbox, new_issue, 3)
     wanted = [issue.histories[0].id, issue.histories[2].id]
     body = api.post(f"/rest/api/3/issue/{issue.key}/changelog/list", json={"changelogIds": wanted}).json()
-    assert [int(v["id"]) for v in body["values"]] == wanted
+    assert [int(v["id"]) for v in body["histories"]] == wanted
+    assert (body["startAt"], body["maxResults"], body["total"]) == (0, 2, 2)
 
 
 def test_bulk_changelog_orders_by_date_then_issue_and_pages(
@@ -209,3 +212,32 @@ def test_worklogs_per_issue_updated_since_and_by_ids(
     assert [v["worklogId"] for v in updated["values"]] == [worklog.id]
     assert updated["lastPage"] is True
     assert listed[0]["issueId"] == str(issue.id)
+
+
+def test_latest_is_an_alias_of_v2(api: TestClient, sandbox: Sandbox) -> None:
+    issue = sandbox.jira.find_issue("ACM-1")
+    assert issue is not None
+    issue.description = "Plain words"
+    latest = api.get("/rest/api/latest/issue/ACM-1", params={"fields": "description,summary"})
+    v2 = api.get("/rest/api/2/issue/ACM-1", params={"fields": "description,summary"})
+    assert latest.status_code == 200
+    assert latest.json() == v2.json()
+    assert latest.json()["fields"]["description"] == "Plain words"
+
+
+def test_latest_serves_every_v2_route(sandbox: Sandbox) -> None:
+    def served(prefix: str) -> set[tuple[str, str]]:
+        return {
+            (route.path.removeprefix(prefix), method)
+            for route in jira_routes(sandbox.jira)
+            if isinstance(route, Route) and route.path.startswith(prefix)
+            for method in route.methods or ()
+        }
+
+    assert served("/rest/api/latest/") == served("/rest/api/2/") != set()
+
+
+def test_latest_comment_takes_v2_plain_text(api: TestClient, new_issue: Callable[..., Issue]) -> None:
+    response = api.post(f"/rest/api/latest/issue/{new_issue().key}/comment", json={"body": "Plain"})
+    assert response.status_code == 201
+    assert response.json()["body"] == "Plain"

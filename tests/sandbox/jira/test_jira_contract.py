@@ -102,7 +102,9 @@ def test_pycontribs_approximate_count(served: str, sandbox: Sandbox) -> None:
 
 def test_pycontribs_token_auth_with_pat(served: str, sandbox: Sandbox) -> None:
     client = JIRA(server=served, token_auth=sandbox.jira_pat, max_retries=0, timeout=10)
+    assert client.deploymentType == "Server"
     assert client.issue("BOR-1").key == "BOR-1"
+    assert len(client.search_issues("project = BOR", maxResults=4)) == 4
 
 
 def test_pycontribs_wrong_token_fails_construction_with_401(served: str, sandbox: Sandbox) -> None:

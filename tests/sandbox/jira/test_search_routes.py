@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +10,8 @@ from starlette.testclient import TestClient
 from sandbox.app import Sandbox
 from sandbox.jira.changes import IssueChanges
 from sandbox.jira.model import Issue
+from sandbox.jira.routes_search import REMOVED_SEARCH
+from tests.sandbox.conftest import Bearer
 
 SEARCH = "/rest/api/3/search/jql"
 
@@ -141,17 +143,18 @@ def test_search_jql_eight_order_fields_answers_400(paging_api: TestClient) -> No
     assert response.json()["errorMessages"] == ["JQL can be ordered by at most 7 fields."]
 
 
-def test_search_jql_changelog_expand_is_truncated_to_most_recent(sandbox: Sandbox, api: TestClient) -> None:
+def test_search_jql_changelog_expand_keeps_the_latest_40(sandbox: Sandbox, api: TestClient) -> None:
     world = sandbox.jira
     issue = world.create_issue(world.projects[world.project_by_key["ACM"]], summary="Busy")
-    for n in range(30):
+    first_due = date(2026, 4, 1)
+    for n in range(45):
         sandbox.clock.advance(timedelta(minutes=1))
-        world.update_issue(issue, IssueChanges(duedate=f"2026-04-{n + 1:02d}"))
+        world.update_issue(issue, IssueChanges(duedate=(first_due + timedelta(days=n)).isoformat()))
     body = api.get(SEARCH, params={"jql": f"key = {issue.key}", "expand": "changelog"}).json()
     changelog = body["issues"][0]["changelog"]
-    assert changelog["total"] == 30
-    assert len(changelog["histories"]) == 20
-    assert changelog["histories"][-1]["items"][0]["to"] == "2026-04-30"
+    assert (changelog["total"], changelog["maxResults"], len(changelog["histories"])) == (45, 40, 40)
+    assert changelog["histories"][0]["id"] == str(issue.histories[5].id)
+    assert changelog["histories"][-1]["items"][0]["to"] == "2026-05-15"
 
 
 def test_search_jql_expand_transitions_and_rendered_fields_are_embedded(api: TestClient) -> None:
@@ -261,24 +264,47 @@ def test_search_jql_too_many_reconcile_ids_answers_400(api: TestClient) -> None:
     assert response.status_code == 400
 
 
-def test_removed_search_answers_410_with_migration_message(api: TestClient) -> None:
-    response = api.get("/rest/api/3/search", params={"jql": "project = ACM"})
+@pytest.mark.parametrize("version", ["2", "3", "latest"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_cloud_answers_removed_search_with_410_on_every_version(
+    api: TestClient, version: str, method: str
+) -> None:
+    response = api.request(method, f"/rest/api/{version}/search", params={"jql": "project = ACM"}, json={})
     assert response.status_code == 410
+    assert response.json() == {"errorMessages": [REMOVED_SEARCH], "errors": {}}
     assert "CHANGE-2046" in response.json()["errorMessages"][0]
 
 
-def test_data_center_search_pages_with_start_at_and_total(paging_api: TestClient) -> None:
+@pytest.mark.parametrize("version", ["2", "latest"])
+def test_data_center_keeps_search_on_v2_and_latest(dc_api: TestClient, version: str) -> None:
+    got = dc_api.get(f"/rest/api/{version}/search", params={"jql": "project = ACM", "maxResults": 3})
+    posted = dc_api.post(f"/rest/api/{version}/search", json={"jql": "project = ACM", "maxResults": 3})
+    assert (got.status_code, posted.status_code) == (200, 200)
+    assert got.json()["total"] == posted.json()["total"] == 12
+    assert len(got.json()["issues"]) == 3
+
+
+def test_data_center_has_no_v3_search(dc_api: TestClient) -> None:
+    assert dc_api.get("/rest/api/3/search", params={"jql": "project = ACM"}).status_code == 410
+
+
+def test_data_center_search_pages_with_start_at_and_total(
+    paging_api: TestClient, paging_sandbox: Sandbox
+) -> None:
     body = paging_api.get(
         "/rest/api/2/search",
         params={"jql": "project = ACM ORDER BY key ASC", "startAt": 120, "maxResults": 50},
+        auth=Bearer(paging_sandbox.jira_pat),
     ).json()
     assert (body["startAt"], body["maxResults"], body["total"]) == (120, 50, 130)
     assert [i["key"] for i in body["issues"]] == [f"ACM-{n}" for n in range(121, 131)]
     assert isinstance(body["issues"][0]["fields"]["summary"], str)
 
 
-def test_data_center_search_accepts_unbounded_jql(paging_api: TestClient) -> None:
-    body = paging_api.get("/rest/api/2/search", params={"jql": "", "maxResults": 0}).json()
+def test_data_center_search_accepts_unbounded_jql(paging_api: TestClient, paging_sandbox: Sandbox) -> None:
+    body = paging_api.get(
+        "/rest/api/2/search", params={"jql": "", "maxResults": 0}, auth=Bearer(paging_sandbox.jira_pat)
+    ).json()
     assert body["total"] == 260
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import pytest
+
 from service.domain.commitments import Commitment, CommitmentMove
 from service.domain.enums import (
     CommitmentSubject,
@@ -15,7 +17,15 @@ from service.domain.enums import (
 )
 from service.domain.signals import EventDraft, MilestoneTally
 from service.domain.work import Milestone, WorkItem
-from service.feed.derive import FEED_HISTORY, ItemState, ProjectState, Risk, derive_events
+from service.feed.derive import (
+    FEED_HISTORY,
+    ItemState,
+    ProjectState,
+    Risk,
+    derive_events,
+    derive_publication,
+)
+from service.rules import Reopening
 
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 PROJECT = 7
@@ -303,6 +313,161 @@ def test_promises_ending_or_moving_right_at_the_edge_of_the_history_are_told() -
     ]
 
 
+# Corrections: an item or a promise reopened
+
+
+def keys(drafts: list[EventDraft]) -> list[str]:
+    return [d.dedupe_key for d in drafts]
+
+
+def test_a_reopened_item_is_corrected_in_the_items_words() -> None:
+    done_at, reopened_at = NOW - timedelta(days=3), NOW - timedelta(days=1)
+    reopened = ItemState(
+        item=work_item(1, key="SHOP-1"), reopenings=(Reopening(done_at=done_at, reopened_at=reopened_at),)
+    )
+
+    [draft] = derive(state(reopened))
+
+    assert draft == EventDraft(
+        kind=FeedEventKind.ITEM_REOPENED,
+        dedupe_key=f"item_reopened:1:{reopened_at.isoformat()}",
+        summary="SHOP-1 reopened: Title 1 is no longer done",
+        payload={"item": "SHOP-1", "title": "Title 1"},
+        occurred_at=reopened_at,
+        project_id=PROJECT,
+        item_id=1,
+    )
+
+
+def test_done_then_reopened_then_done_again_reads_as_three_item_events() -> None:
+    """Each evaluation publishes what it derives; the store keeps one event per key, so the union
+    of the keys in publishing order is what the client reads."""
+    done, reopened, done_again = (NOW - timedelta(days=d) for d in (5, 3, 1))
+    first = state(ItemState(item=work_item(1, done=True), done_at=done))
+    second = state(ItemState(item=work_item(1), reopenings=(Reopening(done_at=done, reopened_at=reopened),)))
+    third = state(
+        ItemState(
+            item=work_item(1, done=True),
+            done_at=done_again,
+            reopenings=(Reopening(done_at=done, reopened_at=reopened),),
+        )
+    )
+
+    published: list[str] = []
+    for after in (first, second, third):
+        published += [key for key in keys(derive(after)) if key not in published]
+
+    assert published == [
+        f"item_done:1:{done.isoformat()}",
+        f"item_reopened:1:{reopened.isoformat()}",
+        f"item_done:1:{done_again.isoformat()}",
+    ]
+
+
+def test_a_met_promise_reopened_and_met_again_reads_as_three_promise_events() -> None:
+    done, reopened, done_again = (NOW - timedelta(days=d) for d in (5, 3, 1))
+    deadline = date(2026, 11, 25)
+    history = (Reopening(done_at=done, reopened_at=reopened),)
+    evaluations = [
+        ItemState(item=work_item(4, key="SHOP-4"), commitment=promise(deadline, delivered_at=done)),
+        ItemState(item=work_item(4, key="SHOP-4"), commitment=promise(deadline), reopenings=history),
+        ItemState(
+            item=work_item(4, key="SHOP-4"),
+            commitment=promise(deadline, delivered_at=done_again),
+            reopenings=history,
+        ),
+    ]
+
+    published: list[EventDraft] = []
+    for entry in evaluations:
+        published += [d for d in derive(state(entry)) if d.dedupe_key not in keys(published)]
+
+    promise_events = [d for d in published if d.kind is not FeedEventKind.ITEM_REOPENED]
+    assert [(d.kind, d.occurred_at) for d in promise_events] == [
+        (FeedEventKind.COMMITMENT_MET, done),
+        (FeedEventKind.COMMITMENT_REOPENED, reopened),
+        (FeedEventKind.COMMITMENT_MET, done_again),
+    ]
+    assert keys(promise_events) == [
+        "commitment_met:item:4:2026-11-25",
+        f"commitment_reopened:item:4:{reopened.isoformat()}",
+        f"commitment_met:item:4:2026-11-25:{done_again.isoformat()}",
+    ]
+    assert promise_events[1].summary == (
+        "SHOP-4: the promise of 2026-11-25 is open again, as the delivered work was reopened"
+    )
+    assert promise_events[1].payload == {"item": "SHOP-4", "promised": "2026-11-25"}
+
+
+def test_a_reopened_promise_past_its_date_is_corrected_then_missed() -> None:
+    """Delivered in time, reopened after the date: the promise is open again, and now overdue."""
+    deadline = date(2026, 11, 15)
+    done, reopened = datetime(2026, 11, 14, tzinfo=UTC), datetime(2026, 11, 18, tzinfo=UTC)
+    entry = ItemState(
+        item=work_item(4),
+        commitment=promise(deadline),
+        reopenings=(Reopening(done_at=done, reopened_at=reopened),),
+    )
+
+    assert [(d.kind, d.dedupe_key) for d in derive(state(entry))] == [
+        (FeedEventKind.ITEM_REOPENED, f"item_reopened:4:{reopened.isoformat()}"),
+        (FeedEventKind.COMMITMENT_REOPENED, f"commitment_reopened:item:4:{reopened.isoformat()}"),
+        (FeedEventKind.COMMITMENT_MISSED, "commitment_missed:item:4:2026-11-15"),
+    ]
+
+
+def test_a_promise_delivered_late_and_reopened_is_not_told_open_again() -> None:
+    """Only a promise the feed told met is corrected; a missed one stays missed."""
+    late = datetime(2026, 11, 16, tzinfo=UTC)
+    entry = ItemState(
+        item=work_item(4),
+        commitment=promise(date(2026, 11, 15)),
+        reopenings=(Reopening(done_at=late, reopened_at=late + timedelta(days=1)),),
+    )
+
+    assert [d.kind for d in derive(state(entry))] == [
+        FeedEventKind.ITEM_REOPENED,
+        FeedEventKind.COMMITMENT_MISSED,
+    ]
+
+
+def test_a_reopening_is_judged_against_the_date_in_force_when_it_was_done() -> None:
+    """Done on the 20th against a date moved from the 15th to the 22nd on the 10th: it was met."""
+    moved = move(date(2026, 11, 15), date(2026, 11, 22), at=datetime(2026, 11, 10, tzinfo=UTC), change="m")
+    done, reopened = datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 20, 12, tzinfo=UTC)
+    entry = ItemState(
+        item=work_item(4),
+        commitment=promise(date(2026, 11, 15), moved),
+        reopenings=(Reopening(done_at=done, reopened_at=reopened),),
+    )
+
+    corrections = [d for d in derive(state(entry)) if d.kind is FeedEventKind.COMMITMENT_REOPENED]
+
+    assert [d.payload["promised"] for d in corrections] == ["2026-11-22"]
+
+
+def test_a_reopening_without_a_recorded_done_time_counts_from_the_reopening() -> None:
+    reopened = datetime(2026, 11, 19, tzinfo=UTC)
+    in_time = ItemState(
+        item=work_item(4),
+        commitment=promise(date(2026, 11, 25)),
+        reopenings=(Reopening(done_at=None, reopened_at=reopened),),
+    )
+
+    assert FeedEventKind.COMMITMENT_REOPENED in [d.kind for d in derive(state(in_time))]
+
+
+def test_reopenings_before_the_history_are_not_told() -> None:
+    old = NOW - FEED_HISTORY - timedelta(seconds=1)
+    entry = ItemState(
+        item=work_item(4),
+        commitment=promise(date(2026, 12, 25)),
+        reopenings=(Reopening(done_at=old - timedelta(days=1), reopened_at=old),),
+    )
+
+    assert derive(state(entry)) == []
+
+
 # Milestone progress
 
 
@@ -384,11 +549,8 @@ def test_a_published_risk_that_resolves_is_told() -> None:
     )
 
 
-def test_a_resolved_risk_without_client_wording_falls_back_to_its_message() -> None:
-    [draft] = derive(state(), before=(risk(5, client_text=None),))
-
-    assert draft.summary == "Resolved: internal message 5"
-    assert draft.payload == {"flag_id": 5, "text": None}
+def test_a_resolved_risk_without_client_wording_is_not_told_in_the_rules_words() -> None:
+    assert derive(state(), before=(risk(5, client_text=None),)) == []
 
 
 def test_a_resolved_risk_names_an_item_of_the_project_only() -> None:
@@ -412,6 +574,63 @@ def test_risks_raised_kept_open_or_never_published_are_not_told() -> None:
     after = state(open_risks=(risk(5), risk(8)))  # 5 stays open, 8 is new, 6 resolved unpublished
 
     assert derive(after, before=before) == []
+
+
+# An operator's publish or withdrawal
+
+
+def publication(before: Risk, after: Risk, *, still_open: bool = True) -> list[EventDraft]:
+    return derive_publication(before, after, still_open=still_open, project_id=PROJECT, item_id=1, now=NOW)
+
+
+def test_publishing_a_risk_raises_it_in_the_operators_words_only() -> None:
+    hidden = risk(5, published=False, client_text=None)
+
+    [draft] = publication(hidden, risk(5, client_text="Checkout may be late"))
+
+    assert draft == EventDraft(
+        kind=FeedEventKind.RISK_RAISED,
+        dedupe_key=f"risk_raised:5:{NOW.isoformat()}",
+        summary="Risk: Checkout may be late",
+        payload={"flag_id": 5, "text": "Checkout may be late"},
+        occurred_at=NOW,
+        project_id=PROJECT,
+        item_id=1,
+    )
+    assert "internal message" not in repr(draft)
+
+
+def test_keeping_a_published_risk_internal_withdraws_it_in_the_wording_it_was_shown_with() -> None:
+    [draft] = publication(risk(5, client_text="Checkout may be late"), risk(5, published=False))
+
+    assert (draft.kind, draft.summary, draft.payload) == (
+        FeedEventKind.RISK_WITHDRAWN,
+        "Withdrawn: Checkout may be late",
+        {"flag_id": 5, "text": "Checkout may be late"},
+    )
+    assert draft.dedupe_key == f"risk_withdrawn:5:{NOW.isoformat()}"
+
+
+def test_new_wording_for_a_published_risk_raises_it_again() -> None:
+    [draft] = publication(risk(5, client_text="Late"), risk(5, client_text="A week late"))
+
+    assert (draft.kind, draft.summary) == (FeedEventKind.RISK_RAISED, "Risk: A week late")
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "still_open"),
+    [
+        (risk(5, client_text="Late"), risk(5, client_text="Late"), True),
+        (risk(5, published=False), risk(5, published=False), True),
+        (risk(5, published=False), risk(5, client_text="Late"), False),
+        (risk(5, client_text="Late"), risk(5, published=False), False),
+    ],
+    ids=["same-wording", "still-internal", "publish-resolved", "withdraw-resolved"],
+)
+def test_a_publication_that_changes_nothing_a_client_sees_tells_nothing(
+    before: Risk, after: Risk, still_open: bool
+) -> None:
+    assert publication(before, after, still_open=still_open) == []
 
 
 # Order

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from service.domain.enums import DigestPeriod, FeedbackSubject, Severity
-from service.feed.digest import Digest, DoneLine, MoveLine, NextLine, PromiseLine, RiskLine
+from service.feed.digest import CorrectionLine, Digest, DoneLine, MoveLine, NextLine, PromiseLine, RiskLine
 from service.feed.digest_render import escape_markdown, render_html, render_markdown
 from service.feed.pulses import Pulse, PulseReason, RatingGroup, SatisfactionByDelivery
 
@@ -37,6 +37,7 @@ def _digest(**overrides: object) -> Digest:
                 moved_on=date(2026, 9, 11),
             )
         ],
+        "corrections": [],
         "risks": [RiskLine(project="Web", severity=Severity.WARNING, text="Payment provider <late>")],
         "pulses": [
             Pulse(
@@ -63,7 +64,7 @@ def test_render_markdown_has_every_section() -> None:
         assert heading in text
     assert "# Your weekly update, acme" in text
     assert "Launch, from 2026-09-13 to 2026-09-20 (7 days later) on 2026-09-11" in text
-    assert "Milestones delivered on time: 4.5 of 5 (2 ratings)" in text
+    assert "Delivered on time: 4.5 of 5 (2 ratings)" in text
 
 
 def test_render_markdown_escapes_titles() -> None:
@@ -92,6 +93,22 @@ def test_render_markdown_empty_sections_say_so() -> None:
     assert "Nothing was completed in this period." in text
     assert "No open risks." in text
     assert "Tell us how we did" not in text
+    assert "Corrections" not in text
+
+
+def test_render_lists_corrections_after_what_was_done() -> None:
+    reopened = CorrectionLine(
+        project="Web", text="WEB-1 reopened: Checkout is no longer done", on=date(2026, 9, 12)
+    )
+    digest = _digest(corrections=[reopened])
+
+    text = render_markdown(digest, base_url=None)
+    html = render_html(digest, base_url=None)
+
+    assert "## Corrections\n\n- Web: WEB-1 reopened: Checkout is no longer done (2026-09-12)" in text
+    assert text.index("## Done") < text.index("## Corrections") < text.index("## Coming next")
+    assert "Web: WEB-1 reopened: Checkout is no longer done (2026-09-12)</li>" in html
+    assert html.index(">Done<") < html.index(">Corrections<") < html.index(">Coming next<")
 
 
 def test_render_html_is_self_contained_and_escaped() -> None:

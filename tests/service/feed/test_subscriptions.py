@@ -83,7 +83,15 @@ def test_deliver_due_delivery_carries_feed_event_and_its_cursor(store: Store, re
     assert body["event"]["id"] == event_id
     assert body["event"]["summary"] == "shipped"
     assert body["event"]["payload"] == {"summary": "shipped"}
-    assert set(body["event"]) == {"id", "kind", "project_id", "summary", "payload", "occurred_at"}
+    assert set(body["event"]) == {
+        "id",
+        "kind",
+        "project_id",
+        "summary",
+        "payload",
+        "occurred_at",
+        "recorded_at",
+    }
     assert CODEC.decode(client_id=client_id, cursor=body["cursor"]) == event_id
 
 

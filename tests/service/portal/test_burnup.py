@@ -1,8 +1,19 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
-from service.portal.burnup import MAX_POINTS, build_burnup, sample_days
+import pytest
+
+from service.portal.burnup import (
+    LABEL_SIZE,
+    LINE_EM,
+    MAX_POINTS,
+    AxisTick,
+    build_burnup,
+    label_width,
+    sample_days,
+)
 from service.store.report_queries import ItemSpan
 
 TODAY = date(2026, 11, 26)
@@ -54,3 +65,60 @@ def test_sample_days_long_history_capped_and_ends_today() -> None:
     assert len(days) <= MAX_POINTS + 1
     assert days[-1] == TODAY
     assert days == sorted(days)
+
+
+def _extent(tick: AxisTick) -> tuple[float, float]:
+    width = label_width(tick.label)
+    start = {"start": tick.position, "middle": tick.position - width / 2, "end": tick.position - width}
+    return start[tick.anchor], start[tick.anchor] + width
+
+
+@pytest.mark.parametrize("items", [1, 9, 2000], ids=["one", "nine", "thousands"])
+@pytest.mark.parametrize("days", [0, 8, 30, 400], ids=["today", "a-week-and-a-day", "a-month", "over-a-year"])
+def test_build_burnup_labels_fit_the_view_box_at_the_largest_size(items: int, days: int) -> None:
+    spans = [
+        ItemSpan(created_at=_at(TODAY - timedelta(days=days * n // items)), done_at=None)
+        for n in range(items)
+    ]
+
+    chart = build_burnup(spans, today=TODAY)
+
+    line = LABEL_SIZE * LINE_EM
+    for tick in chart.y_ticks:
+        assert tick.anchor == "end"
+        assert chart.left - chart.label_gap - label_width(tick.label) >= 0
+        assert tick.position - line / 2 >= 0
+    extents = [_extent(tick) for tick in chart.x_ticks]
+    assert all(start >= 0 and end <= chart.width for start, end in extents)
+    assert all(a[1] + chart.label_gap <= b[0] for a, b in pairwise(extents)), "dates overlap"
+    assert chart.bottom + chart.label_gap + line <= chart.height
+
+
+def test_build_burnup_first_and_last_dates_anchored_inwards() -> None:
+    spans = [ItemSpan(created_at=_at(TODAY - timedelta(days=60)), done_at=None)]
+
+    chart = build_burnup(spans, today=TODAY)
+
+    assert [(t.label, t.anchor) for t in chart.x_ticks] == [
+        ("27 Sep", "start"),
+        ("01 Nov", "middle"),
+        ("26 Nov", "end"),
+    ]
+    assert chart.x_ticks[0].position == chart.left
+    assert chart.x_ticks[-1].position == chart.right
+
+
+def test_build_burnup_middle_date_crowding_the_last_is_left_out() -> None:
+    spans = [ItemSpan(created_at=_at(TODAY - timedelta(days=8)), done_at=None)]
+
+    chart = build_burnup(spans, today=TODAY)
+
+    assert [p.day for p in chart.points] == [TODAY - timedelta(days=8), TODAY - timedelta(days=1), TODAY]
+    assert [t.anchor for t in chart.x_ticks] == ["start", "end"]
+
+
+def test_build_burnup_left_margin_grows_with_the_widest_count() -> None:
+    few = build_burnup([ItemSpan(created_at=_at(TODAY), done_at=None)], today=TODAY)
+    many = build_burnup([ItemSpan(created_at=_at(TODAY), done_at=None)] * 1500, today=TODAY)
+
+    assert many.left - few.left == pytest.approx(label_width("1500") - label_width("1"), abs=1)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from service.domain.enums import MilestoneKind, ScopeRule
+from service.domain.work import Milestone, Project
 from service.store.db import transaction
+from service.store.items import upsert_milestones
+from service.store.orm import FeedEventRow
+from service.store.projects import upsert_projects
 from service.store.report_queries import list_feedback
-from service.store.tenancy import issue_token, revoke_token
+from service.store.tenancy import add_client, add_scope, issue_token, revoke_token
 from tests.service.portal.conftest import Portal, add_slip_event, csrf_of, sign_in
 from tests.support.api import CLIENTS
 
@@ -305,3 +312,137 @@ def test_tampered_session_cookie_is_no_session(portal: Portal) -> None:
     browser.cookies.set("pmb_portal", forged, path="/portal")
 
     assert browser.get("/portal").status_code == 303
+
+
+def _text(html: str) -> str:
+    """What a reader sees of `html`: no tags, entities decoded, spaces collapsed."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def _section(html: str, heading_id: str) -> str:
+    start = html.index(f'aria-labelledby="{heading_id}"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_overview_leads_with_projects_then_updates_then_feedback(acme: TestClient) -> None:
+    html = acme.get("/portal").text
+
+    headings = [_text(h) for h in re.findall(r"<h2[^>]*>(.*?)</h2>", html)]
+    assert headings == ["ACME web ACME", "SHARED web SHARED", "Recent updates", "Your feedback"]
+
+
+def test_overview_folds_every_rating_request_into_the_feedback_section(
+    portal: Portal, acme: TestClient
+) -> None:
+    event_id = add_slip_event(
+        portal.store,
+        client_id=portal.world.clients["acme"],
+        project_id=portal.world.projects["ACME"],
+        summary="ACME-1 moved",
+    )
+
+    html = acme.get("/portal").text
+
+    feedback = _section(html, "rate-heading")
+    asks = feedback.count('<details class="ask">')
+    assert html.count('class="rating"') == feedback.count('class="rating"') == asks
+    assert asks >= 2, "the slipped promise and the weekly question"
+    assert f'name="subject_id" value="{event_id}"' in feedback
+    assert "<summary>How are we doing overall this week?</summary>" in feedback
+    assert "pulses-heading" not in html
+
+
+def test_milestone_without_items_of_the_client_is_left_out(portal: Portal, acme: TestClient) -> None:
+    world = portal.world
+    with transaction(portal.store.sessions) as session:
+        upsert_milestones(
+            session,
+            source_id=world.source_id,
+            milestones=[
+                Milestone(
+                    source_id=world.source_id,
+                    project_external_id="ACME",
+                    external_id="m-ACME-empty",
+                    name="ACME 2.0 with nothing in it",
+                    kind=MilestoneKind.VERSION,
+                )
+            ],
+        )
+
+    for path in ("/portal", f"/portal/projects/{world.projects['ACME']}"):
+        html = acme.get(path).text
+        assert "ACME 1.0" in html
+        assert "ACME 2.0 with nothing in it" not in html
+        assert "0 of 0 done" not in html
+
+
+def test_project_without_items_says_so_instead_of_an_empty_bar(portal: Portal) -> None:
+    world = portal.world
+    now = datetime.now(UTC)
+    with transaction(portal.store.sessions) as session:
+        ids = upsert_projects(
+            session,
+            projects=[Project(source_id=world.source_id, external_id="EMPTY", key="EMPTY", name="EMPTY web")],
+        )
+        client = add_client(session, name="empty-client", now=now)
+        assert client.id is not None
+        add_scope(session, client_id=client.id, project_id=ids["EMPTY"], rule=ScopeRule.ALL, value=None)
+        token = issue_token(session, client_id=client.id, is_admin=False, name="e", expires_at=None, now=now)
+    browser = portal.browser()
+    sign_in(browser, token.secret)
+
+    for path in ("/portal", f"/portal/projects/{ids['EMPTY']}"):
+        text = _text(browser.get(path).text)
+        assert "EMPTY web" in text
+        assert "No work items yet." in text
+        assert "0 of 0 done" not in text
+
+
+@pytest.fixture
+def borealis(portal: Portal) -> TestClient:
+    browser = portal.browser()
+    sign_in(browser, portal.trello.token)
+    return browser
+
+
+def test_trello_pages_name_cards_and_boards_by_name_never_by_key(
+    portal: Portal, borealis: TestClient
+) -> None:
+    trello = portal.trello
+    pages = [borealis.get("/portal").text] + [
+        borealis.get(f"/portal/projects/{project_id}").text for project_id in trello.projects.values()
+    ]
+
+    for html in pages:
+        assert trello.card_keys_in(_text(html)) == []
+        assert "0 of 0 done" not in html
+    shown_events = [_text(e) for html in pages for e in re.findall(r"<li><time>.*?</li>", html)]
+    assert any(title in event for event in shown_events for title in trello.titles.values())
+    promised = [
+        _text(row) for html in pages[1:] for row in re.findall(r'<th scope="row"[^>]*>(.*?)</th>', html)
+    ]
+    assert promised, "the boards' cards carry promised dates"
+    assert set(promised) <= set(trello.titles.values())
+
+
+def test_trello_slipped_promise_rating_names_the_card(portal: Portal, borealis: TestClient) -> None:
+    with portal.store.sessions() as session:
+        moved = session.scalars(
+            select(FeedEventRow).where(
+                FeedEventRow.client_id == portal.trello.client_id, FeedEventRow.kind == "commitment_moved"
+            )
+        ).first()
+    assert moved is not None
+    key = moved.summary.split(":")[0]
+
+    html = borealis.get(f"/portal/rate?subject=event&id={moved.id}").text
+
+    assert f"A date we promised moved: {portal.trello.titles[key]}: promised date moved" in _text(html)
+    assert portal.trello.card_keys_in(_text(html)) == []
+
+
+def test_jira_pages_keep_issue_and_project_keys(portal: Portal, acme: TestClient) -> None:
+    text = _text(acme.get(f"/portal/projects/{portal.world.projects['ACME']}").text)
+
+    assert "ACME web ACME" in text
+    assert "ACME-2 Title of ACME-2" in text

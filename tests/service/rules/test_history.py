@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from service.domain.enums import Priority, StatusCategory
 from service.domain.work import Change, Person, WorkItem
-from service.rules.facts import FactsConfig
+from service.rules.facts import FactsConfig, Reopening
 from service.rules.history import build_item_facts, build_item_facts_as_of, item_as_of
 
 Day = Callable[[int], datetime]
@@ -42,6 +42,24 @@ def test_build_item_facts_reopen_counts_done_to_open_transitions(
 
     assert facts.times_reopened == 2
     assert facts.last_reopened_at == day(4)
+
+
+def test_build_item_facts_reopenings_pair_each_reopening_with_when_it_had_been_done(
+    make_item: MakeItem, make_change: MakeChange, day: Day
+) -> None:
+    changes = [
+        make_change("status", day(1), from_display="In Progress", to_display="Done"),
+        make_change("resolution", day(2), from_display="Fixed", to_display=None),
+        make_change("status", day(2), from_display="Done", to_display="In Progress"),
+        make_change("status", day(4), from_display="Done", to_display="To Do"),  # done before the log
+    ]
+
+    facts = build_item_facts(make_item(status="To Do", status_category=StatusCategory.TODO), changes)
+
+    assert facts.reopenings == (
+        Reopening(done_at=day(1), reopened_at=day(2)),
+        Reopening(done_at=None, reopened_at=day(4)),
+    )
 
 
 def test_build_item_facts_blocked_since_flag_set(

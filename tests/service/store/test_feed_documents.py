@@ -1,6 +1,6 @@
 """Each feed event stores its client-facing document when it is written, its id first (a trigger
-adds it once the row has one); migrations 0005 and 0007 fill the documents of events written before
-them, identically."""
+adds it once the row has one) and when it was recorded last; migrations 0005, 0007 and 0012 fill the
+documents of events written before them, identically."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ def test_a_written_event_stores_its_document_as_the_feed_serves_it(migrated_engi
         "summary": 'Blocked: "checkout" ✓',
         "payload": {"rule": "blocked", "n": [1, 2]},
         "occurred_at": "2026-11-26T11:30:15.000250+00:00",
+        "recorded_at": "2026-11-26T09:30:15.000250+00:00",
     }
 
 
@@ -76,9 +77,35 @@ def test_ids_are_taken_out_and_put_back_by_migration_0007(migrated_engine: Engin
     downgrade_schema(migrated_engine, revision="0006")
     with migrated_engine.connect() as connection:
         unstamped = orjson.loads(connection.execute(text("SELECT document FROM feed_events")).scalar_one())
-    assert unstamped == {key: value for key, value in written.items() if key != "id"}
+    assert unstamped == {key: value for key, value in written.items() if key not in ("id", "recorded_at")}
 
     upgrade_schema(migrated_engine)
     with migrated_engine.connect() as connection:
         restamped = orjson.loads(connection.execute(text("SELECT document FROM feed_events")).scalar_one())
     assert restamped == written
+
+
+def stored_document(migrated_engine: Engine) -> str:
+    with migrated_engine.connect() as connection:
+        document: str = connection.execute(text("SELECT document FROM feed_events")).scalar_one()
+    return document
+
+
+def test_recorded_at_is_taken_out_and_put_back_by_migration_0012_exactly(migrated_engine: Engine) -> None:
+    """A payload naming "recorded_at" itself is left as it is: only the document's own key moves."""
+    write_event(
+        migrated_engine,
+        kind="item_done",
+        summary="Done",
+        payload={"recorded_at": "in the payload"},
+        occurred_at=AT - timedelta(days=3),
+    )
+    as_written = stored_document(migrated_engine)
+
+    downgrade_schema(migrated_engine, revision="0011")
+    before = orjson.loads(stored_document(migrated_engine))
+    upgrade_schema(migrated_engine)
+
+    assert "recorded_at" not in before
+    assert before["payload"] == {"recorded_at": "in the payload"}
+    assert stored_document(migrated_engine) == as_written

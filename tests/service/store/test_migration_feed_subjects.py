@@ -1,4 +1,4 @@
-"""Migration 0012 on stored events: each names its item or milestone, read from its dedupe key, and
+"""Migration 0013 on stored events: each names its item or milestone, read from its dedupe key, and
 progress counted over a filtered scope is dropped; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -24,8 +24,11 @@ KEYS = {
     "commitment_moved:item:42:10077": (42, None),
     "commitment_met:item:43:2026-11-19": (43, None),
     "commitment_missed:item:44:2026-11-19": (44, None),
+    "item_reopened:46:2026-11-19T08:00:00+00:00": (46, None),
+    "commitment_reopened:item:47:2026-11-19T08:00:00+00:00": (47, None),
     "milestone_progress:7:3/4": (None, 7),
     "risk_resolved:{flag}": (45, None),
+    "risk_raised:{flag}:2026-11-19T08:00:00+00:00": (45, None),
     "risk_resolved:{project_flag}": (None, None),
     "something_else:9": (None, None),
 }
@@ -94,10 +97,10 @@ def _subjects(engine: Engine, client_id: int) -> dict[str, tuple[int | None, int
         return {key: (item, milestone) for key, item, milestone in rows}
 
 
-def test_migration_0012_names_each_events_subject_and_drops_filtered_progress(database_url: str) -> None:
+def test_migration_0013_names_each_events_subject_and_drops_filtered_progress(database_url: str) -> None:
     engine = build_engine(database_url)
     try:
-        upgrade_schema(engine, revision="0011")
+        upgrade_schema(engine, revision="0012")
         everything, labelled, flags = _seed(engine)
 
         upgrade_schema(engine)
@@ -107,7 +110,7 @@ def test_migration_0012_names_each_events_subject_and_drops_filtered_progress(da
         assert _subjects(engine, labelled) == {
             k: v for k, v in expected.items() if not k.startswith("milestone")
         }
-        downgrade_schema(engine, revision="0011")
+        downgrade_schema(engine, revision="0012")
         upgrade_schema(engine)
     finally:
         engine.dispose()

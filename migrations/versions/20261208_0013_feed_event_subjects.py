@@ -9,9 +9,9 @@ evaluation tells each its own count), since they told how much work the client i
 Columns are added without rebuilding the table, which on SQLite would drop the trigger that stamps
 each document with its id (migration 0007).
 
-Revision ID: 0012
-Revises: 0011
-Create Date: 2026-12-07
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-08
 """
 
 from collections.abc import Sequence
@@ -19,16 +19,24 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 # Dedupe keys that start with one of these go on with the id of what the event is about, then ':'.
-_ITEM_KEYS = ("item_done:", "commitment_moved:item:", "commitment_met:item:", "commitment_missed:item:")
+_ITEM_KEYS = (
+    "item_done:",
+    "item_reopened:",
+    "commitment_moved:item:",
+    "commitment_met:item:",
+    "commitment_missed:item:",
+    "commitment_reopened:item:",
+)
 _MILESTONE_KEYS = ("milestone_progress:",)
-_RISK_KEY = "risk_resolved:"
+# A risk's events name its flag: `risk_resolved:{flag}`, `risk_raised:{flag}:{when}`, and so on.
+_RISK_KEYS = ("risk_resolved:", "risk_raised:", "risk_withdrawn:")
 
 
 def _id_after(prefix: str, find: str) -> str:
@@ -51,11 +59,14 @@ def upgrade() -> None:
                 f"UPDATE feed_events SET {column} = {_id_after(prefix, find)} "  # noqa: S608 - fixed SQL
                 f"WHERE {_starts_with(prefix)} AND {find}(substr(dedupe_key, {len(prefix) + 1}), ':') > 1"
             )
-    flag_id = f"CAST(substr(feed_events.dedupe_key, {len(_RISK_KEY) + 1}) AS BIGINT)"
-    op.execute(
-        "UPDATE feed_events SET item_id = (SELECT flags.subject_id FROM flags "  # noqa: S608 - fixed SQL
-        f"WHERE flags.subject = 'item' AND flags.id = {flag_id}) WHERE {_starts_with(_RISK_KEY)}"
-    )
+    for prefix in _RISK_KEYS:
+        rest = f"substr(feed_events.dedupe_key, {len(prefix) + 1})"
+        # The flag id runs to the next ':', or to the end of the key.
+        flag_id = f"CAST(substr({rest}, 1, {find}({rest} || ':', ':') - 1) AS BIGINT)"
+        op.execute(
+            "UPDATE feed_events SET item_id = (SELECT flags.subject_id FROM flags "  # noqa: S608 - fixed SQL
+            f"WHERE flags.subject = 'item' AND flags.id = {flag_id}) WHERE {_starts_with(prefix)}"
+        )
     op.execute(
         "DELETE FROM feed_events WHERE kind = 'milestone_progress' AND EXISTS ("
         "SELECT 1 FROM client_scopes WHERE client_scopes.client_id = feed_events.client_id "
