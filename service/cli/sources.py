@@ -1,4 +1,4 @@
-"""`pmbridge sources`: connect Jira sites (and list what is connected)."""
+"""`pmbridge sources`: connect Jira sites and Trello workspaces, list and remove them."""
 
 from __future__ import annotations
 
@@ -309,3 +309,69 @@ def list_(
         return
     for row in rows:
         typer.echo("\t".join(str(row[k]) for k in ("id", "kind", "name", "base_url", "last_synced_at")))
+
+
+@sources_app.command("remove")
+def remove(
+    ctx: typer.Context,
+    source_id: Annotated[
+        int, typer.Argument(metavar="ID", help="The source's id (`pmbridge sources list`).")
+    ],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Remove without showing what goes and asking first.")
+    ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help='Print {"removed": {…counts by kind}, "comments": {…}}; the preview and the question '
+            "go to stderr.",
+        ),
+    ] = False,
+) -> None:
+    """Remove a source with everything synced from it and every flag, commitment and client scope on
+    it; its pushed flag comments are edited to say the item is no longer tracked, where the source
+    still answers. Without --yes, shows what removal deletes (counts per kind) and asks first."""
+    from dataclasses import asdict
+
+    from service.flags.removal import remove_source
+    from service.store.db import reading
+    from service.store.source_removal import count_source_removal
+
+    with opened_store(ctx) as store, fail_on_service_error():
+        if not yes:
+            with reading(store.sessions) as session:
+                preview = count_source_removal(session, source_id=source_id)
+            typer.echo(_removal_text(asdict(preview), heading="removing it deletes"), err=as_json)
+            if not typer.confirm(f"Remove source {source_id} ({preview.name})?", err=as_json):
+                typer.echo("nothing removed", err=True)
+                raise typer.Exit(code=1)
+        removed = remove_source(store, source_id=source_id)
+    counts, comments = asdict(removed.removal), asdict(removed.comments)
+    if as_json:
+        typer.echo(json.dumps({"removed": counts, "comments": comments}))
+        return
+    typer.echo(_removal_text(counts, heading="removed", to_edit=False))
+    typer.echo(
+        f"pushed comments: {comments['edited']} now say the item is no longer tracked, "
+        f"{comments['gone']} no longer exist, {comments['not_edited']} not edited"
+    )
+    if comments["error"]:
+        typer.echo(f"comments not edited because: {comments['error']}", err=True)
+
+
+# What a removal keeps of the clients' history, against what it deletes.
+_KEPT = ("feed_events_kept", "feedback_unlinked")
+
+
+def _removal_text(counts: dict[str, object], *, heading: str, to_edit: bool = True) -> str:
+    skipped = ("source_id", "name", "pushed_comments", *_KEPT)
+    deleted = [(k, v) for k, v in counts.items() if k not in skipped]
+    width = max(len(k) for k, _ in deleted)
+    lines = [f"source {counts['source_id']} ({counts['name']}): {heading}"]
+    lines += [f"  {kind.replace('_', ' '):<{width}}  {count}" for kind, count in deleted]
+    lines.append('kept for the clients\' history (docs/ARCHITECTURE.md, "Removing a source"):')
+    lines += [f"  {kind.replace('_', ' '):<{width}}  {counts[kind]}" for kind in _KEPT]
+    if to_edit:
+        lines.append(f"flag comments to mark no longer tracked: {counts['pushed_comments']}")
+    return "\n".join(lines)

@@ -231,7 +231,7 @@ def _claim(store: Store, *, outbox_id: int, at: datetime, summary: PushSummary) 
             finish_outbox(session, outbox_id=outbox_id, external_ref=None, now=at)
             summary.skipped += 1
             return None
-        pushed = _snapshot(flag)
+        pushed = pushed_flag_of(flag)
         enabled, dry_run = push_settings(target)
         if not enabled or not is_pushable(flag) or flag.pushed_fingerprint == pushed.push_state:
             finish_outbox(session, outbox_id=outbox_id, external_ref=flag.pushed_comment_id, now=at)
@@ -257,7 +257,8 @@ def _claim(store: Store, *, outbox_id: int, at: datetime, summary: PushSummary) 
         )
 
 
-def _snapshot(flag: Flag) -> PushedFlag:
+def pushed_flag_of(flag: Flag, *, untracked: bool = False) -> PushedFlag:
+    """What the flag's comment shows of it; `untracked` once its source is removed."""
     assert flag.id is not None
     return PushedFlag(
         id=flag.id,
@@ -268,6 +269,7 @@ def _snapshot(flag: Flag) -> PushedFlag:
         evidence=dict(flag.evidence),
         fingerprint=flag.fingerprint,
         resolved_at=flag.resolved_at,
+        untracked=untracked,
     )
 
 

@@ -1,5 +1,6 @@
 """The text of a flag's comment: the risk, its evidence, what would resolve it, and on resolution a
-first line saying so. Plain text for Jira Data Center and Trello, ADF for Jira Cloud."""
+first line saying so; once its source is removed, a first line saying the item is no longer tracked.
+Plain text for Jira Data Center and Trello, ADF for Jira Cloud."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ from service.domain.enums import FlagState
 # Trello has no comment properties: this line in the text finds a flag's comment again.
 TRELLO_MARKER_PREFIX = "pmbridge-flag:"
 UPDATES_ITSELF = "This comment updates itself when the situation changes."
+NO_LONGER_TRACKED = (
+    "pmbridge no longer tracks this item, so this comment will not change again. "
+    "The risk below is kept as it was last seen."
+)
 # Evaluator bookkeeping stored alongside the rule's values; not evidence a reader needs.
 _HIDDEN_EVIDENCE = frozenset({"push_to_jira", "client_visible"})
 _MAX_EVIDENCE_ITEMS = 12
@@ -47,6 +52,8 @@ class PushedFlag:
     evidence: dict[str, Any]
     fingerprint: str
     resolved_at: datetime | None
+    # The flag's source was removed: the comment says so and stops promising updates.
+    untracked: bool = False
 
     @property
     def push_state(self) -> str:
@@ -73,6 +80,7 @@ def has_trello_marker(text: str, flag_id: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Blocks:
+    untracked: str | None
     resolved: str | None
     risk_label: str
     risk: str
@@ -86,11 +94,12 @@ def _blocks(flag: PushedFlag) -> _Blocks:
         when = f" as of {_format_instant(flag.resolved_at)}" if flag.resolved_at is not None else ""
         resolved = f"no longer detected{when}. The risk below is kept for the record."
     return _Blocks(
+        untracked=NO_LONGER_TRACKED if flag.untracked else None,
         resolved=resolved,
         risk_label=f"Risk ({flag.severity}):",
         risk=flag.message,
         evidence=_evidence_lines(flag.evidence),
-        resolution=None if flag.is_resolved else RESOLUTION_BY_RULE.get(flag.rule_id),
+        resolution=None if flag.is_resolved or flag.untracked else RESOLUTION_BY_RULE.get(flag.rule_id),
     )
 
 
@@ -98,6 +107,8 @@ def render_comment_text(flag: PushedFlag, *, with_marker: bool = False) -> str:
     """Plain text, blocks separated by blank lines; `with_marker` appends the Trello marker line."""
     blocks = _blocks(flag)
     parts: list[str] = []
+    if blocks.untracked is not None:
+        parts.append(f"No longer tracked: {blocks.untracked}")
     if blocks.resolved is not None:
         parts.append(f"Resolved: {blocks.resolved}")
     parts.append(f"{blocks.risk_label} {blocks.risk}")
@@ -105,7 +116,8 @@ def render_comment_text(flag: PushedFlag, *, with_marker: bool = False) -> str:
         parts.append("\n".join(["Evidence:", *(f"- {line}" for line in blocks.evidence)]))
     if blocks.resolution is not None:
         parts.append(f"What would resolve it: {blocks.resolution}")
-    parts.append(UPDATES_ITSELF)
+    if blocks.untracked is None:
+        parts.append(UPDATES_ITSELF)
     if with_marker:
         parts.append(trello_marker(flag.id))
     return "\n\n".join(parts)
@@ -115,6 +127,8 @@ def render_comment_adf(flag: PushedFlag) -> dict[str, JsonValue]:
     """The same content as an ADF document (developer.atlassian.com/cloud/jira/platform/apis/document/)."""
     blocks = _blocks(flag)
     content: list[JsonValue] = []
+    if blocks.untracked is not None:
+        content.append(_paragraph(_strong("No longer tracked:"), _text(f" {blocks.untracked}")))
     if blocks.resolved is not None:
         content.append(_paragraph(_strong("Resolved:"), _text(f" {blocks.resolved}")))
     content.append(_paragraph(_strong(blocks.risk_label), _text(f" {blocks.risk}")))
@@ -126,7 +140,8 @@ def render_comment_adf(flag: PushedFlag) -> dict[str, JsonValue]:
         content.append({"type": "bulletList", "content": items})
     if blocks.resolution is not None:
         content.append(_paragraph(_strong("What would resolve it:"), _text(f" {blocks.resolution}")))
-    content.append(_paragraph({"type": "text", "text": UPDATES_ITSELF, "marks": [{"type": "em"}]}))
+    if blocks.untracked is None:
+        content.append(_paragraph({"type": "text", "text": UPDATES_ITSELF, "marks": [{"type": "em"}]}))
     return {"type": "doc", "version": 1, "content": content}
 
 

@@ -6,7 +6,8 @@ models the store modules define, never ORM rows. The session, connection and dat
 callers need are re-exported by `db`. Both rules are import-linter contracts in `pyproject.toml`.
 
 Each entity has one home: projects in `projects`; work items, their milestones and changes in
-`items`; flags in `flags`; the outbox in `outbox`; sources in `sources`; sync cursors and runs in
+`items`; flags in `flags`; the outbox in `outbox`; sources in `sources`, and the removal of one with
+everything that hangs off it in `source_removal`; sync cursors and runs in
 `sync_state`; sync leases in `leases`; clients, scopes, tokens and feedback in `tenancy`; portal
 sessions in `portal_sessions`; rule dry runs in `rule_runs`; subscriptions in `subscriptions`; the
 promise ledger in `ledger`; feed events in `feed_writes`; the webhook inbox in `inbox` (the

@@ -238,6 +238,29 @@ def list_subject_keys(session: Session, *, flags: Iterable[Flag]) -> dict[int, s
     return keys
 
 
+@dataclass(frozen=True, slots=True)
+class PushedItemFlag:
+    """A flag whose comment is on the provider, with the item (issue or card) the comment is on."""
+
+    flag: Flag
+    item_external_id: str
+
+
+def list_pushed_item_flags(session: Session, *, source_id: int) -> list[PushedItemFlag]:
+    """The source's item flags whose comment was posted, by flag id."""
+    rows = session.execute(
+        select(FlagRow, WorkItemRow.external_id)
+        .join(WorkItemRow, WorkItemRow.id == FlagRow.subject_id)
+        .where(
+            FlagRow.subject == FlagSubject.ITEM.value,
+            FlagRow.pushed_comment_id.is_not(None),
+            WorkItemRow.source_id == source_id,
+        )
+        .order_by(FlagRow.id)
+    )
+    return [PushedItemFlag(flag=_flag(row), item_external_id=external_id) for row, external_id in rows]
+
+
 def count_pushed_flags(session: Session) -> int:
     """Flags whose comment was posted on the provider."""
     query = select(func.count()).select_from(FlagRow).where(FlagRow.pushed_comment_id.is_not(None))

@@ -64,11 +64,40 @@ def _file_lock(path: Path | None) -> Iterator[None]:
 
 @contextmanager
 def _migration_connection(engine: Engine) -> Iterator[Connection]:
-    """One transaction holding the schema lock, released at its commit or rollback."""
-    with _process_schema_lock, _file_lock(sqlite_lock_path(engine)), engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_ADVISORY_LOCK_KEY})
-        yield connection
+    """One transaction holding the schema lock, released at its commit or rollback.
+
+    On SQLite the transaction runs with foreign keys off, as SQLite's procedure for rebuilding a
+    table asks (sqlite.org/lang_altertable.html#otheralter): dropping a table that others refer to
+    would otherwise run its ON DELETE actions on them. Before the commit every reference is checked.
+    """
+    with _process_schema_lock, _file_lock(sqlite_lock_path(engine)), engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _set_sqlite_foreign_keys(connection, enabled=False)
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_ADVISORY_LOCK_KEY}
+                    )
+                yield connection
+                if sqlite:
+                    _check_sqlite_foreign_keys(connection)
+        finally:
+            if sqlite:
+                _set_sqlite_foreign_keys(connection, enabled=True)
+
+
+def _set_sqlite_foreign_keys(connection: Connection, *, enabled: bool) -> None:
+    # The pragma is a no-op inside a transaction: it goes to the driver between transactions.
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if enabled else 'OFF'}")  # type: ignore[union-attr]
+
+
+def _check_sqlite_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchmany(5)
+    if broken:
+        found = ", ".join(f"{table} row {rowid} -> {parent}" for table, rowid, parent, _fk in broken)
+        raise RuntimeError(f"the migration left rows referring to rows that do not exist: {found}")
 
 
 def upgrade_schema(engine: Engine, *, revision: str = "head") -> None:

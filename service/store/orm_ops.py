@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.store.base import Base
+from service.store.base import NEVER_REUSED_IDS, Base
 from service.store.orm_work import BigId
 
 
@@ -28,7 +28,7 @@ class SyncCursorRow(Base):
 
 class SyncRunRow(Base):
     __tablename__ = "sync_runs"
-    __table_args__ = (Index("ix_sync_runs_source_started", "source_id", "started_at"),)
+    __table_args__ = (Index("ix_sync_runs_source_started", "source_id", "started_at"), NEVER_REUSED_IDS)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
@@ -51,6 +51,7 @@ class InboxRow(Base):
     __table_args__ = (
         UniqueConstraint("source_id", "delivery_id"),
         Index("ix_webhook_inbox_status_received", "status", "received_at"),
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -103,7 +104,7 @@ class RuleRunRow(Base):
     """A dry run (or backtest) an operator asked for: its request, progress and result."""
 
     __tablename__ = "rule_runs"
-    __table_args__ = (Index("ix_rule_runs_status_created", "status", "created_at"),)
+    __table_args__ = (Index("ix_rule_runs_status_created", "status", "created_at"), NEVER_REUSED_IDS)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))

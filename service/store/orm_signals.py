@@ -9,13 +9,13 @@ import orjson
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.store.base import Base
+from service.store.base import NEVER_REUSED_IDS, Base
 from service.store.orm_work import BigId
 
 
 class CommitmentRow(Base):
     __tablename__ = "commitments"
-    __table_args__ = (UniqueConstraint("subject", "subject_id"),)
+    __table_args__ = (UniqueConstraint("subject", "subject_id"), NEVER_REUSED_IDS)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     subject: Mapped[str] = mapped_column(String(16))
@@ -36,8 +36,10 @@ class CommitmentMoveRow(Base):
     moved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     from_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     to_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Indexed: deleting a change looks here for moves that name it, and a removal deletes every
+    # change of a source (without it, 25,000 changes took 26 s on PostgreSQL and 31 s on SQLite).
     change_id: Mapped[int | None] = mapped_column(
-        ForeignKey("changes.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("changes.id", ondelete="SET NULL"), nullable=True, index=True
     )
 
 
@@ -55,6 +57,7 @@ class FlagRow(Base):
             postgresql_where=text("state = 'open'"),
         ),
         Index("ix_flags_state_subject", "state", "subject", "subject_id"),
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -118,6 +121,7 @@ class FeedEventRow(Base):
         # The feed pages by (client, id): id is the monotonic cursor.
         FEED_CURSOR_INDEX,
         FEED_PAGE_INDEX,
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -18,12 +18,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.store.base import Base
+from service.store.base import NEVER_REUSED_IDS, Base
 from service.store.orm_work import BigId
 
 
 class ClientRow(Base):
     __tablename__ = "clients"
+    __table_args__ = NEVER_REUSED_IDS
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -32,7 +33,7 @@ class ClientRow(Base):
 
 class ClientScopeRow(Base):
     __tablename__ = "client_scopes"
-    __table_args__ = (UniqueConstraint("client_id", "project_id"),)
+    __table_args__ = (UniqueConstraint("client_id", "project_id"), NEVER_REUSED_IDS)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
@@ -43,7 +44,10 @@ class ClientScopeRow(Base):
 
 class ApiTokenRow(Base):
     __tablename__ = "api_tokens"
-    __table_args__ = (CheckConstraint("is_admin OR client_id IS NOT NULL", name="admin_or_client"),)
+    __table_args__ = (
+        CheckConstraint("is_admin OR client_id IS NOT NULL", name="admin_or_client"),
+        NEVER_REUSED_IDS,
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     client_id: Mapped[int | None] = mapped_column(
@@ -72,7 +76,7 @@ class PortalSessionRow(Base):
 
 class FeedbackRow(Base):
     __tablename__ = "feedback"
-    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"), NEVER_REUSED_IDS)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
@@ -93,6 +97,7 @@ class EventSubscriptionRow(Base):
     __table_args__ = (
         UniqueConstraint("client_id", "url"),
         Index("ix_event_subscriptions_due", "next_attempt_at"),
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.store.base import Base
+from service.store.base import NEVER_REUSED_IDS, Base
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -28,6 +28,7 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 class SourceRow(Base):
     __tablename__ = "sources"
+    __table_args__ = NEVER_REUSED_IDS
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -54,7 +55,7 @@ class PersonRow(Base):
 
 class ProjectRow(Base):
     __tablename__ = "projects"
-    __table_args__ = (UniqueConstraint("source_id", "external_id"),)
+    __table_args__ = (UniqueConstraint("source_id", "external_id"), NEVER_REUSED_IDS)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
@@ -67,7 +68,7 @@ class ProjectRow(Base):
 
 class MilestoneRow(Base):
     __tablename__ = "milestones"
-    __table_args__ = (UniqueConstraint("source_id", "external_id"),)
+    __table_args__ = (UniqueConstraint("source_id", "external_id"), NEVER_REUSED_IDS)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
@@ -88,6 +89,7 @@ class WorkItemRow(Base):
         Index("ix_work_items_project_category", "project_id", "status_category"),
         Index("ix_work_items_source_updated", "source_id", "updated_at"),
         Index("ix_work_items_source_key", "source_id", "key"),
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -1,4 +1,5 @@
-"""Connected sources; their credentials are encrypted here and decrypted only on request."""
+"""Connected sources; their credentials are encrypted here and decrypted only on request. Removing
+one, with everything of it, is `source_removal`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -102,12 +103,6 @@ def update_source_settings(session: Session, *, source_id: int, settings: dict[s
 def ensure_source_exists(session: Session, *, source_id: int) -> None:
     if session.get(SourceRow, source_id) is None:
         raise NotFoundError(f"source {source_id} not found", details={"source_id": source_id})
-
-
-def delete_source(session: Session, *, source_id: int) -> None:
-    if session.get(SourceRow, source_id) is None:
-        raise NotFoundError(f"source {source_id} not found", details={"source_id": source_id})
-    session.execute(delete(SourceRow).where(SourceRow.id == source_id))
 
 
 def source_has_webhook_secret(session: Session, *, source_id: int) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from sandbox.emit import CollectingSink
 from sandbox.scenarios import build_sandbox
 from sandbox.server import LoopbackServer
 from sandbox.trello.models import Card
+from sandbox.trello.serialize import action_json
 from sandbox.trello.state import TrelloWorld
 from service.domain.enums import SourceKind
 from service.domain.work import status_category_from_list_name
@@ -159,3 +162,42 @@ def serve_trello_sandbox(
     with LoopbackServer(create_sandbox_app(sandbox)) as server:
         sandbox.bind(server.base_url)
         yield TrelloSandbox(sandbox=sandbox, base_url=server.base_url, sink=sink)
+
+
+_EDIT_ROUTE = re.compile(r"/1/cards/(?P<card>[^/]+)/actions/(?P<action>[^/]+)/comments")
+
+
+class SandboxWithCommentEdits(httpx.BaseTransport):
+    """Loopback to the sandbox, which lacks Trello's comment edit route
+    (`PUT /1/cards/{id}/actions/{idAction}/comments`); that one is served from the sandbox's world."""
+
+    def __init__(self, world: TrelloWorld, *, kill_after_create: bool = False) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.world = world
+        self.kill_after_create = kill_after_create
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        found = _EDIT_ROUTE.fullmatch(request.url.path)
+        if request.method == "PUT" and found is not None:
+            return self._edit(found["card"], found["action"], str(json.loads(request.content)["text"]))
+        response = self.inner.handle_request(request)
+        if (
+            self.kill_after_create
+            and request.method == "POST"
+            and request.url.path.endswith("/actions/comments")
+        ):
+            response.read()
+            raise WorkerKilled
+        return response
+
+    def _edit(self, card_id: str, action_id: str, text: str) -> httpx.Response:
+        with self.world.lock:
+            action = next((a for a in self.world.card_actions.get(card_id, []) if a.id == action_id), None)
+            if action is None:
+                return httpx.Response(404, text="invalid id")
+            action.data["text"] = text
+            return httpx.Response(200, json=action_json(self.world, action))
+
+
+class WorkerKilled(BaseException):
+    """Stands for SIGKILL: no handler in the drain catches it."""

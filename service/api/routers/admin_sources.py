@@ -1,4 +1,4 @@
-"""Admin routes for sources (with a connection test), their projects and sync runs.
+"""Admin routes for sources (with a connection test and their removal), their projects and sync runs.
 
 Credentials and webhook secrets go in encrypted (Fernet) and never come back out. Base URLs are
 checked against SSRF when stored and again, resolved, before every connection test.
@@ -6,10 +6,11 @@ checked against SSRF when stored and again, resolved, before every connection te
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request
 
 from connectors.http import ConnectorError, RetryPolicy
 from service.api.auth import Caller, require_admin
@@ -24,21 +25,25 @@ from service.api.schemas.admin import (
     ProjectAdminOut,
     SourceIn,
     SourceOut,
+    SourceRemovalOut,
+    SourceRemovedOut,
     SyncQueued,
     SyncRunOut,
+    UntrackedCommentsOut,
 )
 from service.api.schemas.common import ADMIN_ERRORS
 from service.app_state import settings_of, store_of
 from service.domain.enums import SourceKind
 from service.domain.work import Source
 from service.errors import ConfigurationError, InvalidInputError
+from service.flags.removal import remove_source
 from service.netcheck import ALLOW_PRIVATE_SETTING, check_source_url, needs_private_opt_in, resolve_host
 from service.providers import provider_for
 from service.store.db import reading, transaction
 from service.store.projects import list_projects
+from service.store.source_removal import count_source_removal
 from service.store.sources import (
     add_source,
-    delete_source,
     ensure_source_exists,
     get_source,
     list_sources,
@@ -111,13 +116,31 @@ def get_one_source(request: Request, _admin: Admin, source_id: ObjectId) -> Sour
         return _source_out(source, has_secret=source_has_webhook_secret(session, source_id=source_id))
 
 
-@router.delete("/sources/{source_id}", status_code=204, response_class=Response, summary="Remove a source")
-def remove_source(request: Request, _admin: Admin, source_id: ObjectId) -> Response:
-    """Removes the source with everything synced from it."""
-    with transaction(store_of(request).sessions) as session:
-        delete_source(session, source_id=source_id)
+@router.get(
+    "/sources/{source_id}/removal",
+    response_model=SourceRemovalOut,
+    summary="What removing a source would delete",
+)
+def get_source_removal(request: Request, _admin: Admin, source_id: ObjectId) -> SourceRemovalOut:
+    """Counts, by kind, what `DELETE /admin/sources/{id}` would delete now; deletes nothing."""
+    with reading(store_of(request).sessions) as session:
+        removal = count_source_removal(session, source_id=source_id)
+    return SourceRemovalOut(**asdict(removal))
+
+
+@router.delete("/sources/{source_id}", response_model=SourceRemovedOut, summary="Remove a source")
+def delete_one_source(request: Request, _admin: Admin, source_id: ObjectId) -> SourceRemovedOut:
+    """Removes the source with everything synced from it and every flag, commitment and scope on
+    it, then edits the flag comments it had pushed to say the item is no longer tracked. A source
+    that does not answer does not stop the removal: `comments` says what was not edited, and why.
+    Feed events the clients still see stay as the record of what they were told, detached from the
+    removed projects (docs/ARCHITECTURE.md, "Removing a source")."""
+    removed = remove_source(store_of(request), source_id=source_id)
     snapshots_of(request).invalidate()
-    return Response(status_code=204)
+    return SourceRemovedOut(
+        removed=SourceRemovalOut(**asdict(removed.removal)),
+        comments=UntrackedCommentsOut(**asdict(removed.comments)),
+    )
 
 
 @router.post(

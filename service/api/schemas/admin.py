@@ -140,6 +140,56 @@ class ConnectionTestOut(BaseModel):
     detail: str
 
 
+class SourceRemovalOut(BaseModel):
+    """What removing the source deletes, by kind, and what it does to the clients' feed history."""
+
+    source_id: int
+    name: str
+    projects: int
+    items: int
+    milestones: int
+    item_milestones: int = Field(description="Items' memberships of milestones.")
+    changes: int = Field(description="Field changes of items (the changelog).")
+    persons: int
+    commitments: int = Field(description="Promise-ledger entries on the source's items and milestones.")
+    commitment_moves: int
+    flags: int = Field(description="Flags on the source's items, milestones and projects.")
+    pushed_comments: int = Field(
+        description="Flag comments posted to the source; removal edits them to say the item is no "
+        "longer tracked, where the source still answers."
+    )
+    outbox: int = Field(description="Comment posts and edits still queued.")
+    client_scopes: int = Field(description="Grants of the source's projects to clients.")
+    sync_cursors: int
+    sync_runs: int
+    sync_leases: int
+    webhook_deliveries: int
+    feed_events_withdrawn: int = Field(
+        description="Feed events of the source's projects that their client no longer sees (the "
+        "project had left its scope): deleted."
+    )
+    feed_events_kept: int = Field(
+        description="Feed events of the source's projects that their client still sees: kept as the "
+        "record of what it was told, with project_id and the payload's ids set to null."
+    )
+    feedback_unlinked: int = Field(
+        description="Client ratings of the source's milestones, or of withdrawn events: kept, "
+        "without their subject id."
+    )
+
+
+class UntrackedCommentsOut(BaseModel):
+    edited: int = Field(description="Comments edited to say the item is no longer tracked.")
+    gone: int = Field(description="Comments whose comment, issue or card no longer exists.")
+    not_edited: int = Field(description="Comments left as they were: the source did not answer.")
+    error: str | None = Field(description="Why the first comment not edited was not.")
+
+
+class SourceRemovedOut(BaseModel):
+    removed: SourceRemovalOut
+    comments: UntrackedCommentsOut
+
+
 class ProjectAdminOut(BaseModel):
     id: int
     source_id: int

@@ -9,6 +9,7 @@ import pytest
 
 from connectors.jira import AdfNode
 from service.flags.push_text import (
+    NO_LONGER_TRACKED,
     UPDATES_ITSELF,
     PushedFlag,
     has_trello_marker,
@@ -18,7 +19,11 @@ from service.flags.push_text import (
 
 
 def _flag(
-    *, state: str = "open", rule_id: str = "overdue_commitment", evidence: dict[str, Any] | None = None
+    *,
+    state: str = "open",
+    rule_id: str = "overdue_commitment",
+    evidence: dict[str, Any] | None = None,
+    untracked: bool = False,
 ) -> PushedFlag:
     return PushedFlag(
         id=42,
@@ -36,6 +41,7 @@ def _flag(
         },
         fingerprint="fp",
         resolved_at=datetime(2026, 11, 27, 9, 30, tzinfo=UTC) if state == "resolved" else None,
+        untracked=untracked,
     )
 
 
@@ -60,6 +66,23 @@ def test_render_comment_text_resolved_flag_starts_with_resolved() -> None:
 
     assert text.startswith("Resolved: no longer detected as of 2026-11-27 09:30 UTC.")
     assert "What would resolve it" not in text
+
+
+def test_render_comment_text_untracked_flag_says_so_and_promises_no_update() -> None:
+    text = render_comment_text(_flag(untracked=True), with_marker=True)
+
+    assert text.startswith(f"No longer tracked: {NO_LONGER_TRACKED}\n\nRisk (critical): ACM-1 is 3 day(s)")
+    assert "- days overdue: 3" in text
+    assert "What would resolve it" not in text
+    assert UPDATES_ITSELF not in text
+    assert text.splitlines()[-1] == "pmbridge-flag:42"
+
+
+def test_render_comment_adf_untracked_flag_leads_with_no_longer_tracked() -> None:
+    node = AdfNode.model_validate(render_comment_adf(_flag(untracked=True)))
+
+    assert node.plain_text().startswith("No longer tracked:")
+    assert UPDATES_ITSELF not in node.plain_text()
 
 
 def test_render_comment_text_unknown_rule_says_it_updates_itself() -> None:

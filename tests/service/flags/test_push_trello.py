@@ -2,61 +2,24 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from connectors.http import RetryPolicy
-from sandbox.trello.serialize import action_json
-from sandbox.trello.state import TrelloWorld
 from service.flags.push import drain_pushes, queue_flag_push
 from service.store.db import transaction
 from service.store.orm import FlagRow
 from service.store.runtime import Store
 from tests.support.flags import NOW, add_flag, add_sandbox_items, as_flag, change_flag, get_flag
-from tests.support.trello_sandbox import TrelloSandbox, serve_trello_sandbox
+from tests.support.trello_sandbox import (
+    SandboxWithCommentEdits,
+    TrelloSandbox,
+    WorkerKilled,
+    serve_trello_sandbox,
+)
 
 FAST = RetryPolicy.without_waiting(max_retry_after=0.0)
-_EDIT_ROUTE = re.compile(r"/1/cards/(?P<card>[^/]+)/actions/(?P<action>[^/]+)/comments")
-
-
-class SandboxWithCommentEdits(httpx.BaseTransport):
-    """Loopback to the sandbox, which lacks Trello's comment edit route
-    (`PUT /1/cards/{id}/actions/{idAction}/comments`); that one is served from the sandbox's world."""
-
-    def __init__(self, world: TrelloWorld, *, kill_after_create: bool = False) -> None:
-        self.inner = httpx.HTTPTransport()
-        self.world = world
-        self.kill_after_create = kill_after_create
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        found = _EDIT_ROUTE.fullmatch(request.url.path)
-        if request.method == "PUT" and found is not None:
-            return self._edit(found["card"], found["action"], str(json.loads(request.content)["text"]))
-        response = self.inner.handle_request(request)
-        if (
-            self.kill_after_create
-            and request.method == "POST"
-            and request.url.path.endswith("/actions/comments")
-        ):
-            response.read()
-            raise WorkerKilled
-        return response
-
-    def _edit(self, card_id: str, action_id: str, text: str) -> httpx.Response:
-        with self.world.lock:
-            action = next((a for a in self.world.card_actions.get(card_id, []) if a.id == action_id), None)
-            if action is None:
-                return httpx.Response(404, text="invalid id")
-            action.data["text"] = text
-            return httpx.Response(200, json=action_json(self.world, action))
-
-
-class WorkerKilled(BaseException):
-    """Stands for SIGKILL: no handler in the drain catches it."""
 
 
 @pytest.fixture

@@ -9,17 +9,19 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from service.api.app import create_app
 from service.portal import portal_router
 from service.portal.sessions import SessionCodec, hash_session_secret, new_session_secret
 from service.portal.web import SIGN_IN_ADDRESS_BURST, SIGN_IN_PREFIX_BURST, SignInLimits
 from service.store.db import transaction
-from service.store.orm import PortalSessionRow
-from service.store.runtime import Store
-from service.store.tenancy import add_client, delete_client, issue_token, revoke_token
+from service.store.migrate import upgrade_schema
+from service.store.orm import ApiTokenRow, PortalSessionRow
+from service.store.runtime import Store, open_store
+from service.store.tenancy import add_client, issue_token, revoke_token
 from tests.service.portal.conftest import Portal, csrf_of, sign_in
-from tests.support.api import make_settings, store_of
+from tests.support.api import bearer, make_settings, store_of
 from tests.support.fakes import FakeClock, RecordingEnqueuer
 
 
@@ -98,21 +100,55 @@ def test_revoking_a_token_deletes_its_portal_sessions(portal: Portal) -> None:
         assert all(session.get(PortalSessionRow, hash_session_secret(c)) is None for c in cookies)
 
 
-def test_deleted_clients_cookie_never_opens_the_next_client_created(portal: Portal) -> None:
-    client_id, _, secret = _new_client_token(portal.store, "Goneco")
-    old = portal.browser()
-    cookie = sign_in(old, secret)
-    with transaction(portal.store.sessions) as session:
-        delete_client(session, client_id=client_id)
-    # On SQLite the next client and token may be given the deleted ones' ids.
-    _new_client_token(portal.store, "Nextco")
+@pytest.fixture
+def portal_on_each_database(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
+    """The API with the portal on a migrated database of each dialect."""
+    settings = make_settings(tmp_path, database_url=database_url)
+    migrated = open_store(settings, check_schema=False)
+    upgrade_schema(migrated.engine)
+    migrated.close()
+    app = create_app(settings, enqueuer=RecordingEnqueuer(), extra_routers=[portal_router()])
+    with TestClient(app, follow_redirects=False) as client:
+        yield client
 
-    stale = portal.browser()
+
+def _client_with_token(api: TestClient, admin: dict[str, str], name: str) -> tuple[int, int, str]:
+    client_id = api.post("/admin/clients", json={"name": name}, headers=admin).json()["id"]
+    token = api.post("/admin/tokens", json={"name": name, "client_id": client_id}, headers=admin).json()
+    return client_id, token["id"], token["token"]
+
+
+def test_deleted_clients_cookie_and_token_open_nothing_after_the_next_client_on_each_database(
+    portal_on_each_database: TestClient,
+) -> None:
+    api, store = portal_on_each_database, store_of(portal_on_each_database)
+    with transaction(store.sessions) as session:
+        admin = bearer(
+            issue_token(
+                session, client_id=None, is_admin=True, name="ops", expires_at=None, now=datetime.now(UTC)
+            ).secret
+        )
+    gone_client, gone_token, secret = _client_with_token(api, admin, "Goneco")
+    cookie = sign_in(api, secret)
+    assert api.get("/portal").status_code == 200
+
+    assert api.delete(f"/admin/clients/{gone_client}", headers=admin).status_code == 204
+    next_client, next_token, next_secret = _client_with_token(api, admin, "Nextco")
+
+    assert next_client > gone_client and next_token > gone_token
+    with store.sessions() as session:
+        assert (
+            session.scalars(select(PortalSessionRow).where(PortalSessionRow.token_id == gone_token)).all()
+            == []
+        )
+        assert session.get(ApiTokenRow, gone_token) is None
+    stale = TestClient(api.app, follow_redirects=False)
     stale.cookies.set("pmb_portal", cookie, path="/portal")
     response = stale.get("/portal")
-
     assert response.status_code == 303
     assert response.headers["location"].startswith("/portal/sign-in")
+    assert api.get("/v1/projects", headers=bearer(secret)).status_code == 401
+    assert api.get("/v1/projects", headers=bearer(next_secret)).status_code == 200
 
 
 @pytest.fixture
