@@ -10,7 +10,8 @@ What the feed says, in this order:
   what the feed said before); `item_done` once it is done, `commitment_moved` for every move of its
   promised date, then `commitment_met` or `commitment_missed` once the promise ends; only what
   happened within `FEED_HISTORY` of `now`, so a first evaluation shows recent history;
-- per milestone with member items: `milestone_progress`, "done of total", as of `now`;
+- per milestone with stored member items: `milestone_progress`, as of `now`, carrying the ids of its
+  members and of those done; the store tells each client "done of total" over the members it sees;
 - per risk open before and resolved after, if it was published: `risk_resolved`. Raising a risk is
   the operator's publish (`derive_publication`: `risk_raised`, and `risk_withdrawn` when it is kept
   internal again), not an evaluation's.
@@ -32,7 +33,7 @@ from datetime import date, datetime, timedelta
 
 from service.domain.commitments import Commitment
 from service.domain.enums import CommitmentOutcome, CommitmentSubject, FeedEventKind, FlagSubject
-from service.domain.signals import EventDraft, Flag
+from service.domain.signals import EventDraft, Flag, MilestoneTally
 from service.domain.work import Milestone, WorkItem
 from service.feed.wording import (
     commitment_reopened_summary,
@@ -232,21 +233,35 @@ def _deadline_at(commitment: Commitment, at: datetime) -> date:
 
 
 def _milestone_progress(state: ProjectState, *, now: datetime) -> list[EventDraft]:
-    """How far each milestone with member items has come; a new count is a new event."""
+    """How far each milestone with stored member items has come, as a tally of their ids: the store
+    counts it for each client over the members that client sees (`MilestoneTally`)."""
     drafts = []
     for milestone in state.milestones:
-        members = [f for f in state.items if milestone.external_id in f.item.milestone_external_ids]
-        if milestone.id is None or not members:
+        if milestone.id is None:
             continue
-        done = sum(1 for f in members if f.item.is_done)
+        members = [
+            f.item
+            for f in state.items
+            if f.item.id is not None and milestone.external_id in f.item.milestone_external_ids
+        ]
+        if not members:
+            continue
+        tally = MilestoneTally(
+            milestone_id=milestone.id,
+            name=milestone.name,
+            member_ids=frozenset(item.id for item in members if item.id is not None),
+            done_ids=frozenset(item.id for item in members if item.id is not None and item.is_done),
+        )
+        done, total = len(tally.done_ids), len(tally.member_ids)
         drafts.append(
             EventDraft(
                 kind=FeedEventKind.MILESTONE_PROGRESS,
-                dedupe_key=f"milestone_progress:{milestone.id}:{done}/{len(members)}",
-                summary=f"{milestone.name}: {done} of {len(members)} done",
-                payload={"milestone": milestone.name, "done": done, "total": len(members)},
+                dedupe_key=f"milestone_progress:{milestone.id}:{done}/{total}",
+                summary=tally.summary(done, total),
+                payload=tally.payload(done, total),
                 occurred_at=now,
                 project_id=state.project_id,
+                milestone=tally,
             )
         )
     return drafts

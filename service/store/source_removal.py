@@ -242,8 +242,8 @@ def _unlink_feedback(session: Session, subjects: _Subjects) -> int:
 
 
 def _detach_kept_events(session: Session, subjects: _Subjects) -> int:
-    """Null the links of the events that stay: the row's project and the payload's ids, in the
-    stored document (what a feed page serves) as in the columns."""
+    """Null the links of the events that stay: the row's project, item and milestone, and the
+    payload's ids, in the stored document (what a feed page serves) as in the columns."""
     kept: Select[tuple[int, dict[str, Any], str]] = select(
         FeedEventRow.id, FeedEventRow.payload, FeedEventRow.document
     ).where(_events_of(subjects, kept=True))
@@ -260,7 +260,13 @@ def _detach_kept_events(session: Session, subjects: _Subjects) -> int:
         session.execute(
             update(table)
             .where(table.c.id == bindparam("event_id"))
-            .values(project_id=None, payload=bindparam("new_payload"), document=bindparam("new_document")),
+            .values(
+                project_id=None,
+                item_id=None,
+                milestone_id=None,
+                payload=bindparam("new_payload"),
+                document=bindparam("new_document"),
+            ),
             rows,
         )
     return len(rows)

@@ -198,6 +198,7 @@ def add_source_world(session: Session, *, name: str, client_id: int, key: str) -
         ),
     )
     kept = _event(client_id, project.id, f"{key}-risk", {"flag_id": flags[0].id, "text": f"{key} may slip"})
+    kept.item_id, kept.milestone_id = items[0].id, milestone.id
     withdrawn = _event(client_id, former.id, f"{key}OLD-done", {"item": f"{key}OLD-1"})
     session.add_all([kept, withdrawn])
     session.flush()

@@ -97,7 +97,9 @@ def test_kept_event_loses_its_links_in_columns_and_served_document(
 
     kept = session.get(FeedEventRow, gone.kept_event)
     assert kept is not None
-    assert (kept.project_id, kept.summary, kept.payload) == (
+    assert (kept.project_id, kept.item_id, kept.milestone_id, kept.summary, kept.payload) == (
+        None,
+        None,
         None,
         summary,
         {"flag_id": None, "text": "GONE may slip"},
