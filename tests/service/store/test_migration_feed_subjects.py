@@ -1,4 +1,4 @@
-"""Migration 0014 on stored events: each names its item or milestone, read from its dedupe key, and
+"""Migration 0015 on stored events: each names its item or milestone, read from its dedupe key, and
 progress counted over a filtered scope is dropped; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -97,10 +97,10 @@ def _subjects(engine: Engine, client_id: int) -> dict[str, tuple[int | None, int
         return {key: (item, milestone) for key, item, milestone in rows}
 
 
-def test_migration_0014_names_each_events_subject_and_drops_filtered_progress(database_url: str) -> None:
+def test_migration_0015_names_each_events_subject_and_drops_filtered_progress(database_url: str) -> None:
     engine = build_engine(database_url)
     try:
-        upgrade_schema(engine, revision="0013")
+        upgrade_schema(engine, revision="0014")
         everything, labelled, flags = _seed(engine)
 
         upgrade_schema(engine)
@@ -110,7 +110,7 @@ def test_migration_0014_names_each_events_subject_and_drops_filtered_progress(da
         assert _subjects(engine, labelled) == {
             k: v for k, v in expected.items() if not k.startswith("milestone")
         }
-        downgrade_schema(engine, revision="0013")
+        downgrade_schema(engine, revision="0014")
         upgrade_schema(engine)
     finally:
         engine.dispose()
