@@ -95,6 +95,9 @@ class EventDraft:
     occurred_at: datetime
     project_id: int
     item_id: int | None = None  # None: a project- or milestone-level event
+    # The milestone a milestone-level event (a risk on it) is about: clients who see none of its
+    # members are not told. Progress names its milestone in `milestone` instead.
+    milestone_id: int | None = None
     # A milestone's progress: each client is told the count over the members it sees, worded and
     # keyed by the tally; `dedupe_key`, `summary` and `payload` are the count over every member.
     milestone: MilestoneTally | None = None

@@ -27,7 +27,7 @@ key. A promise delivered again after a reopening is keyed by that delivery too, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -271,10 +271,7 @@ def _risk_resolutions(before: Sequence[Risk], after: ProjectState, *, now: datet
     """A published risk that resolves tells the client; raising one is the operator's publish."""
     still_open = {risk.flag_id for risk in after.open_risks}
     items = {f.item.id for f in after.items}
-
-    def item_of(risk: Risk) -> int | None:
-        return risk.subject_id if risk.subject is FlagSubject.ITEM and risk.subject_id in items else None
-
+    milestones = {m.id for m in after.milestones}
     return [
         EventDraft(
             kind=FeedEventKind.RISK_RESOLVED,
@@ -283,23 +280,32 @@ def _risk_resolutions(before: Sequence[Risk], after: ProjectState, *, now: datet
             payload={"flag_id": risk.flag_id, "text": risk.client_text},
             occurred_at=now,
             project_id=after.project_id,
-            item_id=item_of(risk),
+            item_id=_subject(risk, FlagSubject.ITEM, items),
+            milestone_id=_subject(risk, FlagSubject.MILESTONE, milestones),
         )
         for risk in before
         if risk.flag_id not in still_open and risk.published and risk.client_text
     ]
 
 
+def _subject(risk: Risk, kind: FlagSubject, known: Collection[int | None] | None = None) -> int | None:
+    """The risk's subject id when it is a `kind` (and, given `known`, one of those)."""
+    if risk.subject is not kind or (known is not None and risk.subject_id not in known):
+        return None
+    return risk.subject_id
+
+
 def derive_publication(
-    before: Risk, after: Risk, *, still_open: bool, project_id: int, item_id: int | None, now: datetime
+    before: Risk, after: Risk, *, still_open: bool, project_id: int, now: datetime
 ) -> list[EventDraft]:
     """What an operator's publish or withdrawal of a risk tells the clients who see its subject.
 
     `risk_raised` when an open risk becomes visible or its published wording changes, in that
     wording; `risk_withdrawn` when a published open risk is kept internal again, in the wording it
     was shown with; nothing for a flag no longer open (its resolution was told, or it never was) or
-    a call that changes nothing. `item_id` is the subject when it is an item, so only clients who see
-    the item hear of it. Each is keyed by when it was made: republishing later is a new event.
+    a call that changes nothing. It names its subject item or milestone, so only clients who see the
+    item, or a member of the milestone, hear of it. Each is keyed by when it was made: republishing
+    later is a new event.
     """
     if not still_open:
         return []
@@ -320,6 +326,7 @@ def derive_publication(
             payload={"flag_id": after.flag_id, "text": text},
             occurred_at=now,
             project_id=project_id,
-            item_id=item_id,
+            item_id=_subject(after, FlagSubject.ITEM),
+            milestone_id=_subject(after, FlagSubject.MILESTONE),
         )
     ]

@@ -58,7 +58,8 @@ def publish_events(
     For each client of each project of the drafts and of `projects`, whose scope covers it:
     - its events about what it no longer sees are withdrawn first (see the module docstring), so
       `projects` names the projects evaluated even when they gave no draft;
-    - an item's event reaches it when it sees the item; a project's, always;
+    - an item's event reaches it when it sees the item; a milestone's (a risk on it) when it sees
+      one of its members; a project's, always;
     - a milestone's progress is counted over the members it sees and told when that count differs
       from the last one it was told of the milestone (a count that goes back down is news too);
       when it sees no member, it is told nothing.
@@ -80,10 +81,15 @@ def publish_events(
             visible = visible_items(session, grants)
             _withdraw_unseen(session, each, visible, project_id=project_id)
             seen = _visible_item_ids(session, visible, project_id=project_id)
+            seen_milestones = (
+                _milestone_ids_of(session, seen) if any(d.milestone_id for d in project_drafts) else set()
+            )
             rows += [
                 _row(each, draft, now=now)
                 for draft in project_drafts
-                if draft.milestone is None and (draft.item_id is None or draft.item_id in seen)
+                if draft.milestone is None
+                and (draft.item_id is None or draft.item_id in seen)
+                and (draft.milestone_id is None or draft.milestone_id in seen_milestones)
             ]
             rows += _progress_rows(session, each, project_drafts, seen=seen, now=now)
     if not rows:
@@ -107,7 +113,7 @@ def _row(client_id: int, draft: EventDraft, *, now: datetime, **told: Any) -> di
         "occurred_at": draft.occurred_at,
         "created_at": now,
         "item_id": draft.item_id,
-        "milestone_id": draft.milestone.milestone_id if draft.milestone is not None else None,
+        "milestone_id": draft.milestone.milestone_id if draft.milestone is not None else draft.milestone_id,
         **told,
     }
 
@@ -169,6 +175,19 @@ def _last_told(session: Session, *, client_id: int, milestone_ids: Collection[in
 
 def _visible_item_ids(session: Session, visible: ColumnElement[bool], *, project_id: int) -> set[int]:
     return set(session.scalars(select(WorkItemRow.id).where(WorkItemRow.project_id == project_id, visible)))
+
+
+def _milestone_ids_of(session: Session, item_ids: Collection[int]) -> set[int]:
+    """The milestones with a member among `item_ids`."""
+    if not item_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(ItemMilestoneRow.milestone_id)
+            .where(ItemMilestoneRow.item_id.in_(list(item_ids)))
+            .distinct()
+        )
+    )
 
 
 def _withdraw_unseen(

@@ -553,19 +553,21 @@ def test_a_resolved_risk_without_client_wording_is_not_told_in_the_rules_words()
     assert derive(state(), before=(risk(5, client_text=None),)) == []
 
 
-def test_a_resolved_risk_names_an_item_of_the_project_only() -> None:
+def test_a_resolved_risk_names_an_item_or_milestone_of_the_project_only() -> None:
     before = (
         risk(5, subject=FlagSubject.ITEM, subject_id=99),  # not among the evaluated items
         risk(6, subject=FlagSubject.MILESTONE, subject_id=1),  # same id as an item, not an item
         risk(7, subject=FlagSubject.PROJECT, subject_id=PROJECT),
+        risk(8, subject=FlagSubject.MILESTONE, subject_id=42),  # not among the evaluated milestones
     )
 
-    drafts = derive(state(ItemState(item=work_item(1))), before=before)
+    drafts = derive(state(ItemState(item=work_item(1)), milestones=(milestone(1, "10"),)), before=before)
 
-    assert [(d.dedupe_key, d.item_id) for d in drafts] == [
-        ("risk_resolved:5", None),
-        ("risk_resolved:6", None),
-        ("risk_resolved:7", None),
+    assert [(d.dedupe_key, d.item_id, d.milestone_id) for d in drafts] == [
+        ("risk_resolved:5", None, None),
+        ("risk_resolved:6", None, 1),
+        ("risk_resolved:7", None, None),
+        ("risk_resolved:8", None, None),
     ]
 
 
@@ -580,7 +582,15 @@ def test_risks_raised_kept_open_or_never_published_are_not_told() -> None:
 
 
 def publication(before: Risk, after: Risk, *, still_open: bool = True) -> list[EventDraft]:
-    return derive_publication(before, after, still_open=still_open, project_id=PROJECT, item_id=1, now=NOW)
+    return derive_publication(before, after, still_open=still_open, project_id=PROJECT, now=NOW)
+
+
+def test_publishing_a_milestones_risk_names_the_milestone_so_only_its_clients_hear() -> None:
+    hidden = risk(5, subject=FlagSubject.MILESTONE, subject_id=3, published=False, client_text=None)
+
+    [draft] = publication(hidden, risk(5, subject=FlagSubject.MILESTONE, subject_id=3))
+
+    assert (draft.item_id, draft.milestone_id) == (None, 3)
 
 
 def test_publishing_a_risk_raises_it_in_the_operators_words_only() -> None:

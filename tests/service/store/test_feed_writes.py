@@ -266,3 +266,24 @@ def test_publish_events_for_one_client_tells_no_other(session: Session, project_
 
     assert progress_of(session, first) == ["1.0: 2 of 4 done"]
     assert feed_of(session, other) == []
+
+
+def test_a_risk_on_a_milestone_reaches_only_clients_who_see_one_of_its_members(
+    session: Session, source_id: int, project_id: int
+) -> None:
+    labelled = client_with(session, "acme", project_id, ScopeRule.LABEL, "client")
+    outsider = client_with(session, "globex", project_id, ScopeRule.LABEL, "nobody-has-this")
+    [milestone] = list_project_milestones(session, project_id=project_id)
+    risk = replace(
+        _draft(project_id, "risk_raised:9"), kind=FeedEventKind.RISK_RAISED, milestone_id=milestone.id
+    )
+
+    publish_events(session, drafts=[risk], now=NOW)
+
+    [told] = feed_of(session, labelled, FeedEventKind.RISK_RAISED)
+    assert told.milestone_id == milestone.id
+    assert feed_of(session, outsider) == []
+    for number in range(1, 5):  # the labelled client no longer sees any member: the risk goes
+        set_item(session, source_id, number, done=number <= 2, labels=())
+    publish_events(session, drafts=(), projects=(project_id,), now=NOW)
+    assert feed_of(session, labelled, FeedEventKind.RISK_RAISED) == []
