@@ -5,7 +5,8 @@ Run: .venv/bin/python bench/bench_jira_sync.py --issues 10000 [--issues 100000] 
 The sandbox runs in a child process (its own interpreter, so the sync does not share a GIL with
 it); pmbridge syncs into a fresh embedded SQLite database. Reported per size: API calls by endpoint
 against the lower bound the API allows (search pages of 100 issues, bulk changelog requests of
-1,000 issues and up to 10,000 histories, plus the site and project reads), wall time, issues per
+1,000 issues and up to 10,000 histories, worklog feed pages and worklog lists of 1,000 ids, plus
+the site and project reads), wall time, issues per
 second, peak memory of the syncing process, CPU time of the syncing and of the sandbox process
 during the full sync; then an incremental run with nothing changed and one with 1% of the issues
 changed. `--repeat N` runs the full sync N times against the same sandbox, each into a fresh
@@ -59,6 +60,7 @@ def serve_sandbox(issues: int, conn: Connection) -> None:
     facts = {
         "issues": len(world.issues),
         "histories": sum(len(i.histories) for i in world.issues.values()),
+        "worklogs": len(world.worklogs),
         "projects": len(world.projects),
         "keys": [i.key for i in list(world.issues.values())[::100]],
     }
@@ -77,11 +79,13 @@ def serve_sandbox(issues: int, conn: Connection) -> None:
             conn.send(time.process_time())
 
 
-def lower_bound(issues: int, histories: int, projects: int) -> int:
+def lower_bound(issues: int, histories: int, worklogs: int, projects: int) -> int:
     search = math.ceil(issues / 100)
     changelog = max(math.ceil(issues / 1000), math.ceil(histories / 10000))
+    # The updated-worklog feed (at least one page) and the worklogs by id, 1,000 a call each.
+    worklog = max(1, math.ceil(worklogs / 1000)) + math.ceil(worklogs / 1000)
     setup = 2 + math.ceil(projects / 50) + projects  # serverInfo, field, project pages, versions
-    return search + changelog + setup
+    return search + changelog + worklog + setup
 
 
 def fresh_source(info: dict[str, Any], data_dir: Path) -> tuple[Store, int]:
@@ -136,11 +140,12 @@ def run(issues: int, repeat: int = 1) -> dict[str, Any]:
     process.join(timeout=10)
     store.close()
     shutil.rmtree(data_dirs[-1])
-    bound = lower_bound(info["issues"], info["histories"], info["projects"])
+    bound = lower_bound(info["issues"], info["histories"], info["worklogs"], info["projects"])
     walls = [r["full_s"] for r in runs]
     return {
         "issues": info["issues"],
         "histories": info["histories"],
+        "worklogs": info["worklogs"],
         "runs": len(runs),
         "full_s": median["full_s"],
         "issues_per_s": info["issues"] / median["full_s"],
@@ -170,7 +175,10 @@ def main() -> None:
         parser.error("--repeat must be at least 1")
     for size in args.issues or [10000]:
         result = run(size, args.repeat)
-        print(f"\n== full sync of {result['issues']:,} issues ({result['histories']:,} histories) ==")
+        print(
+            f"\n== full sync of {result['issues']:,} issues ({result['histories']:,} histories, "
+            f"{result['worklogs']:,} worklogs) =="
+        )
         if result["runs"] > 1:
             low, high = result["full_s_range"]
             print(
@@ -189,7 +197,9 @@ def main() -> None:
         )
         for endpoint, count in sorted(result["full_by_endpoint"].items()):
             print(f"  {endpoint:45s} {count}")
-        print(f"incremental, nothing changed: {result['idle_calls']} call(s)")
+        print(
+            f"incremental, nothing changed: {result['idle_calls']} call(s) (search and the two worklog feeds)"
+        )
         print(
             f"incremental, {result['one_percent_changed']} changed (1%): "
             f"{result['one_percent_calls']} calls, {result['one_percent_items_changed']} items changed, "

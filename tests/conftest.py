@@ -1,4 +1,4 @@
-"""Database fixtures over both dialects: the embedded SQLite and PostgreSQL.
+"""Database fixtures over both dialects: the embedded SQLite and PostgreSQL; Hypothesis profiles.
 
 Each pytest-xdist worker gets its own SQLite file and PostgreSQL schema; each test runs in a
 transaction that is rolled back, so tests are isolated without rebuilding the schema.
@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -22,6 +23,14 @@ from service.store.orm import Base
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 POSTGRES_URL = os.environ.get("PMBRIDGE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Under CI=true every Hypothesis test draws the same examples each run (derandomized, no example
+# database): a red build reproduces and a green one is not luck. Elsewhere examples are random and
+# the local example database replays a failure first. A test's own `settings(...)` bound its size
+# and inherit the rest from the profile loaded here.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev")
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
 
 
 def _worker_id(request: pytest.FixtureRequest) -> str:

@@ -1,10 +1,13 @@
 """The Jira part of the control API (mounted under /_sandbox/jira): mutate the site as a user would
-(issues; comments added, edited and deleted), register webhook callbacks, tune search lag and rate
-limits. Every mutation records the changelog and sends the webhooks the real service would."""
+(issues; comments added, edited and deleted; worklogs), register webhook callbacks, tune search lag
+and rate limits. Every issue mutation records the changelog and sends the webhooks the real service
+would; worklogs move the issue's `updated` and time spent and feed `/worklog/updated` and
+`/worklog/deleted`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -15,8 +18,9 @@ from starlette.routing import BaseRoute, Route
 from sandbox.jira.adf import text_to_adf
 from sandbox.jira.changes import UNSET, IssueChanges, UnknownValueError
 from sandbox.jira.jql import JqlError
-from sandbox.jira.model import ISSUE_TYPE_BY_NAME, Comment, Issue
+from sandbox.jira.model import ISSUE_TYPE_BY_NAME, Comment, Issue, Worklog
 from sandbox.jira.state import JiraWorld
+from sandbox.jira.timefmt import to_ms
 from sandbox.jira.webhooks import COMMENT_EVENTS, ISSUE_EVENTS, PROPERTY_EVENTS
 
 ControlHandler = Callable[[JiraWorld, Request, dict[str, Any]], Any]
@@ -150,6 +154,65 @@ def add_comment(world: JiraWorld, request: Request, body: dict[str, Any]) -> Any
     return {"id": str(comment.id), "key": issue.key}
 
 
+def _worklog(world: JiraWorld, request: Request) -> Worklog:
+    worklog = world.worklogs.get(int(request.path_params["worklog_id"]))
+    if worklog is None:
+        raise ControlError(404, f"no worklog {request.path_params['worklog_id']}")
+    return worklog
+
+
+def _seconds(body: dict[str, Any], *, required: bool) -> int | None:
+    value = body.get("seconds")
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ControlError(400, "'seconds' must be a positive whole number")
+    return value
+
+
+def _started_ms(body: dict[str, Any]) -> int | None:
+    """`started` as an ISO 8601 instant with its offset."""
+    value = body.get("started")
+    if value is None:
+        return None
+    try:
+        started = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ControlError(400, "'started' must be an ISO 8601 instant") from None
+    if started.tzinfo is None:
+        raise ControlError(400, "'started' needs its UTC offset")
+    return to_ms(started)
+
+
+def add_worklog(world: JiraWorld, request: Request, body: dict[str, Any]) -> Any:
+    """Log `seconds` of work on the issue, started at `started` (default: now)."""
+    issue = _issue(world, request)
+    seconds = _seconds(body, required=True)
+    assert seconds is not None
+    started = _started_ms(body)
+    worklog = world.add_worklog(
+        issue,
+        seconds=seconds,
+        started_ms=world.now_ms() if started is None else started,
+        author_id=body.get("actor"),
+        comment=str(body.get("comment", "")),
+    )
+    return {"id": str(worklog.id), "key": issue.key}
+
+
+def update_worklog(world: JiraWorld, request: Request, body: dict[str, Any]) -> Any:
+    worklog = world.update_worklog(
+        _worklog(world, request), seconds=_seconds(body, required=False), started_ms=_started_ms(body)
+    )
+    return {"id": str(worklog.id), "seconds": worklog.time_spent_s, "started": worklog.started_ms}
+
+
+def delete_worklog(world: JiraWorld, request: Request, body: dict[str, Any]) -> Any:
+    worklog = _worklog(world, request)
+    world.delete_worklog(worklog)
+    return {"deleted": str(worklog.id)}
+
+
 def register_webhook(world: JiraWorld, request: Request, body: dict[str, Any]) -> Any:
     url = body.get("url")
     if not isinstance(url, str):
@@ -241,6 +304,9 @@ def jira_control_routes(world: JiraWorld) -> list[BaseRoute]:
         _route(world, "/issues/{key}/milestone", "POST", _single("milestone")),
         _route(world, "/issues/{key}/flag", "POST", _single("flagged")),
         _route(world, "/issues/{key}/comments", "POST", add_comment, 201),
+        _route(world, "/issues/{key}/worklogs", "POST", add_worklog, 201),
+        _route(world, "/worklogs/{worklog_id:int}", "PATCH", update_worklog),
+        _route(world, "/worklogs/{worklog_id:int}", "DELETE", delete_worklog),
         _route(world, "/webhooks", "POST", register_webhook, 201),
         _route(world, "/webhooks", "GET", list_webhooks),
         _route(world, "/webhooks/{webhook_id:int}", "DELETE", delete_webhook),

@@ -20,7 +20,10 @@ BULK_CHANGELOG_MAX_ISSUES = 1000
 BULK_CHANGELOG_MAX_FIELDS = 10
 BULK_CHANGELOG_DEFAULT = 1000
 BULK_CHANGELOG_MAX = 10000
-WORKLOG_UPDATED_PAGE = 1000
+# Worklog feeds (OpenAPI getIdsOfWorklogsModifiedSince / getIdsOfWorklogsDeletedSince): 1000 ids a
+# page, and nothing changed in the minute before the request.
+WORKLOG_CHANGED_PAGE = 1000
+WORKLOG_SETTLE_MS = 60_000
 WORKLOG_LIST_MAX = 1000
 PROPERTY_MAX_BYTES = 32768
 PROPERTY_KEY_MAX = 255
@@ -232,31 +235,47 @@ def issue_worklogs(ctx: Ctx) -> Response:
     )
 
 
-def worklogs_updated(ctx: Ctx) -> Response:
+def _changed_worklogs(ctx: Ctx, path: str, changed: dict[int, int]) -> Response:
+    """`{values, since, until, self, lastPage[, nextPage]}` of the ids changed after `since` (epoch ms),
+    oldest first, 1000 a page; the last minute's changes are left out, as Jira leaves them out."""
     since = ctx.int_param("since", 0)
-    updated = sorted(
-        (w for w in ctx.world.worklogs.values() if w.updated_ms > since), key=lambda w: (w.updated_ms, w.id)
-    )
-    page = updated[:WORKLOG_UPDATED_PAGE]
-    last = len(updated) <= WORKLOG_UPDATED_PAGE
-    until = page[-1].updated_ms if page else since
+    settled = ctx.world.now_ms() - WORKLOG_SETTLE_MS
+    entries = sorted((at, worklog_id) for worklog_id, at in changed.items() if since < at <= settled)
+    page = entries[:WORKLOG_CHANGED_PAGE]
+    last = len(entries) <= WORKLOG_CHANGED_PAGE
+    until = page[-1][0] if page else since
     body: dict[str, Any] = {
-        "values": [{"worklogId": w.id, "updatedTime": w.updated_ms, "properties": []} for w in page],
+        "values": [{"worklogId": worklog_id, "updatedTime": at, "properties": []} for at, worklog_id in page],
         "since": since,
         "until": until,
-        "self": f"{ctx.renderer.api}/worklog/updated?since={since}",
+        "self": f"{ctx.renderer.api}{path}?since={since}",
         "lastPage": last,
     }
     if not last:
-        body["nextPage"] = f"{ctx.renderer.api}/worklog/updated?since={until}"
+        body["nextPage"] = f"{ctx.renderer.api}{path}?since={until}"
     return json_response(body)
+
+
+def worklogs_updated(ctx: Ctx) -> Response:
+    return _changed_worklogs(
+        ctx, "/worklog/updated", {w.id: w.updated_ms for w in ctx.world.worklogs.values()}
+    )
+
+
+def worklogs_deleted(ctx: Ctx) -> Response:
+    return _changed_worklogs(ctx, "/worklog/deleted", ctx.world.deleted_worklogs)
 
 
 def list_worklogs(ctx: Ctx) -> Response:
     ids = ctx.json_object().get("ids")
-    if not isinstance(ids, list) or len(ids) > WORKLOG_LIST_MAX:
-        raise ApiError(400, [f"ids must be a list of at most {WORKLOG_LIST_MAX} worklog ids."])
-    found = [ctx.world.worklogs.get(int(i)) for i in ids]
+    if (
+        not isinstance(ids, list)
+        or not ids
+        or len(ids) > WORKLOG_LIST_MAX
+        or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+    ):
+        raise ApiError(400, [f"ids must list between 1 and {WORKLOG_LIST_MAX} worklog ids."])
+    found = [ctx.world.worklogs.get(i) for i in ids]
     return json_response([ctx.renderer.worklog(w) for w in found if w is not None])
 
 
@@ -299,6 +318,7 @@ def issue_routes(world: JiraWorld) -> list[BaseRoute]:
             ),
             jira_endpoint(world, f"{p}/issue/{key}/worklog", ["GET"], issue_worklogs, version=version),
             jira_endpoint(world, f"{p}/worklog/updated", ["GET"], worklogs_updated, version=version),
+            jira_endpoint(world, f"{p}/worklog/deleted", ["GET"], worklogs_deleted, version=version),
             jira_endpoint(world, f"{p}/worklog/list", ["POST"], list_worklogs, version=version),
         ]
     return routes

@@ -66,6 +66,8 @@ class JiraWorld:
         self.issue_by_key: dict[str, int] = {}
         self.comments: dict[int, Comment] = {}
         self.worklogs: dict[int, Worklog] = {}
+        # Deleted worklog ids and when, for GET /worklog/deleted.
+        self.deleted_worklogs: dict[int, int] = {}
         self._children: dict[int, list[int]] = {}
         self.index = SearchIndex()
         self.webhooks = JiraWebhooks(self, sink)
@@ -303,8 +305,11 @@ class JiraWorld:
             self._children[issue.parent_id].remove(issue.id)
         for comment in issue.comments:
             self.comments.pop(comment.id, None)
+        deleted_ms = self.now_ms()
         for worklog in issue.worklogs:
-            self.worklogs.pop(worklog.id, None)
+            # Assumed (unverified against Jira) to be listed as deleted with their issue.
+            if self.worklogs.pop(worklog.id, None) is not None:
+                self.deleted_worklogs[worklog.id] = deleted_ms
         self._after_change(issue.id)
         self.webhooks.issue_event("jira:issue_deleted", issue, actor)
         for comment in issue.comments:
@@ -405,3 +410,25 @@ class JiraWorld:
         issue.time_spent_s = (issue.time_spent_s or 0) + seconds
         self.worklogs[worklog.id] = worklog
         return worklog
+
+    def update_worklog(
+        self, worklog: Worklog, *, seconds: int | None = None, started_ms: int | None = None
+    ) -> Worklog:
+        """Change the time or the start of a worklog; the issue's time spent follows, as in Jira."""
+        issue = self.issues[worklog.issue_id]
+        self._touch(issue)
+        if seconds is not None:
+            issue.time_spent_s = max(0, (issue.time_spent_s or 0) - worklog.time_spent_s + seconds)
+            worklog.time_spent_s = seconds
+        if started_ms is not None:
+            worklog.started_ms = started_ms
+        worklog.updated_ms = self.now_ms()
+        return worklog
+
+    def delete_worklog(self, worklog: Worklog) -> None:
+        issue = self.issues[worklog.issue_id]
+        self._touch(issue)
+        issue.worklogs.remove(worklog)
+        issue.time_spent_s = max(0, (issue.time_spent_s or 0) - worklog.time_spent_s) or None
+        del self.worklogs[worklog.id]
+        self.deleted_worklogs[worklog.id] = self.now_ms()

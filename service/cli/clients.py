@@ -51,7 +51,9 @@ def scope(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scope as JSON.")] = False,
 ) -> None:
-    """Let a client see a project: all of it, or the items one option selects."""
+    """Let a client see a project: all of it, or the items one option selects. Its feed gets the
+    project's recent history at once."""
+    from service.flags.evaluate import backfill_client_feed
     from service.store.db import transaction
     from service.store.projects import get_project_by_key
     from service.store.tenancy import add_scope, get_client_by_name
@@ -70,12 +72,14 @@ def scope(
         typer.echo("error: give at most one of --label, --parent, --component, --filter", err=True)
         raise typer.Exit(code=2)
     rule, value = chosen[0] if chosen else (ScopeRule.ALL, None)
-    with opened_store(ctx) as store, fail_on_service_error(), transaction(store.sessions) as session:
-        client = get_client_by_name(session, name=name)
-        assert client.id is not None
-        project_id = get_project_by_key(session, key=project, source_id=source_id).id
-        assert project_id is not None
-        granted = add_scope(session, client_id=client.id, project_id=project_id, rule=rule, value=value)
+    with opened_store(ctx) as store, fail_on_service_error():
+        with transaction(store.sessions) as session:
+            client = get_client_by_name(session, name=name)
+            assert client.id is not None
+            project_id = get_project_by_key(session, key=project, source_id=source_id).id
+            assert project_id is not None
+            granted = add_scope(session, client_id=client.id, project_id=project_id, rule=rule, value=value)
+        backfill_client_feed(store, client_id=client.id, project_id=project_id, now=datetime.now(UTC))
     payload = {
         "id": granted.id,
         "client_id": granted.client_id,

@@ -148,6 +148,17 @@ def add_trello(
         list[str] | None,
         typer.Option("--board", help="Sync only these board ids (repeatable; default: all open boards)."),
     ] = None,
+    spent_field: Annotated[
+        str | None,
+        typer.Option(help="The board custom field (a number, in hours) holding a card's time spent."),
+    ] = None,
+    estimate_field: Annotated[
+        str | None,
+        typer.Option(
+            help="The board custom field (a number, in hours) holding a card's estimate (default: a number "
+            'field named like "Estimate (h)").'
+        ),
+    ] = None,
     allow_private: Annotated[
         bool,
         typer.Option(
@@ -168,6 +179,7 @@ def add_trello(
     from service.domain.work import Source
     from service.store.db import transaction
     from service.store.sources import add_source
+    from service.sync.trello_settings import ESTIMATE_FIELD_KEY, SPENT_FIELD_KEY, TrelloSyncSettings
 
     boards = [item.lower() for item in board or []]
     if not all(is_trello_id(item) for item in boards):
@@ -177,6 +189,14 @@ def add_trello(
     base_url, settings = _outbound(ctx, base_url, allow_private=allow_private)
     if boards:
         settings["board_ids"] = boards
+    for key, field_name in ((SPENT_FIELD_KEY, spent_field), (ESTIMATE_FIELD_KEY, estimate_field)):
+        if field_name is not None:
+            settings[key] = field_name
+    try:
+        TrelloSyncSettings.from_settings(settings)
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
     candidate = Source(kind=SourceKind.TRELLO, name=name, base_url=base_url, settings=settings)
     with fail_on_service_error():
         member, board_ids = _test_trello_connection(candidate, credentials, wanted=boards)

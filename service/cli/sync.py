@@ -60,6 +60,7 @@ def _print_summary(summary: SyncSummary) -> None:
         f"  items seen {summary.items_seen}, changed {summary.items_changed}, "
         f"changes added {summary.changes_added}, deleted {summary.items_deleted}, "
         f"hidden {summary.items_hidden}\n"
+        f"  worklogs written {summary.worklogs_written}, deleted {summary.worklogs_deleted}\n"
         f"  API calls: {summary.api_calls.get('total', 0)}"
     )
     for endpoint, statuses in sorted(summary.api_calls.get("by_endpoint", {}).items()):

@@ -53,7 +53,7 @@ class ActivityKind(StrEnum):
     ATTACHMENT = "attachment"  # a Trello attachment added or removed
     EDITED = "edited"  # another Trello card edit no field change records (description, custom fields)
     # The provider's own "last updated" stamp of an item stored before activity was kept (migration
-    # 0015); new activity never has this kind.
+    # 0016); new activity never has this kind.
     UPDATED = "updated"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -48,6 +49,41 @@ class FeedEvent:
     occurred_at: datetime
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MilestoneTally:
+    """A milestone's member items and those of them done, by item id.
+
+    Progress is counted for each client over the members it may see (`seen_by`), so a filtered
+    scope never learns how much work it is not shown, and a client that sees no member hears
+    nothing of the milestone. The wording and the dedupe key of each client's count are here, so
+    the feed says progress one way whoever counts it.
+    """
+
+    milestone_id: int
+    name: str
+    member_ids: frozenset[int]
+    done_ids: frozenset[int]
+
+    def seen_by(self, visible: Set[int]) -> tuple[int, int] | None:
+        """(done, total) over the members in `visible`; None when it holds none of them."""
+        members = self.member_ids & visible
+        if not members:
+            return None
+        return len(self.done_ids & members), len(members)
+
+    def summary(self, done: int, total: int) -> str:
+        return f"{self.name}: {done} of {total} done"
+
+    def payload(self, done: int, total: int) -> dict[str, Any]:
+        return {"milestone": self.name, "milestone_id": self.milestone_id, "done": done, "total": total}
+
+    def dedupe_key(self, done: int, total: int, *, after: int) -> str:
+        """One event per count and per event it follows (`after`: the id of the client's previous
+        count of this milestone, 0 for none), so a count that comes back (a reopened item) is told
+        again, and telling the same count twice in a row writes nothing."""
+        return f"milestone_progress:{self.milestone_id}:{done}/{total}:{after}"
+
+
 @dataclass(frozen=True, slots=True)
 class EventDraft:
     """An event before it is fanned out to the clients that may see its subject."""
@@ -58,4 +94,10 @@ class EventDraft:
     payload: dict[str, Any]
     occurred_at: datetime
     project_id: int
-    item_id: int | None = None  # None: a project- or milestone-level event every scoped client sees
+    item_id: int | None = None  # None: a project- or milestone-level event
+    # The milestone a milestone-level event (a risk on it) is about: clients who see none of its
+    # members are not told. Progress names its milestone in `milestone` instead.
+    milestone_id: int | None = None
+    # A milestone's progress: each client is told the count over the members it sees, worded and
+    # keyed by the tally; `dedupe_key`, `summary` and `payload` are the count over every member.
+    milestone: MilestoneTally | None = None

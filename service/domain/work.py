@@ -1,5 +1,5 @@
 """What the providers track, normalized: sources, projects, people, work items, milestones, changes,
-activity."""
+worklogs, activity."""
 
 from __future__ import annotations
 
@@ -135,6 +135,20 @@ class Change:
     to_display: str | None = None
     author: str | None = None
     changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Worklog:
+    """Time logged on an item: one Jira worklog."""
+
+    id: int | None = None
+    source_id: int
+    item_external_id: str
+    # The provider's worklog id, unique within the source.
+    external_id: str
+    started_at: datetime
+    spent_seconds: int
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,7 +10,8 @@ What the feed says, in this order:
   what the feed said before); `item_done` once it is done, `commitment_moved` for every move of its
   promised date, then `commitment_met` or `commitment_missed` once the promise ends; only what
   happened within `FEED_HISTORY` of `now`, so a first evaluation shows recent history;
-- per milestone with member items: `milestone_progress`, "done of total", as of `now`;
+- per milestone with stored member items: `milestone_progress`, as of `now`, carrying the ids of its
+  members and of those done; the store tells each client "done of total" over the members it sees;
 - per risk open before and resolved after, if it was published: `risk_resolved`. Raising a risk is
   the operator's publish (`derive_publication`: `risk_raised`, and `risk_withdrawn` when it is kept
   internal again), not an evaluation's.
@@ -26,13 +27,13 @@ key. A promise delivered again after a reopening is keyed by that delivery too, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from service.domain.commitments import Commitment
 from service.domain.enums import CommitmentOutcome, CommitmentSubject, FeedEventKind, FlagSubject
-from service.domain.signals import EventDraft, Flag
+from service.domain.signals import EventDraft, Flag, MilestoneTally
 from service.domain.work import Milestone, WorkItem
 from service.feed.wording import (
     commitment_reopened_summary,
@@ -232,21 +233,35 @@ def _deadline_at(commitment: Commitment, at: datetime) -> date:
 
 
 def _milestone_progress(state: ProjectState, *, now: datetime) -> list[EventDraft]:
-    """How far each milestone with member items has come; a new count is a new event."""
+    """How far each milestone with stored member items has come, as a tally of their ids: the store
+    counts it for each client over the members that client sees (`MilestoneTally`)."""
     drafts = []
     for milestone in state.milestones:
-        members = [f for f in state.items if milestone.external_id in f.item.milestone_external_ids]
-        if milestone.id is None or not members:
+        if milestone.id is None:
             continue
-        done = sum(1 for f in members if f.item.is_done)
+        members = [
+            f.item
+            for f in state.items
+            if f.item.id is not None and milestone.external_id in f.item.milestone_external_ids
+        ]
+        if not members:
+            continue
+        tally = MilestoneTally(
+            milestone_id=milestone.id,
+            name=milestone.name,
+            member_ids=frozenset(item.id for item in members if item.id is not None),
+            done_ids=frozenset(item.id for item in members if item.id is not None and item.is_done),
+        )
+        done, total = len(tally.done_ids), len(tally.member_ids)
         drafts.append(
             EventDraft(
                 kind=FeedEventKind.MILESTONE_PROGRESS,
-                dedupe_key=f"milestone_progress:{milestone.id}:{done}/{len(members)}",
-                summary=f"{milestone.name}: {done} of {len(members)} done",
-                payload={"milestone": milestone.name, "done": done, "total": len(members)},
+                dedupe_key=f"milestone_progress:{milestone.id}:{done}/{total}",
+                summary=tally.summary(done, total),
+                payload=tally.payload(done, total),
                 occurred_at=now,
                 project_id=state.project_id,
+                milestone=tally,
             )
         )
     return drafts
@@ -256,10 +271,7 @@ def _risk_resolutions(before: Sequence[Risk], after: ProjectState, *, now: datet
     """A published risk that resolves tells the client; raising one is the operator's publish."""
     still_open = {risk.flag_id for risk in after.open_risks}
     items = {f.item.id for f in after.items}
-
-    def item_of(risk: Risk) -> int | None:
-        return risk.subject_id if risk.subject is FlagSubject.ITEM and risk.subject_id in items else None
-
+    milestones = {m.id for m in after.milestones}
     return [
         EventDraft(
             kind=FeedEventKind.RISK_RESOLVED,
@@ -268,23 +280,32 @@ def _risk_resolutions(before: Sequence[Risk], after: ProjectState, *, now: datet
             payload={"flag_id": risk.flag_id, "text": risk.client_text},
             occurred_at=now,
             project_id=after.project_id,
-            item_id=item_of(risk),
+            item_id=_subject(risk, FlagSubject.ITEM, items),
+            milestone_id=_subject(risk, FlagSubject.MILESTONE, milestones),
         )
         for risk in before
         if risk.flag_id not in still_open and risk.published and risk.client_text
     ]
 
 
+def _subject(risk: Risk, kind: FlagSubject, known: Collection[int | None] | None = None) -> int | None:
+    """The risk's subject id when it is a `kind` (and, given `known`, one of those)."""
+    if risk.subject is not kind or (known is not None and risk.subject_id not in known):
+        return None
+    return risk.subject_id
+
+
 def derive_publication(
-    before: Risk, after: Risk, *, still_open: bool, project_id: int, item_id: int | None, now: datetime
+    before: Risk, after: Risk, *, still_open: bool, project_id: int, now: datetime
 ) -> list[EventDraft]:
     """What an operator's publish or withdrawal of a risk tells the clients who see its subject.
 
     `risk_raised` when an open risk becomes visible or its published wording changes, in that
     wording; `risk_withdrawn` when a published open risk is kept internal again, in the wording it
     was shown with; nothing for a flag no longer open (its resolution was told, or it never was) or
-    a call that changes nothing. `item_id` is the subject when it is an item, so only clients who see
-    the item hear of it. Each is keyed by when it was made: republishing later is a new event.
+    a call that changes nothing. It names its subject item or milestone, so only clients who see the
+    item, or a member of the milestone, hear of it. Each is keyed by when it was made: republishing
+    later is a new event.
     """
     if not still_open:
         return []
@@ -305,6 +326,7 @@ def derive_publication(
             payload={"flag_id": after.flag_id, "text": text},
             occurred_at=now,
             project_id=project_id,
-            item_id=item_id,
+            item_id=_subject(after, FlagSubject.ITEM),
+            milestone_id=_subject(after, FlagSubject.MILESTONE),
         )
     ]

@@ -18,17 +18,18 @@ from service.store.kpi_queries import (
     Effort,
     count_bugs_found_after_done,
     count_reopened_and_done,
+    count_seconds_logged,
     list_done_items,
     list_effort_by_milestone,
     list_effort_by_project,
     list_ratings,
-    list_time_spent_changes,
 )
 
 SECONDS_PER_HOUR = 3600
 SECONDS_PER_DAY = 86_400
 # The burn rate looks at the last four weeks of logged time: long enough to smooth a week off.
 BURN_WINDOW_WEEKS = 4
+BURN_WINDOW_DAYS = BURN_WINDOW_WEEKS * 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,15 @@ def cycle_times_days(done: Sequence[DoneItem]) -> list[float]:
     return times
 
 
+def burn_window(today: date) -> tuple[datetime, datetime]:
+    """The last four weeks, today included, in UTC days: from the first instant to the end (exclusive)."""
+    first = today - timedelta(days=BURN_WINDOW_DAYS - 1)
+    return (
+        datetime.combine(first, time(), tzinfo=UTC),
+        datetime.combine(today + timedelta(days=1), time(), tzinfo=UTC),
+    )
+
+
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -158,11 +168,8 @@ def _cost(session: Session, grants: ClientGrants, *, project_ids: frozenset[int]
     projects = list_effort_by_project(session, visible=visible)
     estimate = sum(e.estimate_seconds for e in projects)
     spent = sum(e.spent_seconds for e in projects)
-    since = datetime.combine(today - timedelta(weeks=BURN_WINDOW_WEEKS), time(), tzinfo=UTC)
-    logged = sum(
-        max(0, c.to_seconds - c.from_seconds)
-        for c in list_time_spent_changes(session, visible=visible, since=since)
-    )
+    since, until = burn_window(today)
+    logged = count_seconds_logged(session, visible=visible, since=since, until=until)
     return CostKpis(
         by_project=projects,
         by_milestone=list_effort_by_milestone(session, visible=visible),

@@ -2,7 +2,8 @@
 the promise ledger rebuilt, and client feed events published — in one transaction.
 
 The events themselves are derived in `service.feed.derive` from the project as evaluated and the
-flags open before and after; this module only gathers that state and hands the drafts to the store."""
+flags open before and after; this module only gathers that state and hands the drafts to the store.
+`backfill_client_feed` derives them the same way for one client whose scope just changed."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from service.feed.derive import ItemState, ProjectState, derive_events, risk_of
 from service.flags.facts import ProjectSnapshot, load_project_snapshot
 from service.rules import Finding, RuleSet, evaluate_with_failures
 from service.store.db import Session, transaction
-from service.store.feed_writes import lock_feed_writes, publish_events
+from service.store.feed_writes import delete_progress_events, lock_feed_writes, publish_events
 from service.store.flags import FlagValues, Reconciliation, reconcile_flags
 from service.store.ledger import save_commitments
 from service.store.runtime import Store
@@ -85,8 +86,34 @@ def evaluate_project(
         )
         if drafts:
             lock_feed_writes(session)
-        summary.feed_events = publish_events(session, drafts=drafts, now=now)
+        summary.feed_events = publish_events(session, drafts=drafts, now=now, projects=(project_id,))
     return summary
+
+
+def backfill_client_feed(store: Store, *, client_id: int, project_id: int, now: datetime) -> int:
+    """Tell one client what the project's feed already holds, at once: the drafts an evaluation
+    would derive from the project as stored now (items done or reopened, promises moved, met, missed
+    or reopened within the feed's history, milestone progress), fanned out to this client alone,
+    with its events about what it no longer sees withdrawn. The progress it was told over its scope
+    as it was before is forgotten, so every count it reads is over its scope now. Returns how many
+    events were new.
+
+    Run synchronously when a client is given a project or its scope of one changes, rather than as
+    an evaluation job: everything else the client reads (projects, progress, commitments, risks)
+    is read through its scope at request time, so the feed is all a new scope lacks, and this needs
+    only the project's stored state (the read an evaluation starts with), no rules and no flag
+    writes. So it cannot race the runner's evaluations, and the answer to the scope change comes
+    after the client's feed is filled. Risks are not told again: the client reads the open ones it
+    may see (`/v1/risks`), and its feed tells of risks published or resolved from now on.
+    """
+    with store.sessions() as session:
+        snapshot = load_project_snapshot(session, project_id=project_id, now=now)
+    drafts = derive_events((), _state_after(snapshot, (), ()), now=now)
+    with transaction(store.sessions) as session:
+        if drafts:
+            lock_feed_writes(session)
+        delete_progress_events(session, client_id=client_id, project_id=project_id)
+        return publish_events(session, drafts=drafts, now=now, projects=(project_id,), client_id=client_id)
 
 
 def _subjects(snapshot: ProjectSnapshot) -> list[tuple[FlagSubject, int]]:

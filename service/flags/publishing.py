@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from service.domain.enums import FlagState, FlagSubject
+from service.domain.enums import FlagState
 from service.domain.signals import Flag
 from service.feed.derive import derive_publication, risk_of
 from service.store.db import Session
@@ -43,7 +43,6 @@ def _tell_clients(session: Session, *, before: Flag, after: Flag, now: datetime)
         risk_of(after),
         still_open=after.state is FlagState.OPEN,
         project_id=project_id,
-        item_id=after.subject_id if after.subject is FlagSubject.ITEM else None,
         now=now,
     )
     if drafts:

@@ -6,9 +6,10 @@ models the store modules define, never ORM rows. The session, connection and dat
 callers need are re-exported by `db`. Both rules are import-linter contracts in `pyproject.toml`.
 
 Each entity has one home: projects in `projects`; work items, their milestones and changes in
-`items`; the signs of work that change no field (comments, Trello card actions) in `activity`;
-flags in `flags`; the outbox in `outbox`; sources in `sources`, and the removal of one with
-everything that hangs off it in `source_removal`; sync cursors and runs in
+`items`; worklogs (time logged on items) in `worklogs`; the signs of work that change no field
+(comments, Trello card actions) in `activity`; flags in `flags`; the outbox in `outbox`; sources in
+`sources`, and the removal of one with everything that hangs off it in `source_removal`; sync
+cursors and runs in
 `sync_state`; sync leases in `leases`; clients, scopes, tokens and feedback in `tenancy`; portal
 sessions in `portal_sessions`; rule dry runs in `rule_runs`; subscriptions in `subscriptions`; the
 promise ledger in `ledger`; feed events in `feed_writes`; the webhook inbox in `inbox` (the

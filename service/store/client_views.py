@@ -1,7 +1,9 @@
 """What a client may read: its projects, milestones, commitments and published risks.
 
 Every query here takes the client's scope grants and filters by them in SQL, so a row outside the
-scope is never loaded, let alone returned.
+scope is never loaded, let alone returned. A client sees a milestone of its projects only when it
+sees one of its member items, and its progress counts only those: a filtered scope learns nothing
+of the work it is not shown, not even the name of a milestone that holds none of its items.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from service.domain.commitments import Commitment, CommitmentMove
@@ -117,6 +119,15 @@ def visible_items(session: Session, grants: ClientGrants) -> ColumnElement[bool]
     return visible_items_condition(grants.grants, dialect=_dialect(session))
 
 
+def milestone_seen(session: Session, grants: ClientGrants) -> ColumnElement[bool]:
+    """The milestone (`MilestoneRow`, correlated) has a member item the client sees."""
+    return exists(
+        select(ItemMilestoneRow.item_id)
+        .join(WorkItemRow, WorkItemRow.id == ItemMilestoneRow.item_id)
+        .where(ItemMilestoneRow.milestone_id == MilestoneRow.id, visible_items(session, grants))
+    )
+
+
 def _counts(rows: Sequence[tuple[int, str, int]]) -> dict[int, ProgressCounts]:
     by_key: dict[int, dict[str, int]] = defaultdict(dict)
     for key, category, count in rows:
@@ -168,7 +179,7 @@ def list_milestones(
     project_id: int | None = None,
     milestone_id: int | None = None,
 ) -> list[MilestoneView]:
-    """Milestones of the client's projects, with progress over the items it may see."""
+    """Milestones of the client's projects that hold an item it may see, with progress over those."""
     ids = grants.project_ids if project_id is None else grants.project_ids & {project_id}
     if not ids:
         return []
@@ -198,9 +209,10 @@ def list_milestones(
             due_date=m.due_date,
             released=m.released,
             completed_at=m.completed_at,
-            counts=counts.get(m.id, ProgressCounts()),
+            counts=counts[m.id],
         )
         for m in milestones
+        if m.id in counts
     ]
 
 
@@ -226,7 +238,11 @@ def list_commitments(
     milestone_query = (
         select(CommitmentRow, MilestoneRow.project_id, MilestoneRow.name)
         .join(MilestoneRow, MilestoneRow.id == CommitmentRow.subject_id)
-        .where(CommitmentRow.subject == CommitmentSubject.MILESTONE.value, MilestoneRow.project_id.in_(ids))
+        .where(
+            CommitmentRow.subject == CommitmentSubject.MILESTONE.value,
+            MilestoneRow.project_id.in_(ids),
+            milestone_seen(session, grants),
+        )
     )
     if commitment_id is not None:
         item_query = item_query.where(CommitmentRow.id == commitment_id)
@@ -293,7 +309,12 @@ def list_open_risks(
     on_milestones = (
         select(FlagRow, MilestoneRow.project_id)
         .join(MilestoneRow, MilestoneRow.id == FlagRow.subject_id)
-        .where(*published, FlagRow.subject == FlagSubject.MILESTONE.value, MilestoneRow.project_id.in_(ids))
+        .where(
+            *published,
+            FlagRow.subject == FlagSubject.MILESTONE.value,
+            MilestoneRow.project_id.in_(ids),
+            milestone_seen(session, grants),
+        )
     )
     on_projects = select(FlagRow, FlagRow.subject_id).where(
         *published, FlagRow.subject == FlagSubject.PROJECT.value, FlagRow.subject_id.in_(ids)
@@ -320,8 +341,17 @@ def list_open_risks(
 
 
 def milestone_in_scope(session: Session, grants: ClientGrants, *, milestone_id: int) -> bool:
-    project = session.scalars(select(MilestoneRow.project_id).where(MilestoneRow.id == milestone_id)).first()
-    return project is not None and project in grants.project_ids
+    """The milestone is in one of the client's projects and holds an item the client sees."""
+    if not grants.project_ids:
+        return False
+    found = session.scalars(
+        select(MilestoneRow.id).where(
+            MilestoneRow.id == milestone_id,
+            MilestoneRow.project_id.in_(grants.project_ids),
+            milestone_seen(session, grants),
+        )
+    ).first()
+    return found is not None
 
 
 def list_source_ids_of_projects(session: Session, *, project_ids: frozenset[int]) -> list[int]:

@@ -84,7 +84,7 @@ def upsert_work_items(
     item_ids = {external_id: found.id for external_id, found in stored.items()}
     # Items stored by this write have no milestone links and no changes yet.
     inserted = [external_id for external_id in newest if external_id not in stored]
-    item_ids.update(_item_ids(session, source_id=source_id, external_ids=inserted))
+    item_ids.update(list_item_ids_by_external_id(session, source_id=source_id, external_ids=inserted))
     changed_ids = tuple(item_ids[item.external_id] for item in to_write)
     if to_write:
         replaced = [item_ids[item.external_id] for item in to_write if item.external_id in stored]
@@ -194,7 +194,10 @@ def _require_project(project_ids: dict[str, int], external_id: str) -> int:
         ) from None
 
 
-def _item_ids(session: Session, *, source_id: int, external_ids: Collection[str]) -> dict[str, int]:
+def list_item_ids_by_external_id(
+    session: Session, *, source_id: int, external_ids: Collection[str]
+) -> dict[str, int]:
+    """Store ids of the source's items with these external ids, whatever their visibility."""
     if not external_ids:
         return {}
     values = _statements(session).values

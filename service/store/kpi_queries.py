@@ -1,20 +1,32 @@
-"""The facts KPIs are computed from, for the items a client may see (see `service.feed.kpis`)."""
+"""The facts KPIs are computed from, for the items a client may see (see `service.feed.kpis`).
+
+Time spent comes from an item's worklogs where it has any, else from the provider's time-tracking
+field (`work_items.spent_seconds`); time logged in a period only from worklogs, which carry when the
+work started.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Subquery, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from service.domain.enums import ItemKind, StatusCategory
-from service.store.orm import ChangeRow, FeedbackRow, ItemMilestoneRow, MilestoneRow, WorkItemRow
+from service.store.orm import (
+    ChangeRow,
+    FeedbackRow,
+    ItemMilestoneRow,
+    MilestoneRow,
+    ProjectRow,
+    WorkItemRow,
+    WorklogRow,
+)
 
 # Jira records work start as a "status" change, Trello as a move between lists ("idList").
 WORK_STARTED_FIELDS = ("status", "idList")
-# Jira's changelog field for logged time; values are seconds, as strings.
-TIME_SPENT_FIELD = "timespent"
 # Jira clears "resolution" when a done issue is reopened.
 RESOLUTION_FIELD = "resolution"
 
@@ -35,13 +47,6 @@ class Effort:
     spent_seconds: int
     items_estimated: int
     items: int
-
-
-@dataclass(frozen=True, slots=True)
-class TimeSpentChange:
-    changed_at: datetime
-    from_seconds: int
-    to_seconds: int
 
 
 def list_done_items(session: Session, *, visible: ColumnElement[bool]) -> list[DoneItem]:
@@ -69,47 +74,69 @@ def list_done_items(session: Session, *, visible: ColumnElement[bool]) -> list[D
 
 
 def _as_int(value: object) -> int:
-    return int(value) if isinstance(value, int | float) else 0
+    return int(value) if isinstance(value, int | float | Decimal) else 0
+
+
+def _logged_per_item(visible: ColumnElement[bool]) -> Subquery:
+    """Seconds logged in worklogs, per visible item that has any."""
+    return (
+        select(WorklogRow.item_id, func.sum(WorklogRow.spent_seconds).label("seconds"))
+        .join(WorkItemRow, WorkItemRow.id == WorklogRow.item_id)
+        .where(visible)
+        .group_by(WorklogRow.item_id)
+        .subquery()
+    )
+
+
+def _spent(logged: Subquery) -> ColumnElement[int]:
+    """An item's time spent: its worklogs where it has any, else the provider's time-tracking field."""
+    return func.coalesce(logged.c.seconds, WorkItemRow.spent_seconds)
 
 
 def list_effort_by_project(session: Session, *, visible: ColumnElement[bool]) -> list[Effort]:
+    logged = _logged_per_item(visible)
     rows = session.execute(
         select(
             WorkItemRow.project_id,
+            ProjectRow.name,
             func.sum(WorkItemRow.estimate_seconds),
-            func.sum(WorkItemRow.spent_seconds),
+            func.sum(_spent(logged)),
             func.count(WorkItemRow.estimate_seconds),
             func.count(),
         )
+        .join(ProjectRow, ProjectRow.id == WorkItemRow.project_id)
+        .outerjoin(logged, logged.c.item_id == WorkItemRow.id)
         .where(visible)
-        .group_by(WorkItemRow.project_id)
+        .group_by(WorkItemRow.project_id, ProjectRow.name)
         .order_by(WorkItemRow.project_id)
     )
     return [
         Effort(
             key=project_id,
-            name="",
+            name=name,
             estimate_seconds=_as_int(estimate),
             spent_seconds=_as_int(spent),
             items_estimated=estimated,
             items=count,
         )
-        for project_id, estimate, spent, estimated, count in rows
+        for project_id, name, estimate, spent, estimated, count in rows
     ]
 
 
 def list_effort_by_milestone(session: Session, *, visible: ColumnElement[bool]) -> list[Effort]:
+    logged = _logged_per_item(visible)
     rows = session.execute(
         select(
             MilestoneRow.id,
             MilestoneRow.name,
             func.sum(WorkItemRow.estimate_seconds),
-            func.sum(WorkItemRow.spent_seconds),
+            func.sum(_spent(logged)),
             func.count(WorkItemRow.estimate_seconds),
             func.count(),
         )
         .join(ItemMilestoneRow, ItemMilestoneRow.milestone_id == MilestoneRow.id)
         .join(WorkItemRow, WorkItemRow.id == ItemMilestoneRow.item_id)
+        .outerjoin(logged, logged.c.item_id == WorkItemRow.id)
         .where(visible)
         .group_by(MilestoneRow.id, MilestoneRow.name)
         .order_by(MilestoneRow.id)
@@ -127,25 +154,16 @@ def list_effort_by_milestone(session: Session, *, visible: ColumnElement[bool]) 
     ]
 
 
-def list_time_spent_changes(
-    session: Session, *, visible: ColumnElement[bool], since: datetime
-) -> list[TimeSpentChange]:
-    rows = session.execute(
-        select(ChangeRow.changed_at, ChangeRow.from_value, ChangeRow.to_value).where(
-            ChangeRow.field == TIME_SPENT_FIELD,
-            ChangeRow.changed_at >= since,
-            ChangeRow.item_id.in_(select(WorkItemRow.id).where(visible)),
-        )
+def count_seconds_logged(
+    session: Session, *, visible: ColumnElement[bool], since: datetime, until: datetime
+) -> int:
+    """Seconds of the worklogs of visible items started in [since, until)."""
+    total = session.scalar(
+        select(func.sum(WorklogRow.spent_seconds))
+        .join(WorkItemRow, WorkItemRow.id == WorklogRow.item_id)
+        .where(visible, WorklogRow.started_at >= since, WorklogRow.started_at < until)
     )
-    changes = []
-    for changed_at, from_value, to_value in rows:
-        try:
-            before = int(from_value) if from_value else 0
-            after = int(to_value) if to_value else 0
-        except ValueError:
-            continue
-        changes.append(TimeSpentChange(changed_at=changed_at, from_seconds=before, to_seconds=after))
-    return changes
+    return _as_int(total)
 
 
 def count_bugs_found_after_done(session: Session, *, visible: ColumnElement[bool]) -> int:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.domain.work import Change, Milestone, Person, Project, WorkItem
+from service.domain.work import Change, Milestone, Person, Project, WorkItem, Worklog
 from service.store.dialect import table_of
 from service.store.driver_rows import Const, FromColumns, FromObject, Joined, Param, RowMapping
-from service.store.orm import ChangeRow, MilestoneRow, PersonRow, ProjectRow, WorkItemRow
+from service.store.orm import ChangeRow, MilestoneRow, PersonRow, ProjectRow, WorkItemRow, WorklogRow
 
 
 def _assignee_external_id(item: WorkItem) -> str | None:
@@ -63,6 +63,13 @@ MILESTONES: RowMapping[Milestone] = RowMapping(
 CHANGES: RowMapping[Change] = RowMapping(
     table_of(ChangeRow),
     Change,
+    write={"source_id": Param("source_id"), "item_id": Param("item_id")},
+    write_params=("source_id", "item_id"),
+    read={"item_external_id": Joined(table_of(WorkItemRow).c.external_id)},
+)
+WORKLOGS: RowMapping[Worklog] = RowMapping(
+    table_of(WorklogRow),
+    Worklog,
     write={"source_id": Param("source_id"), "item_id": Param("item_id")},
     write_params=("source_id", "item_id"),
     read={"item_external_id": Joined(table_of(WorkItemRow).c.external_id)},

@@ -28,6 +28,7 @@ from service.store.orm_work import (
     ProjectRow,
     SourceRow,
     WorkItemRow,
+    WorklogRow,
 )
 
 
@@ -66,5 +67,6 @@ __all__ = [
     "SyncLeaseRow",
     "SyncRunRow",
     "WorkItemRow",
+    "WorklogRow",
     "applies_to",
 ]

@@ -138,3 +138,7 @@ class FeedEventRow(Base):
     occurred_at: Mapped[datetime]
     created_at: Mapped[datetime]
     document: Mapped[str] = mapped_column(Text, default=event_document)
+    # What the event is about, so it is withdrawn from a client that no longer sees it. No foreign
+    # key: an event outlives the rows it names until the client's feed is next brought to its scope.
+    item_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    milestone_id: Mapped[int | None] = mapped_column(BigId, nullable=True)

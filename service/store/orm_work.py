@@ -1,5 +1,5 @@
 """Tables for what the providers track: sources, people, projects, milestones, items, changes,
-activity."""
+worklogs, activity."""
 
 from __future__ import annotations
 
@@ -153,6 +153,27 @@ class ChangeRow(Base):
     to_display: Mapped[str | None] = mapped_column(Text, nullable=True)
     author: Mapped[str | None] = mapped_column(String(200), nullable=True)
     changed_at: Mapped[datetime]
+
+
+class WorklogRow(Base):
+    """Time logged on an item (a Jira worklog), synced through the site's worklog feeds."""
+
+    __tablename__ = "worklogs"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id"),
+        Index("ix_worklogs_item_started", "item_id", "started_at"),
+        # Worklogs are deleted one by one as Jira deletes them: a deleted row's id is never handed
+        # out again.
+        NEVER_REUSED_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    spent_seconds: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime]
 
 
 class ActivityRow(Base):

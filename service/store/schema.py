@@ -12,7 +12,7 @@ from sqlalchemy import Engine, inspect, text
 
 from service.errors import SchemaOutdatedError
 
-SCHEMA_HEAD = "0015"
+SCHEMA_HEAD = "0016"
 ALEMBIC_VERSION_TABLE = "alembic_version"
 
 

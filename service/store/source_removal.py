@@ -2,11 +2,12 @@
 deleted in one transaction (`delete_source`), kind by kind, by the same conditions, so the count is
 what the removal does.
 
-What goes: the source; its projects, items, milestones, their memberships, changes and activity,
-people, sync cursors, runs and lease, webhook deliveries and outbox rows; the flags and commitments
-(with their moves) whose subject is one of its items, milestones or projects; the client scopes
-granting its projects. Flags and commitments name their subject by kind and id, without a foreign key, so
-they are deleted here by subject: nothing of the source is left to attach to a later row.
+What goes: the source; its projects, items, milestones, their memberships, changes, worklogs and
+activity, people, sync cursors, runs and lease, webhook deliveries and outbox rows; the flags and
+commitments (with their moves) whose subject is one of its items, milestones or projects; the
+client scopes granting its projects. Flags and commitments name their subject by kind and id,
+without a foreign key, so they are deleted here by subject: nothing of the source is left to attach
+to a later row.
 
 The client's published history (docs/ARCHITECTURE.md, "Removing a source"): a feed event of a
 removed project that the client still sees stays in its feed as the record of what it was told,
@@ -49,6 +50,7 @@ from service.store.orm import (
     SyncLeaseRow,
     SyncRunRow,
     WorkItemRow,
+    WorklogRow,
 )
 
 
@@ -63,6 +65,7 @@ class SourceRemoval:
     milestones: int
     item_milestones: int
     changes: int
+    worklogs: int
     persons: int
     commitments: int
     commitment_moves: int
@@ -159,6 +162,7 @@ def _deleted_kinds(source_id: int, subjects: _Subjects) -> list[_Kind]:
         ),
         _Kind("activity", ActivityRow, ActivityRow.source_id == source_id),
         _Kind("changes", ChangeRow, ChangeRow.source_id == source_id),
+        _Kind("worklogs", WorklogRow, WorklogRow.source_id == source_id),
         _Kind("items", WorkItemRow, WorkItemRow.source_id == source_id),
         _Kind("milestones", MilestoneRow, MilestoneRow.source_id == source_id),
         _Kind("persons", PersonRow, PersonRow.source_id == source_id),
@@ -242,8 +246,8 @@ def _unlink_feedback(session: Session, subjects: _Subjects) -> int:
 
 
 def _detach_kept_events(session: Session, subjects: _Subjects) -> int:
-    """Null the links of the events that stay: the row's project and the payload's ids, in the
-    stored document (what a feed page serves) as in the columns."""
+    """Null the links of the events that stay: the row's project, item and milestone, and the
+    payload's ids, in the stored document (what a feed page serves) as in the columns."""
     kept: Select[tuple[int, dict[str, Any], str]] = select(
         FeedEventRow.id, FeedEventRow.payload, FeedEventRow.document
     ).where(_events_of(subjects, kept=True))
@@ -260,7 +264,13 @@ def _detach_kept_events(session: Session, subjects: _Subjects) -> int:
         session.execute(
             update(table)
             .where(table.c.id == bindparam("event_id"))
-            .values(project_id=None, payload=bindparam("new_payload"), document=bindparam("new_document")),
+            .values(
+                project_id=None,
+                item_id=None,
+                milestone_id=None,
+                payload=bindparam("new_payload"),
+                document=bindparam("new_document"),
+            ),
             rows,
         )
     return len(rows)

@@ -1,10 +1,12 @@
-"""Jira sync: full and incremental on `updated`, complete changelogs, comments, and the delete census.
+"""Jira sync: full and incremental on `updated`, complete changelogs, worklogs, comments, and the
+delete census.
 
 Frugal with the API: one search stream per source over every synced project (pages of the real
 maximum, 100 issues), changelogs through the bulk endpoint for changed issues only (1,000 issues a
-call), and on an incremental run nothing else but a second search for the comments of the issues
-updated since its cursor (`service.sync.jira_comments`). Each batch of issues is applied in one
-transaction together with the cursor that covers it, so a crash resumes where the last commit ended.
+call), and on an incremental run nothing else but the two worklog feeds since their cursors
+(`service.sync.jira_worklogs`) and a second search for the comments of the issues updated since
+its cursor (`service.sync.jira_comments`). Each batch of issues is applied in one transaction
+together with the cursor that covers it, so a crash resumes where the last commit ended.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from service.sync.jira_comments import JiraCommentSync
 from service.sync.jira_fields import JiraFieldMap, discover_field_map
 from service.sync.jira_json import MappedIssue
 from service.sync.jira_mapping import map_project, map_version
+from service.sync.jira_worklogs import JiraWorklogSync
 from service.sync.prefetch import Prefetcher
 from service.sync.summary import SyncSummary
 
@@ -104,16 +107,17 @@ class JiraSync:
             seen = self._stream(scope.jql(since_ms=since_ms), reconcile_issue_ids=reconcile_issue_ids)
             if full:
                 self._reconcile_missing(seen, scope)
-        # After the issues, so the comments of issues this run stored find their items. A comment
-        # moves its issue's `updated`: when the issues' cursor has not passed where the comments
-        # were read to, no comment changed, and an idle run stays one call.
+        # After the issues, so the worklogs and comments of issues this run stored find their items.
+        self._worklogs().run(full=full)
+        # A comment moves its issue's `updated`: when the issues' cursor has not passed where the
+        # comments were read to, no comment changed, and an idle run reads none.
         comments = self.comments()
         if full or not comments.caught_up():
             comments.run(_jql_since(scope), full=full)
 
     def census(self) -> None:
         """List every id in scope (id-only pages) and reconcile what the store holds but Jira lacks;
-        every issue's comments are listed again too."""
+        every worklog and every issue's comments are listed again too."""
         scope = self._stored_scope()
         if not scope.projects:
             return
@@ -123,6 +127,7 @@ class JiraSync:
         ):
             seen.update(issue.id for issue in page.issues)
         self._reconcile_missing(seen, scope)
+        self._worklogs().run(full=True)
         self.comments().run(_jql_since(scope), full=True)
 
     def comments(self) -> JiraCommentSync:
@@ -205,6 +210,18 @@ class JiraSync:
         if not cursor:
             return None
         return int(cursor["updated_ms"]) - int(self._overlap.total_seconds() * 1000)
+
+    def _worklogs(self) -> JiraWorklogSync:
+        return JiraWorklogSync(
+            self._store,
+            source_id=self._source_id,
+            client=self._client,
+            summary=self._summary,
+            now=self._now,
+            overlap=self._overlap,
+            max_removal_share=MAX_CENSUS_REMOVAL_SHARE,
+            progress=self._progress,
+        )
 
     # -- streaming and applying ------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from connectors.jira.models import (
     JiraProject,
     JiraSprint,
     JiraVersion,
+    JiraWorklog,
     sprints_from_field,
 )
 from service.domain.enums import ActivityKind, ItemKind, MilestoneKind, StatusCategory
@@ -23,6 +24,7 @@ from service.domain.work import (
     Person,
     Project,
     WorkItem,
+    Worklog,
     priority_from_name,
     status_category_from_jira,
 )
@@ -49,6 +51,21 @@ def map_project(project: JiraProject, *, source_id: int, browse_base: str) -> Pr
         key=project.key,
         name=project.name,
         url=f"{browse_base}/browse/{project.key}",
+    )
+
+
+def map_worklog(worklog: JiraWorklog, *, source_id: int) -> Worklog | None:
+    """A worklog as the store keeps it; None for one without an issue or a start (Jira always sends
+    both, a partial payload is not guessed at)."""
+    if worklog.issue_id is None or worklog.started is None:
+        return None
+    return Worklog(
+        source_id=source_id,
+        item_external_id=worklog.issue_id,
+        external_id=worklog.id,
+        started_at=worklog.started,
+        spent_seconds=max(0, worklog.time_spent_seconds),
+        updated_at=worklog.updated or worklog.created or worklog.started,
     )
 
 

@@ -17,6 +17,8 @@ class SyncSummary:
     changes_added: int = 0
     items_deleted: int = 0
     items_hidden: int = 0
+    worklogs_written: int = 0
+    worklogs_deleted: int = 0
     # Items whose activity (comments, Trello card actions) changed.
     activity_changed: int = 0
     api_calls: dict[str, Any] = field(default_factory=dict)

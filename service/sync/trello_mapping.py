@@ -5,6 +5,8 @@
 - The card's list is its status; the list's status category comes from the board's mapping
   (`list_categories` overrides, else the list's name).
 - `due` is the promised date and `start` the start date, both as their UTC calendar day.
+- Time spent and the estimate come from the number fields (hours) the source's `spent_field` and
+  `estimate_field` name; without `estimate_field`, from a number field named like "Estimate (h)".
 - An archived card (`closed`) stays visible with its list's category unless `archived_is_done`;
   archived card and list states are kept in `raw["pmbridge"]` next to checklist progress, members
   and custom field values.
@@ -15,7 +17,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -88,6 +91,9 @@ class BoardContext:
     members: Mapping[str, TrelloMember]
     custom_fields: Mapping[str, TrelloCustomField]
     settings: TrelloSyncSettings = field(default_factory=TrelloSyncSettings)
+    # Ids of this board's number fields the settings name for time spent and the estimate.
+    spent_field_id: str | None = None
+    estimate_field_id: str | None = None
 
     @classmethod
     def of(cls, board: TrelloBoard, settings: TrelloSyncSettings) -> BoardContext:
@@ -104,6 +110,8 @@ class BoardContext:
             members={member.id: member for member in board.members},
             custom_fields={custom.id: custom for custom in board.custom_fields},
             settings=settings,
+            spent_field_id=_number_field_id(board.custom_fields, settings.spent_field),
+            estimate_field_id=_number_field_id(board.custom_fields, settings.estimate_field),
         )
 
 
@@ -143,7 +151,12 @@ def map_card(card: TrelloCard, *, context: BoardContext, source_id: int) -> Work
         start_date=_day(card.start),
         created_at=card.created_at,
         updated_at=card.last_activity,
-        estimate_seconds=_estimate_seconds(custom),
+        estimate_seconds=(
+            _hours_in(card, context.estimate_field_id)
+            if settings.estimate_field is not None
+            else _estimate_seconds(custom)
+        ),
+        spent_seconds=_hours_in(card, context.spent_field_id),
         story_points=_number_named(custom, "point"),
         blocked=bool(folded & settings.blocked_labels) or "blocked" in status.casefold(),
         url=card.url or card.short_url,
@@ -356,6 +369,30 @@ def _number_named(custom: Mapping[str, tuple[str, Any]], word: str) -> float | N
     for name, (kind, value) in custom.items():
         if kind == "number" and word in name.casefold() and isinstance(value, float):
             return value
+    return None
+
+
+def _number_field_id(fields: Sequence[TrelloCustomField], wanted: str | None) -> str | None:
+    """The id of the board's number field with this id or name (names compared case-insensitively)."""
+    if wanted is None:
+        return None
+    folded = wanted.strip().casefold()
+    for custom in fields:
+        if custom.type == "number" and (custom.id == wanted or custom.name.strip().casefold() == folded):
+            return custom.id
+    return None
+
+
+def _hours_in(card: TrelloCard, field_id: str | None) -> int | None:
+    """Seconds of the hours a card holds in a number field; None when empty, not a number or negative."""
+    if field_id is None:
+        return None
+    for item in card.custom_field_items:
+        if item.id_custom_field == field_id and item.value is not None and item.value.number is not None:
+            hours = _to_float(item.value.number)
+            if hours is None or not math.isfinite(hours) or hours < 0:
+                return None
+            return round(hours * _HOUR_S)
     return None
 
 

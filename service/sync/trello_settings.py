@@ -9,6 +9,10 @@ Keys (all optional):
   "this card is a milestone".
 - `archived_is_done`: count archived cards as done. Off by default: an archived card still exists
   and keeps its list's category (archiving is tidying up as often as finishing).
+- `spent_field` / `estimate_field`: the board custom field (a number, in hours; named, or given by
+  id) holding a card's time spent / its estimate. Without `estimate_field`, a number field named
+  like "Estimate (h)" or "Estimated hours" is the estimate; without `spent_field`, cards carry no
+  time spent.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from service.errors import ConfigurationError
 DEFAULT_BLOCKED_LABELS = ("blocked", "impediment", "on hold")
 DEFAULT_MILESTONE_LABELS = ("milestone",)
 DISCOVERED_BOARDS_KEY = "discovered_board_ids"
+SPENT_FIELD_KEY = "spent_field"
+ESTIMATE_FIELD_KEY = "estimate_field"
+FIELD_NAME_MAX = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +41,8 @@ class TrelloSyncSettings:
     blocked_labels: frozenset[str] = frozenset(DEFAULT_BLOCKED_LABELS)
     milestone_labels: frozenset[str] = frozenset(DEFAULT_MILESTONE_LABELS)
     archived_is_done: bool = False
+    spent_field: str | None = None
+    estimate_field: str | None = None
 
     @property
     def scope(self) -> tuple[str, ...]:
@@ -49,6 +58,8 @@ class TrelloSyncSettings:
             blocked_labels=_names(settings, "blocked_labels", DEFAULT_BLOCKED_LABELS),
             milestone_labels=_names(settings, "milestone_labels", DEFAULT_MILESTONE_LABELS),
             archived_is_done=bool(settings.get("archived_is_done", False)),
+            spent_field=_field_name(settings, SPENT_FIELD_KEY),
+            estimate_field=_field_name(settings, ESTIMATE_FIELD_KEY),
         )
 
 
@@ -66,6 +77,17 @@ def _names(settings: Mapping[str, Any], name: str, default: tuple[str, ...]) -> 
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigurationError(f"Trello setting {name} must be a list of label names")
     return frozenset(item.strip().casefold() for item in value if item.strip())
+
+
+def _field_name(settings: Mapping[str, Any], name: str) -> str | None:
+    value = settings.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > FIELD_NAME_MAX:
+        raise ConfigurationError(
+            f"Trello setting {name} must name a board custom field (1 to {FIELD_NAME_MAX} characters)"
+        )
+    return value.strip()
 
 
 def _list_categories(value: object) -> dict[str, dict[str, StatusCategory]]:

@@ -37,6 +37,7 @@ from service.store.orm import (
     SyncLeaseRow,
     SyncRunRow,
     WorkItemRow,
+    WorklogRow,
 )
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -147,7 +148,15 @@ def add_source_world(session: Session, *, name: str, client_id: int, key: str) -
     on_milestone = CommitmentRow(
         subject="milestone", subject_id=milestone.id, baseline_date=date(2026, 12, 20), promised_at=AT
     )
-    _add(session, world, ItemMilestoneRow(item_id=items[0].id, milestone_id=milestone.id), change)
+    worklog = WorklogRow(
+        source_id=source.id,
+        item_id=items[0].id,
+        external_id=f"{key}-w1",
+        started_at=AT,
+        spent_seconds=3600,
+        updated_at=AT,
+    )
+    _add(session, world, ItemMilestoneRow(item_id=items[0].id, milestone_id=milestone.id), change, worklog)
     _add(session, world, promise, on_milestone)
     flags = [
         _flag(subject="item", subject_id=items[0].id, pushed=f"{source.id}0001"),
@@ -199,6 +208,7 @@ def add_source_world(session: Session, *, name: str, client_id: int, key: str) -
         ),
     )
     kept = _event(client_id, project.id, f"{key}-risk", {"flag_id": flags[0].id, "text": f"{key} may slip"})
+    kept.item_id, kept.milestone_id = items[0].id, milestone.id
     withdrawn = _event(client_id, former.id, f"{key}OLD-done", {"item": f"{key}OLD-1"})
     session.add_all([kept, withdrawn])
     session.flush()

@@ -45,7 +45,7 @@ from connectors.jira.models.webhook import (
     JiraWebhookChangelog,
     JiraWebhookEvent,
 )
-from connectors.jira.models.worklog import JiraWorklog, JiraWorklogChange, JiraWorklogUpdatedPage
+from connectors.jira.models.worklog import JiraChangedWorklogPage, JiraWorklog, JiraWorklogChange
 
 __all__ = [
     "CUSTOM_FIELD_PREFIX",
@@ -54,6 +54,7 @@ __all__ = [
     "JiraBulkChangelogPage",
     "JiraChangeHistory",
     "JiraChangeItem",
+    "JiraChangedWorklogPage",
     "JiraChangelog",
     "JiraChangelogPage",
     "JiraComment",
@@ -97,6 +98,5 @@ __all__ = [
     "JiraWebhookEvent",
     "JiraWorklog",
     "JiraWorklogChange",
-    "JiraWorklogUpdatedPage",
     "sprints_from_field",
 ]

@@ -1,4 +1,4 @@
-"""Worklogs: the "updated since" id feed and the worklogs themselves."""
+"""Worklogs: the feeds of ids updated or deleted since an instant, and the worklogs themselves."""
 
 from __future__ import annotations
 
@@ -24,10 +24,12 @@ class JiraWorklogChange(JiraModel):
     updated_time: AwareDatetime
 
 
-class JiraWorklogUpdatedPage(JiraModel):
-    """`GET /rest/api/{v}/worklog/updated?since=<epoch ms>`: up to 1000 ids, oldest first.
+class JiraChangedWorklogPage(JiraModel):
+    """A page of `GET /rest/api/{v}/worklog/updated` or `/worklog/deleted` (`since` in epoch
+    milliseconds): up to 1000 ids, oldest first, without the last minute's changes.
 
-    `until` is the newest timestamp on the page and becomes the next `since`; `lastPage` ends it.
+    `until` is the newest timestamp on the page and becomes the next `since`; `lastPage` ends it
+    (OpenAPI `ChangedWorklogs`, ../shared/reference/openapi/jira-cloud-platform.v3.json).
     """
 
     values: list[JiraWorklogChange] = Field(default_factory=list)

@@ -51,6 +51,7 @@ from service.store.sources import (
     source_has_webhook_secret,
 )
 from service.store.sync_state import list_sync_runs
+from service.sync.trello_settings import ESTIMATE_FIELD_KEY, SPENT_FIELD_KEY
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_ERRORS)
 Admin = Annotated[Caller, Depends(require_admin)]
@@ -61,12 +62,15 @@ _TEST_RETRY = RetryPolicy(max_attempts=1)
 def _source_out(source: Source, *, has_secret: bool) -> SourceOut:
     assert source.id is not None
     keys = source.settings.get("project_keys")
+    spent, estimate = source.settings.get(SPENT_FIELD_KEY), source.settings.get(ESTIMATE_FIELD_KEY)
     return SourceOut(
         id=source.id,
         kind=source.kind,
         name=source.name,
         base_url=source.base_url,
         project_keys=[str(k) for k in keys] if isinstance(keys, list) else [],
+        spent_field=spent if isinstance(spent, str) else None,
+        estimate_field=estimate if isinstance(estimate, str) else None,
         has_webhook_secret=has_secret,
         last_synced_at=source.last_synced_at,
     )
@@ -88,7 +92,7 @@ def post_source(request: Request, _admin: Admin, body: SourceIn) -> SourceOut:
     base_url = check_source_url(
         body.base_url, allow_private=settings.allow_private_source_urls, resolver=resolve_host
     )
-    source_settings: dict[str, object] = {}
+    source_settings: dict[str, object] = body.provider_settings()
     if body.project_keys:
         source_settings["project_keys"] = [key.upper() for key in body.project_keys]
     if settings.allow_private_source_urls and needs_private_opt_in(base_url):

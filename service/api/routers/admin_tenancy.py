@@ -23,6 +23,7 @@ from service.api.schemas.admin import (
 from service.api.schemas.common import ADMIN_ERRORS
 from service.app_state import store_of
 from service.domain.tenancy import ApiToken, Client, ClientScope
+from service.flags.evaluate import backfill_client_feed
 from service.store.db import reading, transaction
 from service.store.tenancy import (
     add_client,
@@ -116,12 +117,18 @@ def get_scopes(request: Request, _admin: Admin, client_id: ObjectId) -> list[Sco
 )
 def post_scope(request: Request, _admin: Admin, client_id: ObjectId, body: ScopeIn) -> ScopeOut:
     """All of the project's items, or those with a label, under a parent, in a component, or matching
-    a filter (`label:a,b -kind:bug category:done`); an invalid filter answers 400."""
-    with transaction(store_of(request).sessions) as session:
+    a filter (`label:a,b -kind:bug category:done`); an invalid filter answers 400.
+
+    The client's feed holds the project's recent history (items done, promises moved, met or missed,
+    milestone progress over the items it sees) by the time this answers: it need not wait for the
+    next evaluation."""
+    store = store_of(request)
+    with transaction(store.sessions) as session:
         scope = add_scope(
             session, client_id=client_id, project_id=body.project_id, rule=body.rule, value=body.value
         )
     snapshots_of(request).invalidate(client_id)
+    backfill_client_feed(store, client_id=client_id, project_id=body.project_id, now=datetime.now(UTC))
     return scope_out(scope)
 
 

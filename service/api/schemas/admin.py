@@ -18,6 +18,7 @@ from service.domain.enums import (
     SyncRunKind,
     SyncRunStatus,
 )
+from service.sync.trello_settings import ESTIMATE_FIELD_KEY, SPENT_FIELD_KEY
 
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
 Id = Annotated[int, Field(ge=1, le=2**53 - 1)]
@@ -95,6 +96,10 @@ class _SourceIn(RequestBody):
     def credentials(self) -> dict[str, str]:
         """The credentials to store (encrypted), in the shape the source's provider reads them."""
 
+    def provider_settings(self) -> dict[str, object]:
+        """Settings only this kind of source reads, as the sync reads them from the source."""
+        return {}
+
 
 class JiraCloudSourceIn(_SourceIn):
     kind: Literal[SourceKind.JIRA_CLOUD]
@@ -117,9 +122,21 @@ class TrelloSourceIn(_SourceIn):
     kind: Literal[SourceKind.TRELLO]
     api_key: str = Field(min_length=1, max_length=200)
     token: SecretStr = Field(min_length=1, max_length=500)
+    spent_field: Name | None = Field(
+        default=None, description="The board custom field (a number, in hours) holding a card's time spent."
+    )
+    estimate_field: Name | None = Field(
+        default=None,
+        description="The board custom field (a number, in hours) holding a card's estimate; by default "
+        'a number field named like "Estimate (h)".',
+    )
 
     def credentials(self) -> dict[str, str]:
         return {"api_key": self.api_key, "token": self.token.get_secret_value()}
+
+    def provider_settings(self) -> dict[str, object]:
+        fields = {SPENT_FIELD_KEY: self.spent_field, ESTIMATE_FIELD_KEY: self.estimate_field}
+        return {key: value for key, value in fields.items() if value is not None}
 
 
 SourceIn = Annotated[JiraCloudSourceIn | JiraDataCenterSourceIn | TrelloSourceIn, Field(discriminator="kind")]
@@ -131,6 +148,8 @@ class SourceOut(BaseModel):
     name: str
     base_url: str
     project_keys: list[str]
+    spent_field: str | None = Field(description="Trello: the custom field read as time spent.")
+    estimate_field: str | None = Field(description="Trello: the custom field read as the estimate.")
     has_webhook_secret: bool
     last_synced_at: datetime | None
 
@@ -150,6 +169,7 @@ class SourceRemovalOut(BaseModel):
     milestones: int
     item_milestones: int = Field(description="Items' memberships of milestones.")
     changes: int = Field(description="Field changes of items (the changelog).")
+    worklogs: int = Field(description="Time logged on items (Jira worklogs).")
     persons: int
     commitments: int = Field(description="Promise-ledger entries on the source's items and milestones.")
     commitment_moves: int

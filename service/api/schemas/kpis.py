@@ -31,19 +31,21 @@ class ScheduleOut(BaseModel):
 
 
 class EffortOut(BaseModel):
-    id: int
-    name: str
+    id: int = Field(description="The project's (or milestone's) id.")
+    name: str = Field(description="The project's (or milestone's) name.")
     estimate_hours: float
-    spent_hours: float
+    spent_hours: float = Field(description="Items' worklogs where they have any, else their time spent.")
     items: int
     items_estimated: int
 
 
 class CostOut(BaseModel):
     estimate_hours: float
-    spent_hours: float
+    spent_hours: float = Field(description="Items' worklogs where they have any, else their time spent.")
     spent_of_estimate: float | None
-    burn_rate_hours_per_week: float = Field(description="Time logged over the last four weeks, per week.")
+    burn_rate_hours_per_week: float = Field(
+        description="Hours of the worklogs started in the last four weeks (today included), over four."
+    )
     by_project: list[EffortOut]
     by_milestone: list[EffortOut]
 

@@ -41,6 +41,48 @@ def test_iter_updated_worklogs_since_not_advancing_raises(
         list(cloud.iter_updated_worklogs(SINCE))
 
 
+def test_iter_deleted_worklogs_pages_since_in_epoch_ms(cloud: JiraClient, cloud_router: respx.Router) -> None:
+    route = cloud_router.get("/rest/api/3/worklog/deleted").mock(
+        side_effect=[_updated_page([7, 8], 1772400000000, False), _updated_page([9], 1772400500000, True)]
+    )
+
+    changes = list(cloud.iter_deleted_worklogs(SINCE))
+
+    assert [change.worklog_id for change in changes] == [7, 8, 9]
+    assert changes[-1].updated_time == datetime(2026, 3, 1, 21, 28, 20, tzinfo=UTC)
+    assert [call.request.url.params["since"] for call in route.calls] == [SINCE_MS, "1772400000000"]
+
+
+def test_iter_deleted_worklog_pages_on_data_center_use_api_2(dc: JiraClient, dc_router: respx.Router) -> None:
+    route = dc_router.get("/rest/api/2/worklog/deleted").mock(
+        return_value=httpx.Response(200, json={"values": [], "since": 5, "until": 5, "lastPage": True})
+    )
+
+    (page,) = dc.iter_deleted_worklog_pages(5)
+
+    assert (page.values, page.until, page.last_page) == ([], 5, True)
+    assert route.calls.last.request.url.params["since"] == "5"
+
+
+def test_iter_deleted_worklogs_since_not_advancing_raises(
+    cloud: JiraClient, cloud_router: respx.Router
+) -> None:
+    cloud_router.get("/rest/api/3/worklog/deleted").mock(
+        return_value=_updated_page([1], 1772400000000, False)
+    )
+
+    with pytest.raises(PaginationLoopError):
+        list(cloud.iter_deleted_worklogs(SINCE))
+
+
+def test_list_worklogs_posts_at_most_1000_ids_a_call(cloud: JiraClient, cloud_router: respx.Router) -> None:
+    route = cloud_router.post("/rest/api/3/worklog/list").mock(return_value=httpx.Response(200, json=[]))
+
+    cloud.list_worklogs(list(range(1, 2502)))
+
+    assert [len(json.loads(call.request.content)["ids"]) for call in route.calls] == [1000, 1000, 501]
+
+
 def test_list_worklogs_posts_ids(dc: JiraClient, dc_router: respx.Router) -> None:
     route = dc_router.post("/rest/api/2/worklog/list").mock(
         return_value=httpx.Response(

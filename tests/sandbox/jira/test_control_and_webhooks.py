@@ -125,6 +125,47 @@ def test_control_create_comment_and_delete_issue(api: TestClient, sandbox: Sandb
     assert created["key"] not in sandbox.jira.issue_by_key
 
 
+def test_control_worklogs_log_change_and_delete_work(
+    api: TestClient, sandbox: Sandbox, new_issue: Callable[..., Issue]
+) -> None:
+    issue = new_issue()
+    logged = api.post(
+        f"{CONTROL}/issues/{issue.key}/worklogs",
+        json={"seconds": 7200, "started": "2026-02-27T10:00:00+01:00"},
+    )
+    worklog_id = int(logged.json()["id"])
+    changed = api.patch(f"{CONTROL}/worklogs/{worklog_id}", json={"seconds": 3600})
+    spent_after_change = issue.time_spent_s
+    deleted = api.delete(f"{CONTROL}/worklogs/{worklog_id}")
+    assert (logged.status_code, changed.status_code, deleted.status_code) == (201, 200, 200)
+    assert spent_after_change == 3600
+    assert worklog_id not in sandbox.jira.worklogs
+    assert worklog_id in sandbox.jira.deleted_worklogs
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"seconds": 0},
+        {"seconds": "1h"},
+        {"seconds": 60, "started": "yesterday"},
+        {"seconds": 60, "started": "2026-02-27T10:00:00"},
+    ],
+    ids=["no-seconds", "zero", "text", "bad-started", "naive-started"],
+)
+def test_control_worklog_bad_body_answers_400(
+    api: TestClient, new_issue: Callable[..., Issue], body: dict[str, object]
+) -> None:
+    response = api.post(f"{CONTROL}/issues/{new_issue().key}/worklogs", json=body)
+    assert response.status_code == 400
+    assert response.json()["error"]
+
+
+def test_control_unknown_worklog_answers_404(api: TestClient) -> None:
+    assert api.delete(f"{CONTROL}/worklogs/999999").status_code == 404
+
+
 def test_webhook_issue_updated_is_signed_with_hub_signature(
     api: TestClient, sandbox: Sandbox, deliveries: CollectingSink, new_issue: Callable[..., Issue],
     sign: Callable[[str, bytes], str],

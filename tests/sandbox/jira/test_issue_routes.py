@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
@@ -204,14 +205,78 @@ def test_worklogs_per_issue_updated_since_and_by_ids(
     since = sandbox.jira.now_ms()
     sandbox.clock.advance(timedelta(minutes=1))
     worklog = sandbox.jira.add_worklog(issue, seconds=5400, started_ms=since)
+    sandbox.clock.advance(timedelta(minutes=2))
     per_issue = api.get(f"/rest/api/3/issue/{issue.key}/worklog").json()
     updated = api.get("/rest/api/3/worklog/updated", params={"since": since}).json()
     listed = api.post("/rest/api/3/worklog/list", json={"ids": [worklog.id]}).json()
     assert per_issue["total"] == 1
     assert per_issue["worklogs"][0]["timeSpent"] == "1h 30m"
     assert [v["worklogId"] for v in updated["values"]] == [worklog.id]
-    assert updated["lastPage"] is True
+    assert (updated["lastPage"], updated["until"]) == (True, worklog.updated_ms)
     assert listed[0]["issueId"] == str(issue.id)
+
+
+def test_worklogs_updated_leaves_out_the_last_minute(
+    api: TestClient, sandbox: Sandbox, new_issue: Callable[..., Issue]
+) -> None:
+    since = sandbox.jira.now_ms()
+    sandbox.clock.advance(timedelta(seconds=1))
+    sandbox.jira.add_worklog(new_issue(), seconds=600, started_ms=since)
+    sandbox.clock.advance(timedelta(seconds=30))
+    recent = api.get("/rest/api/3/worklog/updated", params={"since": since}).json()
+    sandbox.clock.advance(timedelta(seconds=31))
+    settled = api.get("/rest/api/3/worklog/updated", params={"since": since}).json()
+    assert (recent["values"], recent["until"], recent["lastPage"]) == ([], since, True)
+    assert len(settled["values"]) == 1
+
+
+def test_worklogs_updated_pages_1000_ids_and_continues_from_until(
+    api: TestClient, sandbox: Sandbox, new_issue: Callable[..., Issue]
+) -> None:
+    issue = new_issue()
+    since = sandbox.jira.now_ms()
+    for _ in range(1001):
+        sandbox.clock.advance(timedelta(milliseconds=5))
+        sandbox.jira.add_worklog(issue, seconds=60, started_ms=since)
+    sandbox.clock.advance(timedelta(minutes=2))
+    first = api.get("/rest/api/2/worklog/updated", params={"since": since}).json()
+    second = api.get("/rest/api/2/worklog/updated", params={"since": first["until"]}).json()
+    assert (len(first["values"]), first["lastPage"]) == (1000, False)
+    assert first["nextPage"].endswith(f"/rest/api/2/worklog/updated?since={first['until']}")
+    assert (len(second["values"]), second["lastPage"]) == (1, True)
+    assert first["until"] == first["values"][-1]["updatedTime"] < second["values"][0]["updatedTime"]
+
+
+def test_worklogs_deleted_lists_removed_worklogs_and_those_of_deleted_issues(
+    api: TestClient, sandbox: Sandbox, new_issue: Callable[..., Issue]
+) -> None:
+    world = sandbox.jira
+    kept, gone = new_issue(), new_issue()
+    since = world.now_ms()
+    sandbox.clock.advance(timedelta(seconds=1))
+    removed = world.add_worklog(kept, seconds=600, started_ms=since)
+    orphaned = world.add_worklog(gone, seconds=900, started_ms=since)
+    sandbox.clock.advance(timedelta(seconds=1))
+    world.delete_worklog(removed)
+    world.delete_issue(gone)
+    sandbox.clock.advance(timedelta(minutes=2))
+    deleted = api.get("/rest/api/3/worklog/deleted", params={"since": since}).json()
+    updated = api.get("/rest/api/3/worklog/updated", params={"since": since}).json()
+    assert sorted(v["worklogId"] for v in deleted["values"]) == sorted([removed.id, orphaned.id])
+    assert deleted["lastPage"] is True
+    assert updated["values"] == []
+    assert kept.time_spent_s is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"ids": []}, {"ids": list(range(1, 1002))}, {"ids": ["x"]}, {}],
+    ids=["empty", "over-1000", "not-ids", "missing"],
+)
+def test_worklog_list_refuses_bad_id_lists_with_400(api: TestClient, body: dict[str, object]) -> None:
+    response = api.post("/rest/api/3/worklog/list", json=body)
+    assert response.status_code == 400
+    assert response.json()["errorMessages"]
 
 
 def test_latest_is_an_alias_of_v2(api: TestClient, sandbox: Sandbox) -> None:

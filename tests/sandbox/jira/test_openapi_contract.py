@@ -21,6 +21,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -162,6 +163,14 @@ class Site:
             properties={"pmbridge.flag": {"flagId": 7}},
         )
         return comment
+
+    def deleted_worklog(self) -> int:
+        """Log work and delete it, past the minute the feeds leave out; returns a `since` before it."""
+        since = self.world.now_ms()
+        self.sandbox.clock.advance(timedelta(seconds=1))
+        self.world.delete_worklog(self.world.add_worklog(self.issue, seconds=600, started_ms=since))
+        self.sandbox.clock.advance(timedelta(minutes=2))
+        return since
 
     def new_issue(self) -> Issue:
         return self.world.create_issue(self.world.projects[self.issue.project_id], summary="Scratch")
@@ -317,9 +326,11 @@ CASES: dict[str, Cases] = {
         Call("issue/NOPE-1/worklog", 404),
     ],
     "GET /worklog/updated": lambda s, v: [Call("worklog/updated", 200, {"since": 0})],
+    "GET /worklog/deleted": lambda s, v: [Call("worklog/deleted", 200, {"since": s.deleted_worklog()})],
     "POST /worklog/list": lambda s, v: [
         Call("worklog/list", 200, body={"ids": [w.id for w in s.issue.worklogs]}),
         Call("worklog/list", 400, body={"ids": "all"}),
+        Call("worklog/list", 400, body={"ids": []}),
     ],
     # comments and their properties
     "GET /issue/{issueIdOrKey}/comment": lambda s, v: [

@@ -99,6 +99,60 @@ def test_sources_kind_decides_the_credentials(api: TestClient, world: World) -> 
     assert response.status_code == 422
 
 
+TRELLO_SOURCE = {
+    "kind": "trello",
+    "name": "agency-trello",
+    "base_url": "https://8.8.8.8/",
+    "api_key": "trello-api-key",
+    "token": "trello-token-secret",
+}
+
+
+def test_sources_trello_effort_fields_are_recorded_and_shown(api: TestClient, world: World) -> None:
+    body = {**TRELLO_SOURCE, "spent_field": "Time spent (h)", "estimate_field": "Estimate (h)"}
+
+    created = api.post("/admin/sources", json=body, headers=_admin(world))
+
+    assert created.status_code == 201, created.text
+    assert (created.json()["spent_field"], created.json()["estimate_field"]) == (
+        "Time spent (h)",
+        "Estimate (h)",
+    )
+    with store_of(api).sessions() as session:
+        settings = session.get_one(SourceRow, created.json()["id"]).settings
+    assert (settings["spent_field"], settings["estimate_field"]) == ("Time spent (h)", "Estimate (h)")
+
+
+def test_sources_without_effort_fields_show_none(api: TestClient, world: World) -> None:
+    created = api.post("/admin/sources", json=TRELLO_SOURCE, headers=_admin(world)).json()
+
+    assert (created["spent_field"], created["estimate_field"]) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {**TRELLO_SOURCE, "spent_field": ""},
+        {**TRELLO_SOURCE, "estimate_field": " Estimate"},
+        {**TRELLO_SOURCE, "spent_field": "x" * 201},
+        {**CLOUD_SOURCE, "spent_field": "Time spent (h)"},
+    ],
+    ids=["empty", "padded", "too-long", "not-trello"],
+)
+def test_sources_bad_effort_field_answers_422_with_the_field(
+    api: TestClient, world: World, body: dict[str, object]
+) -> None:
+    response = api.post("/admin/sources", json=body, headers=_admin(world))
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_failed"
+    assert {problem["location"][-1] for problem in error["details"]["errors"]} <= {
+        "spent_field",
+        "estimate_field",
+    }
+
+
 def test_sources_connection_test_against_the_sandbox_succeeds(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, allow_private_source_urls=True)
     with serve_jira_sandbox("tiny", seed=7) as jira, open_test_api(settings) as api:

@@ -8,6 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from service.domain.enums import ItemKind, StatusCategory
+from service.domain.work import WorkItem
+from service.store.db import transaction
+from service.store.items import upsert_work_items
 from service.store.orm import ApiTokenRow
 from tests.support.api import World, bearer, store_of
 
@@ -192,3 +196,79 @@ def test_clients_removed_client_token_stops_working(api: TestClient, world: Worl
 
     assert response.status_code == 204
     assert api.get("/v1/projects", headers=bearer(world.tokens["initech"])).status_code == 401
+
+
+def _recently_done(api: TestClient, world: World, *labelled: tuple[str, str]) -> None:
+    """SHARED items done two days ago in milestone SHARED 1.0, one per (key, label)."""
+    done_at = datetime.now(UTC) - timedelta(days=2)
+    with transaction(store_of(api).sessions) as session:
+        upsert_work_items(
+            session,
+            source_id=world.source_id,
+            items=[
+                WorkItem(
+                    source_id=world.source_id,
+                    project_external_id="SHARED",
+                    external_id=f"x-{key}",
+                    key=key,
+                    title=f"Title of {key}",
+                    kind=ItemKind.STORY,
+                    status="done",
+                    status_category=StatusCategory.DONE,
+                    labels=(label,),
+                    milestone_external_ids=("m-SHARED",),
+                    created_at=done_at - timedelta(days=5),
+                    updated_at=done_at,
+                    resolved_at=done_at,
+                )
+                for key, label in labelled
+            ],
+        )
+
+
+def _scope(api: TestClient, world: World, client_id: int, **body: object) -> int:
+    response = api.post(
+        f"/admin/clients/{client_id}/scopes",
+        json={"project_id": world.projects["SHARED"], **body},
+        headers=_admin(world),
+    )
+    assert response.status_code == 201, response.text
+    scope_id: int = response.json()["id"]
+    return scope_id
+
+
+def _summaries(api: TestClient, token: str) -> list[str]:
+    return [e["summary"] for e in api.get("/v1/feed", headers=bearer(token)).json()["events"]]
+
+
+def test_scopes_new_scope_shows_history_progress_and_promises_at_once(api: TestClient, world: World) -> None:
+    _recently_done(api, world, ("SHARED-8", "client"), ("SHARED-9", "internal"))
+    client_id, token, _ = _new_client_token(api, world)
+
+    _scope(api, world, client_id, rule="label", value="client")
+
+    summaries = _summaries(api, token)
+    assert "SHARED-8 done: Title of SHARED-8" in summaries
+    assert "SHARED 1.0: 2 of 3 done" in summaries
+    assert not any("SHARED-9" in s or "of 4" in s for s in summaries)
+    project = api.get("/v1/projects", headers=bearer(token)).json()["projects"][0]
+    assert project["milestones"][0]["progress"]["done"] == 2
+    commitments = api.get("/v1/commitments", headers=bearer(token)).json()["commitments"]
+    assert {c["id"] for c in commitments} == {
+        world.commitments["SHARED-item"],
+        world.commitments["SHARED-milestone"],
+    }
+
+
+def test_scopes_narrowed_scope_withdraws_what_it_no_longer_covers(api: TestClient, world: World) -> None:
+    _recently_done(api, world, ("SHARED-8", "client"), ("SHARED-9", "internal"))
+    client_id, token, _ = _new_client_token(api, world)
+    everything = _scope(api, world, client_id)
+    assert {"SHARED-9 done: Title of SHARED-9", "SHARED 1.0: 3 of 4 done"} <= set(_summaries(api, token))
+
+    api.delete(f"/admin/clients/{client_id}/scopes/{everything}", headers=_admin(world))
+    _scope(api, world, client_id, rule="filter", value="label:client")
+
+    summaries = _summaries(api, token)
+    assert not any("SHARED-9" in s or "of 4" in s for s in summaries)
+    assert summaries[-1] == "SHARED 1.0: 2 of 3 done"

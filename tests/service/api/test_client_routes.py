@@ -86,6 +86,9 @@ def test_kpis_report_quality_cost_and_satisfaction(api: TestClient, world: World
     assert kpis["quality"]["bugs_found_after_done"] == 1
     assert kpis["cost"]["estimate_hours"] == 2.0
     assert kpis["cost"]["spent_hours"] == 1.0
+    assert [(e["id"], e["name"]) for e in kpis["cost"]["by_project"]] == [
+        (world.projects["ACME"], "ACME web")
+    ]
     assert kpis["schedule"]["commitments_met"] == 1
     assert kpis["satisfaction"] == {
         "responses": 1,

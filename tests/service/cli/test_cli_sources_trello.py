@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
+from service.settings import DATABASE_FILE
 from tests.support.trello_sandbox import TrelloSandbox, serve_trello_sandbox
 
 PUBLIC_URL = "https://pmbridge.agency.example"
@@ -148,3 +151,28 @@ def test_sources_add_trello_with_the_opt_in_says_so_and_the_source_records_it(
 
     assert result.exit_code == 0, result.output
     assert "allowing a private address or plain http" in result.stderr
+
+
+def test_sources_add_trello_records_the_effort_fields(
+    runner: CliRunner, trello_sandbox: TrelloSandbox, tmp_path: Path
+) -> None:
+    args = add_args(trello_sandbox, "--spent-field", "Time spent (h)", "--estimate-field", "Estimate (h)")
+
+    result = runner.invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(tmp_path / "data" / DATABASE_FILE) as db:
+        (settings,) = db.execute("SELECT settings FROM sources").fetchone()
+    recorded = json.loads(settings)
+    assert (recorded["spent_field"], recorded["estimate_field"]) == ("Time spent (h)", "Estimate (h)")
+
+
+def test_sources_add_trello_refuses_a_blank_effort_field(
+    runner: CliRunner, trello_sandbox: TrelloSandbox
+) -> None:
+    result = runner.invoke(app, add_args(trello_sandbox, "--spent-field", " "))
+    listed = runner.invoke(app, ["sources", "list", "--json"])
+
+    assert result.exit_code == 2
+    assert "spent_field" in result.stderr
+    assert json.loads(listed.stdout) == []

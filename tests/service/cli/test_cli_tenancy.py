@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from service.cli import app
-from service.domain.enums import SourceKind
-from service.domain.work import Project
+from service.domain.enums import ItemKind, SourceKind, StatusCategory
+from service.domain.work import Project, WorkItem
 from service.settings import Settings
 from service.store.db import transaction
+from service.store.items import upsert_work_items
+from service.store.orm import FeedEventRow
 from service.store.projects import upsert_projects
 from service.store.runtime import open_store
 from service.store.tenancy import find_token_by_hash, hash_token
@@ -63,6 +67,46 @@ def test_clients_scope_with_a_filter_is_stored(runner: CliRunner) -> None:
     )
 
     assert (scope["rule"], scope["value"]) == ("filter", "label:client -kind:bug")
+
+
+def test_clients_scope_fills_the_clients_feed_at_once(runner: CliRunner) -> None:
+    runner.invoke(app, ["clients", "add", "acme"])
+    _store_with_project()
+    done_at = datetime.now(UTC) - timedelta(days=1)
+    store = open_store(Settings(data_dir=Path(os.environ["PMBRIDGE_DATA_DIR"])))
+    try:
+        with transaction(store.sessions) as session:
+            upsert_work_items(
+                session,
+                source_id=1,
+                items=[
+                    WorkItem(
+                        source_id=1,
+                        project_external_id="1",
+                        external_id="10001",
+                        key="WEB-1",
+                        title="Checkout",
+                        kind=ItemKind.STORY,
+                        status="Done",
+                        status_category=StatusCategory.DONE,
+                        created_at=done_at - timedelta(days=3),
+                        updated_at=done_at,
+                        resolved_at=done_at,
+                    )
+                ],
+            )
+    finally:
+        store.close()
+
+    _json(runner, "clients", "scope", "acme", "--project", "WEB")
+
+    store = open_store(Settings(data_dir=Path(os.environ["PMBRIDGE_DATA_DIR"])))
+    try:
+        with store.sessions() as session:
+            summaries = list(session.scalars(select(FeedEventRow.summary)))
+    finally:
+        store.close()
+    assert summaries == ["WEB-1 done: Checkout"]
 
 
 def test_clients_scope_unknown_project_exits_1(runner: CliRunner) -> None:

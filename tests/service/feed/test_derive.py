@@ -15,7 +15,7 @@ from service.domain.enums import (
     MilestoneKind,
     StatusCategory,
 )
-from service.domain.signals import EventDraft
+from service.domain.signals import EventDraft, MilestoneTally
 from service.domain.work import Milestone, WorkItem
 from service.feed.derive import (
     FEED_HISTORY,
@@ -471,11 +471,12 @@ def test_reopenings_before_the_history_are_not_told() -> None:
 # Milestone progress
 
 
-def test_milestone_progress_counts_its_items() -> None:
+def test_milestone_progress_tallies_its_stored_items() -> None:
     after = state(
         ItemState(item=work_item(1, done=True, milestones=("m1",))),
         ItemState(item=work_item(2, milestones=("m1", "m2"))),
-        ItemState(item=work_item(None, done=True, milestones=("m1",))),  # not stored yet: still counted
+        ItemState(item=work_item(4, done=True, milestones=("m1",))),
+        ItemState(item=work_item(None, done=True, milestones=("m1",))),  # not stored yet: no client sees it
         ItemState(item=work_item(3)),
         milestones=(milestone(30, "m1", "Release 1"),),
     )
@@ -486,17 +487,33 @@ def test_milestone_progress_counts_its_items() -> None:
         kind=FeedEventKind.MILESTONE_PROGRESS,
         dedupe_key="milestone_progress:30:2/3",
         summary="Release 1: 2 of 3 done",
-        payload={"milestone": "Release 1", "done": 2, "total": 3},
+        payload={"milestone": "Release 1", "milestone_id": 30, "done": 2, "total": 3},
         occurred_at=NOW,
         project_id=PROJECT,
         item_id=None,
+        milestone=MilestoneTally(
+            milestone_id=30, name="Release 1", member_ids=frozenset({1, 2, 4}), done_ids=frozenset({1, 4})
+        ),
     )
+
+
+def test_milestone_tally_counts_only_the_members_a_client_sees() -> None:
+    tally = MilestoneTally(
+        milestone_id=30, name="ACB 1.3", member_ids=frozenset({1, 2, 3, 4}), done_ids=frozenset({1, 2, 3})
+    )
+
+    assert tally.seen_by({1, 4, 99}) == (1, 2)
+    assert tally.seen_by({5, 6}) is None
+    assert tally.summary(1, 2) == "ACB 1.3: 1 of 2 done"
+    assert tally.payload(1, 2) == {"milestone": "ACB 1.3", "milestone_id": 30, "done": 1, "total": 2}
+    assert tally.dedupe_key(1, 2, after=17) == "milestone_progress:30:1/2:17"
 
 
 def test_milestones_without_items_or_not_stored_tell_nothing() -> None:
     after = state(
         ItemState(item=work_item(1, milestones=("m2",))),
-        milestones=(milestone(30, "m1"), milestone(None, "m2")),
+        ItemState(item=work_item(None, milestones=("m3",))),
+        milestones=(milestone(30, "m1"), milestone(None, "m2"), milestone(31, "m3")),
     )
 
     assert derive(after) == []
@@ -536,19 +553,21 @@ def test_a_resolved_risk_without_client_wording_is_not_told_in_the_rules_words()
     assert derive(state(), before=(risk(5, client_text=None),)) == []
 
 
-def test_a_resolved_risk_names_an_item_of_the_project_only() -> None:
+def test_a_resolved_risk_names_an_item_or_milestone_of_the_project_only() -> None:
     before = (
         risk(5, subject=FlagSubject.ITEM, subject_id=99),  # not among the evaluated items
         risk(6, subject=FlagSubject.MILESTONE, subject_id=1),  # same id as an item, not an item
         risk(7, subject=FlagSubject.PROJECT, subject_id=PROJECT),
+        risk(8, subject=FlagSubject.MILESTONE, subject_id=42),  # not among the evaluated milestones
     )
 
-    drafts = derive(state(ItemState(item=work_item(1))), before=before)
+    drafts = derive(state(ItemState(item=work_item(1)), milestones=(milestone(1, "10"),)), before=before)
 
-    assert [(d.dedupe_key, d.item_id) for d in drafts] == [
-        ("risk_resolved:5", None),
-        ("risk_resolved:6", None),
-        ("risk_resolved:7", None),
+    assert [(d.dedupe_key, d.item_id, d.milestone_id) for d in drafts] == [
+        ("risk_resolved:5", None, None),
+        ("risk_resolved:6", None, 1),
+        ("risk_resolved:7", None, None),
+        ("risk_resolved:8", None, None),
     ]
 
 
@@ -563,7 +582,15 @@ def test_risks_raised_kept_open_or_never_published_are_not_told() -> None:
 
 
 def publication(before: Risk, after: Risk, *, still_open: bool = True) -> list[EventDraft]:
-    return derive_publication(before, after, still_open=still_open, project_id=PROJECT, item_id=1, now=NOW)
+    return derive_publication(before, after, still_open=still_open, project_id=PROJECT, now=NOW)
+
+
+def test_publishing_a_milestones_risk_names_the_milestone_so_only_its_clients_hear() -> None:
+    hidden = risk(5, subject=FlagSubject.MILESTONE, subject_id=3, published=False, client_text=None)
+
+    [draft] = publication(hidden, risk(5, subject=FlagSubject.MILESTONE, subject_id=3))
+
+    assert (draft.item_id, draft.milestone_id) == (None, 3)
 
 
 def test_publishing_a_risk_raises_it_in_the_operators_words_only() -> None:

@@ -1,4 +1,4 @@
-"""Migration 0015 keeps each stored item's provider `updated` stamp as its activity so far: staleness
+"""Migration 0016 keeps each stored item's provider `updated` stamp as its activity so far: staleness
 stops reading the stamp, and no item may turn stale the moment the schema is upgraded."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from sqlalchemy import Engine, insert, select
 from service.store.migrate import downgrade_schema, upgrade_schema
 from service.store.orm import ActivityRow, ProjectRow, SourceRow, WorkItemRow
 
-BEFORE_ACTIVITY = "0013"
+BEFORE_ACTIVITY = "0015"
 UPDATED = datetime(2026, 11, 30, 8, 15, tzinfo=UTC)
 
 

@@ -47,6 +47,10 @@ LEAVE_THE_DATABASE = {
     "webhook_inbox",
     "work_items",
 }
+# Rows deleted one by one as the provider deletes them (Jira worklogs): their ids are never handed
+# out twice either, so a row read before a delete is never taken for one added after it.
+DELETED_ONE_BY_ONE = {"worklogs"}
+NEVER_REUSED = LEAVE_THE_DATABASE | DELETED_ONE_BY_ONE
 # Ids that only the store itself refers to: never served, queued or named in another row's text.
 STAY_INSIDE = {"changes", "commitment_moves", "item_activity", "outbox", "persons", "sync_cursors"}
 AT = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
@@ -61,7 +65,7 @@ def _tables_with_surrogate_ids() -> set[str]:
 
 
 def test_every_table_with_an_id_is_classified() -> None:
-    assert _tables_with_surrogate_ids() == LEAVE_THE_DATABASE | STAY_INSIDE
+    assert _tables_with_surrogate_ids() == NEVER_REUSED | STAY_INSIDE
 
 
 def test_tables_whose_ids_leave_the_database_never_reuse_them_on_sqlite() -> None:
@@ -71,7 +75,7 @@ def test_tables_whose_ids_leave_the_database_never_reuse_them_on_sqlite() -> Non
         if table.dialect_options["sqlite"]["autoincrement"]
     }
 
-    assert never_reused == LEAVE_THE_DATABASE
+    assert never_reused == NEVER_REUSED
 
 
 def _autoincrement_tables(engine: Engine) -> set[str]:
@@ -86,7 +90,7 @@ def test_migrated_sqlite_schema_has_autoincrement_where_the_orm_does(tmp_path: P
     created = create_engine_with_orm_schema(f"sqlite:///{tmp_path / 'created.db'}")
     try:
         upgrade_schema(migrated)
-        assert _autoincrement_tables(migrated) == LEAVE_THE_DATABASE == _autoincrement_tables(created)
+        assert _autoincrement_tables(migrated) == NEVER_REUSED == _autoincrement_tables(created)
     finally:
         migrated.dispose()
         created.dispose()
@@ -137,7 +141,7 @@ def test_deleting_the_newest_row_then_adding_one_gives_a_higher_id(migrated_engi
     reused: dict[str, tuple[int, int]] = {}
     with migrated_engine.begin() as connection:
         rows = _Rows(connection)
-        for name in sorted(LEAVE_THE_DATABASE):
+        for name in sorted(NEVER_REUSED):
             table = Base.metadata.tables[name]
             rows.add(table)
             newest = rows.add(table)

@@ -34,6 +34,7 @@ from service.store.orm import (
     SyncLeaseRow,
     SyncRunRow,
     WorkItemRow,
+    WorklogRow,
 )
 
 AT = datetime(2026, 3, 29, 1, 30, 15, 123000, tzinfo=UTC)
@@ -123,6 +124,15 @@ def _graph() -> list[Base]:
             to_display=None,
             author="Dana",
             changed_at=AT,
+        ),
+        WorklogRow(
+            id=1,
+            source_id=1,
+            item_id=1,
+            external_id="10100",
+            started_at=AT - timedelta(hours=3),
+            spent_seconds=5400,
+            updated_at=AT,
         ),
         ClientRow(id=1, name="Acme Corp", created_at=AT),
         ClientScopeRow(id=1, client_id=1, project_id=1, rule="label", value="client-visible"),

@@ -55,6 +55,7 @@ def test_count_source_removal_is_what_delete_source_then_deletes(
         "milestones": 1,
         "item_milestones": 1,
         "changes": 1,
+        "worklogs": 1,
         "persons": 1,
         "commitments": 2,
         "commitment_moves": 1,
@@ -97,7 +98,9 @@ def test_kept_event_loses_its_links_in_columns_and_served_document(
 
     kept = session.get(FeedEventRow, gone.kept_event)
     assert kept is not None
-    assert (kept.project_id, kept.summary, kept.payload) == (
+    assert (kept.project_id, kept.item_id, kept.milestone_id, kept.summary, kept.payload) == (
+        None,
+        None,
         None,
         summary,
         {"flag_id": None, "text": "GONE may slip"},

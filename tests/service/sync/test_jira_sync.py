@@ -26,6 +26,8 @@ from tests.support.jira_sandbox import JiraSandbox, local_snapshot
 from tests.support.sources import add_test_source
 
 SEARCH = "POST /rest/api/3/search/jql"
+WORKLOGS_UPDATED = "GET /rest/api/3/worklog/updated"
+WORKLOGS_DELETED = "GET /rest/api/3/worklog/deleted"
 SEARCH_LAG_S = 0.5
 FAST_RETRY = RetryPolicy.without_waiting(max_attempts=8)
 
@@ -58,16 +60,16 @@ def test_full_sync_uses_bulk_changelog_never_per_issue(
     assert not any("/changelog" in e and "bulkfetch" not in e for e in endpoints)
 
 
-def test_incremental_with_nothing_changed_is_one_search_call(
+def test_incremental_with_nothing_changed_is_one_search_and_one_call_per_worklog_feed(
     store: Store, jira_sandbox: JiraSandbox, jira_source_id: int
 ) -> None:
     sync_source_now(store, source_id=jira_source_id, full=True)
 
     summary = sync_source_now(store, source_id=jira_source_id, full=False)
 
-    assert summary.api_calls["total"] == 1
-    assert list(summary.api_calls["by_endpoint"]) == [SEARCH]
-    assert summary.items_changed == 0
+    assert summary.api_calls["total"] == 3
+    assert set(summary.api_calls["by_endpoint"]) == {SEARCH, WORKLOGS_UPDATED, WORKLOGS_DELETED}
+    assert (summary.items_changed, summary.worklogs_written, summary.worklogs_deleted) == (0, 0, 0)
 
 
 def test_incremental_after_mutations_applies_them_with_their_history(

@@ -40,6 +40,55 @@ def context(**settings: Any) -> BoardContext:
     return BoardContext.of(board(), TrelloSyncSettings.from_settings(settings))
 
 
+SPENT_FIELD = "60a1b2c3d4e5f60718293a74"
+ESTIMATE_FIELD = "60a1b2c3d4e5f60718293a73"
+
+
+def board_with_spent_field() -> TrelloBoard:
+    raw = json.loads((FIXTURES / "api" / "board_full.json").read_bytes())
+    raw["customFields"].append({"id": SPENT_FIELD, "name": "Time spent (h)", "type": "number", "pos": 49152})
+    return TrelloBoard.model_validate(raw)
+
+
+def card_with_spent(hours: str | None) -> TrelloCard:
+    raw = json.loads((FIXTURES / "api" / "card_full.json").read_bytes())
+    if hours is not None:
+        raw["customFieldItems"].append(
+            {"id": "65a7d0aa1f2e3d4c5b6a79a2", "value": {"number": hours}, "idCustomField": SPENT_FIELD}
+        )
+    return TrelloCard.model_validate(raw)
+
+
+def effort_of(hours: str | None, **settings: Any) -> tuple[int | None, int | None]:
+    board_context = BoardContext.of(board_with_spent_field(), TrelloSyncSettings.from_settings(settings))
+    item = map_card(card_with_spent(hours), context=board_context, source_id=1)
+    return item.spent_seconds, item.estimate_seconds
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({}, (None, None)),
+        ({"spent_field": "time SPENT (h)"}, (9000, None)),
+        ({"spent_field": SPENT_FIELD, "estimate_field": "Estimate"}, (9000, 18000)),
+        ({"estimate_field": ESTIMATE_FIELD}, (None, 18000)),
+        ({"spent_field": "Priority", "estimate_field": "No such field"}, (None, None)),
+    ],
+    ids=["unmapped", "spent-by-name", "both-by-id-and-name", "estimate-by-id", "not-number-fields"],
+)
+def test_map_card_effort_from_the_mapped_custom_fields_in_hours(
+    settings: dict[str, Any], expected: tuple[int | None, int | None]
+) -> None:
+    assert effort_of("2.5", **settings) == expected
+
+
+@pytest.mark.parametrize(
+    "hours", [None, "-1", "abc", "inf"], ids=["no-value", "negative", "not-a-number", "infinite"]
+)
+def test_map_card_effort_without_a_usable_value_is_unknown(hours: str | None) -> None:
+    assert effort_of(hours, spent_field="Time spent (h)") == (None, None)
+
+
 def test_map_board_keys_the_project_by_short_link() -> None:
     project = map_board(board(), source_id=1)
 
@@ -184,8 +233,18 @@ def test_map_action_changes_several_in_one_action_are_numbered() -> None:
         {"board_ids": ["not-an-id"]},
         {"list_categories": {"60a1b2c3d4e5f60718293a4b": {DOING: "finished"}}},
         {"blocked_labels": "blocked"},
+        {"spent_field": ""},
+        {"estimate_field": 8},
+        {"spent_field": "x" * 201},
     ],
-    ids=["board-id", "category", "labels"],
+    ids=[
+        "board-id",
+        "category",
+        "labels",
+        "spent-field-empty",
+        "estimate-field-not-text",
+        "spent-field-long",
+    ],
 )
 def test_trello_settings_invalid_values_raise(settings: dict[str, Any]) -> None:
     with pytest.raises(ConfigurationError):

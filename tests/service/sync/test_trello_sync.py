@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors.http import RetryPolicy
-from sandbox.trello.models import Action
+from sandbox.trello.models import Action, CustomField, CustomFieldItem
 from service.domain.enums import StatusCategory
 from service.errors import ProviderUnavailableError
 from service.store.db import transaction
@@ -279,6 +279,46 @@ def test_list_category_override_applies_on_the_next_full_sync(
     assert count(
         store, WorkItemRow, WorkItemRow.status == "Review", WorkItemRow.status_category == "done"
     ) == len(in_review)
+
+
+def test_full_sync_maps_the_custom_fields_the_source_names_into_spent_and_estimate(
+    store: Store, trello_sandbox: TrelloSandbox, source_id: int
+) -> None:
+    world = trello_sandbox.world
+    with world.lock:
+        card = world.cards[next(iter(trello_sandbox.snapshot()))]
+        board = world.boards[card.id_board]
+        spent = CustomField(world.new_id(), board.id, "Time spent (h)", "number", 99_999.0)
+        world.add_custom_field(board, spent)
+        card.custom_field_items = [
+            item
+            for item in card.custom_field_items
+            if world.custom_fields[item.id_custom_field].name != "Estimate (h)"
+        ]
+        card.custom_field_items.append(CustomFieldItem(world.new_id(), spent.id, value={"number": "6.5"}))
+    with transaction(store.sessions) as session:
+        update_source_settings(
+            session,
+            source_id=source_id,
+            settings={"spent_field": "time spent (h)", "estimate_field": "Estimate (h)"},
+        )
+
+    sync_source_now(store, source_id=source_id, full=True)
+
+    with store.sessions() as session:
+        rows = session.execute(
+            select(WorkItemRow.external_id, WorkItemRow.spent_seconds).where(
+                WorkItemRow.spent_seconds.is_not(None)
+            )
+        )
+        efforts = {external_id: seconds for external_id, seconds in rows}
+        estimate = session.scalar(
+            select(WorkItemRow.estimate_seconds).where(WorkItemRow.external_id == card.id)
+        )
+    assert efforts == {card.id: int(6.5 * 3600)}
+    # The named estimate field is the only source of estimates: this card's value was removed.
+    assert estimate is None
+    assert count(store, WorkItemRow, WorkItemRow.estimate_seconds.is_not(None)) > 0
 
 
 def test_incremental_after_a_list_rename_relists_the_board(

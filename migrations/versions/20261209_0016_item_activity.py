@@ -10,8 +10,8 @@ Until this revision an item's provider `updated` stamp counted as its last activ
 item turns stale on upgrade, each stored item gets one row (kind `updated`) dated that stamp; the
 syncs add real activity from then on. Ids stay inside the database: no AUTOINCREMENT.
 
-Revision ID: 0015
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-09
 """
 
@@ -22,8 +22,8 @@ from alembic import op
 
 import service.store.base
 
-revision: str = "0015"
-down_revision: str | None = "0013"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
