@@ -52,6 +52,7 @@ class ActivityKind(StrEnum):
     CREATED = "created"  # a Trello card created, copied, converted from a checklist item or emailed in
     ATTACHMENT = "attachment"  # a Trello attachment added or removed
     EDITED = "edited"  # another Trello card edit no field change records (description, custom fields)
+    WORKLOG = "worklog"  # a Jira worklog, logged or edited (read from the worklogs, not stored twice)
     # The provider's own "last updated" stamp of an item stored before activity was kept (migration
     # 0016); new activity never has this kind.
     UPDATED = "updated"

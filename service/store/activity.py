@@ -9,7 +9,8 @@ the item.
 Reads leave out pmbridge's own flag comments (the `pushed_comment_id` of a flag on that item): they
 show that pmbridge spoke, not that anyone worked. They are stored like any other comment and left
 out when read, because which comment is pmbridge's may be recorded only after the comment was
-synced.
+synced. Reads add the items' worklogs (`worklogs`), each an activity of kind `worklog` dated when
+it was logged or last edited: time logged is work, and it is kept once, in its own table.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from service.domain.enums import ActivityKind, FlagSubject
 from service.domain.work import Activity
-from service.store.orm import ActivityRow, FlagRow, WorkItemRow
+from service.store.orm import ActivityRow, FlagRow, WorkItemRow, WorklogRow
 
 _CHUNK = 500
 
@@ -113,8 +114,8 @@ def delete_activity(session: Session, *, source_id: int, external_ids: Collectio
 
 
 def list_latest_item_activity(session: Session, *, project_id: int) -> dict[str, Activity]:
-    """The latest activity of each of the project's items that has any, by item external id,
-    pmbridge's own comments left out: what an evaluation needs of activity now."""
+    """The latest activity of each of the project's items that has any (worklogs included), by item
+    external id, pmbridge's own comments left out: what an evaluation needs of activity now."""
     latest = (
         select(ActivityRow.item_id, func.max(ActivityRow.updated_at).label("at"))
         .join(WorkItemRow, WorkItemRow.id == ActivityRow.item_id)
@@ -129,19 +130,48 @@ def list_latest_item_activity(session: Session, *, project_id: int) -> dict[str,
         .where(_not_own())
         .order_by(ActivityRow.id)
     )
-    return {external_id: _activity(row, external_id) for row, external_id in rows}
+    found = {external_id: _activity(row, external_id) for row, external_id in rows}
+    latest_logged = (
+        select(WorklogRow.item_id, func.max(WorklogRow.updated_at).label("at"))
+        .join(WorkItemRow, WorkItemRow.id == WorklogRow.item_id)
+        .where(WorkItemRow.project_id == project_id)
+        .group_by(WorklogRow.item_id)
+        .subquery()
+    )
+    logged = session.execute(
+        select(WorklogRow, WorkItemRow.external_id)
+        .join(WorkItemRow, WorkItemRow.id == WorklogRow.item_id)
+        .join(
+            latest_logged,
+            and_(latest_logged.c.item_id == WorklogRow.item_id, latest_logged.c.at == WorklogRow.updated_at),
+        )
+        .order_by(WorklogRow.id)
+    )
+    for worklog, external_id in logged:
+        known = found.get(external_id)
+        if known is None or worklog.updated_at > known.last_at:
+            found[external_id] = _logged(worklog, external_id)
+    return found
 
 
 def list_project_activity(session: Session, *, project_id: int) -> list[Activity]:
-    """Every activity of the project's items, oldest first, pmbridge's own comments left out (the
-    history a dry run replays)."""
+    """Every activity of the project's items (worklogs included), oldest first, pmbridge's own
+    comments left out (the history a dry run replays)."""
     rows = session.execute(
         select(ActivityRow, WorkItemRow.external_id)
         .join(WorkItemRow, WorkItemRow.id == ActivityRow.item_id)
         .where(WorkItemRow.project_id == project_id, _not_own())
         .order_by(ActivityRow.created_at, ActivityRow.id)
     )
-    return [_activity(row, external_id) for row, external_id in rows]
+    found = [_activity(row, external_id) for row, external_id in rows]
+    logged = session.execute(
+        select(WorklogRow, WorkItemRow.external_id)
+        .join(WorkItemRow, WorkItemRow.id == WorklogRow.item_id)
+        .where(WorkItemRow.project_id == project_id)
+        .order_by(WorklogRow.updated_at, WorklogRow.id)
+    )
+    found += [_logged(worklog, external_id) for worklog, external_id in logged]
+    return sorted(found, key=lambda activity: activity.created_at)
 
 
 def list_item_activity(session: Session, *, source_id: int, item_external_id: str) -> list[Activity]:
@@ -228,4 +258,16 @@ def _activity(row: ActivityRow, item_external_id: str) -> Activity:
         author=row.author,
         created_at=row.created_at,
         updated_at=row.updated_at,
+    )
+
+
+def _logged(worklog: WorklogRow, item_external_id: str) -> Activity:
+    """A worklog as activity: when it was logged or last edited (the table keeps no creation time)."""
+    return Activity(
+        source_id=worklog.source_id,
+        item_external_id=item_external_id,
+        external_id=f"worklog:{worklog.external_id}",
+        kind=ActivityKind.WORKLOG,
+        created_at=worklog.updated_at,
+        updated_at=worklog.updated_at,
     )

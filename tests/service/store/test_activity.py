@@ -20,7 +20,7 @@ from service.store.activity import (
     save_item_comments,
 )
 from service.store.items import upsert_work_items
-from service.store.orm import FlagRow, ProjectRow, WorkItemRow
+from service.store.orm import FlagRow, ProjectRow, WorkItemRow, WorklogRow
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 
@@ -192,3 +192,38 @@ def test_reads_leave_out_pmbridges_own_flag_comments(session: Session, source_id
         "human",
         "ours",
     }
+
+
+def test_reads_count_worklogs_as_activity_when_logged(session: Session, source_id: int) -> None:
+    upsert_work_items(session, source_id=source_id, items=[item(source_id, 1), item(source_id, 2)])
+    save_activity(
+        session, source_id=source_id, activities=[comment(source_id, 1, "c1", at=T0 + timedelta(days=1))]
+    )
+    logged = T0 + timedelta(days=2)
+    session.add_all(
+        [
+            WorklogRow(
+                source_id=source_id,
+                item_id=item_id(session, n),
+                external_id=f"w{n}",
+                started_at=T0 - timedelta(days=20),
+                spent_seconds=3600,
+                updated_at=logged,
+            )
+            for n in (1, 2)
+        ]
+    )
+    session.flush()
+
+    latest = list_latest_item_activity(session, project_id=project_id(session))
+    history = list_project_activity(session, project_id=project_id(session))
+
+    assert {key: (a.kind, a.last_at) for key, a in latest.items()} == {
+        "20001": (ActivityKind.WORKLOG, logged),
+        "20002": (ActivityKind.WORKLOG, logged),
+    }
+    assert [(a.item_external_id, a.kind) for a in history] == [
+        ("20001", ActivityKind.COMMENT),
+        ("20001", ActivityKind.WORKLOG),
+        ("20002", ActivityKind.WORKLOG),
+    ]

@@ -1,6 +1,7 @@
-"""Jira comments as activity, end to end against the sandbox over loopback: a comment made after an
-item went stale ends its staleness through an incremental sync and through a comment webhook; a
-deleted comment no longer counts, and pmbridge's own flag comment never does."""
+"""Jira comments and worklogs as activity, end to end against the sandbox over loopback: a comment
+made after an item went stale ends its staleness through an incremental sync and through a comment
+webhook, as time logged does; a deleted comment no longer counts, and pmbridge's own flag comment
+never does."""
 
 from __future__ import annotations
 
@@ -162,6 +163,22 @@ def test_comment_edited_later_counts_from_the_edit(
     sync_source_now(store, source_id=jira_source_id, full=False)
     went_stale(store, jira_sandbox, jira_source_id, item_id)
     jira_sandbox.control("PATCH", f"/jira/comments/{comment_id}", {"text": "Sheet updated"})
+
+    sync_source_now(store, source_id=jira_source_id, full=False)
+    evaluate(store, jira_sandbox, jira_source_id)
+
+    assert not stale(store, item_id)
+
+
+def test_worklog_after_last_activity_ends_staleness_after_an_incremental_sync(
+    store: Store, jira_sandbox: JiraSandbox, jira_source_id: int
+) -> None:
+    sync_source_now(store, source_id=jira_source_id, full=True)
+    item_id, _, key, _ = pick_in_progress(store, jira_source_id)
+    went_stale(store, jira_sandbox, jira_source_id, item_id)
+    jira_sandbox.control("POST", f"/jira/issues/{key}/worklogs", {"seconds": 5400})
+    # Jira's worklog feeds leave out the last minute.
+    jira_sandbox.control("POST", "/clock/advance", {"seconds": 120})
 
     sync_source_now(store, source_id=jira_source_id, full=False)
     evaluate(store, jira_sandbox, jira_source_id)
