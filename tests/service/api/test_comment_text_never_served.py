@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from sandbox.app import create_sandbox_app
+from sandbox.emit import CollectingSink
+from sandbox.scenarios import build_sandbox
+from sandbox.server import LoopbackServer
 from sandbox.trello.models import Webhook
 from service.api.app import create_app
 from service.domain.enums import ActivityKind, ScopeRule, SourceKind
@@ -29,7 +34,7 @@ from service.sync.runs import sync_source_now
 from tests.support.api import bearer, make_settings, store_of
 from tests.support.fakes import RecordingEnqueuer
 from tests.support.sources import add_test_source
-from tests.support.trello_sandbox import TrelloSandbox, serve_trello_sandbox
+from tests.support.trello_sandbox import TrelloSandbox
 
 PUBLIC_URL = "http://pmbridge.invalid"
 # Words no view of pmbridge has any other reason to show.
@@ -64,11 +69,21 @@ def control(
     return response.json() if response.content else {}
 
 
+@contextmanager
+def _serve_both(scenario: str, *, seed: int) -> Iterator[TrelloSandbox]:
+    """The sandbox's Jira (every issue of the scenario, so milestones have members) and Trello."""
+    sink = CollectingSink()
+    built = build_sandbox(scenario, seed=seed, sink=sink)  # type: ignore[arg-type]
+    with LoopbackServer(create_sandbox_app(built)) as server:
+        built.bind(server.base_url)
+        yield TrelloSandbox(sandbox=built, base_url=server.base_url, sink=sink)
+
+
 @pytest.fixture(scope="module")
 def agency(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agency]:
     settings = make_settings(tmp_path_factory.mktemp("privacy"), public_url=PUBLIC_URL)
     app = create_app(settings, enqueuer=RecordingEnqueuer(), extra_routers=[portal_router()])
-    with serve_trello_sandbox("tiny", seed=11) as sandbox, TestClient(app) as api:
+    with _serve_both("tiny", seed=11) as sandbox, TestClient(app) as api:
         store = store_of(api)
         built = sandbox.sandbox
         jira_source = add_test_source(
