@@ -14,14 +14,14 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from service.domain.enums import Visibility
+from service.domain.enums import StatusCategory, Visibility
 from service.domain.work import Change, Milestone, WorkItem
 from service.errors import NotFoundError
 from service.store.dialect import analyze_if_outgrown
 from service.store.driver_sql import driver_values, fetch_rows
 from service.store.item_statements import ItemStatements, item_statements
 from service.store.mapping import work_item_from_row
-from service.store.orm import ItemMilestoneRow, ProjectRow, WorkItemRow
+from service.store.orm import ChangeRow, ItemMilestoneRow, ProjectRow, WorkItemRow
 from service.store.projects import list_project_ids_by_external_id
 from service.store.work_scan import read_item_changes, read_project_items, read_project_milestones
 
@@ -433,6 +433,35 @@ def refresh_board_derived_fields(session: Session, *, source_id: int, items: Seq
         # ORM bulk UPDATE by primary key: one prepared statement, executemany.
         session.execute(update(WorkItemRow), stale)
     return ids
+
+
+def stamp_done_times(session: Session, *, source_id: int, external_ids: Collection[str]) -> int:
+    """Give each done item among `external_ids` that has no resolution time one; returns how many.
+
+    A Trello card is done by being in a done list: the provider records no resolution time, so the
+    views that read `resolved_at` (throughput, cycle time, the digest's done items, the burn-up)
+    would leave it out while the feed tells it done. Its done time is when it last changed status
+    (the move that put it where it is now), else its last update: the time the rules' facts give
+    it too. Run after the batch's changes are written; idempotent.
+    """
+    if not external_ids:
+        return 0
+    last_move = (
+        select(func.max(ChangeRow.changed_at))
+        .where(ChangeRow.item_id == WorkItemRow.id, ChangeRow.field == "status")
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(WorkItemRow.id, func.coalesce(last_move, WorkItemRow.updated_at)).where(
+            WorkItemRow.source_id == source_id,
+            WorkItemRow.external_id.in_(list(external_ids)),
+            WorkItemRow.status_category == StatusCategory.DONE.value,
+            WorkItemRow.resolved_at.is_(None),
+        )
+    ).all()
+    if rows:
+        session.execute(update(WorkItemRow), [{"id": row_id, "resolved_at": done} for row_id, done in rows])
+    return len(rows)
 
 
 def count_work_items(session: Session) -> int:

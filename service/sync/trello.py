@@ -36,6 +36,7 @@ from service.store.items import (
     list_item_updated_at,
     mark_items_visibility,
     refresh_board_derived_fields,
+    stamp_done_times,
     upsert_milestones,
     upsert_work_items,
 )
@@ -388,6 +389,11 @@ class TrelloSync:
             changes = [change for change in batch.changes if change.item_external_id in known]
             unknown = [change for change in batch.changes if change.item_external_id not in known]
             added = upsert_work_items(session, source_id=self._source_id, items=(), changes=changes)
+            stamp_done_times(
+                session,
+                source_id=self._source_id,
+                external_ids={*batch.items, *(c.item_external_id for c in changes)},
+            )
             active = save_activity(
                 session, source_id=self._source_id, activities=list(batch.activity.values())
             )

@@ -399,3 +399,67 @@ def test_sync_that_keeps_failing_is_recorded_and_resumes_from_its_cursors(
     assert statuses == ["failed", "succeeded"]
     assert local_snapshot(store, source_id) == trello_sandbox.snapshot()
     assert count(store, ChangeRow) == trello_sandbox.expected_change_count()
+
+
+def done_time(store: Store, card_id: str) -> object:
+    with store.sessions() as session:
+        return session.scalar(select(WorkItemRow.resolved_at).where(WorkItemRow.external_id == card_id))
+
+
+def test_a_card_moved_to_a_done_list_is_done_from_the_move_until_it_leaves(
+    store: Store, trello_sandbox: TrelloSandbox, source_id: int
+) -> None:
+    sync_source_now(store, source_id=source_id, full=True)
+    card_id = trello_sandbox.card_ids(
+        where=lambda card: (
+            not card.closed and "done" not in trello_sandbox.world.lists[card.id_list].name.lower()
+        )
+    )[0]
+    board_id = trello_sandbox.world.cards[card_id].id_board
+    done = trello_sandbox.first_open_list(board_id, name="Done")
+    doing = trello_sandbox.first_open_list(board_id, name="Doing")
+    assert done_time(store, card_id) is None
+    trello_sandbox.control("POST", "/clock/advance", {"seconds": 3600})
+    trello_sandbox.control("POST", f"/trello/cards/{card_id}/move", {"idList": done})
+
+    sync_source_now(store, source_id=source_id, full=False)
+
+    with store.sessions() as session:
+        moved_at = session.scalar(
+            select(func.max(ChangeRow.changed_at))
+            .join(WorkItemRow, WorkItemRow.id == ChangeRow.item_id)
+            .where(WorkItemRow.external_id == card_id, ChangeRow.field == "status")
+        )
+    assert moved_at is not None
+    assert done_time(store, card_id) == moved_at
+    sync_source_now(store, source_id=source_id, full=True)  # a full pass keeps it
+    assert done_time(store, card_id) == moved_at
+
+    trello_sandbox.control("POST", "/clock/advance", {"seconds": 3600})
+    trello_sandbox.control("POST", f"/trello/cards/{card_id}/move", {"idList": doing})
+    sync_source_now(store, source_id=source_id, full=False)
+    assert done_time(store, card_id) is None
+
+
+def test_a_full_sync_dates_every_card_in_a_done_list(
+    store: Store, trello_sandbox: TrelloSandbox, source_id: int
+) -> None:
+    sync_source_now(store, source_id=source_id, full=True)
+
+    with store.sessions() as session:
+        undated = session.scalar(
+            select(func.count())
+            .select_from(WorkItemRow)
+            .where(
+                WorkItemRow.source_id == source_id,
+                WorkItemRow.status_category == StatusCategory.DONE.value,
+                WorkItemRow.resolved_at.is_(None),
+            )
+        )
+        dated = session.scalar(
+            select(func.count())
+            .select_from(WorkItemRow)
+            .where(WorkItemRow.source_id == source_id, WorkItemRow.resolved_at.is_not(None))
+        )
+    assert undated == 0
+    assert dated
