@@ -18,11 +18,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from service.domain.enums import ActivityKind, FlagSubject
 from service.domain.work import Activity
+from service.store.dialect import upsert_insert
 from service.store.orm import ActivityRow, FlagRow, WorkItemRow, WorklogRow
 
 _CHUNK = 500
@@ -58,7 +59,14 @@ def save_activity(session: Session, *, source_id: int, activities: Sequence[Acti
             edits.append({"id": found[0], "updated_at": activity.last_at})
             changed.add(found[2])
     if fresh:
-        session.execute(insert(ActivityRow), fresh)
+        # A sync's comment pass and a comment webhook may add the same comment at once: the one
+        # that commits second finds it stored and adds nothing.
+        session.execute(
+            upsert_insert(session, ActivityRow).on_conflict_do_nothing(
+                index_elements=["source_id", "external_id"]
+            ),
+            fresh,
+        )
     if edits:
         # ORM bulk UPDATE by primary key: one prepared statement, executemany.
         session.execute(update(ActivityRow), edits)

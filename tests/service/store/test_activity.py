@@ -3,13 +3,14 @@ pmbridge's own flag comments left out when read."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.domain.enums import ActivityKind, ItemKind, StatusCategory
-from service.domain.work import Activity, WorkItem
+from service.domain.enums import ActivityKind, ItemKind, SourceKind, StatusCategory
+from service.domain.work import Activity, Project, WorkItem
 from service.store.activity import (
     count_activity,
     delete_activity,
@@ -19,10 +20,16 @@ from service.store.activity import (
     save_activity,
     save_item_comments,
 )
+from service.store.db import transaction
 from service.store.items import upsert_work_items
 from service.store.orm import FlagRow, ProjectRow, WorkItemRow, WorklogRow
+from service.store.projects import upsert_projects
+from service.store.runtime import Store
+from tests.support.sources import add_test_source
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+# How long the first writer holds its row uncommitted while the second writes the same one.
+BLOCKED_FOR_S = 0.5
 
 
 def item(source_id: int, n: int) -> WorkItem:
@@ -227,3 +234,38 @@ def test_reads_count_worklogs_as_activity_when_logged(session: Session, source_i
         ("20001", ActivityKind.WORKLOG),
         ("20002", ActivityKind.WORKLOG),
     ]
+
+
+def test_the_same_comment_added_by_two_writers_at_once_is_stored_once(dialect_store: Store) -> None:
+    """A sync's comment pass and a comment webhook read the comment as new, then both add it: the
+    second to commit finds it stored and adds nothing, rather than failing its job."""
+    source_id = add_test_source(dialect_store, kind=SourceKind.JIRA_CLOUD, name="jira", webhook_secret=None)
+    with transaction(dialect_store.sessions) as session:
+        upsert_projects(
+            session, projects=[Project(source_id=source_id, external_id="10000", key="ACME", name="A")]
+        )
+        upsert_work_items(session, source_id=source_id, items=[item(source_id, 1)])
+    first_wrote = threading.Event()
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with transaction(dialect_store.sessions) as session:
+                first_wrote.wait(timeout=30)
+                save_activity(session, source_id=source_id, activities=[comment(source_id, 1, "c1")])
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    with transaction(dialect_store.sessions) as session:
+        save_activity(session, source_id=source_id, activities=[comment(source_id, 1, "c1")])
+        thread = threading.Thread(target=second)
+        thread.start()
+        first_wrote.set()
+        # The second reads the comment as new, then waits on the first's uncommitted row.
+        thread.join(timeout=BLOCKED_FOR_S)
+    thread.join(timeout=30)
+
+    assert not thread.is_alive()
+    assert failures == []
+    with dialect_store.sessions() as session:
+        assert [c for c, _ in stored_ids(session, source_id, 1)] == ["c1"]
