@@ -6,39 +6,19 @@ Duplicates, reordering and retries must end in the same state as one ordered del
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from sandbox.emit import OutgoingWebhook
-from service.api.app import create_app
 from service.domain.enums import InboxStatus, SourceKind
-from service.settings import Settings
 from service.store.orm import InboxRow, WorkItemRow
 from service.store.runtime import Store
 from service.sync.deliveries import process_delivery_now
 from service.sync.runs import sync_source_now
-from tests.support.fakes import RecordingEnqueuer
 from tests.support.jira_sandbox import JiraSandbox, local_snapshot
 from tests.support.sources import add_test_source
-
-
-@pytest.fixture
-def app_client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(data_dir=tmp_path / "app", secret_key=SecretStr(Fernet.generate_key().decode()))
-    with TestClient(create_app(settings, enqueuer=RecordingEnqueuer())) as client:
-        yield client
-
-
-@pytest.fixture
-def app_store(app_client: TestClient) -> Store:
-    store: Store = app_client.app.state.store  # type: ignore[attr-defined]
-    return store
 
 
 @pytest.fixture

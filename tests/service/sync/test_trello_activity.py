@@ -5,21 +5,16 @@ incremental sync and through a webhook delivery; pmbridge's own flag comment nev
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from connectors.http import RetryPolicy
 from sandbox.trello.models import Webhook
-from service.api.app import create_app
 from service.domain.enums import ActivityKind, InboxStatus
 from service.flags.push import drain_pushes
 from service.flags.run import evaluate_projects
-from service.settings import Settings
 from service.store.activity import list_item_activity
 from service.store.db import transaction
 from service.store.orm import FlagRow, InboxRow, WorkItemRow
@@ -27,7 +22,6 @@ from service.store.projects import update_project_push_settings
 from service.store.runtime import Store
 from service.sync.deliveries import process_delivery_now
 from service.sync.runs import sync_source_now
-from tests.support.fakes import RecordingEnqueuer
 from tests.support.trello_sandbox import TrelloSandbox, serve_trello_sandbox
 
 STALE = "stale_in_progress"
@@ -216,18 +210,8 @@ def test_pmbridges_own_flag_comment_is_not_activity(
 
 
 @pytest.fixture
-def app_client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        data_dir=tmp_path / "app", secret_key=SecretStr(Fernet.generate_key().decode()), public_url=PUBLIC_URL
-    )
-    with TestClient(create_app(settings, enqueuer=RecordingEnqueuer())) as client:
-        yield client
-
-
-@pytest.fixture
-def app_store(app_client: TestClient) -> Store:
-    store: Store = app_client.app.state.store  # type: ignore[attr-defined]
-    return store
+def app_public_url() -> str | None:
+    return PUBLIC_URL
 
 
 @pytest.fixture

@@ -7,24 +7,18 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from sandbox.emit import OutgoingWebhook
 from sandbox.trello.models import Webhook
-from service.api.app import create_app
 from service.domain.enums import InboxStatus
-from service.settings import Settings
 from service.store.orm import ChangeRow, InboxRow
 from service.store.runtime import Store
 from service.sync.deliveries import process_delivery_now
 from service.sync.runs import sync_source_now
-from tests.support.fakes import RecordingEnqueuer
 from tests.support.trello_sandbox import TrelloSandbox, local_snapshot, serve_trello_sandbox, visibility_of
 
 PUBLIC_URL = "http://pmbridge.invalid"
@@ -37,20 +31,8 @@ def trello_sandbox() -> Iterator[TrelloSandbox]:
 
 
 @pytest.fixture
-def app_client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        data_dir=tmp_path / "app",
-        secret_key=SecretStr(Fernet.generate_key().decode()),
-        public_url=PUBLIC_URL,
-    )
-    with TestClient(create_app(settings, enqueuer=RecordingEnqueuer())) as client:
-        yield client
-
-
-@pytest.fixture
-def app_store(app_client: TestClient) -> Store:
-    store: Store = app_client.app.state.store  # type: ignore[attr-defined]
-    return store
+def app_public_url() -> str | None:
+    return PUBLIC_URL
 
 
 @pytest.fixture
