@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -97,7 +98,9 @@ class ItemFactsCache:
     An item's facts at an instant depend only on what of it happened by then: its creation, its
     changes, its activity and its resolution. Between two of those moments they are the same but
     for the instant they are taken at, so a replay that moves forward rebuilds only the items with
-    something new, a small share of them each day.
+    something new, a small share of them each day. Kept facts keep the `as_of` they were built at
+    (nothing about the item changed since): the evidence's `as_of` says when the facts were last
+    new, and no rule reads it.
     """
 
     def __init__(self) -> None:
@@ -122,9 +125,7 @@ class ItemFactsCache:
         if kept is not None:
             taken_at, valid_until, facts = kept
             if taken_at <= as_of and (valid_until is None or as_of < valid_until):
-                if facts is None:
-                    return None
-                return dataclasses.replace(facts, as_of=as_of, data_as_of=as_of)
+                return facts
         facts = build_item_facts_as_of(
             entry.item, entry.changes, as_of, activity=entry.activity, config=config
         )
@@ -150,6 +151,10 @@ def facts_as_of(
         if facts is not None:
             items.append(facts)
     pace = team_throughput(items, as_of=as_of)
+    members: dict[str, list[ItemFacts]] = defaultdict(list)
+    for facts in items:
+        for external_id in facts.item.milestone_external_ids:
+            members[external_id].append(facts)
     milestones: list[MilestoneFacts] = []
     for recorded in history.milestones:
         milestone = milestone_as_of(recorded, as_of)
@@ -160,7 +165,13 @@ def facts_as_of(
             milestone, past, created_at=recorded.created_at, promise_field=MILESTONE_PROMISE_FIELD
         )
         milestones.append(
-            build_milestone_facts(milestone, items, commitment=commitment, as_of=as_of, throughput=pace)
+            build_milestone_facts(
+                milestone,
+                members.get(milestone.external_id, ()),
+                commitment=commitment,
+                as_of=as_of,
+                throughput=pace,
+            )
         )
     project = build_project_facts(history.project, items, milestones, as_of=as_of, throughput=pace)
     return [*items, *milestones, project]
