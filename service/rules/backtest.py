@@ -24,6 +24,7 @@ example):
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -180,6 +181,26 @@ BASELINES: tuple[Baseline, ...] = (
 )
 
 
+# The naive rule each built-in rule is measured against: the one that looks at the same thing.
+BASELINE_FOR: Mapping[str, str] = {
+    "overdue_commitment": "past_due_items",
+    "due_soon_not_started": "past_due_items",
+    "unassigned_high_priority": "past_due_items",
+    "stale_in_progress": "in_progress_over_5_days",
+    "blocked_too_long": "in_progress_over_5_days",
+    "reopened_after_done": "in_progress_over_5_days",
+    "forecast_misses_promise": "open_work_7_days_before_date",
+    "promised_date_moved": "open_work_7_days_before_date",
+    "scope_added_after_promise": "open_work_7_days_before_date",
+    "sprint_commitment_slipping": "open_work_7_days_before_date",
+}
+# A custom rule's, by the kind of subject it applies to.
+BASELINE_FOR_KIND: Mapping[FlagSubject, str] = {
+    FlagSubject.ITEM: "in_progress_over_5_days",
+    FlagSubject.MILESTONE: "open_work_7_days_before_date",
+}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Score:
     name: str
@@ -195,6 +216,8 @@ class Score:
     comments: int
     open_flags_per_100_items: float
     promises_flagged_in_time: int
+    baseline: str | None = None
+    beats_baseline: bool | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -229,6 +252,8 @@ class BacktestReport:
                 "median_lead_working_days": s.median_lead_working_days,
                 "comments": s.comments,
                 "open_flags_per_100_items": s.open_flags_per_100_items,
+                "baseline": s.baseline,
+                "beats_baseline": s.beats_baseline,
             }
 
         return {
@@ -562,14 +587,6 @@ def score(
     def scored(name: str, chosen: list[Episode], counts: int) -> Score:
         return _score(name, chosen, counts, promises, missed, verdicts, until, instants, mean_active)
 
-    rules = tuple(
-        scored(name, [e for e in episodes if e.rule == name], played.open_counts.get(name, 0))
-        for name in rule_names
-    )
-    overall = scored("overall", episodes, sum(played.open_counts.values()))
-    promise_level = scored(
-        "promise_level", [e for e in episodes if _promise_level(e)], played.promise_level_open
-    )
     baseline_scores = tuple(
         scored(
             b.name,
@@ -577,6 +594,19 @@ def score(
             played.baseline_open_counts.get(b.name, 0),
         )
         for b in baselines
+    )
+    by_name = {b.name: b for b in baseline_scores}
+    baseline_of = _baselines_of(rule_set)
+    rules = tuple(
+        _against(
+            scored(name, [e for e in episodes if e.rule == name], played.open_counts.get(name, 0)),
+            by_name.get(baseline_of.get(name, "")),
+        )
+        for name in rule_names
+    )
+    overall = scored("overall", episodes, sum(played.open_counts.values()))
+    promise_level = scored(
+        "promise_level", [e for e in episodes if _promise_level(e)], played.promise_level_open
     )
     return BacktestReport(
         since=since,
@@ -614,6 +644,25 @@ def backtest(
         rule_set, histories, since=since, until=until, step=step, baselines=baselines, progress=progress
     )
     return score(rule_set, played, since=since, until=until, step=step, labels=labels, baselines=baselines)
+
+
+def _baselines_of(rule_set: RuleSet) -> dict[str, str]:
+    found = dict(BASELINE_FOR)
+    for rule in rule_set.custom_rules:
+        baseline = BASELINE_FOR_KIND.get(rule.applies_to)
+        if baseline is not None:
+            found[rule.id] = baseline
+    return found
+
+
+def _against(rule: Score, baseline: Score | None) -> Score:
+    """The rule's score with its naive baseline named, and whether it is more precise."""
+    if baseline is None:
+        return rule
+    beats = None
+    if rule.precision is not None and baseline.precision is not None:
+        beats = rule.precision > baseline.precision
+    return dataclasses.replace(rule, baseline=baseline.name, beats_baseline=beats)
 
 
 def _rule_ids(rule_set: RuleSet) -> Iterable[str]:

@@ -139,6 +139,8 @@ class BacktestRuleOut(BaseModel):
     median_lead_working_days: float | None
     comments: int = Field(description="Comments push-back would have posted.")
     open_flags_per_100_items: float
+    baseline: str | None = Field(description="The naive baseline the rule is measured against.")
+    beats_baseline: bool | None = Field(description="Whether the rule is more precise than its baseline.")
 
 
 class BacktestOverallOut(BaseModel):

@@ -113,6 +113,8 @@ def test_rules_are_scored_for_precision_recall_and_lead(history: ProjectHistory)
     # Promised for the 10th, first flagged on Wednesday the 4th: 6 days, 4 of them working days.
     assert in_progress.median_lead_days == 6.0
     assert in_progress.median_lead_working_days == 4.0
+    # The baseline flags both items too, from the 9th: as precise, so not beaten.
+    assert (in_progress.baseline, in_progress.beats_baseline) == ("in_progress_over_5_days", False)
     overdue = rule(report.rules, "overdue_commitment")
     # Overdue from the 17th: right, but too late to count for recall.
     assert (overdue.flags, overdue.earned, overdue.recall) == (1, 1, 0.0)
@@ -125,6 +127,8 @@ def test_rules_are_scored_for_precision_recall_and_lead(history: ProjectHistory)
     }
     past_due = rule(report.baselines, "past_due_items")
     assert (past_due.flags, past_due.earned) == (1, 1)
+    # As precise as its baseline is not better than it.
+    assert (overdue.baseline, overdue.beats_baseline) == ("past_due_items", False)
 
 
 def test_an_operators_verdict_overrides_the_history(history: ProjectHistory) -> None:
