@@ -5,11 +5,13 @@ in its quiet hours, none for flags below its `min_severity`; edits are not budge
 policy or the flag's triage holds back is deferred (it stays queued, its attempt given back) to
 when it may go, and rechecked at least hourly so a changed setting or triage takes effect; a row
 that will never go (a dismissed flag, one below the minimum severity) is finished unposted, and is
-queued again if its flag changes. Due rows go highest severity first, then oldest flag first, so a
-day's budget goes to what matters most. A first comment takes its place in the budget
-(`reserve_new_comment`) in the transaction that claims its row, under a lock of the project's row,
-so two drains cannot both spend its last place. The place stays taken if the post fails (it may
-have reached the provider before the failure): a budget is never overspent, at worst underspent.
+queued again if its flag changes. A dismissed flag's comment already posted is still edited when the
+flag resolves, so it does not go on announcing a risk; one never posted never is. Due rows go
+highest severity first, then oldest flag first, so a day's budget goes to what matters most. A
+first comment takes its place in the budget (`reserve_new_comment`) in the transaction that claims
+its row, under a lock of the project's row, so two drains cannot both spend its last place. The
+place stays taken if the post fails (it may have reached the provider before the failure): a
+budget is never overspent, at worst underspent.
 
 Queueing happens in the evaluator's transaction, so a flag's change and its outbox row commit
 together. Draining claims one row at a time, calls the provider outside any transaction, and
@@ -132,7 +134,7 @@ def queue_flag_push(session: Session, *, flag: Flag, now: datetime) -> bool:
     target = find_push_target(session, item_id=flag.subject_id)
     if target is None or not push_policy(target).enabled:
         return False
-    if flag.state is FlagState.OPEN and flag.triage_at(now) is FlagTriage.DISMISSED:
+    if flag.triage_at(now) is FlagTriage.DISMISSED and (flag.state is FlagState.OPEN or _is_new(flag)):
         return False
     current = push_state_of(fingerprint=flag.fingerprint, state=flag.state.value)
     if flag.pushed_fingerprint == current:
@@ -245,12 +247,11 @@ def _wait_of(
 ) -> tuple[PushWait, datetime | None] | None:
     """Why the flag's comment may not go at `at`, and until when (None: not until the flag or the
     settings change); None when it may go. `lock` holds the project's row for the budget's count."""
-    if flag.state is FlagState.OPEN:
-        triage = flag.triage_at(at)
-        if triage is FlagTriage.DISMISSED:
-            return PushWait.DISMISSED, None
-        if triage is FlagTriage.SNOOZED and flag.snoozed_until is not None:
-            return PushWait.SNOOZED, min(flag.snoozed_until, at + RECHECK_WAITING)
+    triage = flag.triage_at(at)
+    if triage is FlagTriage.DISMISSED and (flag.state is FlagState.OPEN or _is_new(flag)):
+        return PushWait.DISMISSED, None
+    if flag.state is FlagState.OPEN and triage is FlagTriage.SNOOZED and flag.snoozed_until is not None:
+        return PushWait.SNOOZED, min(flag.snoozed_until, at + RECHECK_WAITING)
     if not _is_new(flag):
         return None
     if not policy.admits(flag.severity):
