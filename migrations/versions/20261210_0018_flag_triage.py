@@ -39,10 +39,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("triaged_at", _WHEN, nullable=True))
         batch_op.add_column(sa.Column("snoozed_until", _WHEN, nullable=True))
         batch_op.add_column(sa.Column("dismissed_fingerprint", sa.String(length=64), nullable=True))
-    op.execute(
-        "UPDATE flags SET comment_created_at = pushed_at "
-        "WHERE pushed_comment_id IS NOT NULL AND pushed_comment_id <> 'dry-run'"
-    )
+    op.execute("UPDATE flags SET comment_created_at = pushed_at WHERE pushed_comment_id IS NOT NULL")
     op.create_table(
         "flag_history",
         sa.Column("id", _ID, nullable=False),
