@@ -219,13 +219,16 @@ def read_push_statuses(session: Session, *, flags: list[Flag], now: datetime) ->
     """Each flag's push status by id, as a drain at `now` would see it (a day's budget counted as
     spent so far, so the flags it would hold back before the first post are listed as queued)."""
     statuses: dict[int, PushStatus] = {}
+    counted: dict[tuple[int, datetime], int] = {}
     for flag in flags:
         assert flag.id is not None
-        statuses[flag.id] = _status_of(session, flag, now=now)
+        statuses[flag.id] = _status_of(session, flag, now=now, counted=counted)
     return statuses
 
 
-def _status_of(session: Session, flag: Flag, *, now: datetime) -> PushStatus:
+def _status_of(
+    session: Session, flag: Flag, *, now: datetime, counted: dict[tuple[int, datetime], int]
+) -> PushStatus:
     if not is_pushable(flag):
         return PushStatus(PushState.WAITING, PushWait.RULE_NOT_PUSHED)
     target = find_push_target(session, item_id=flag.subject_id)
@@ -233,7 +236,7 @@ def _status_of(session: Session, flag: Flag, *, now: datetime) -> PushStatus:
         return PushStatus(PushState.WAITING, PushWait.PUSH_DISABLED)
     if flag.pushed_fingerprint == push_state_of(fingerprint=flag.fingerprint, state=flag.state.value):
         return PushStatus(PushState.POSTED)
-    wait = _wait_of(session, flag, target=target, policy=policy, at=now, lock=False)
+    wait = _wait_of(session, flag, target=target, policy=policy, at=now, lock=False, counted=counted)
     return PushStatus(PushState.QUEUED) if wait is None else PushStatus(PushState.WAITING, wait[0])
 
 
@@ -243,10 +246,18 @@ def _is_new(flag: Flag) -> bool:
 
 
 def _wait_of(
-    session: Session, flag: Flag, *, target: PushTarget, policy: PushPolicy, at: datetime, lock: bool
+    session: Session,
+    flag: Flag,
+    *,
+    target: PushTarget,
+    policy: PushPolicy,
+    at: datetime,
+    lock: bool,
+    counted: dict[tuple[int, datetime], int] | None = None,
 ) -> tuple[PushWait, datetime | None] | None:
     """Why the flag's comment may not go at `at`, and until when (None: not until the flag or the
-    settings change); None when it may go. `lock` holds the project's row for the budget's count."""
+    settings change); None when it may go. `lock` holds the project's row for the budget's count;
+    `counted` keeps a listing's counts by project and day, so each is read once."""
     triage = flag.triage_at(at)
     if triage is FlagTriage.DISMISSED and (flag.state is FlagState.OPEN or _is_new(flag)):
         return PushWait.DISMISSED, None
@@ -264,10 +275,13 @@ def _wait_of(
     start, end = policy.day_of(at)
     if lock:
         lock_project(session, project_id=target.project_id)
-    if (
-        count_new_comments(session, project_id=target.project_id, since=start, until=end)
-        >= policy.max_per_day
-    ):
+    key = (target.project_id, start)
+    spent = None if counted is None else counted.get(key)
+    if spent is None:
+        spent = count_new_comments(session, project_id=target.project_id, since=start, until=end)
+        if counted is not None:
+            counted[key] = spent
+    if spent >= policy.max_per_day:
         return PushWait.BUDGET, min(end, at + RECHECK_WAITING)
     return None
 
