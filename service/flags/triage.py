@@ -16,7 +16,7 @@ from service.domain.signals import Flag
 from service.errors import UnprocessableInputError
 from service.flags.push import queue_flag_push
 from service.store.db import Session
-from service.store.flags import acknowledge_flag, dismiss_flag, snooze_flag
+from service.store.flags import acknowledge_flag, dismiss_flag, get_flag, snooze_flag
 
 
 def acknowledge(session: Session, *, flag_id: int, now: datetime, by: str | None = None) -> Flag:
@@ -26,11 +26,14 @@ def acknowledge(session: Session, *, flag_id: int, now: datetime, by: str | None
 
 
 def snooze(session: Session, *, flag_id: int, until: str, now: datetime, by: str | None = None) -> Flag:
-    """`until`: `YYYY-MM-DD` or an ISO datetime, after `now` (`UnprocessableInputError` else)."""
+    """`until`: `YYYY-MM-DD` or an ISO datetime, after `now` (`UnprocessableInputError` else); an
+    unknown flag is `NotFoundError` whatever `until` says."""
+    get_flag(session, flag_id=flag_id)
     return snooze_flag(session, flag_id=flag_id, until=parse_snooze_end(until, now=now), now=now, by=by)
 
 
 def dismiss(session: Session, *, flag_id: int, reason: str, now: datetime, by: str | None = None) -> Flag:
+    get_flag(session, flag_id=flag_id)
     return dismiss_flag(session, flag_id=flag_id, reason=parse_dismiss_reason(reason), now=now, by=by)
 
 

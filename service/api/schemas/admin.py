@@ -263,8 +263,9 @@ class PublishIn(RequestBody):
 
 class SnoozeIn(RequestBody):
     until: str = Field(
-        min_length=1,
+        min_length=10,
         max_length=64,
+        pattern=r"^\d{4}-\d{2}-\d{2}([T ]\S+)?$",
         description="A date (`YYYY-MM-DD`, from its first instant UTC) or an ISO datetime (UTC when "
         "without offset), in the future.",
     )
@@ -291,6 +292,7 @@ class PushEnableIn(RequestBody):
     quiet_hours: str | None = Field(
         default=None,
         max_length=16,
+        pattern=r"^(none|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$",
         description="`HH:MM-HH:MM` local times when nothing new is posted, or `none`; unchanged when null.",
     )
     timezone: str | None = Field(
