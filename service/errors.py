@@ -82,3 +82,10 @@ class TooManyRunsError(ServiceError):
 
     code = "too_many_runs"
     http_status = 429
+
+
+class UnprocessableInputError(ServiceError):
+    """Input well formed but not acceptable (a date in the past, an unknown time zone)."""
+
+    code = "validation_failed"
+    http_status = 422

@@ -87,6 +87,64 @@ class FlagState(StrEnum):
     RESOLVED = "resolved"
 
 
+class FlagTriage(StrEnum):
+    """What an operator said of a flag. Acknowledged: it is right (it stays open and counts);
+    snoozed: not now (open, not pushed nor listed as open until `snoozed_until`); dismissed: it is
+    wrong or not worth telling (for the evidence it had, named by `dismissed_fingerprint`)."""
+
+    ACKNOWLEDGED = "acknowledged"
+    SNOOZED = "snoozed"
+    DISMISSED = "dismissed"
+
+
+class DismissReason(StrEnum):
+    FALSE_POSITIVE = "false_positive"
+    KNOWN = "known"
+    NOT_CLIENT_RELEVANT = "not_client_relevant"
+
+
+class FlagListState(StrEnum):
+    """What a flag listing filters on: the flag's state, and its triage while it is open
+    (`open` leaves out the snoozed and the dismissed; the acknowledged are open)."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    ACKNOWLEDGED = "acknowledged"
+    SNOOZED = "snoozed"
+    DISMISSED = "dismissed"
+
+
+class FlagHistoryKind(StrEnum):
+    RAISED = "raised"
+    FINGERPRINT_CHANGED = "fingerprint_changed"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    ACKNOWLEDGED = "acknowledged"
+    SNOOZED = "snoozed"
+    DISMISSED = "dismissed"
+    PUBLISHED = "published"
+    UNPUBLISHED = "unpublished"
+
+
+class PushState(StrEnum):
+    """Where a flag's comment stands: shown as the flag is now, queued to be posted or edited at
+    the next drain, or waiting (`PushWait` says why)."""
+
+    POSTED = "posted"
+    QUEUED = "queued"
+    WAITING = "waiting"
+
+
+class PushWait(StrEnum):
+    BUDGET = "budget"
+    QUIET_HOURS = "quiet_hours"
+    BELOW_MIN_SEVERITY = "below_min_severity"
+    SNOOZED = "snoozed"
+    DISMISSED = "dismissed"
+    RULE_NOT_PUSHED = "rule_not_pushed"
+    PUSH_DISABLED = "push_disabled"
+
+
 class FlagSubject(StrEnum):
     ITEM = "item"
     MILESTONE = "milestone"

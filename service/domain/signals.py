@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from service.domain.enums import FeedEventKind, FlagState, FlagSubject, Severity
+from service.domain.enums import (
+    DismissReason,
+    FeedEventKind,
+    FlagHistoryKind,
+    FlagState,
+    FlagSubject,
+    FlagTriage,
+    Severity,
+)
 from service.domain.work import JSON
 
 
@@ -32,6 +40,42 @@ class Flag:
     # Push-back: the provider comment showing the flag, and the `fingerprint:state` it last showed.
     pushed_comment_id: str | None = None
     pushed_fingerprint: str | None = None
+    # When the flag's comment was first posted (or reserved by a drain about to post it): what a
+    # project's daily budget of new comments counts.
+    comment_created_at: datetime | None = None
+    # An operator's triage: what was said, by whom and when, a dismissal's reason and the evidence
+    # it was about, a snooze's end.
+    triage: FlagTriage | None = None
+    triage_reason: DismissReason | None = None
+    triaged_by: str | None = None
+    triaged_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    dismissed_fingerprint: str | None = None
+
+    def triage_at(self, now: datetime) -> FlagTriage | None:
+        """The triage in force at `now`: a snooze whose date passed is over."""
+        if self.triage is FlagTriage.SNOOZED and (self.snoozed_until is None or self.snoozed_until <= now):
+            return None
+        return self.triage
+
+    def is_open_at(self, now: datetime) -> bool:
+        """Open and counted as open: neither snoozed (until a date still ahead) nor dismissed."""
+        return self.state is FlagState.OPEN and self.triage_at(now) not in (
+            FlagTriage.SNOOZED,
+            FlagTriage.DISMISSED,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlagHistoryEntry:
+    """One step of a flag's life: raised, its evidence changed, resolved, reopened, triaged,
+    published or not; `by` names the operator when known, `detail` what the step said."""
+
+    flag_id: int
+    kind: FlagHistoryKind
+    at: datetime
+    by: str | None = None
+    detail: dict[str, JSON] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

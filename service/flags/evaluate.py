@@ -34,6 +34,7 @@ class EvaluationSummary:
     opened: int = 0
     updated: int = 0
     resolved: int = 0
+    suppressed: int = 0
     commitments: int = 0
     feed_events: int = 0
     failures: list[str] = field(default_factory=list)
@@ -46,6 +47,7 @@ class EvaluationSummary:
             "opened": self.opened,
             "updated": self.updated,
             "resolved": self.resolved,
+            "suppressed": self.suppressed,
             "commitments": self.commitments,
             "feed_events": self.feed_events,
             "failures": self.failures,
@@ -162,6 +164,7 @@ def _reconcile(
     summary.opened += reconciled.opened
     summary.updated += reconciled.updated
     summary.resolved += reconciled.resolved
+    summary.suppressed += reconciled.suppressed
     return reconciled
 
 

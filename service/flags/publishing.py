@@ -18,18 +18,20 @@ from service.store.feed_writes import lock_feed_writes, publish_events
 from service.store.flags import find_flag_project_id, get_flag, keep_flag_internal, publish_flag
 
 
-def publish_risk(session: Session, *, flag_id: int, client_text: str, now: datetime) -> Flag:
+def publish_risk(
+    session: Session, *, flag_id: int, client_text: str, now: datetime, by: str | None = None
+) -> Flag:
     """Show the flag to the clients who see its subject, in `client_text` (never the rule's words)."""
     before = get_flag(session, flag_id=flag_id)
-    after = publish_flag(session, flag_id=flag_id, client_text=client_text)
+    after = publish_flag(session, flag_id=flag_id, client_text=client_text, now=now, by=by)
     _tell_clients(session, before=before, after=after, now=now)
     return after
 
 
-def keep_risk_internal(session: Session, *, flag_id: int, now: datetime) -> Flag:
+def keep_risk_internal(session: Session, *, flag_id: int, now: datetime, by: str | None = None) -> Flag:
     """Hide the flag from clients again; those who were shown it read that it was withdrawn."""
     before = get_flag(session, flag_id=flag_id)
-    after = keep_flag_internal(session, flag_id=flag_id)
+    after = keep_flag_internal(session, flag_id=flag_id, now=now, by=by)
     _tell_clients(session, before=before, after=after, now=now)
     return after
 

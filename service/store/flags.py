@@ -1,23 +1,36 @@
 """Flags: open, update and resolve in place — at most one open flag per (rule, subject) — then what an
-operator does with them (publish, keep internal) and the state of their pushed comments.
+operator does with them (publish, keep internal, acknowledge, snooze, dismiss), the state of their
+pushed comments, and each flag's history (`flag_history`: every step above, in order).
+
+A dismissal holds for the evidence it was made on: while the rule finds the same fingerprint on
+the subject, an open dismissed flag stays dismissed and a resolved one is not raised again; a new
+fingerprint lifts it (the flag is `reopened`) or raises a new flag.
 
 Every flag leaves the store as the domain `Flag`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from service.domain.enums import FlagState, FlagSubject, Severity
-from service.domain.signals import Flag
+from service.domain.enums import (
+    DismissReason,
+    FlagHistoryKind,
+    FlagListState,
+    FlagState,
+    FlagSubject,
+    FlagTriage,
+    Severity,
+)
+from service.domain.signals import Flag, FlagHistoryEntry
 from service.errors import NotFoundError
-from service.store.orm import FlagRow, MilestoneRow, ProjectRow, WorkItemRow
+from service.store.orm import FlagHistoryRow, FlagRow, MilestoneRow, ProjectRow, WorkItemRow
 
 
 def _flag(row: FlagRow) -> Flag:
@@ -38,7 +51,27 @@ def _flag(row: FlagRow) -> Flag:
         published=row.published,
         pushed_comment_id=row.pushed_comment_id,
         pushed_fingerprint=row.pushed_fingerprint,
+        comment_created_at=row.comment_created_at,
+        triage=None if row.triage is None else FlagTriage(row.triage),
+        triage_reason=None if row.triage_reason is None else DismissReason(row.triage_reason),
+        triaged_by=row.triaged_by,
+        triaged_at=row.triaged_at,
+        snoozed_until=row.snoozed_until,
+        dismissed_fingerprint=row.dismissed_fingerprint,
     )
+
+
+def _note(
+    session: Session,
+    row: FlagRow,
+    kind: FlagHistoryKind,
+    *,
+    at: datetime,
+    by: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Add a step to the flag's history (the row must have its id)."""
+    session.add(FlagHistoryRow(flag_id=row.id, kind=kind.value, at=at, by=by, detail=detail or {}))
 
 
 # -- the evaluator's reconciliation ----------------------------------------------------------------
@@ -67,6 +100,8 @@ class Reconciliation:
     opened: int
     updated: int
     resolved: int
+    # Findings not raised: a flag of the same rule and subject was dismissed for this fingerprint.
+    suppressed: int = 0
 
 
 def reconcile_flags(
@@ -79,11 +114,15 @@ def reconcile_flags(
     """Open, refresh or resolve so that the open flags of the evaluated `subjects` equal `findings`.
 
     A finding with an open flag refreshes it in place (its evidence and `last_seen_at`); it counts as
-    changed only when its fingerprint moved. An open flag without a finding resolves.
+    changed only when its fingerprint moved. An open flag without a finding resolves. A finding
+    without an open flag opens one, unless a flag of its rule and subject was dismissed for the
+    same fingerprint (nothing is raised: the operator said this evidence is not worth a flag).
     """
+    subjects = list(subjects)
     open_rows = {(r.rule_id, r.subject, r.subject_id): r for r in _open_rows(session, subjects=subjects)}
+    dismissed = _dismissed_fingerprints(session, subjects=subjects)
     open_before = tuple(_flag(row) for row in open_rows.values())
-    opened = updated = resolved = 0
+    opened = updated = resolved = suppressed = 0
     changed: list[FlagRow] = []
     seen: set[tuple[str, str, int]] = set()
     for values in findings:
@@ -91,14 +130,17 @@ def reconcile_flags(
         seen.add(key)
         row = open_rows.get(key)
         if row is None:
+            if (*key, values.fingerprint) in dismissed:
+                suppressed += 1
+                continue
             changed.append(_open(session, values=values, now=now))
             opened += 1
-        elif _refresh(row, values=values, now=now):
+        elif _refresh(session, row, values=values, now=now):
             changed.append(row)
             updated += 1
     for key, row in open_rows.items():
         if key not in seen:
-            _resolve(row, now=now)
+            _resolve(session, row, now=now)
             changed.append(row)
             resolved += 1
     session.flush()
@@ -108,18 +150,42 @@ def reconcile_flags(
         opened=opened,
         updated=updated,
         resolved=resolved,
+        suppressed=suppressed,
     )
 
 
-def _open_rows(session: Session, *, subjects: Iterable[tuple[FlagSubject, int]]) -> list[FlagRow]:
+def _subject_clauses(subjects: Iterable[tuple[FlagSubject, int]]) -> list[ColumnElement[bool]]:
     by_kind: dict[FlagSubject, list[int]] = {}
     for kind, subject_id in subjects:
         by_kind.setdefault(kind, []).append(subject_id)
-    if not by_kind:
+    return [and_(FlagRow.subject == kind.value, FlagRow.subject_id.in_(ids)) for kind, ids in by_kind.items()]
+
+
+def _dismissed_fingerprints(
+    session: Session, *, subjects: Iterable[tuple[FlagSubject, int]]
+) -> set[tuple[str, str, int, str]]:
+    """(rule, subject, subject id, fingerprint) of every dismissal on these subjects."""
+    clauses = _subject_clauses(subjects)
+    if not clauses:
+        return set()
+    rows = session.execute(
+        select(FlagRow.rule_id, FlagRow.subject, FlagRow.subject_id, FlagRow.dismissed_fingerprint).where(
+            FlagRow.triage == FlagTriage.DISMISSED.value,
+            FlagRow.dismissed_fingerprint.is_not(None),
+            or_(*clauses),
+        )
+    )
+    return {
+        (rule, subject, subject_id, fingerprint)
+        for rule, subject, subject_id, fingerprint in rows
+        if fingerprint is not None
+    }
+
+
+def _open_rows(session: Session, *, subjects: Iterable[tuple[FlagSubject, int]]) -> list[FlagRow]:
+    clauses = _subject_clauses(subjects)
+    if not clauses:
         return []
-    clauses = [
-        and_(FlagRow.subject == kind.value, FlagRow.subject_id.in_(ids)) for kind, ids in by_kind.items()
-    ]
     return list(
         session.scalars(
             select(FlagRow).where(FlagRow.state == FlagState.OPEN.value, or_(*clauses)).order_by(FlagRow.id)
@@ -143,12 +209,27 @@ def _open(session: Session, *, values: FlagValues, now: datetime) -> FlagRow:
     )
     session.add(row)
     session.flush()
+    _note(session, row, FlagHistoryKind.RAISED, at=now, detail={"fingerprint": values.fingerprint})
     return row
 
 
-def _refresh(row: FlagRow, *, values: FlagValues, now: datetime) -> bool:
-    """Update an open flag's evidence in place; True when the situation changed (new fingerprint)."""
+def _refresh(session: Session, row: FlagRow, *, values: FlagValues, now: datetime) -> bool:
+    """Update an open flag's evidence in place; True when the situation changed (new fingerprint).
+
+    A new fingerprint lifts a dismissal, which held for the evidence it was made on: the flag is
+    reopened to the operator and the push-back."""
     changed = row.fingerprint != values.fingerprint
+    if changed:
+        _note(
+            session,
+            row,
+            FlagHistoryKind.FINGERPRINT_CHANGED,
+            at=now,
+            detail={"from": row.fingerprint, "to": values.fingerprint},
+        )
+        if row.triage == FlagTriage.DISMISSED.value:
+            _clear_triage(row)
+            _note(session, row, FlagHistoryKind.REOPENED, at=now, detail={"why": "evidence changed"})
     row.severity = values.severity
     row.message = values.message
     row.evidence = values.evidence
@@ -157,10 +238,20 @@ def _refresh(row: FlagRow, *, values: FlagValues, now: datetime) -> bool:
     return changed
 
 
-def _resolve(row: FlagRow, *, now: datetime) -> None:
+def _resolve(session: Session, row: FlagRow, *, now: datetime) -> None:
     row.state = FlagState.RESOLVED.value
     row.resolved_at = now
     row.last_seen_at = now
+    _note(session, row, FlagHistoryKind.RESOLVED, at=now)
+
+
+def _clear_triage(row: FlagRow) -> None:
+    row.triage = None
+    row.triage_reason = None
+    row.triaged_by = None
+    row.triaged_at = None
+    row.snoozed_until = None
+    row.dismissed_fingerprint = None
 
 
 # -- reads -----------------------------------------------------------------------------------------
@@ -173,6 +264,14 @@ def find_flag(session: Session, *, flag_id: int) -> Flag | None:
 
 def get_flag(session: Session, *, flag_id: int) -> Flag:
     return _flag(_get_row(session, flag_id))
+
+
+def list_flags_by_id(session: Session, *, flag_ids: Collection[int]) -> list[Flag]:
+    """The flags with these ids that exist, by id."""
+    if not flag_ids:
+        return []
+    rows = session.scalars(select(FlagRow).where(FlagRow.id.in_(list(flag_ids))).order_by(FlagRow.id))
+    return [_flag(row) for row in rows]
 
 
 def find_flag_project_id(session: Session, *, flag: Flag) -> int | None:
@@ -188,20 +287,128 @@ def find_flag_project_id(session: Session, *, flag: Flag) -> int | None:
 def list_flags(
     session: Session,
     *,
-    state: FlagState | None = None,
+    state: FlagState | FlagListState | None = None,
     published: bool | None = None,
+    rule_id: str | None = None,
+    severity: Severity | None = None,
+    project_ids: Collection[int] | None = None,
+    now: datetime | None = None,
     after_id: int = 0,
     limit: int | None = 100,
 ) -> list[Flag]:
-    """Flags by id, after `after_id`; `limit` None lists them all."""
+    """Flags by id, after `after_id`; `limit` None lists them all.
+
+    `state` as `FlagListState`: `open` is open and neither snoozed (until after `now`, the time
+    by default) nor dismissed; `acknowledged` and `snoozed` are open flags so triaged; `dismissed`
+    any dismissed flag; `resolved` any resolved one. `project_ids`: flags whose subject is in one
+    of these projects (an item's or a milestone's project, or the project flagged).
+    """
     query = select(FlagRow).where(FlagRow.id > after_id).order_by(FlagRow.id)
     if state is not None:
-        query = query.where(FlagRow.state == state.value)
+        query = query.where(_state_clause(FlagListState(state.value), now=now or datetime.now(UTC)))
     if published is not None:
         query = query.where(FlagRow.published.is_(published))
+    if rule_id is not None:
+        query = query.where(FlagRow.rule_id == rule_id)
+    if severity is not None:
+        query = query.where(FlagRow.severity == severity.value)
+    if project_ids is not None:
+        query = query.where(_project_of_flag().in_(list(project_ids)))
     if limit is not None:
         query = query.limit(limit)
     return [_flag(row) for row in session.scalars(query)]
+
+
+def _state_clause(state: FlagListState, *, now: datetime) -> ColumnElement[bool]:
+    is_open = FlagRow.state == FlagState.OPEN.value
+    snoozed = and_(FlagRow.triage == FlagTriage.SNOOZED.value, FlagRow.snoozed_until > now)
+    if state is FlagListState.OPEN:
+        return and_(
+            is_open,
+            or_(
+                FlagRow.triage.is_(None),
+                FlagRow.triage == FlagTriage.ACKNOWLEDGED.value,
+                and_(FlagRow.triage == FlagTriage.SNOOZED.value, ~snoozed),
+            ),
+        )
+    if state is FlagListState.RESOLVED:
+        return FlagRow.state == FlagState.RESOLVED.value
+    if state is FlagListState.ACKNOWLEDGED:
+        return and_(is_open, FlagRow.triage == FlagTriage.ACKNOWLEDGED.value)
+    if state is FlagListState.SNOOZED:
+        return and_(is_open, snoozed)
+    return FlagRow.triage == FlagTriage.DISMISSED.value
+
+
+def _project_of_flag() -> ColumnElement[int]:
+    """The project of a flag's subject, as a column expression over `FlagRow`."""
+    of_item = select(WorkItemRow.project_id).where(WorkItemRow.id == FlagRow.subject_id).scalar_subquery()
+    of_milestone = (
+        select(MilestoneRow.project_id).where(MilestoneRow.id == FlagRow.subject_id).scalar_subquery()
+    )
+    return case(
+        (FlagRow.subject == FlagSubject.ITEM.value, of_item),
+        (FlagRow.subject == FlagSubject.MILESTONE.value, of_milestone),
+        else_=FlagRow.subject_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FlagLabel:
+    """A flag as a label of its rule: what the operator said of it (acknowledged: right;
+    dismissed: wrong, with the reason; none: not said)."""
+
+    flag_id: int
+    rule_id: str
+    subject: FlagSubject
+    subject_id: int
+    first_seen_at: datetime
+    state: FlagState
+    triage: FlagTriage | None
+    reason: DismissReason | None
+
+
+def list_flag_labels(session: Session) -> list[FlagLabel]:
+    """Every flag, by id, with its triage: the labels a backtest of the rules reads."""
+    rows = session.execute(
+        select(
+            FlagRow.id,
+            FlagRow.rule_id,
+            FlagRow.subject,
+            FlagRow.subject_id,
+            FlagRow.first_seen_at,
+            FlagRow.state,
+            FlagRow.triage,
+            FlagRow.triage_reason,
+        ).order_by(FlagRow.id)
+    )
+    return [
+        FlagLabel(
+            flag_id=flag_id,
+            rule_id=rule_id,
+            subject=FlagSubject(subject),
+            subject_id=subject_id,
+            first_seen_at=first_seen_at,
+            state=FlagState(state),
+            triage=None if triage is None else FlagTriage(triage),
+            reason=None if reason is None else DismissReason(reason),
+        )
+        for flag_id, rule_id, subject, subject_id, first_seen_at, state, triage, reason in rows
+    ]
+
+
+def list_flag_history(session: Session, *, flag_id: int) -> list[FlagHistoryEntry]:
+    """The flag's life, oldest step first; `NotFoundError` for an unknown flag."""
+    _get_row(session, flag_id)
+    rows = session.scalars(
+        select(FlagHistoryRow).where(FlagHistoryRow.flag_id == flag_id).order_by(FlagHistoryRow.id)
+    )
+    return [
+        FlagHistoryEntry(
+            flag_id=row.flag_id, kind=FlagHistoryKind(row.kind), at=row.at, by=row.by, detail=dict(row.detail)
+        )
+        for row in rows
+    ]
 
 
 def list_open_item_flags(session: Session, *, project_id: int) -> list[Flag]:
@@ -261,6 +468,23 @@ def list_pushed_item_flags(session: Session, *, source_id: int) -> list[PushedIt
     return [PushedItemFlag(flag=_flag(row), item_external_id=external_id) for row, external_id in rows]
 
 
+def count_new_comments(session: Session, *, project_id: int, since: datetime, until: datetime) -> int:
+    """Flag comments first posted (or taken from the budget to be) on the project's items in
+    [since, until): what its daily budget of new comments counts."""
+    query = (
+        select(func.count())
+        .select_from(FlagRow)
+        .join(WorkItemRow, WorkItemRow.id == FlagRow.subject_id)
+        .where(
+            FlagRow.subject == FlagSubject.ITEM.value,
+            WorkItemRow.project_id == project_id,
+            FlagRow.comment_created_at >= since,
+            FlagRow.comment_created_at < until,
+        )
+    )
+    return int(session.scalar(query) or 0)
+
+
 def count_pushed_flags(session: Session) -> int:
     """Flags whose comment was posted on the provider."""
     query = select(func.count()).select_from(FlagRow).where(FlagRow.pushed_comment_id.is_not(None))
@@ -277,30 +501,99 @@ def count_flags_by_state_severity(session: Session) -> dict[tuple[str, str], int
 # -- the operator's and the push-back's writes ------------------------------------------------------
 
 
-def publish_flag(session: Session, *, flag_id: int, client_text: str) -> Flag:
+def publish_flag(
+    session: Session, *, flag_id: int, client_text: str, now: datetime, by: str | None = None
+) -> Flag:
     """Show a flag to the clients who see its subject, in the operator's wording (never the rule's)."""
     row = _get_row(session, flag_id)
     row.client_text = client_text
     row.published = True
+    _note(session, row, FlagHistoryKind.PUBLISHED, at=now, by=by)
     session.flush()
     return _flag(row)
 
 
-def keep_flag_internal(session: Session, *, flag_id: int) -> Flag:
+def keep_flag_internal(session: Session, *, flag_id: int, now: datetime, by: str | None = None) -> Flag:
     row = _get_row(session, flag_id)
     row.published = False
+    _note(session, row, FlagHistoryKind.UNPUBLISHED, at=now, by=by)
     session.flush()
     return _flag(row)
+
+
+def acknowledge_flag(session: Session, *, flag_id: int, now: datetime, by: str | None = None) -> Flag:
+    """Mark the flag right: it stays as it is (open flags stay open and counted)."""
+    row = _get_row(session, flag_id)
+    _set_triage(row, FlagTriage.ACKNOWLEDGED, now=now, by=by)
+    _note(session, row, FlagHistoryKind.ACKNOWLEDGED, at=now, by=by)
+    session.flush()
+    return _flag(row)
+
+
+def snooze_flag(
+    session: Session, *, flag_id: int, until: datetime, now: datetime, by: str | None = None
+) -> Flag:
+    """Keep the flag open but out of the push-back and of the open listing until `until`."""
+    row = _get_row(session, flag_id)
+    _set_triage(row, FlagTriage.SNOOZED, now=now, by=by)
+    row.snoozed_until = until
+    _note(session, row, FlagHistoryKind.SNOOZED, at=now, by=by, detail={"until": until.isoformat()})
+    session.flush()
+    return _flag(row)
+
+
+def dismiss_flag(
+    session: Session, *, flag_id: int, reason: DismissReason, now: datetime, by: str | None = None
+) -> Flag:
+    """Dismiss the flag for the evidence it has now (its fingerprint): the rule finding the same
+    again raises nothing; a new fingerprint lifts the dismissal."""
+    row = _get_row(session, flag_id)
+    _set_triage(row, FlagTriage.DISMISSED, now=now, by=by)
+    row.triage_reason = reason.value
+    row.dismissed_fingerprint = row.fingerprint
+    _note(
+        session,
+        row,
+        FlagHistoryKind.DISMISSED,
+        at=now,
+        by=by,
+        detail={"reason": reason.value, "fingerprint": row.fingerprint},
+    )
+    session.flush()
+    return _flag(row)
+
+
+def _set_triage(row: FlagRow, triage: FlagTriage, *, now: datetime, by: str | None) -> None:
+    _clear_triage(row)
+    row.triage = triage.value
+    row.triaged_by = by
+    row.triaged_at = now
+
+
+def reserve_new_comment(session: Session, *, flag_id: int, now: datetime) -> None:
+    """Take the flag's first comment from its project's budget (dated `now`) before posting it."""
+    session.execute(
+        update(FlagRow)
+        .where(FlagRow.id == flag_id, FlagRow.comment_created_at.is_(None))
+        .values(comment_created_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def record_pushed_comment(
     session: Session, *, flag_id: int, comment_id: str, pushed_state: str, now: datetime
 ) -> None:
-    """`pushed_state` is the fingerprint and state the comment now shows."""
+    """`pushed_state` is the fingerprint and state the comment now shows; a first comment not
+    reserved from the budget (found again after a crash) is dated `now`."""
     session.execute(
         update(FlagRow)
         .where(FlagRow.id == flag_id)
-        .values(pushed_comment_id=comment_id, pushed_fingerprint=pushed_state, pushed_at=now)
+        .values(
+            pushed_comment_id=comment_id,
+            pushed_fingerprint=pushed_state,
+            pushed_at=now,
+            comment_created_at=func.coalesce(FlagRow.comment_created_at, now),
+        )
         .execution_options(synchronize_session=False)
     )
 

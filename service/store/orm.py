@@ -9,6 +9,7 @@ from service.store.orm_signals import (
     CommitmentMoveRow,
     CommitmentRow,
     FeedEventRow,
+    FlagHistoryRow,
     FlagRow,
 )
 from service.store.orm_tenancy import (
@@ -53,6 +54,7 @@ __all__ = [
     "EventSubscriptionRow",
     "FeedEventRow",
     "FeedbackRow",
+    "FlagHistoryRow",
     "FlagRow",
     "InboxRow",
     "ItemMilestoneRow",

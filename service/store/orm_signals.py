@@ -78,6 +78,31 @@ class FlagRow(Base):
     pushed_comment_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     pushed_fingerprint: Mapped[str | None] = mapped_column(String(80), nullable=True)
     pushed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The first post of the comment (set when a drain takes the flag's budget): a project's daily
+    # budget counts these (migration 0018).
+    comment_created_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # An operator's triage (migration 0018): acknowledged, snoozed or dismissed, by whom and when,
+    # a dismissal's reason and the fingerprint it dismissed, a snooze's end.
+    triage: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    triage_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    triaged_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    triaged_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    snoozed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    dismissed_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class FlagHistoryRow(Base):
+    """A flag's life, step by step (migration 0018); deleted with its flag."""
+
+    __tablename__ = "flag_history"
+    __table_args__ = (Index("ix_flag_history_flag", "flag_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 def event_document(context: Any) -> str:

@@ -2,7 +2,8 @@
 
 A row's lifecycle: `enqueue_outbox` (or `rearm_outbox` for a finished row whose key is due once
 more), `claim_outbox` before each provider call, then `finish_outbox`, `reschedule_outbox` or
-`bury_outbox`. The claim counts the attempt and pushes `next_attempt_at` out by a lease, so a worker
+`bury_outbox`, or `defer_outbox` when the work may not be done yet (it waits, and the claim's
+attempt is given back). The claim counts the attempt and pushes `next_attempt_at` out by a lease, so a worker
 that dies mid-call leaves a row that becomes due again when the lease ends, and a second worker
 skips a row another one holds.
 """
@@ -104,6 +105,14 @@ def list_due_outbox(
     return list(session.scalars(query))
 
 
+def read_outbox_payloads(session: Session, *, outbox_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The payload of each of these rows, by id."""
+    if not outbox_ids:
+        return {}
+    rows = session.execute(select(OutboxRow.id, OutboxRow.payload).where(OutboxRow.id.in_(outbox_ids)))
+    return {row_id: dict(payload) for row_id, payload in rows}
+
+
 def count_outbox_by_status(session: Session) -> dict[str, int]:
     rows = session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
     return {status: count for status, count in rows}
@@ -153,6 +162,15 @@ def reschedule_outbox(session: Session, *, outbox_id: int, at: datetime, error: 
     row = _get_row(session, outbox_id)
     row.next_attempt_at = at
     row.last_error = error
+    row.updated_at = now
+
+
+def defer_outbox(session: Session, *, outbox_id: int, until: datetime, why: str, now: datetime) -> None:
+    """Put a claimed row back until `until` without counting an attempt: nothing was tried."""
+    row = _get_row(session, outbox_id)
+    row.attempts = max(row.attempts - 1, 0)
+    row.next_attempt_at = until
+    row.last_error = why
     row.updated_at = now
 
 

@@ -1,7 +1,8 @@
 """Projects: the sync's bulk upsert, lookups by id or key, listings, and the push-back opt-in.
 
-A project's settings hold its push-back opt-in under `PUSH_SETTINGS_KEY`; `find_push_target` reads
-it with the item a flag's comment goes to.
+A project's settings hold its push-back opt-in under `PUSH_SETTINGS_KEY` (`enabled`, `dry_run`, and
+the budget: `max_per_day`, `quiet_hours`, `timezone`, `min_severity`, read and checked by
+`service.flags.push_policy`); `find_push_target` reads it with the item a flag's comment goes to.
 """
 
 from __future__ import annotations
@@ -110,6 +111,25 @@ def list_projects(
     if limit is not None:
         query = query.limit(limit)
     return [_project(row) for row in session.scalars(query)]
+
+
+def list_project_ids_by_key(session: Session, *, key: str) -> list[int]:
+    """The ids of the projects with this key, in every source."""
+    return list(session.scalars(select(ProjectRow.id).where(ProjectRow.key == key).order_by(ProjectRow.id)))
+
+
+def lock_project(session: Session, *, project_id: int) -> None:
+    """Hold the project's row until the transaction ends (PostgreSQL; SQLite has one writer at a
+    time), so two drains do not both spend the last of its push-back budget."""
+    session.execute(select(ProjectRow.id).where(ProjectRow.id == project_id).with_for_update())
+
+
+def read_project_push_settings(session: Session, *, project_id: int) -> dict[str, Any]:
+    project = session.get(ProjectRow, project_id)
+    if project is None:
+        raise NotFoundError(f"project {project_id} not found", details={"project_id": project_id})
+    raw = project.settings.get(PUSH_SETTINGS_KEY)
+    return dict(raw) if isinstance(raw, dict) else {}
 
 
 def list_source_projects(session: Session, *, source_id: int) -> list[Project]:

@@ -23,6 +23,7 @@ from service.store.orm import (
     EventSubscriptionRow,
     FeedbackRow,
     FeedEventRow,
+    FlagHistoryRow,
     FlagRow,
     InboxRow,
     ItemMilestoneRow,
@@ -165,6 +166,8 @@ def add_source_world(session: Session, *, name: str, client_id: int, key: str) -
     ]
     _add(session, world, *flags)
     world.flag_ids = [flag.id for flag in flags]
+    # Goes with its flag (ON DELETE CASCADE), not as a kind of its own.
+    _add(session, world, FlagHistoryRow(flag_id=flags[0].id, kind="raised", at=AT, detail={}))
     _add(
         session,
         world,

@@ -10,8 +10,13 @@ from pydantic import AwareDatetime, BaseModel, Field, SecretStr
 
 from service.api.schemas.common import RequestBody
 from service.domain.enums import (
+    DismissReason,
+    FlagHistoryKind,
     FlagState,
     FlagSubject,
+    FlagTriage,
+    PushState,
+    PushWait,
     ScopeRule,
     Severity,
     SourceKind,
@@ -233,10 +238,80 @@ class FlagOut(BaseModel):
     resolved_at: datetime | None
     published: bool
     client_text: str | None
+    subject_key: str = Field(description="The item's key, the milestone's name or the project's key.")
+    fingerprint: str = Field(description="Names the evidence: it changes when the situation does.")
+    triage: FlagTriage | None = Field(
+        description="What an operator said of it: acknowledged (right), snoozed (until "
+        "`snoozed_until`, null once that passed), dismissed (for the evidence `dismissed_fingerprint`); "
+        "null when nothing."
+    )
+    triage_reason: DismissReason | None = Field(description="Why it was dismissed.")
+    triaged_by: str | None = Field(description="Who triaged it (`token:<id>` through this API), when known.")
+    triaged_at: datetime | None
+    snoozed_until: datetime | None
+    dismissed_fingerprint: str | None
+    push_state: PushState = Field(
+        description="Its comment: `posted` (shows the flag as it is), `queued` (goes at the next "
+        "drain), `waiting` (`push_waiting_reason` says why)."
+    )
+    push_waiting_reason: PushWait | None
 
 
 class PublishIn(RequestBody):
     client_text: str = Field(min_length=1, max_length=2000, description="The wording clients see.")
+
+
+class SnoozeIn(RequestBody):
+    until: str = Field(
+        min_length=10,
+        max_length=64,
+        pattern=r"^\d{4}-\d{2}-\d{2}([T ]\S+)?$",
+        description="A date (`YYYY-MM-DD`, from its first instant UTC) or an ISO datetime (UTC when "
+        "without offset), in the future.",
+    )
+
+
+class DismissIn(RequestBody):
+    reason: DismissReason
+
+
+class FlagHistoryOut(BaseModel):
+    kind: FlagHistoryKind
+    at: datetime
+    by: str | None = Field(description="The operator, when known.")
+    detail: dict[str, str | int | float | bool | None] = Field(
+        description="What the step said: a fingerprint, a dismissal's reason, a snooze's end."
+    )
+
+
+class PushEnableIn(RequestBody):
+    dry_run: bool = Field(default=False, description="Render comments without posting them.")
+    max_per_day: int | None = Field(
+        default=None, ge=0, le=10_000, description="New comments a day (default 5); unchanged when null."
+    )
+    quiet_hours: str | None = Field(
+        default=None,
+        max_length=16,
+        pattern=r"^(none|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$",
+        description="`HH:MM-HH:MM` local times when nothing new is posted, or `none`; unchanged when null.",
+    )
+    timezone: str | None = Field(
+        default=None, max_length=64, description="IANA zone of the day and quiet hours (default UTC)."
+    )
+    min_severity: Severity | None = Field(
+        default=None, description="Flags below it get no comment (default warning)."
+    )
+
+
+class PushSettingsOut(BaseModel):
+    project_id: int
+    enabled: bool
+    dry_run: bool
+    max_per_day: int
+    quiet_hours: str | None
+    timezone: str
+    min_severity: Severity
+    queued: int = Field(description="Open flags queued by this change.")
 
 
 class SyncRunOut(BaseModel):

@@ -30,7 +30,9 @@ CONTRACT = Path(__file__).resolve().parents[3] / "openapi" / "openapi.json"
 # URL that resolves to a private address (SSRF), a scope filter's own syntax, a token expiring in the
 # past, a feed cursor that is any string in the schema but only valid when this service signed it, a
 # subscription URL that resolves to a private address, a rule file's YAML and CEL, a digest's last day
-# outside 1970-01-01..9998-12-31 (a date's bounds are not JSON Schema).
+# outside 1970-01-01..9998-12-31 (a date's bounds are not JSON Schema); a flag's snooze that is no
+# calendar day or not in the future, and a push-back time zone no IANA database names, or quiet hours
+# that start when they end (422).
 SEMANTICALLY_VALIDATED = frozenset(
     {
         "POST /admin/rules/validate",
@@ -44,6 +46,8 @@ SEMANTICALLY_VALIDATED = frozenset(
         "GET /v1/feed",
         "GET /v1/feed.atom",
         "GET /v1/digest",
+        "POST /admin/flags/{flag_id}/snooze",
+        "POST /admin/projects/{project_id}/push/enable",
     }
 )
 schema = schemathesis.openapi.from_path(CONTRACT).include(path_regex="^/(v1|admin)/")

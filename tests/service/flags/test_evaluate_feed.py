@@ -58,7 +58,12 @@ def test_a_published_risk_that_resolves_reaches_the_scoped_client_once(
             .join(WorkItemRow, WorkItemRow.id == FlagRow.subject_id)
             .where(WorkItemRow.key == key, FlagRow.rule_id == "overdue_commitment", FlagRow.subject == "item")
         ).one()
-        publish_flag(session, flag_id=flag_id, client_text="Checkout is running late")
+        publish_flag(
+            session,
+            flag_id=flag_id,
+            client_text="Checkout is running late",
+            now=jira_sandbox.sandbox.clock.now(),
+        )
     assert risk_events(store) == []
 
     jira_sandbox.control("POST", "/clock/advance", {"seconds": 60})

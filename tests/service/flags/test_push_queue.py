@@ -126,7 +126,14 @@ def test_enable_push_queues_open_item_flags_of_the_project_only(session: Session
     assert [row.payload["flag_id"] for row in _rows(session)] == [wanted.id]
     project = session.get(ProjectRow, project_id)
     assert project is not None
-    assert project.settings["push"] == {"enabled": True, "dry_run": True}
+    assert project.settings["push"] == {
+        "enabled": True,
+        "dry_run": True,
+        "max_per_day": 5,
+        "quiet_hours": None,
+        "timezone": "UTC",
+        "min_severity": "warning",
+    }
 
 
 def test_enable_push_unknown_project_raises_not_found(session: Session) -> None:

@@ -54,13 +54,13 @@ def test_list_flags_filters_and_pages_by_id(session: Session) -> None:
     first = add_flag(session, subject_id=item_id, rule_id="a")
     second = add_flag(session, subject_id=item_id, rule_id="b")
     resolved = add_flag(session, subject_id=item_id, rule_id="c", state=FlagState.RESOLVED)
-    publish_flag(session, flag_id=second.id, client_text="Late")
+    publish_flag(session, flag_id=second.id, client_text="Late", now=NOW)
 
     assert [f.id for f in list_flags(session)] == [first.id, second.id, resolved.id]
     assert [f.id for f in list_flags(session, state=FlagState.OPEN)] == [first.id, second.id]
     assert [f.id for f in list_flags(session, published=True)] == [second.id]
     assert [f.id for f in list_flags(session, after_id=first.id, limit=1)] == [second.id]
-    assert keep_flag_internal(session, flag_id=second.id).published is False
+    assert keep_flag_internal(session, flag_id=second.id, now=NOW).published is False
 
 
 def test_list_subject_keys_names_each_subject_or_falls_back_to_kind_and_id(session: Session) -> None:
