@@ -15,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import datetime, timedelta
 from typing import Any
 
+from service.domain.enums import DismissReason, FlagSubject, FlagTriage
 from service.errors import InvalidInputError
 from service.flags.dryrun import load_histories
 from service.flags.rulesets import load_rule_text
@@ -30,6 +31,7 @@ from service.rules.backtest import (
     replay,
     score,
 )
+from service.store.flags import list_flag_labels
 from service.store.runtime import Store
 
 DEFAULT_STEP = timedelta(days=1)
@@ -42,9 +44,36 @@ def backtest_rule_set(rules: str | None) -> RuleSet:
     return default_rule_set().override(load_rule_text(rules, source_name="rules"))
 
 
-def load_labels(store: Store) -> Mapping[tuple[str, SubjectKey], Label]:
-    """Operators' verdicts on the flags they triaged: none are stored yet."""
-    return {}
+def load_labels(store: Store, histories: Sequence[ProjectHistory]) -> dict[tuple[str, SubjectKey], Label]:
+    """Operators' verdicts on the flags they triaged, by rule and subject.
+
+    Acknowledged is right; dismissed as a false positive is wrong. Dismissed as `known` or
+    `not_client_relevant` is right too (the situation was real, only not news). A verdict counts for
+    every replayed flag of that rule on that subject.
+    """
+    subjects: dict[tuple[FlagSubject, int], SubjectKey] = {}
+    for history in histories:
+        for entry in history.items:
+            item = entry.item
+            if item.id is not None:
+                subjects[(FlagSubject.ITEM, item.id)] = (FlagSubject.ITEM, item.source_id, item.key)
+        for recorded in history.milestones:
+            m = recorded.milestone
+            if m.id is not None:
+                subjects[(FlagSubject.MILESTONE, m.id)] = (FlagSubject.MILESTONE, m.source_id, m.external_id)
+    with store.sessions() as session:
+        flags = list_flag_labels(session)
+    labels: dict[tuple[str, SubjectKey], Label] = {}
+    for flag in flags:
+        subject = subjects.get((flag.subject, flag.subject_id))
+        if subject is None:
+            continue
+        if flag.triage is FlagTriage.ACKNOWLEDGED:
+            labels[(flag.rule_id, subject)] = Label.EARNED
+        elif flag.triage is FlagTriage.DISMISSED:
+            wrong = flag.reason is DismissReason.FALSE_POSITIVE
+            labels[(flag.rule_id, subject)] = Label.NOT_EARNED if wrong else Label.EARNED
+    return labels
 
 
 def default_workers() -> int:
@@ -114,7 +143,8 @@ def backtest_stored(
         workers=default_workers() if workers is None else workers,
         progress=progress,
     )
-    return score(rule_set, played, since=start, until=until, step=step, labels=load_labels(store))
+    labels = load_labels(store, histories)
+    return score(rule_set, played, since=start, until=until, step=step, labels=labels)
 
 
 def backtest_params(

@@ -10,9 +10,13 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
+from service.domain.enums import DismissReason, FlagState, FlagTriage
 from service.errors import InvalidInputError
 from service.flags.backtest import backtest_stored
+from service.flags.run import evaluate_projects
 from service.rules import BUILTIN_RULES
+from service.store.db import transaction
+from service.store.flags import FlagLabel, acknowledge_flag, dismiss_flag, list_flag_labels, list_flags
 from service.store.runtime import Store
 from service.sync.runs import sync_source_now
 from tests.support.jira_sandbox import JiraSandbox
@@ -135,3 +139,34 @@ def test_projects_replayed_in_parallel_score_as_one_replay(synced: Store, jira_s
     parallel = backtest_stored(synced, rules=None, since=timedelta(days=20), until=now, workers=2)
 
     assert parallel.to_json() == alone.to_json()
+
+
+def test_operators_verdicts_on_real_flags_are_the_backtests_labels(
+    synced: Store, jira_sandbox: JiraSandbox
+) -> None:
+    now = jira_sandbox.sandbox.clock.now()
+    evaluate_projects(synced, now=now, rules_dir=None)
+    with synced.sessions() as session:
+        flags = [f for f in list_flags(session) if f.state is FlagState.OPEN]
+    assert len(flags) >= 2
+    wrong, right = flags[0], flags[1]
+
+    before = backtest_stored(synced, rules=None, since=timedelta(days=10), until=now, workers=1)
+    with transaction(synced.sessions) as session:
+        dismiss_flag(session, flag_id=wrong.id, reason=DismissReason.FALSE_POSITIVE, now=now)  # type: ignore[arg-type]
+        acknowledge_flag(session, flag_id=right.id, now=now)  # type: ignore[arg-type]
+    after = backtest_stored(synced, rules=None, since=timedelta(days=10), until=now, workers=1)
+
+    labels = {(label.rule_id, label.triage) for label in _labels(synced)}
+    assert (wrong.rule_id, FlagTriage.DISMISSED) in labels
+    assert after.to_json() != before.to_json()
+    was = {s.name: s for s in before.rules}[wrong.rule_id]
+    now_scored = {s.name: s for s in after.rules}[wrong.rule_id]
+    # Still open at the window's end, its replayed flag was undecided or earned; the dismissal
+    # makes it wrong.
+    assert now_scored.not_earned > was.not_earned
+
+
+def _labels(store: Store) -> list[FlagLabel]:
+    with store.sessions() as session:
+        return list_flag_labels(session)
