@@ -241,7 +241,7 @@ class JiraSync:
             browse_base=self._browse_base,
             now=self._now,
             progress=self._progress,
-            board_projects=self._sprints.board_projects,
+            board_projects=self._sprints.known_board_projects(),
             board_sprints=self._sprints.milestones,
         )
 

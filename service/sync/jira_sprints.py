@@ -76,6 +76,14 @@ class JiraSprintSync:
                 now=self._now(),
             )
 
+    def known_board_projects(self) -> dict[int, str]:
+        """Board id -> project id: of this run's read, else as the last run kept them (a webhook's
+        issues name sprints without a sprint read)."""
+        if self.board_projects:
+            return self.board_projects
+        cursor = self._cursor()
+        return {int(board): str(project) for board, project in cursor["boards"]} if cursor else {}
+
     def _cursor(self) -> dict[str, list[list[int | str]]] | None:
         with self._store.sessions() as session:
             position = find_cursor(session, source_id=self._source_id, scope=CURSOR_SCOPE)

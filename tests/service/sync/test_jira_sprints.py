@@ -227,3 +227,22 @@ def test_a_synced_small_agency_has_carried_over_sprint_work(store: Store) -> Non
 
     assert len(carried) > 10
     assert added
+
+
+def test_a_closed_sprint_named_by_another_projects_issue_stays_in_its_boards_project(
+    store: Store, jira: JiraSandbox
+) -> None:
+    history = build_history(jira)
+    source_id = add_source(store, jira)
+    sync_source_now(store, source_id=source_id, full=True)
+    world = jira.sandbox.jira
+    with world.lock:
+        other = max(world.projects.values(), key=lambda p: p.id)
+        assert other.key != history.project_key
+        stray = world.create_issue(other, summary="Helps the other team")
+        world.update_issue(stray, IssueChanges(sprint_ids=(history.s11.id,)))
+
+    summary = sync_source_now(store, source_id=source_id, full=False)
+
+    assert summary.items_changed == 1
+    assert f"sprint:{history.s11.id}" in milestones_by_id(store, history)
