@@ -95,7 +95,14 @@ class JiraSprintSync:
         """The boards of the synced projects that may have sprints: board id -> project id. One listing
         of the site's boards (pages of 50) rather than one listing per project."""
         boards: dict[int, str] = {}
-        for board in self._client.iter_boards(page_size=PAGE_SIZE):
+        try:
+            listed = list(self._client.iter_boards(page_size=PAGE_SIZE))
+        except PermanentError as error:
+            # A site without Jira Software (or a user without its licence, 403) has no boards: its
+            # sprints, if any, come from the issues' Sprint field.
+            log.info("sync.jira.boards.unavailable", error=str(error))
+            return boards
+        for board in listed:
             location = board.location
             if board.type in SPRINTLESS_BOARD_TYPES or location is None or location.project_id is None:
                 continue
@@ -127,8 +134,9 @@ class JiraSprintSync:
         for board_id, project in boards.items():
             try:
                 found = list(self._client.iter_sprints(board_id, states=OPEN_STATES, page_size=PAGE_SIZE))
-            except NotFoundError:
-                log.info("sync.jira.board.gone", board_id=board_id)
+            except PermanentError as error:
+                # Deleted, or no longer a board with sprints: not asked again until a full run.
+                log.info("sync.jira.board_sprints.skipped", board_id=board_id, error=str(error))
                 continue
             kept[board_id] = project
             _keep(sprints, found, project, boards)

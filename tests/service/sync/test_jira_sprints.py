@@ -246,3 +246,20 @@ def test_a_closed_sprint_named_by_another_projects_issue_stays_in_its_boards_pro
 
     assert summary.items_changed == 1
     assert f"sprint:{history.s11.id}" in milestones_by_id(store, history)
+
+
+def test_a_site_whose_boards_cannot_be_read_syncs_the_sprints_its_issues_name(
+    store: Store, jira: JiraSandbox
+) -> None:
+    history = build_history(jira)
+    source_id = add_source(store, jira)
+    # Jira Cloud answers 403 to a user without a Jira Software licence (agile description).
+    jira.control("POST", "/faults", {"route": BOARDS, "kind": "error", "status": 403})
+
+    summary = sync_source_now(store, source_id=source_id, full=True)
+
+    assert summary.status == "succeeded"
+    assert BOARD_SPRINTS not in summary.api_calls["by_endpoint"]
+    stored = milestones_by_id(store, history)
+    assert stored[f"sprint:{history.s12.id}"].state == "active"  # named by A, B and D
+    assert f"sprint:{history.s13.id}" not in stored  # named by no issue
