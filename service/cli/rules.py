@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,13 +14,34 @@ from service.cli.context import fail_on_service_error, opened_store
 rules_app = typer.Typer(help="Custom rules: validate and dry-run rule files.", no_args_is_help=True)
 
 
-def _window(text: str) -> timedelta:
+def _window(text: str, *, option: str = "--since") -> timedelta:
     from service.flags.rulesets import parse_duration
 
     try:
-        return parse_duration(text)
+        window = parse_duration(text)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--since") from None
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+    if window <= timedelta(0):
+        raise typer.BadParameter("must be longer than zero", param_hint=option)
+    return window
+
+
+def _until(text: str | None) -> datetime:
+    """`--until`: a date (its midnight, UTC) or a datetime (UTC unless it says), never in the future."""
+    now = datetime.now(UTC)
+    if text is None:
+        return now
+    try:
+        until = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter("expected a date (2026-06-30) or a datetime", param_hint="--until") from None
+    if until.tzinfo is None:
+        until = until.replace(tzinfo=UTC)
+    if until > now:
+        raise typer.BadParameter(
+            "is in the future: a replay ends at the present at the latest", param_hint="--until"
+        )
+    return until
 
 
 @rules_app.command("check")
@@ -50,6 +71,9 @@ def dry_run(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A YAML rule file.", exists=True, dir_okay=False)],
     since: Annotated[str, typer.Option(help="How far back to replay: 90d, 12w, 48h.")] = "90d",
+    until: Annotated[
+        str | None, typer.Option(help="Where the replay ends: a date or datetime (default: now).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of hits.")] = False,
 ) -> None:
     """Replay stored history day by day: what the file's rules would have flagged, where and when."""
@@ -58,6 +82,7 @@ def dry_run(
     from service.rules import default_rule_set
 
     window = _window(since)
+    end = _until(until)
     with fail_on_service_error():
         layer = load_rule_file(file)
         rule_ids = frozenset([r.id for r in layer.custom_rules] + list(layer.builtin_overrides)) or None
@@ -67,7 +92,7 @@ def dry_run(
                 rule_set=default_rule_set().override(layer),
                 rule_ids=rule_ids,
                 since=window,
-                now=datetime.now(UTC),
+                now=end,
             )
     rows = [
         {
@@ -91,3 +116,83 @@ def dry_run(
             f"  {hit.rule_id:28s} {hit.subject.key:14s} from {hit.first_flagged_at.date()} {until}: "
             f"{hit.first_finding.message}"
         )
+
+
+@rules_app.command("backtest")
+def backtest(
+    ctx: typer.Context,
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A YAML rule file over the built-in rules (default: the rules as shipped).", dir_okay=False
+        ),
+    ] = None,
+    since: Annotated[str, typer.Option(help="How far back to replay: 180d, 26w.")] = "180d",
+    step: Annotated[str, typer.Option(help="How often to evaluate in the window: 1d, 12h.")] = "1d",
+    until: Annotated[
+        str | None, typer.Option(help="Where the window ends: a date or datetime (default: now).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Replay stored history and score each rule against what happened later: flags raised and
+    earned, precision, recall, lead time, open flags and comments, beside naive baselines."""
+    from service.flags.backtest import backtest_stored
+    from service.flags.rulesets import load_rule_file
+    from service.rules import default_rule_set
+
+    window = _window(since)
+    every = _window(step, option="--step")
+    end = _until(until)
+    if file is not None and not file.is_file():
+        raise typer.BadParameter(f"{file} is not a file", param_hint="FILE")
+    with fail_on_service_error():
+        rule_set = default_rule_set()
+        if file is not None:
+            rule_set = rule_set.override(load_rule_file(file))
+        with opened_store(ctx) as store:
+            report = backtest_stored(store, rule_set=rule_set, since=window, until=end, step=every)
+    result = report.to_json()
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo(_backtest_text(result))
+
+
+def _ratio(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float | int) else "-"
+
+
+def _backtest_text(result: dict[str, Any]) -> str:
+    window = result["window"]
+    overall = result["overall"]
+    lines = [
+        f"Backtest {window['since'][:10]} to {window['until'][:10]} every {window['step']}: "
+        f"{overall['promises_missed']} promise(s) missed, "
+        f"{overall['promises_flagged_in_time']} flagged in time",
+        f"{'rule':28s} {'flags':>6s} {'earned':>6s} {'prec':>5s} {'recall':>6s} {'lead d':>6s} "
+        f"{'open/100':>8s} {'comments':>8s}",
+    ]
+    for row in result["rules"]:
+        lines.append(
+            f"{row['rule']:28s} {row['flags']:6d} {row['earned']:6d} {_ratio(row['precision']):>5s} "
+            f"{_ratio(row['recall']):>6s} {_ratio(row['median_lead_days']):>6s} "
+            f"{row['open_flags_per_100_items']:8.2f} {row['comments']:8d}"
+        )
+    lines.append(
+        f"{'overall':28s} {overall['flags']:6d} {'':6s} {_ratio(overall['precision']):>5s} "
+        f"{_ratio(overall['recall']):>6s} {_ratio(overall['median_lead_days']):>6s} "
+        f"{overall['open_flags_per_100_items']:8.2f} {overall['comments']:8d}"
+    )
+    promise = result["promise_level"]
+    lines.append(
+        f"{'promise-level flags':28s} {promise['flags']:6d} {'':6s} {_ratio(promise['precision']):>5s} "
+        f"{_ratio(promise['recall']):>6s} {_ratio(promise['median_lead_days']):>6s}"
+    )
+    lines.append(f"comments per 100 active items a week: {overall['comments_per_100_items_per_week']:.2f}")
+    lines.append("baselines:")
+    for row in result["baselines"]:
+        lines.append(
+            f"  {row['name']:26s} {row['flags']:6d} {'':6s} {_ratio(row['precision']):>5s} "
+            f"{_ratio(row['recall']):>6s} {'':6s} {row['open_flags_per_100_items']:8.2f}"
+        )
+    return "\n".join(lines)

@@ -154,6 +154,7 @@ class SyncRunStatus(StrEnum):
 
 class RuleRunKind(StrEnum):
     DRY_RUN = "dry_run"
+    BACKTEST = "backtest"
 
 
 class RuleRunStatus(StrEnum):

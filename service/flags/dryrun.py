@@ -1,17 +1,16 @@
 """A dry run over stored history: what a rule set would have flagged, where and when; run at once (the
-CLI) or as a queued rule run (the admin API), one at a time per `at_once`, reporting its progress."""
+CLI) or as a queued rule run (the admin API), one at a time per `at_once`, reporting its progress.
+Queued backtests (`service.flags.backtest`) run through the same claim and progress."""
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from service.domain.work import Activity, Change
 from service.flags.rulesets import load_rule_text
-from service.logging import get_logger
 from service.rules import (
     DryRunHit,
     FactsConfig,
@@ -23,16 +22,8 @@ from service.rules import (
     dry_run,
 )
 from service.store.activity import list_project_activity
-from service.store.db import transaction
 from service.store.items import list_item_changes, list_project_items, list_project_milestones
 from service.store.projects import list_projects
-from service.store.rule_runs import (
-    Claim,
-    claim_rule_run,
-    finish_rule_run,
-    get_rule_run,
-    record_rule_run_progress,
-)
 from service.store.runtime import Store
 
 
@@ -87,15 +78,13 @@ def load_histories(store: Store, *, now: datetime) -> list[ProjectHistory]:
 def dry_run_stored(
     store: Store, *, rule_set: RuleSet, rule_ids: frozenset[str] | None, since: timedelta, now: datetime
 ) -> list[DryRunHit]:
+    """The dry run over the window that ends at `now` (the wall clock, or an operator's `--until`)."""
     return dry_run(rule_set, load_histories(store, now=now), start=now - since, end=now, rule_ids=rule_ids)
 
 
-log = get_logger(__name__)
-
-log = get_logger(__name__)
-
-# Progress is written at most this often: a year's replay reports a few dozen times, not 365.
-PROGRESS_EVERY_S = 1.0
+def dry_run_params(rules: str, *, since: timedelta, requested_at: datetime) -> dict[str, Any]:
+    """What a queued dry run keeps of its request: the file, the window, and the instant it ends."""
+    return {"rules": rules, "since_s": since.total_seconds(), "until": requested_at.isoformat()}
 
 
 def hit_json(hit: DryRunHit) -> dict[str, Any]:
@@ -111,54 +100,19 @@ def hit_json(hit: DryRunHit) -> dict[str, Any]:
     }
 
 
-def dry_run_params(rules: str, *, since: timedelta, requested_at: datetime) -> dict[str, Any]:
-    """What a queued dry run keeps of its request: the file, the window, and the instant it ends."""
-    return {"rules": rules, "since_s": since.total_seconds(), "until": requested_at.isoformat()}
-
-
-def run_queued_dry_run(
-    store: Store, *, run_id: int, at_once: int, monotonic: Callable[[], float] = time.monotonic
-) -> Claim:
-    """Claim a queued dry run and do it, recording its progress, then its hits or its error.
-
-    Returns `Claim.BUSY` when `at_once` runs are running already (the caller tries again later) and
-    `Claim.GONE` when the run is not queued (done, or running elsewhere).
-    """
-    with transaction(store.sessions) as session:
-        claim = claim_rule_run(session, run_id=run_id, now=datetime.now(UTC), at_once=at_once)
-        run = get_rule_run(session, run_id=run_id) if claim is Claim.CLAIMED else None
-    if run is None:
-        return claim
-    last_written = monotonic()
-
-    def report(done: int, total: int) -> None:
-        nonlocal last_written
-        if monotonic() - last_written < PROGRESS_EVERY_S:
-            return
-        last_written = monotonic()
-        with transaction(store.sessions) as session:
-            record_rule_run_progress(session, run_id=run_id, progress=round(done / total, 4))
-
-    try:
-        layer = load_rule_text(run.params["rules"], source_name="rules")
-        rule_ids = frozenset([r.id for r in layer.custom_rules] + list(layer.builtin_overrides)) or None
-        until = datetime.fromisoformat(run.params["until"])
-        hits = dry_run(
-            default_rule_set().override(layer),
-            load_histories(store, now=until),
-            start=until - timedelta(seconds=run.params["since_s"]),
-            end=until,
-            rule_ids=rule_ids,
-            progress=report,
-        )
-    except Exception as exc:
-        # The run's row says why it stopped; a retry of the job would only find it finished.
-        error = f"{type(exc).__name__}: {exc}"
-        log.warning("flags.rule_run.failed", run_id=run_id, error=error)
-        with transaction(store.sessions) as session:
-            finish_rule_run(session, run_id=run_id, now=datetime.now(UTC), result=None, error=error)
-        return Claim.CLAIMED
-    result = {"hits": [hit_json(h) for h in hits]}
-    with transaction(store.sessions) as session:
-        finish_rule_run(session, run_id=run_id, now=datetime.now(UTC), result=result, error=None)
-    return Claim.CLAIMED
+def run_dry_run(
+    store: Store, params: dict[str, Any], *, progress: Callable[[int, int], None] | None = None
+) -> dict[str, Any]:
+    """A queued dry run's work: its hits, as the admin API shows them."""
+    layer = load_rule_text(params["rules"], source_name="rules")
+    rule_ids = frozenset([r.id for r in layer.custom_rules] + list(layer.builtin_overrides)) or None
+    until = datetime.fromisoformat(params["until"])
+    hits = dry_run(
+        default_rule_set().override(layer),
+        load_histories(store, now=until),
+        start=until - timedelta(seconds=params["since_s"]),
+        end=until,
+        rule_ids=rule_ids,
+        progress=progress,
+    )
+    return {"hits": [hit_json(h) for h in hits]}

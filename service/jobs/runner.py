@@ -20,8 +20,8 @@ from structlog.contextvars import bind_contextvars, reset_contextvars
 from service.errors import ConflictError, ServiceError
 from service.feed.cursor import FeedCursorCodec
 from service.feed.subscriptions import deliver_due
-from service.flags.dryrun import run_queued_dry_run
 from service.flags.push import drain_pushes
+from service.flags.rule_runs import run_queued_rule_run
 from service.flags.run import evaluate_projects
 from service.jobs.evaluations import OwedEvaluations
 from service.jobs.schedule import SWEEP_AFTER, census_due, evaluation_due, sources_due_for_sync
@@ -138,7 +138,7 @@ class JobRunner:
             )
 
         def run_rules(run_id: int) -> None:
-            claim = run_queued_dry_run(self.store, run_id=run_id, at_once=self.settings.rule_runs_at_once)
+            claim = run_queued_rule_run(self.store, run_id=run_id, at_once=self.settings.rule_runs_at_once)
             if claim is Claim.BUSY:
                 self._run_rules.schedule((run_id,), delay=RULE_RUN_RETRY_S)
 

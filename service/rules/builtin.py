@@ -38,6 +38,9 @@ P = TypeVar("P")
 class Hit:
     evidence: dict[str, JSON]
     fingerprint_keys: tuple[str, ...]
+    # Graded from the evidence (how late against the slack left, how likely the miss); None: the
+    # rule's own severity.
+    severity: Severity | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +56,9 @@ class BuiltinRule(Generic[P]):
     check: Callable[[Facts, P, Env], Hit | None]
     # Never fires on a done or gone item, so the engine skips the check for those.
     open_items_only: bool = True
+    # Off unless a rule file enables it: the rules whose backtest does not earn them a place
+    # (docs/BENCHMARKS.md, "Signal quality").
+    enabled: bool = True
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -77,6 +83,31 @@ def _open_commitment(facts: Facts) -> Commitment | None:
     return commitment
 
 
+# Within this many days of its promised date (or past it), work at risk has no slack left.
+NO_SLACK_DAYS = 7
+
+
+def _graded(critical: bool) -> Severity:
+    return Severity.CRITICAL if critical else Severity.WARNING
+
+
+def _slack_days(facts: ItemFacts, today: date) -> int | None:
+    """Days left to the item's own promised date (negative once past); None without one."""
+    c = facts.commitment
+    if c is None or c.current_date is None or c.delivered_at is not None:
+        return None
+    return (c.current_date - today).days
+
+
+def _by_slack(facts: ItemFacts, env: Env, evidence: dict[str, JSON]) -> Severity | None:
+    """Critical when the item's promise is near or past, so the work at risk has no slack left."""
+    slack = _slack_days(facts, env.today)
+    if slack is None:
+        return None
+    evidence["days_to_promised_date"] = slack
+    return _graded(slack <= NO_SLACK_DAYS)
+
+
 def _open_item(facts: Facts) -> ItemFacts | None:
     if not isinstance(facts, ItemFacts):
         return None
@@ -99,7 +130,7 @@ def check_overdue(facts: Facts, p: OverdueParams, env: Env) -> Hit | None:
         "slip_count": c.slip_count,
         "thresholds": {"grace_days": p.grace_days},
     }
-    return Hit(evidence, ("promised_date",))
+    return Hit(evidence, ("promised_date",), _graded(days > NO_SLACK_DAYS))
 
 
 def check_due_soon(facts: Facts, p: DueSoonParams, env: Env) -> Hit | None:
@@ -144,7 +175,7 @@ def check_moved(facts: Facts, p: MovedParams, env: Env) -> Hit | None:
         "moves": moves,
         "thresholds": {"min_moves": p.min_moves, "min_total_days": p.min_total_days},
     }
-    return Hit(evidence, ("current_date", "move_count"))
+    return Hit(evidence, ("current_date", "move_count"), _graded(c.slip_days >= 2 * NO_SLACK_DAYS))
 
 
 def check_forecast(facts: Facts, p: ForecastParams, env: Env) -> Hit | None:
@@ -171,7 +202,9 @@ def check_forecast(facts: Facts, p: ForecastParams, env: Env) -> Hit | None:
         "forecast_date": _iso(at_confidence) or f"not within {p.max_weeks} weeks",
         "thresholds": {"confidence": p.confidence, "trials": p.trials, "seed": p.seed},
     }
-    return Hit(evidence, ("promised_date", "forecast_date"))
+    # More likely than not to miss: even the median finish is after the promised date.
+    p50 = forecast.date_at(50, env.today)
+    return Hit(evidence, ("promised_date", "forecast_date"), _graded(p50 is None or p50 > c.current_date))
 
 
 def check_stale(facts: Facts, p: StaleParams, env: Env) -> Hit | None:
@@ -190,7 +223,7 @@ def check_stale(facts: Facts, p: StaleParams, env: Env) -> Hit | None:
         "status": f.item.status,
         "thresholds": {"days": p.days},
     }
-    return Hit(evidence, ("last_activity_at",))
+    return Hit(evidence, ("last_activity_at",), _by_slack(f, env, evidence))
 
 
 def check_blocked(facts: Facts, p: BlockedParams, env: Env) -> Hit | None:
@@ -205,7 +238,7 @@ def check_blocked(facts: Facts, p: BlockedParams, env: Env) -> Hit | None:
         "days_blocked": days,
         "thresholds": {"days": p.days},
     }
-    return Hit(evidence, ("blocked_since",))
+    return Hit(evidence, ("blocked_since",), _by_slack(f, env, evidence))
 
 
 def check_unassigned(facts: Facts, p: UnassignedParams, env: Env) -> Hit | None:
@@ -223,7 +256,7 @@ def check_unassigned(facts: Facts, p: UnassignedParams, env: Env) -> Hit | None:
         "days_until_due": days,
         "thresholds": {"days_before": p.days_before, "priorities": list(p.priorities)},
     }
-    return Hit(evidence, ("priority", "due_date"))
+    return Hit(evidence, ("priority", "due_date"), _graded(days <= 2))
 
 
 def check_scope(facts: Facts, p: ScopeParams, env: Env) -> Hit | None:
@@ -239,9 +272,10 @@ def check_scope(facts: Facts, p: ScopeParams, env: Env) -> Hit | None:
         "added_count": len(added),
         "added": [{"item": a.item_key, "added_at": _iso(a.added_at)} for a in added],
         "added_keys": sorted(a.item_key for a in added),
+        "share_of_scope": round(len(added) / facts.items_total, 3) if facts.items_total else 1.0,
         "thresholds": {"min_items": p.min_items},
     }
-    return Hit(evidence, ("added_keys",))
+    return Hit(evidence, ("added_keys",), _graded(len(added) * 4 >= max(facts.items_total, 1)))
 
 
 def check_sprint(facts: Facts, p: SprintParams, env: Env) -> Hit | None:
@@ -276,7 +310,8 @@ def check_sprint(facts: Facts, p: SprintParams, env: Env) -> Hit | None:
             "min_elapsed": p.min_elapsed,
         },
     }
-    return Hit(evidence, ("reasons", "added_after_start", "carried_over"))
+    behind = elapsed - done > 2 * p.max_completion_lag
+    return Hit(evidence, ("reasons", "added_after_start", "carried_over"), _graded(behind))
 
 
 def check_reopened(facts: Facts, p: ReopenedParams, env: Env) -> Hit | None:

@@ -9,7 +9,9 @@ would have resolved.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -103,16 +105,69 @@ def milestone_as_of(history: MilestoneHistory, as_of: datetime) -> Milestone | N
     return dataclasses.replace(m, due_date=due, released=released)
 
 
-def facts_as_of(history: ProjectHistory, as_of: datetime) -> list[Facts]:
-    """Item, milestone and project facts of one project as they stood at `as_of`."""
+class ItemFactsCache:
+    """Item facts of a replay kept from one instant to the next while nothing of the item happens.
+
+    An item's facts at an instant depend only on what of it happened by then: its creation, its
+    changes, its activity and its resolution. Between two of those moments they are the same but
+    for the instant they are taken at, so a replay that moves forward rebuilds only the items with
+    something new, a small share of them each day. Kept facts keep the `as_of` they were built at
+    (nothing about the item changed since): the evidence's `as_of` says when the facts were last
+    new, and no rule reads it.
+    """
+
+    def __init__(self) -> None:
+        self._moments: dict[tuple[int, str], list[datetime]] = {}
+        self._kept: dict[tuple[int, str], tuple[datetime, datetime | None, ItemFacts | None]] = {}
+
+    def _moments_of(self, key: tuple[int, str], entry: ItemHistory) -> list[datetime]:
+        moments = self._moments.get(key)
+        if moments is None:
+            item = entry.item
+            found = {item.created_at, *(c.changed_at for c in entry.changes)}
+            for done in entry.activity:
+                found.update((done.created_at, done.updated_at))
+            if item.resolved_at is not None:
+                found.add(item.resolved_at)
+            moments = self._moments[key] = sorted(found)
+        return moments
+
+    def facts(self, entry: ItemHistory, as_of: datetime, config: FactsConfig) -> ItemFacts | None:
+        key = (entry.item.source_id, entry.item.external_id)
+        kept = self._kept.get(key)
+        if kept is not None:
+            taken_at, valid_until, facts = kept
+            if taken_at <= as_of and (valid_until is None or as_of < valid_until):
+                return facts
+        facts = build_item_facts_as_of(
+            entry.item, entry.changes, as_of, activity=entry.activity, config=config
+        )
+        moments = self._moments_of(key, entry)
+        after = bisect.bisect_right(moments, as_of)
+        self._kept[key] = (as_of, moments[after] if after < len(moments) else None, facts)
+        return facts
+
+
+def facts_as_of(
+    history: ProjectHistory, as_of: datetime, *, cache: ItemFactsCache | None = None
+) -> list[Facts]:
+    """Item, milestone and project facts of one project as they stood at `as_of`; a replay moving
+    forward passes one `cache` for all its instants."""
     items: list[ItemFacts] = []
     for entry in history.items:
-        facts = build_item_facts_as_of(
-            entry.item, entry.changes, as_of, activity=entry.activity, config=history.config
-        )
+        if cache is not None:
+            facts = cache.facts(entry, as_of, history.config)
+        else:
+            facts = build_item_facts_as_of(
+                entry.item, entry.changes, as_of, activity=entry.activity, config=history.config
+            )
         if facts is not None:
             items.append(facts)
     pace = team_throughput(items, as_of=as_of)
+    members: dict[str, list[ItemFacts]] = defaultdict(list)
+    for facts in items:
+        for external_id in facts.item.milestone_external_ids:
+            members[external_id].append(facts)
     then = [(recorded, milestone_as_of(recorded, as_of)) for recorded in history.milestones]
     closes = sprint_closes(m for _, m in then if m is not None)
     milestones: list[MilestoneFacts] = []
@@ -125,7 +180,12 @@ def facts_as_of(history: ProjectHistory, as_of: datetime) -> list[Facts]:
         )
         milestones.append(
             build_milestone_facts(
-                milestone, items, commitment=commitment, as_of=as_of, sprint_closes=closes, throughput=pace
+                milestone,
+                members.get(milestone.external_id, ()),
+                commitment=commitment,
+                as_of=as_of,
+                sprint_closes=closes,
+                throughput=pace,
             )
         )
     project = build_project_facts(history.project, items, milestones, as_of=as_of, throughput=pace)
@@ -149,8 +209,9 @@ def dry_run(
     count: dict[Identity, int] = {}
     resolved: dict[Identity, datetime | None] = {}
     instants = list(replay_instants(start, end, step))
+    cache = ItemFactsCache()
     for done, at in enumerate(instants, start=1):
-        batch = [f for project in projects for f in facts_as_of(project, at)]
+        batch = [f for project in projects for f in facts_as_of(project, at, cache=cache)]
         flagged: set[Identity] = set()
         for finding in evaluate(rule_set, batch, now=at):
             if rule_ids is not None and finding.rule_id not in rule_ids:

@@ -18,8 +18,9 @@ from service.rules.builtin import Hit
 from service.rules.conditions import CEL_ERRORS
 from service.rules.context import CelValue, Env
 from service.rules.errors import RuleFailure
-from service.rules.facts import Facts, ItemFacts, MilestoneFacts
-from service.rules.findings import Finding, SubjectRef, fingerprint
+from service.rules.facts import Facts, ItemFacts
+from service.rules.findings import Finding, SubjectRef, fingerprint, subject_kind, subject_ref
+from service.rules.grouping import group_findings
 from service.rules.messages import render
 from service.rules.reading import FieldPath, Values, build_context
 from service.rules.ruleset import CustomRule, Plan, ResolvedBuiltin, RuleSet
@@ -29,46 +30,6 @@ from service.rules.ruleset import CustomRule, Plan, ResolvedBuiltin, RuleSet
 class Evaluation:
     findings: list[Finding]
     failures: list[RuleFailure]
-
-
-def subject_kind(facts: Facts) -> FlagSubject:
-    if isinstance(facts, ItemFacts):
-        return FlagSubject.ITEM
-    if isinstance(facts, MilestoneFacts):
-        return FlagSubject.MILESTONE
-    return FlagSubject.PROJECT
-
-
-def subject_ref(facts: Facts) -> SubjectRef:
-    if isinstance(facts, ItemFacts):
-        item = facts.item
-        return SubjectRef(
-            kind=FlagSubject.ITEM,
-            id=item.id,
-            key=item.key,
-            label=item.key,
-            source_id=item.source_id,
-            project_external_id=item.project_external_id,
-        )
-    if isinstance(facts, MilestoneFacts):
-        m = facts.milestone
-        return SubjectRef(
-            kind=FlagSubject.MILESTONE,
-            id=m.id,
-            key=m.external_id,
-            label=m.name,
-            source_id=m.source_id,
-            project_external_id=m.project_external_id,
-        )
-    p = facts.project
-    return SubjectRef(
-        kind=FlagSubject.PROJECT,
-        id=p.id,
-        key=p.key,
-        label=p.key,
-        source_id=p.source_id,
-        project_external_id=p.external_id,
-    )
 
 
 def _json(value: CelValue | dict[str, CelValue]) -> JSON:
@@ -130,17 +91,16 @@ def _builtin_finding(resolved: ResolvedBuiltin, hit: Hit, subject: _Subject) -> 
     values.update(hit.evidence)
     values["subject"] = ref.label
     material = {key: hit.evidence.get(key) for key in hit.fingerprint_keys}
+    severity = resolved.severity if resolved.severity_fixed or hit.severity is None else hit.severity
     return Finding(
         rule_id=resolved.id,
         subject=ref,
-        severity=resolved.severity,
+        severity=severity,
         message=render(resolved.message, values),
         evidence={**hit.evidence, **subject.freshness},
         push_to_jira=resolved.push_to_jira,
         client_visible=resolved.client_visible,
-        fingerprint=fingerprint(
-            rule_id=resolved.id, subject=ref, severity=resolved.severity, material=material
-        ),
+        fingerprint=fingerprint(rule_id=resolved.id, subject=ref, severity=severity, material=material),
         observed_at=subject.env.now,
     )
 
@@ -216,21 +176,30 @@ def evaluate_one(
     return findings
 
 
-def evaluate_with_failures(rule_set: RuleSet, facts_batch: Iterable[Facts], *, now: datetime) -> Evaluation:
+def evaluate_with_failures(
+    rule_set: RuleSet, facts_batch: Iterable[Facts], *, now: datetime, group: bool = True
+) -> Evaluation:
+    """With `group`, items of one milestone that trip the same rule make one milestone finding
+    (`service.rules.grouping`); the batch must then hold the milestones' facts with the items'."""
     env = Env.at(now)
     findings: list[Finding] = []
     failures: list[RuleFailure] = []
     memo: Memo = {}
-    for facts in facts_batch:
+    batch = list(facts_batch)
+    for facts in batch:
         findings.extend(evaluate_one(rule_set, facts, env, failures, memo))
+    if group:
+        findings = group_findings(findings, batch)
     findings.sort(key=lambda f: (f.subject.kind.value, f.subject.source_id, f.subject.key, f.rule_id))
     return Evaluation(findings=findings, failures=failures)
 
 
-def evaluate(rule_set: RuleSet, facts_batch: Iterable[Facts], *, now: datetime) -> list[Finding]:
+def evaluate(
+    rule_set: RuleSet, facts_batch: Iterable[Facts], *, now: datetime, group: bool = True
+) -> list[Finding]:
     """Findings for every subject in the batch, in a stable order (kind, source, key, rule).
 
     A custom rule that raises on a subject does not flag it; use `evaluate_with_failures` to see
     those failures.
     """
-    return evaluate_with_failures(rule_set, facts_batch, now=now).findings
+    return evaluate_with_failures(rule_set, facts_batch, now=now, group=group).findings

@@ -11,6 +11,7 @@ import orjson
 
 from service.domain.enums import FlagSubject, Severity
 from service.domain.work import JSON
+from service.rules.facts import Facts, ItemFacts, MilestoneFacts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,3 +60,43 @@ def fingerprint(
         "material": material,
     }
     return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
+
+
+def subject_kind(facts: Facts) -> FlagSubject:
+    if isinstance(facts, ItemFacts):
+        return FlagSubject.ITEM
+    if isinstance(facts, MilestoneFacts):
+        return FlagSubject.MILESTONE
+    return FlagSubject.PROJECT
+
+
+def subject_ref(facts: Facts) -> SubjectRef:
+    if isinstance(facts, ItemFacts):
+        item = facts.item
+        return SubjectRef(
+            kind=FlagSubject.ITEM,
+            id=item.id,
+            key=item.key,
+            label=item.key,
+            source_id=item.source_id,
+            project_external_id=item.project_external_id,
+        )
+    if isinstance(facts, MilestoneFacts):
+        m = facts.milestone
+        return SubjectRef(
+            kind=FlagSubject.MILESTONE,
+            id=m.id,
+            key=m.external_id,
+            label=m.name,
+            source_id=m.source_id,
+            project_external_id=m.project_external_id,
+        )
+    p = facts.project
+    return SubjectRef(
+        kind=FlagSubject.PROJECT,
+        id=p.id,
+        key=p.key,
+        label=p.key,
+        source_id=p.source_id,
+        project_external_id=p.external_id,
+    )

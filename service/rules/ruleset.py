@@ -72,10 +72,13 @@ class ResolvedBuiltin:
 
     rule: BuiltinRule[Any]
     params: Any
+    # The severity a finding gets when its evidence does not grade it, or always when a rule file
+    # sets it (`severity_fixed`).
     severity: Severity
     push_to_jira: bool
     client_visible: bool
     message: str
+    severity_fixed: bool = False
 
     @property
     def id(self) -> str:
@@ -115,13 +118,14 @@ def _resolve(overrides: Mapping[str, BuiltinOverride]) -> tuple[ResolvedBuiltin,
     resolved: list[ResolvedBuiltin] = []
     for rule in BUILTIN_RULES:
         o = overrides.get(rule.id, BuiltinOverride(rule_id=rule.id))
-        if o.enabled is False:
+        if not (rule.enabled if o.enabled is None else o.enabled):
             continue
         resolved.append(
             ResolvedBuiltin(
                 rule=rule,
                 params=apply_params(rule.params, o.params),
                 severity=o.severity or rule.severity,
+                severity_fixed=o.severity is not None,
                 push_to_jira=rule.push_to_jira if o.push_to_jira is None else o.push_to_jira,
                 client_visible=rule.client_visible if o.client_visible is None else o.client_visible,
                 message=rule.message if o.message is None else o.message,

@@ -11,10 +11,19 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from service.api.auth import Caller, require_admin
 from service.api.routers.context import ObjectId, enqueuer_of
 from service.api.schemas.common import ADMIN_ERRORS
-from service.api.schemas.rules import DryRunIn, DryRunOut, RuleFileCheckOut, RuleFileIn, RuleRunOut
+from service.api.schemas.rules import (
+    BacktestIn,
+    BacktestOut,
+    DryRunIn,
+    DryRunOut,
+    RuleFileCheckOut,
+    RuleFileIn,
+    RuleRunOut,
+)
 from service.app_state import settings_of, store_of
 from service.domain.enums import RuleRunKind
 from service.errors import TooManyRunsError
+from service.flags.backtest import backtest_params
 from service.flags.dryrun import dry_run_params
 from service.flags.rulesets import load_rule_text
 from service.store.db import reading, transaction
@@ -71,6 +80,38 @@ def post_dry_run(request: Request, response: Response, _admin: Admin, body: DryR
     return _run_out(run)
 
 
+@router.post(
+    "/rules/backtest",
+    response_model=RuleRunOut,
+    status_code=202,
+    summary="Score the rules against stored history, as a job",
+)
+def post_backtest(request: Request, response: Response, _admin: Admin, body: BacktestIn) -> RuleRunOut:
+    """Queue a backtest: the rules as shipped (or the file's over them) replayed every `step` over
+    the window, each flag scored against what the history shows happened later. A job like a dry
+    run; poll `Location` for its progress and scores. An invalid file answers 400 as for
+    `/admin/rules/validate`; a window that ends in the future, or a step under an hour or longer
+    than the window, 422; a window with no history fails the run with the reason in `error`."""
+    if body.rules is not None:
+        load_rule_text(body.rules, source_name=_SOURCE)
+    now = datetime.now(UTC)
+    until = body.ends(now)
+    try:
+        with transaction(store_of(request).sessions) as session:
+            run = add_rule_run(
+                session,
+                kind=RuleRunKind.BACKTEST,
+                params=backtest_params(body.rules, since=body.window(), step=body.every(), until=until),
+                now=now,
+                max_waiting=settings_of(request).rule_runs_waiting,
+            )
+    except TooManyRunsError as exc:
+        raise HTTPException(429, exc.message, headers={"Retry-After": str(RETRY_RULE_RUN_AFTER_S)}) from exc
+    enqueuer_of(request).run_rules(run.id)
+    response.headers["Location"] = f"/admin/rule-runs/{run.id}"
+    return _run_out(run)
+
+
 @router.get("/rule-runs", response_model=list[RuleRunOut], summary="Rule runs, newest first")
 def list_runs(
     request: Request, _admin: Admin, limit: Annotated[int, Query(ge=1, le=100)] = 20
@@ -97,5 +138,13 @@ def _run_out(run: RuleRun) -> RuleRunOut:
         started_at=run.started_at,
         finished_at=run.finished_at,
         error=run.error,
-        result=DryRunOut.model_validate(run.result) if run.result is not None else None,
+        result=_result_out(run),
     )
+
+
+def _result_out(run: RuleRun) -> DryRunOut | BacktestOut | None:
+    if run.result is None:
+        return None
+    if run.kind is RuleRunKind.BACKTEST:
+        return BacktestOut.model_validate(run.result)
+    return DryRunOut.model_validate(run.result)

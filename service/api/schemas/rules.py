@@ -3,10 +3,11 @@ rule run)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from service.api.schemas.common import RequestBody
 from service.domain.enums import FlagSubject, RuleRunKind, RuleRunStatus
@@ -69,8 +70,124 @@ class DryRunOut(BaseModel):
     hits: list[DryRunHitOut]
 
 
+Step = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{1,6}[dhw]$",
+        description="How often to evaluate within the window: `1d`, `12h`, at least one hour.",
+    ),
+]
+
+
+class BacktestIn(RequestBody):
+    rules: RuleText | None = Field(
+        default=None, description="A rule file over the built-in rules; null: the rules as shipped."
+    )
+    since: Window = "180d"
+    step: Step = "1d"
+    until: datetime | None = Field(
+        default=None,
+        description="Where the window ends (UTC unless it says), not in the future; null: now.",
+    )
+
+    @field_validator("until", mode="before")
+    @classmethod
+    def _until_is_text(cls, value: object) -> object:
+        # A number would read as seconds since 1970: an instant is written as ISO 8601 text.
+        if value is not None and not isinstance(value, str):
+            raise PydanticCustomError("until", "until is an ISO 8601 date-time string")
+        return value
+
+    @model_validator(mode="after")
+    def _window_and_step_agree(self) -> BacktestIn:
+        step = parse_duration(self.step)
+        if step < timedelta(hours=1) or step > self.window():
+            raise PydanticCustomError("step", "step must be at least 1h and at most the window (since)")
+        if self.until is not None and self.ends(datetime.now(UTC)) > datetime.now(UTC):
+            raise PydanticCustomError("until", "until is in the future: a backtest ends now at the latest")
+        return self
+
+    def window(self) -> timedelta:
+        return parse_duration(self.since)
+
+    def every(self) -> timedelta:
+        return parse_duration(self.step)
+
+    def ends(self, now: datetime) -> datetime:
+        """Where the window ends: `until` (UTC unless it says) or now."""
+        if self.until is None:
+            return now
+        return self.until if self.until.tzinfo is not None else self.until.replace(tzinfo=UTC)
+
+
+class BacktestWindowOut(BaseModel):
+    since: datetime
+    until: datetime
+    step: str
+
+
+class BacktestRuleOut(BaseModel):
+    rule: str
+    flags: int = Field(description="Flags raised: episodes of the rule on one subject.")
+    earned: int = Field(description="Flags whose promise was then missed, or that an operator acknowledged.")
+    not_earned: int
+    pending: int = Field(description="Flags whose promise was still undecided at the window's end.")
+    without_promise: int = Field(description="Item flags on items of no promise: counted apart.")
+    precision: float | None = Field(description="earned / (earned + not_earned); null with none decided.")
+    recall: float | None = Field(description="Of the promises missed, the share flagged in time.")
+    median_lead_days: float | None = Field(description="Median days from first flag to promised date.")
+    median_lead_working_days: float | None
+    comments: int = Field(description="Comments push-back would have posted.")
+    open_flags_per_100_items: float
+
+
+class BacktestOverallOut(BaseModel):
+    precision: float | None
+    recall: float | None
+    median_lead_days: float | None
+    median_lead_working_days: float | None
+    open_flags_per_100_items: float
+    comments_per_100_items_per_week: float
+    promises_missed: int
+    promises_flagged_in_time: int
+    flags: int
+    comments: int
+    instants: int
+    mean_active_items: float
+
+
+class BacktestLevelOut(BaseModel):
+    precision: float | None
+    recall: float | None
+    median_lead_days: float | None
+    median_lead_working_days: float | None
+    flags: int
+    promises_flagged_in_time: int
+
+
+class BacktestBaselineOut(BaseModel):
+    name: str
+    description: str
+    precision: float | None
+    recall: float | None
+    open_flags_per_100_items: float
+    flags: int
+    median_lead_days: float | None
+
+
+class BacktestOut(BaseModel):
+    """Scores per rule and overall (docs/BACKTEST.md defines each), beside naive baselines."""
+
+    window: BacktestWindowOut
+    rules: list[BacktestRuleOut]
+    overall: BacktestOverallOut
+    promise_level: BacktestLevelOut = Field(description="The flags about a promise itself, scored alone.")
+    baselines: list[BacktestBaselineOut]
+
+
 class RuleRunOut(BaseModel):
-    """A dry run asked through the API: queued, then run as a job, then its hits or its error."""
+    """A dry run or backtest asked through the API: queued, then run as a job, then its result or
+    its error."""
 
     id: int
     kind: RuleRunKind
@@ -80,4 +197,6 @@ class RuleRunOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     error: str | None = Field(description="Why the run failed; null unless `status` is `failed`.")
-    result: DryRunOut | None = Field(description="The hits, once `status` is `succeeded`; null before.")
+    result: DryRunOut | BacktestOut | None = Field(
+        description="The dry run's hits or the backtest's scores, once `status` is `succeeded`; null before."
+    )

@@ -35,6 +35,7 @@ SEMANTICALLY_VALIDATED = frozenset(
     {
         "POST /admin/rules/validate",
         "POST /admin/rules/dry-run",
+        "POST /admin/rules/backtest",
         "POST /admin/sources",
         "POST /admin/clients/{client_id}/subscriptions",
         "POST /v1/subscriptions",

@@ -40,9 +40,12 @@ def test_overdue_commitment_past_date_fires_with_days(make_item: MakeItem) -> No
 
     [finding] = fired("overdue_commitment", facts, on(23))
 
-    assert finding.severity is Severity.CRITICAL
+    # Graded by how late: a few days is a warning, more than a week critical.
+    assert finding.severity is Severity.WARNING
     assert finding.evidence["days_overdue"] == 3
     assert finding.message == "P-1 is 3 day(s) past its promised date 2026-03-20"
+    [later] = fired("overdue_commitment", facts, on(28))
+    assert later.severity is Severity.CRITICAL
 
 
 def test_overdue_commitment_on_the_date_does_not_fire(make_item: MakeItem) -> None:
@@ -160,6 +163,21 @@ def test_stale_in_progress_no_change_for_days_fires(make_item: MakeItem) -> None
     [finding] = fired("stale_in_progress", facts, on(8))
 
     assert finding.evidence["days_since_activity"] == 6
+
+
+def test_stale_in_progress_is_graded_by_the_slack_left_on_its_promise(make_item: MakeItem) -> None:
+    near = build_item_facts(make_item(created_at=on(2), updated_at=on(2), due_date=date(2026, 3, 12)), [])
+    far = build_item_facts(make_item(created_at=on(2), updated_at=on(2), due_date=date(2026, 4, 30)), [])
+    unpromised = build_item_facts(make_item(created_at=on(2), updated_at=on(2), due_date=None), [])
+
+    [at_risk] = fired("stale_in_progress", near, on(8))
+    [roomy] = fired("stale_in_progress", far, on(8))
+    [plain] = fired("stale_in_progress", unpromised, on(8))
+
+    assert (at_risk.severity, at_risk.evidence["days_to_promised_date"]) == (Severity.CRITICAL, 4)
+    assert (roomy.severity, roomy.evidence["days_to_promised_date"]) == (Severity.WARNING, 53)
+    assert plain.severity is Severity.WARNING
+    assert "days_to_promised_date" not in plain.evidence
 
 
 def test_stale_in_progress_recent_change_resolves(make_item: MakeItem, make_change: MakeChange) -> None:

@@ -133,7 +133,7 @@ def test_evaluate_fingerprint_changes_with_the_situation(make_item: MakeItem) ->
 
 def test_evaluate_fingerprint_changes_with_severity(make_item: MakeItem) -> None:
     facts = build_item_facts(make_item(due_date=date(2026, 3, 20)), [])
-    louder = load_rule_set("builtin:\n  overdue_commitment:\n    severity: warning\n", source_name="t")
+    louder = load_rule_set("builtin:\n  overdue_commitment:\n    severity: critical\n", source_name="t")
 
     def overdue(rules: RuleSet) -> str:
         return next(

@@ -1,0 +1,620 @@
+"""Backtest: replay stored history, then score every flag against what happened later.
+
+The replay is the dry run's: at each instant every item, milestone and project is rebuilt from its
+changelog as it stood then, and the rule set is evaluated as if it were that moment. A flag is one
+episode of a rule on a subject: raised at the first instant it is found, lasting while it is found
+at every following instant (a change of evidence edits it, as push-back edits its comment).
+
+The truth is the stored history as a whole (docs/BACKTEST.md has every definition, with a worked
+example):
+
+- a *promise* is a commitment of the ledger: a milestone's date (a version's release date, a
+  sprint's end) or an item's due date, with its moves and its delivery;
+- a promise is *missed after* an instant when the date in force then was not kept: the date was
+  later moved later, or the delivery came after it, or it passed with nothing delivered; a sprint
+  is delivered when it closes with all its items done;
+- a flag on a milestone, or a promise rule's flag on an item, is about that subject's promise;
+  any other item flag is about the promises the item belonged to when raised (its own due date,
+  its milestones). A flag is *earned* when one of those promises was missed after it was raised,
+  *pending* when none is decided yet, and *without promise* when the item belonged to none; an
+  operator's acknowledgement makes a flag earned and a `false_positive` dismissal makes it not;
+- a promise missed in the window counts for recall when a flag about it was raised before its
+  broken date, and before the move that broke it; the lead is the broken date minus that flag's day.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+
+from service.domain.commitments import Commitment
+from service.domain.enums import FlagSubject, MilestoneKind, StatusCategory, Visibility
+from service.domain.ledger import build_item_commitment, build_milestone_commitment
+from service.rules.dryrun import (
+    MILESTONE_PROMISE_FIELD,
+    ItemFactsCache,
+    ProjectHistory,
+    facts_as_of,
+    milestone_as_of,
+    replay_instants,
+)
+from service.rules.engine import evaluate
+from service.rules.facts import Facts, ItemFacts, MilestoneFacts
+from service.rules.ruleset import RuleSet
+
+# Rules whose item flags are about the item's own promise (its due date), not the work around it.
+PROMISE_RULES = frozenset(
+    {"overdue_commitment", "promised_date_moved", "forecast_misses_promise", "due_soon_not_started"}
+)
+
+PromiseKey = tuple[FlagSubject, int, str]  # subject kind, source id, item key or milestone id
+SubjectKey = tuple[FlagSubject, int, str]
+
+
+class Label(StrEnum):
+    """What an operator said of a flag: acknowledged is right, a false-positive dismissal wrong."""
+
+    EARNED = "earned"
+    NOT_EARNED = "not_earned"
+
+
+class BacktestError(ValueError):
+    """The window holds nothing to score: no history, or no instant in it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    key: PromiseKey
+    label: str
+    commitment: Commitment
+    delivered_at: datetime | None
+
+    def date_at(self, at: datetime) -> date | None:
+        """The date in force at `at`; None before the promise was made."""
+        c = self.commitment
+        if at < c.promised_at:
+            return None
+        current: date | None = c.baseline_date
+        for move in c.moves:
+            if move.moved_at <= at:
+                current = move.to_date
+        return current
+
+    def missed_after(self, at: datetime, until: datetime) -> bool | None:
+        """Whether the date in force at `at` was not kept: True, False, or None while undecided."""
+        promised = self.date_at(at)
+        if promised is None:
+            return None
+        for move in self.commitment.moves:
+            later = move.to_date is not None and move.to_date > promised
+            if at < move.moved_at <= until and later:
+                return True
+        if self.delivered_at is not None and self.delivered_at <= until:
+            return self.delivered_at.date() > promised
+        return True if until.date() > promised else None
+
+    def broken(self, since: datetime, until: datetime) -> tuple[date, datetime] | None:
+        """The first date of this promise broken within the window: (the date, when it broke)."""
+        c = self.commitment
+        segments: list[tuple[date | None, datetime]] = [(c.baseline_date, c.promised_at)]
+        segments += [(m.to_date, m.moved_at) for m in c.moves]
+        for index, (promised, _start) in enumerate(segments):
+            if promised is None:
+                continue
+            end_of_day = datetime.combine(promised + timedelta(days=1), time.min, tzinfo=UTC)
+            following = segments[index + 1] if index + 1 < len(segments) else None
+            if following is not None:
+                later, moved_at = following
+                if later is None or later <= promised:
+                    continue
+                broke_at = min(moved_at, end_of_day)
+            elif self.delivered_at is not None and self.delivered_at <= until:
+                if self.delivered_at.date() <= promised:
+                    return None
+                broke_at = end_of_day
+            elif until >= end_of_day:
+                broke_at = end_of_day
+            else:
+                return None
+            if since < broke_at <= until:
+                return promised, broke_at
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Episode:
+    rule: str
+    subject: SubjectKey
+    raised_at: datetime
+    promises: tuple[tuple[PromiseKey, date], ...]  # each promise it is about, with its date then
+    push: bool
+    baseline: bool = False
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Baseline:
+    """A naive rule scored beside the real ones, so each gain is a ratio."""
+
+    name: str
+    description: str
+    check: Callable[[ItemFacts | MilestoneFacts, date], bool]
+
+
+def _past_due(facts: ItemFacts | MilestoneFacts, today: date) -> bool:
+    return isinstance(facts, ItemFacts) and facts.item.days_overdue(today) > 0
+
+
+def _in_progress_over_5_days(facts: ItemFacts | MilestoneFacts, today: date) -> bool:
+    if not isinstance(facts, ItemFacts) or facts.in_progress_since is None:
+        return False
+    if facts.item.status_category is not StatusCategory.IN_PROGRESS:
+        return False
+    return (today - facts.in_progress_since.date()).days > 5
+
+
+def _open_work_a_week_before(facts: ItemFacts | MilestoneFacts, today: date) -> bool:
+    if not isinstance(facts, MilestoneFacts) or facts.commitment is None:
+        return False
+    c = facts.commitment
+    if c.delivered_at is not None or c.current_date is None or facts.milestone.completed_at is not None:
+        return False
+    return facts.items_open > 0 and (c.current_date - today).days <= 7
+
+
+BASELINES: tuple[Baseline, ...] = (
+    Baseline(name="past_due_items", description="every open item past its due date", check=_past_due),
+    Baseline(
+        name="in_progress_over_5_days",
+        description="every item in progress for more than 5 days",
+        check=_in_progress_over_5_days,
+    ),
+    Baseline(
+        name="open_work_7_days_before_date",
+        description="every milestone with open items 7 days or less before its date",
+        check=_open_work_a_week_before,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Score:
+    name: str
+    flags: int
+    earned: int
+    not_earned: int
+    pending: int
+    without_promise: int
+    precision: float | None
+    recall: float | None
+    median_lead_days: float | None
+    median_lead_working_days: float | None
+    comments: int
+    open_flags_per_100_items: float
+    promises_flagged_in_time: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BacktestReport:
+    since: datetime
+    until: datetime
+    step: timedelta
+    instants: int
+    mean_active_items: float
+    promises_missed: int
+    rules: tuple[Score, ...]
+    overall: Score
+    promise_level: Score
+    baselines: tuple[Score, ...]
+    descriptions: Mapping[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        weeks = max((self.until - self.since) / timedelta(days=7), 1 / 7)
+        per_week = self.overall.comments / max(self.mean_active_items, 1.0) * 100 / weeks
+
+        def rule(s: Score) -> dict[str, object]:
+            return {
+                "rule": s.name,
+                "flags": s.flags,
+                "earned": s.earned,
+                "not_earned": s.not_earned,
+                "pending": s.pending,
+                "without_promise": s.without_promise,
+                "precision": s.precision,
+                "recall": s.recall,
+                "median_lead_days": s.median_lead_days,
+                "median_lead_working_days": s.median_lead_working_days,
+                "comments": s.comments,
+                "open_flags_per_100_items": s.open_flags_per_100_items,
+            }
+
+        return {
+            "window": {
+                "since": self.since.isoformat(),
+                "until": self.until.isoformat(),
+                "step": _duration_text(self.step),
+            },
+            "rules": [rule(s) for s in self.rules],
+            "overall": {
+                "precision": self.overall.precision,
+                "recall": self.overall.recall,
+                "median_lead_days": self.overall.median_lead_days,
+                "median_lead_working_days": self.overall.median_lead_working_days,
+                "open_flags_per_100_items": self.overall.open_flags_per_100_items,
+                "comments_per_100_items_per_week": round(per_week, 3),
+                "promises_missed": self.promises_missed,
+                "promises_flagged_in_time": self.overall.promises_flagged_in_time,
+                "flags": self.overall.flags,
+                "comments": self.overall.comments,
+                "instants": self.instants,
+                "mean_active_items": round(self.mean_active_items, 1),
+            },
+            "promise_level": {
+                "precision": self.promise_level.precision,
+                "recall": self.promise_level.recall,
+                "median_lead_days": self.promise_level.median_lead_days,
+                "median_lead_working_days": self.promise_level.median_lead_working_days,
+                "flags": self.promise_level.flags,
+                "promises_flagged_in_time": self.promise_level.promises_flagged_in_time,
+            },
+            "baselines": [
+                {
+                    "name": s.name,
+                    "description": self.descriptions.get(s.name, ""),
+                    "precision": s.precision,
+                    "recall": s.recall,
+                    "open_flags_per_100_items": s.open_flags_per_100_items,
+                    "flags": s.flags,
+                    "median_lead_days": s.median_lead_days,
+                }
+                for s in self.baselines
+            ],
+        }
+
+
+def _duration_text(step: timedelta) -> str:
+    seconds = int(step.total_seconds())
+    if seconds % 86_400 == 0:
+        return f"{seconds // 86_400}d"
+    if seconds % 3_600 == 0:
+        return f"{seconds // 3_600}h"
+    return f"{seconds}s"
+
+
+def working_days_between(first: date, last: date) -> int:
+    """Monday-to-Friday days from `first` (excluded) to `last` (included); negative when before."""
+    if last < first:
+        return -working_days_between(last, first)
+    whole_weeks, rest = divmod((last - first).days, 7)
+    days = whole_weeks * 5
+    for offset in range(1, rest + 1):
+        if (first + timedelta(days=offset)).weekday() < 5:
+            days += 1
+    return days
+
+
+def _sprint_delivered_at(
+    milestone_id: str, completed_at: datetime, history: ProjectHistory
+) -> datetime | None:
+    """A sprint is delivered when it closes with every item it held done; else never."""
+    for entry in history.items:
+        item = entry.item
+        if milestone_id not in item.milestone_external_ids or item.visibility is Visibility.DELETED:
+            continue
+        if item.resolved_at is None or item.resolved_at > completed_at or not item.is_done:
+            return None
+    return completed_at
+
+
+def collect_promises(histories: Sequence[ProjectHistory], *, until: datetime) -> dict[PromiseKey, Promise]:
+    """Every promise in the stored history, as it ended (or stood at `until`)."""
+    promises: dict[PromiseKey, Promise] = {}
+    for history in histories:
+        for entry in history.items:
+            item = entry.item
+            if item.id is None:
+                continue
+            commitment = build_item_commitment(
+                item, entry.changes, promise_field=history.config.promise_field
+            )
+            if commitment is None:
+                continue
+            key: PromiseKey = (FlagSubject.ITEM, item.source_id, item.key)
+            delivered = commitment.delivered_at
+            promises[key] = Promise(key=key, label=item.key, commitment=commitment, delivered_at=delivered)
+        for recorded in history.milestones:
+            milestone = milestone_as_of(recorded, until)
+            if milestone is None or milestone.id is None:
+                continue
+            past = [c for c in recorded.changes if c.changed_at <= until]
+            commitment = build_milestone_commitment(
+                milestone, past, created_at=recorded.created_at, promise_field=MILESTONE_PROMISE_FIELD
+            )
+            if commitment is None:
+                continue
+            delivered = commitment.delivered_at
+            if milestone.kind is MilestoneKind.SPRINT and milestone.completed_at is not None:
+                delivered = _sprint_delivered_at(milestone.external_id, milestone.completed_at, history)
+            key = (FlagSubject.MILESTONE, milestone.source_id, milestone.external_id)
+            promises[key] = Promise(
+                key=key, label=milestone.name, commitment=commitment, delivered_at=delivered
+            )
+    return promises
+
+
+def _promises_of(
+    rule: str,
+    facts: ItemFacts | MilestoneFacts,
+    promises: Mapping[PromiseKey, Promise],
+    at: datetime,
+) -> tuple[tuple[PromiseKey, date], ...]:
+    """The promises a flag raised at `at` on `facts` is about, each with the date in force then."""
+    keys: list[PromiseKey]
+    if isinstance(facts, MilestoneFacts):
+        keys = [(FlagSubject.MILESTONE, facts.milestone.source_id, facts.milestone.external_id)]
+    else:
+        source = facts.item.source_id
+        keys = [(FlagSubject.ITEM, source, facts.key)]
+        if rule not in PROMISE_RULES:
+            keys += [(FlagSubject.MILESTONE, source, m) for m in facts.item.milestone_external_ids]
+    out: list[tuple[PromiseKey, date]] = []
+    for key in keys:
+        promise = promises.get(key)
+        promised = promise.date_at(at) if promise is not None else None
+        if promised is not None:
+            out.append((key, promised))
+    return tuple(out)
+
+
+def _subject_of(facts: Facts) -> SubjectKey | None:
+    if isinstance(facts, ItemFacts):
+        return (FlagSubject.ITEM, facts.item.source_id, facts.key)
+    if isinstance(facts, MilestoneFacts):
+        return (FlagSubject.MILESTONE, facts.milestone.source_id, facts.key)
+    return None
+
+
+def _active(facts: Facts) -> bool:
+    return (
+        isinstance(facts, ItemFacts)
+        and not facts.item.is_done
+        and facts.item.visibility is Visibility.VISIBLE
+    )
+
+
+@dataclass
+class _Tracker:
+    """Open episodes by (name, subject) and the finished ones."""
+
+    episodes: list[Episode] = field(default_factory=list)
+    open: dict[tuple[str, SubjectKey], Episode] = field(default_factory=dict)
+    open_counts: dict[str, int] = field(default_factory=dict)
+    promise_level_open: int = 0
+
+    def step(self, seen: dict[tuple[str, SubjectKey], Callable[[], Episode]], at: datetime) -> None:
+        for key in list(self.open):
+            if key not in seen:
+                episode = self.open.pop(key)
+                self.episodes.append(_ended(episode, at))
+        for key, make in seen.items():
+            if key not in self.open:
+                self.open[key] = make()
+        for (name, _subject), episode in self.open.items():
+            self.open_counts[name] = self.open_counts.get(name, 0) + 1
+            self.promise_level_open += _promise_level(episode)
+
+    def finish(self) -> list[Episode]:
+        return self.episodes + list(self.open.values())
+
+
+def _ended(episode: Episode, at: datetime) -> Episode:
+    return Episode(
+        rule=episode.rule,
+        subject=episode.subject,
+        raised_at=episode.raised_at,
+        promises=episode.promises,
+        push=episode.push,
+        baseline=episode.baseline,
+        ended_at=at,
+    )
+
+
+def backtest(
+    rule_set: RuleSet,
+    histories: Sequence[ProjectHistory],
+    *,
+    since: datetime,
+    until: datetime,
+    step: timedelta = timedelta(days=1),
+    labels: Mapping[tuple[str, SubjectKey], Label] | None = None,
+    baselines: Sequence[Baseline] = BASELINES,
+    progress: Callable[[int, int], None] | None = None,
+) -> BacktestReport:
+    """Replay `histories` from `since` to `until` every `step`, and score each rule and baseline.
+
+    `labels` are operators' verdicts on flags by (rule, subject); they override the history's.
+    Raises BacktestError when there is nothing to score.
+    """
+    instants = list(replay_instants(since, until, step))
+    if not instants:
+        raise BacktestError("the window holds no instant: since must be before until")
+    created = [entry.item.created_at for h in histories for entry in h.items]
+    if not created:
+        raise BacktestError("no stored history: sync a source first, then backtest")
+    if min(created) > until:
+        raise BacktestError(
+            f"the window holds no history: nothing stored existed by {until.isoformat()} "
+            f"(the first item was created {min(created).isoformat()})"
+        )
+    promises = collect_promises(histories, until=until)
+    tracker = _Tracker()
+    base_tracker = _Tracker()
+    active_total = 0
+    cache = ItemFactsCache()
+    for done, at in enumerate(instants, start=1):
+        batch = [f for history in histories for f in facts_as_of(history, at, cache=cache)]
+        by_subject = {key: f for f in batch if (key := _subject_of(f)) is not None}
+        active_total += sum(1 for f in batch if _active(f))
+        seen: dict[tuple[str, SubjectKey], Callable[[], Episode]] = {}
+        for finding in evaluate(rule_set, batch, now=at):
+            subject: SubjectKey = (finding.subject.kind, finding.subject.source_id, finding.subject.key)
+            facts = by_subject.get(subject)
+            seen[(finding.rule_id, subject)] = _episode_maker(
+                finding.rule_id, subject, facts, promises, at, push=finding.push_to_jira
+            )
+        tracker.step(seen, at)
+        today = at.date()
+        base_seen: dict[tuple[str, SubjectKey], Callable[[], Episode]] = {}
+        for subject, facts in by_subject.items():
+            if not isinstance(facts, ItemFacts | MilestoneFacts):
+                continue
+            for baseline in baselines:
+                if baseline.check(facts, today):
+                    base_seen[(baseline.name, subject)] = _episode_maker(
+                        baseline.name, subject, facts, promises, at, push=False, baseline=True
+                    )
+        base_tracker.step(base_seen, at)
+        if progress is not None:
+            progress(done, len(instants))
+    mean_active = active_total / len(instants)
+    missed = {
+        key: broken
+        for key, promise in promises.items()
+        if (broken := promise.broken(since, until)) is not None
+    }
+    episodes = tracker.finish()
+    verdicts = labels or {}
+    rule_names = sorted({e.rule for e in episodes} | set(_rule_ids(rule_set)))
+
+    def score(name: str, chosen: list[Episode], counts: int) -> Score:
+        return _score(name, chosen, counts, promises, missed, verdicts, until, len(instants), mean_active)
+
+    rules = tuple(
+        score(name, [e for e in episodes if e.rule == name], tracker.open_counts.get(name, 0))
+        for name in rule_names
+    )
+    overall = score("overall", episodes, sum(tracker.open_counts.values()))
+    promise_episodes = [e for e in episodes if _promise_level(e)]
+    promise_level = score("promise_level", promise_episodes, tracker.promise_level_open)
+    base_episodes = base_tracker.finish()
+    baseline_scores = tuple(
+        score(b.name, [e for e in base_episodes if e.rule == b.name], base_tracker.open_counts.get(b.name, 0))
+        for b in baselines
+    )
+    return BacktestReport(
+        since=since,
+        until=until,
+        step=step,
+        instants=len(instants),
+        mean_active_items=mean_active,
+        promises_missed=len(missed),
+        rules=rules,
+        overall=overall,
+        promise_level=promise_level,
+        baselines=baseline_scores,
+        descriptions={b.name: b.description for b in baselines},
+    )
+
+
+def _rule_ids(rule_set: RuleSet) -> Iterable[str]:
+    for kind in FlagSubject:
+        yield from rule_set.active_rule_ids(kind)
+
+
+def _promise_level(episode: Episode) -> bool:
+    return episode.subject[0] is FlagSubject.MILESTONE or episode.rule in PROMISE_RULES
+
+
+def _episode_maker(
+    name: str,
+    subject: SubjectKey,
+    facts: Facts | None,
+    promises: Mapping[PromiseKey, Promise],
+    at: datetime,
+    *,
+    push: bool,
+    baseline: bool = False,
+) -> Callable[[], Episode]:
+    def make() -> Episode:
+        about = (
+            _promises_of(name, facts, promises, at) if isinstance(facts, ItemFacts | MilestoneFacts) else ()
+        )
+        return Episode(
+            rule=name,
+            subject=subject,
+            raised_at=at,
+            promises=about,
+            push=push and subject[0] is FlagSubject.ITEM,
+            baseline=baseline,
+        )
+
+    return make
+
+
+def _score(
+    name: str,
+    episodes: list[Episode],
+    open_count: int,
+    promises: Mapping[PromiseKey, Promise],
+    missed: Mapping[PromiseKey, tuple[date, datetime]],
+    labels: Mapping[tuple[str, SubjectKey], Label],
+    until: datetime,
+    instants: int,
+    mean_active: float,
+) -> Score:
+    earned = not_earned = pending = without = 0
+    first_in_time: dict[PromiseKey, datetime] = {}
+    for episode in episodes:
+        label = labels.get((episode.rule, episode.subject))
+        verdict: bool | None
+        if label is not None:
+            verdict = label is Label.EARNED
+        elif not episode.promises:
+            without += 1
+            continue
+        else:
+            outcomes = [promises[key].missed_after(episode.raised_at, until) for key, _ in episode.promises]
+            verdict = (
+                True
+                if any(o is True for o in outcomes)
+                else None
+                if any(o is None for o in outcomes)
+                else False
+            )
+        if verdict is True:
+            earned += 1
+        elif verdict is False:
+            not_earned += 1
+        else:
+            pending += 1
+        for key, _promised in episode.promises:
+            broken = missed.get(key)
+            if broken is None:
+                continue
+            broken_date, broke_at = broken
+            deadline = datetime.combine(broken_date, time.min, tzinfo=UTC)
+            if episode.raised_at < min(deadline, broke_at + timedelta(microseconds=1)):
+                seen = first_in_time.get(key)
+                if seen is None or episode.raised_at < seen:
+                    first_in_time[key] = episode.raised_at
+    leads = [(missed[key][0] - at.date()).days for key, at in first_in_time.items()]
+    working = [working_days_between(at.date(), missed[key][0]) for key, at in first_in_time.items()]
+    decided = earned + not_earned
+    return Score(
+        name=name,
+        flags=len(episodes),
+        earned=earned,
+        not_earned=not_earned,
+        pending=pending,
+        without_promise=without,
+        precision=round(earned / decided, 3) if decided else None,
+        recall=round(len(first_in_time) / len(missed), 3) if missed else None,
+        median_lead_days=float(statistics.median(leads)) if leads else None,
+        median_lead_working_days=float(statistics.median(working)) if working else None,
+        comments=sum(1 for e in episodes if e.push),
+        open_flags_per_100_items=round(open_count / instants / max(mean_active, 1.0) * 100, 2),
+        promises_flagged_in_time=len(first_in_time),
+    )

@@ -1,0 +1,128 @@
+"""The backtest over a synced sandbox history, at once and through `pmbridge rules backtest`."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from service.cli import app
+from service.errors import InvalidInputError
+from service.flags.backtest import backtest_stored
+from service.rules import BUILTIN_RULES, default_rule_set
+from service.store.runtime import Store
+from service.sync.runs import sync_source_now
+from tests.support.jira_sandbox import JiraSandbox
+
+INVALID = (
+    "rules:\n  - id: x\n    applies_to: item\n    when: item.kind ==\n    severity: warning\n    message: x\n"
+)
+
+
+@pytest.fixture
+def synced(store: Store, jira_sandbox: JiraSandbox, jira_source_id: int) -> Store:
+    sync_source_now(store, source_id=jira_source_id, full=True)
+    return store
+
+
+def test_backtest_scores_every_rule_over_the_synced_history(synced: Store, jira_sandbox: JiraSandbox) -> None:
+    now = jira_sandbox.sandbox.clock.now()
+
+    report = backtest_stored(synced, rule_set=default_rule_set(), since=timedelta(days=40), until=now)
+
+    assert report.instants == 41
+    assert {s.name for s in report.rules} >= {rule.id for rule in BUILTIN_RULES}
+    assert report.overall.flags == sum(s.flags for s in report.rules) > 0
+    assert report.promises_missed > 0, "the sandbox's histories hold missed dates"
+    assert report.mean_active_items > 0
+    decided = report.overall.earned + report.overall.not_earned
+    assert report.overall.precision == round(report.overall.earned / decided, 3)
+
+
+def test_backtest_of_an_empty_store_is_a_clear_error(store: Store, jira_sandbox: JiraSandbox) -> None:
+    with pytest.raises(InvalidInputError, match="no stored history"):
+        backtest_stored(
+            store,
+            rule_set=default_rule_set(),
+            since=timedelta(days=30),
+            until=jira_sandbox.sandbox.clock.now(),
+        )
+
+
+def _cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    for name in ("PMBRIDGE_DATABASE_URL", "PMBRIDGE_SECRET_KEY", "PMBRIDGE_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PMBRIDGE_DATA_DIR", str(tmp_path))
+    return CliRunner()
+
+
+def test_rules_backtest_json_is_one_object_as_documented(
+    synced: Store, jira_sandbox: JiraSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    until = jira_sandbox.sandbox.clock.now().isoformat()
+    runner = _cli(tmp_path, monkeypatch)
+
+    result = runner.invoke(
+        app, ["rules", "backtest", "--since", "30d", "--step", "2d", "--until", until, "--json"]
+    )
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert set(report) >= {"window", "rules", "overall", "baselines"}
+    assert report["window"] == {"since": report["window"]["since"], "until": until, "step": "2d"}
+    for row in report["rules"]:
+        assert set(row) >= {"rule", "flags", "earned", "precision", "recall", "median_lead_days", "comments"}
+    assert set(report["overall"]) >= {
+        "precision",
+        "recall",
+        "median_lead_days",
+        "open_flags_per_100_items",
+        "comments_per_100_items_per_week",
+        "promises_missed",
+        "promises_flagged_in_time",
+    }
+    for row in report["baselines"]:
+        assert set(row) >= {"name", "precision", "recall", "open_flags_per_100_items"}
+
+    text = runner.invoke(app, ["rules", "backtest", "--since", "30d", "--until", until])
+    assert text.exit_code == 0, text.output
+    assert "overdue_commitment" in text.stdout
+    assert "baselines:" in text.stdout
+
+
+def test_rules_dry_run_ends_at_until(
+    synced: Store, jira_sandbox: JiraSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    until = jira_sandbox.sandbox.clock.now() - timedelta(days=10)
+    rule_file = tmp_path / "moved.yaml"
+    rule_file.write_text("builtin:\n  promised_date_moved:\n    min_moves: 1\n")
+    runner = _cli(tmp_path, monkeypatch)
+
+    result = runner.invoke(
+        app, ["rules", "dry-run", str(rule_file), "--since", "30d", "--until", until.isoformat(), "--json"]
+    )
+
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)
+    assert hits
+    assert all(hit["first_flagged_at"] <= until.isoformat() for hit in hits)
+
+
+def test_rules_backtest_refuses_what_it_cannot_score(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = _cli(tmp_path, monkeypatch)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(INVALID)
+
+    empty = runner.invoke(app, ["rules", "backtest", "--json"])
+    assert empty.exit_code == 1
+    assert "no stored history" in empty.stderr
+    assert runner.invoke(app, ["rules", "backtest", "--until", "2999-01-01"]).exit_code == 2
+    assert runner.invoke(app, ["rules", "backtest", "--step", "0d"]).exit_code == 2
+    invalid = runner.invoke(app, ["rules", "backtest", str(bad)])
+    assert invalid.exit_code == 1
+    assert f"{bad}:4:" in invalid.stderr
