@@ -54,12 +54,14 @@ class JiraSprintSync:
     def run(self, projects: Sequence[Project], *, full: bool) -> None:
         """Read the sprints (all of them when `full` or never read, else the open ones) and store them."""
         cursor = self._cursor()
+        in_scope = {p.external_id for p in projects}
         if full or cursor is None:
-            boards = self._list_boards({p.external_id for p in projects})
-            sprints, boards = self._read_all(boards)
+            sprints, boards = self._read_all(self._list_boards(in_scope))
         else:
-            kept = {int(board): str(project) for board, project in cursor["boards"]}
-            sprints, boards = self._read_open(kept, {int(s): str(p) for s, p in cursor["open"]})
+            # A project taken out of scope since the last full run takes its boards with it.
+            kept = {int(b): str(p) for b, p in cursor["boards"] if str(p) in in_scope}
+            were_open = {int(s): str(p) for s, p in cursor["open"] if str(p) in in_scope}
+            sprints, boards = self._read_open(kept, were_open)
         self.board_projects = boards
         self.milestones = [
             map_sprint(sprint, source_id=self._source_id, project_external_id=project)
