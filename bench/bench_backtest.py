@@ -7,9 +7,10 @@ For each seed, the sandbox builds the scenario in a child process (its own inter
 it over loopback; pmbridge syncs every Jira project and Trello board into a fresh embedded SQLite
 database, then backtests the rules as shipped (or `--rules FILE` over them) over the window that
 ends at the sandbox's present. Reported: the backtest's JSON (precision, recall, lead, open flags,
-comments per rule and overall, and the naive baselines), the replay's wall and CPU time, and the
-peak memory of the measuring process. `--issues-per-project` sizes the Jira side (the large
-scenario has 20 projects, so 500 gives 10,000 issues).
+comments per rule and overall, and the naive baselines); the replay's wall time and CPU time (this
+process and its replay workers); the peak memory of this process and of the largest worker.
+`--issues-per-project` sizes the Jira side (the large scenario has 20 projects, so 500 gives
+10,000 issues).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from sandbox.emit import CollectingSink
 from sandbox.scenarios import SCENARIOS, build_sandbox
 from sandbox.server import LoopbackServer
 from service.domain.enums import SourceKind
-from service.flags.backtest import backtest_rule_set, backtest_stored
+from service.flags.backtest import backtest_stored
 from service.flags.rulesets import parse_duration
 from service.settings import Settings
 from service.store.runtime import open_store
@@ -100,19 +101,20 @@ def run(args: argparse.Namespace, seed: int) -> dict[str, Any]:
         sync_s = time.perf_counter() - started
         parent.send("stop")
         process.join(timeout=10)
-        rule_set = backtest_rule_set(args.rules.read_text(encoding="utf-8") if args.rules else None)
         gc.collect()
         cpu = time.process_time()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
         started = time.perf_counter()
         report = backtest_stored(
             store,
-            rule_set=rule_set,
+            rules=args.rules.read_text(encoding="utf-8") if args.rules else None,
             since=parse_duration(args.since),
             until=datetime.fromisoformat(info["now"]),
             step=parse_duration(args.step) if args.step else timedelta(days=1),
+            workers=args.workers,
         )
         wall = time.perf_counter() - started
-        cpu = time.process_time() - cpu
+        cpu = time.process_time() - cpu + resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - children
         store.close()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -125,6 +127,7 @@ def run(args: argparse.Namespace, seed: int) -> dict[str, Any]:
         "backtest_s": round(wall, 2),
         "backtest_cpu_s": round(cpu, 2),
         "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "worker_peak_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         "report": report.to_json(),
     }
 
@@ -141,6 +144,7 @@ def main() -> None:
     parser.add_argument("--since", default="180d")
     parser.add_argument("--step", default="1d")
     parser.add_argument("--rules", type=Path, help="A rule file over the built-in rules.")
+    parser.add_argument("--workers", type=int, help="Replay processes (default: one per core).")
     parser.add_argument("--json", action="store_true", help="Print one JSON object per seed.")
     args = parser.parse_args()
     for seed in args.seed or [1]:
@@ -156,7 +160,8 @@ def main() -> None:
         )
         print(
             f"backtest           {result['backtest_s']:.1f} s wall, {result['backtest_cpu_s']:.1f} s CPU, "
-            f"peak {result['peak_mb']} MB (sync took {result['sync_s']:.1f} s)"
+            f"peak {result['peak_mb']} MB, workers {result['worker_peak_mb']} MB "
+            f"(sync took {result['sync_s']:.1f} s)"
         )
         print(
             f"promise-level      precision {_fmt(promise['precision'])}, recall {_fmt(promise['recall'])}, "

@@ -138,7 +138,6 @@ def backtest(
     earned, precision, recall, lead time, open flags and comments, beside naive baselines."""
     from service.flags.backtest import backtest_stored
     from service.flags.rulesets import load_rule_file
-    from service.rules import default_rule_set
 
     window = _window(since)
     every = _window(step, option="--step")
@@ -146,11 +145,12 @@ def backtest(
     if file is not None and not file.is_file():
         raise typer.BadParameter(f"{file} is not a file", param_hint="FILE")
     with fail_on_service_error():
-        rule_set = default_rule_set()
+        text = None
         if file is not None:
-            rule_set = rule_set.override(load_rule_file(file))
+            load_rule_file(file)  # refused with the file's name and line before anything runs
+            text = file.read_text(encoding="utf-8")
         with opened_store(ctx) as store:
-            report = backtest_stored(store, rule_set=rule_set, since=window, until=end, step=every)
+            report = backtest_stored(store, rules=text, since=window, until=end, step=every)
     result = report.to_json()
     if as_json:
         typer.echo(json.dumps(result))

@@ -422,33 +422,50 @@ def _ended(episode: Episode, at: datetime) -> Episode:
     )
 
 
-def backtest(
+@dataclass(slots=True, kw_only=True)
+class Replay:
+    """What a replay of some projects saw: its flags, baselines' flags, and what was open when.
+
+    Projects replay independently, so a replay of all of them is the `merge` of replays of parts.
+    """
+
+    instants: int
+    promises: dict[PromiseKey, Promise]
+    episodes: list[Episode]
+    baseline_episodes: list[Episode]
+    open_counts: dict[str, int]
+    baseline_open_counts: dict[str, int]
+    promise_level_open: int
+    active_total: int
+    created: list[datetime]
+
+
+def check_window(since: datetime, until: datetime, step: timedelta, created: Sequence[datetime]) -> None:
+    """Raises BacktestError when the window has nothing to score; `created` are the items' creations."""
+    if not list(replay_instants(since, until, step)):
+        raise BacktestError("the window holds no instant: since must be before until")
+    if not created:
+        raise BacktestError("no stored history: sync a source first, then backtest")
+    first = min(created)
+    if first > until:
+        raise BacktestError(
+            f"the window holds no history: nothing stored existed by {until.isoformat()} "
+            f"(the first item was created {first.isoformat()})"
+        )
+
+
+def replay(
     rule_set: RuleSet,
     histories: Sequence[ProjectHistory],
     *,
     since: datetime,
     until: datetime,
     step: timedelta = timedelta(days=1),
-    labels: Mapping[tuple[str, SubjectKey], Label] | None = None,
     baselines: Sequence[Baseline] = BASELINES,
     progress: Callable[[int, int], None] | None = None,
-) -> BacktestReport:
-    """Replay `histories` from `since` to `until` every `step`, and score each rule and baseline.
-
-    `labels` are operators' verdicts on flags by (rule, subject); they override the history's.
-    Raises BacktestError when there is nothing to score.
-    """
+) -> Replay:
+    """Replay `histories` from `since` to `until` every `step`: the rules' and baselines' flags."""
     instants = list(replay_instants(since, until, step))
-    if not instants:
-        raise BacktestError("the window holds no instant: since must be before until")
-    created = [entry.item.created_at for h in histories for entry in h.items]
-    if not created:
-        raise BacktestError("no stored history: sync a source first, then backtest")
-    if min(created) > until:
-        raise BacktestError(
-            f"the window holds no history: nothing stored existed by {until.isoformat()} "
-            f"(the first item was created {min(created).isoformat()})"
-        )
     promises = collect_promises(histories, until=until)
     tracker = _Tracker()
     base_tracker = _Tracker()
@@ -479,36 +496,93 @@ def backtest(
         base_tracker.step(base_seen, at)
         if progress is not None:
             progress(done, len(instants))
-    mean_active = active_total / len(instants)
+    return Replay(
+        instants=len(instants),
+        promises=promises,
+        episodes=tracker.finish(),
+        baseline_episodes=base_tracker.finish(),
+        open_counts=tracker.open_counts,
+        baseline_open_counts=base_tracker.open_counts,
+        promise_level_open=tracker.promise_level_open,
+        active_total=active_total,
+        created=[entry.item.created_at for h in histories for entry in h.items],
+    )
+
+
+def merge(replays: Sequence[Replay]) -> Replay:
+    """One replay of the projects of `replays`, each of the same window."""
+    merged = Replay(
+        instants=replays[0].instants if replays else 0,
+        promises={},
+        episodes=[],
+        baseline_episodes=[],
+        open_counts={},
+        baseline_open_counts={},
+        promise_level_open=0,
+        active_total=0,
+        created=[],
+    )
+    for part in replays:
+        merged.promises.update(part.promises)
+        merged.episodes.extend(part.episodes)
+        merged.baseline_episodes.extend(part.baseline_episodes)
+        for name, count in part.open_counts.items():
+            merged.open_counts[name] = merged.open_counts.get(name, 0) + count
+        for name, count in part.baseline_open_counts.items():
+            merged.baseline_open_counts[name] = merged.baseline_open_counts.get(name, 0) + count
+        merged.promise_level_open += part.promise_level_open
+        merged.active_total += part.active_total
+        merged.created.extend(part.created)
+    return merged
+
+
+def score(
+    rule_set: RuleSet,
+    played: Replay,
+    *,
+    since: datetime,
+    until: datetime,
+    step: timedelta,
+    labels: Mapping[tuple[str, SubjectKey], Label] | None = None,
+    baselines: Sequence[Baseline] = BASELINES,
+) -> BacktestReport:
+    """Score a replay's flags against what the history shows happened later."""
+    instants = max(played.instants, 1)
+    mean_active = played.active_total / instants
+    promises = played.promises
     missed = {
         key: broken
         for key, promise in promises.items()
         if (broken := promise.broken(since, until)) is not None
     }
-    episodes = tracker.finish()
+    episodes = played.episodes
     verdicts = labels or {}
     rule_names = sorted({e.rule for e in episodes} | set(_rule_ids(rule_set)))
 
-    def score(name: str, chosen: list[Episode], counts: int) -> Score:
-        return _score(name, chosen, counts, promises, missed, verdicts, until, len(instants), mean_active)
+    def scored(name: str, chosen: list[Episode], counts: int) -> Score:
+        return _score(name, chosen, counts, promises, missed, verdicts, until, instants, mean_active)
 
     rules = tuple(
-        score(name, [e for e in episodes if e.rule == name], tracker.open_counts.get(name, 0))
+        scored(name, [e for e in episodes if e.rule == name], played.open_counts.get(name, 0))
         for name in rule_names
     )
-    overall = score("overall", episodes, sum(tracker.open_counts.values()))
-    promise_episodes = [e for e in episodes if _promise_level(e)]
-    promise_level = score("promise_level", promise_episodes, tracker.promise_level_open)
-    base_episodes = base_tracker.finish()
+    overall = scored("overall", episodes, sum(played.open_counts.values()))
+    promise_level = scored(
+        "promise_level", [e for e in episodes if _promise_level(e)], played.promise_level_open
+    )
     baseline_scores = tuple(
-        score(b.name, [e for e in base_episodes if e.rule == b.name], base_tracker.open_counts.get(b.name, 0))
+        scored(
+            b.name,
+            [e for e in played.baseline_episodes if e.rule == b.name],
+            played.baseline_open_counts.get(b.name, 0),
+        )
         for b in baselines
     )
     return BacktestReport(
         since=since,
         until=until,
         step=step,
-        instants=len(instants),
+        instants=played.instants,
         mean_active_items=mean_active,
         promises_missed=len(missed),
         rules=rules,
@@ -517,6 +591,29 @@ def backtest(
         baselines=baseline_scores,
         descriptions={b.name: b.description for b in baselines},
     )
+
+
+def backtest(
+    rule_set: RuleSet,
+    histories: Sequence[ProjectHistory],
+    *,
+    since: datetime,
+    until: datetime,
+    step: timedelta = timedelta(days=1),
+    labels: Mapping[tuple[str, SubjectKey], Label] | None = None,
+    baselines: Sequence[Baseline] = BASELINES,
+    progress: Callable[[int, int], None] | None = None,
+) -> BacktestReport:
+    """Replay `histories` from `since` to `until` every `step`, and score each rule and baseline.
+
+    `labels` are operators' verdicts on flags by (rule, subject); they override the history's.
+    Raises BacktestError when there is nothing to score.
+    """
+    check_window(since, until, step, [entry.item.created_at for h in histories for entry in h.items])
+    played = replay(
+        rule_set, histories, since=since, until=until, step=step, baselines=baselines, progress=progress
+    )
+    return score(rule_set, played, since=since, until=until, step=step, labels=labels, baselines=baselines)
 
 
 def _rule_ids(rule_set: RuleSet) -> Iterable[str]:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from service.cli import app
 from service.errors import InvalidInputError
 from service.flags.backtest import backtest_stored
-from service.rules import BUILTIN_RULES, default_rule_set
+from service.rules import BUILTIN_RULES
 from service.store.runtime import Store
 from service.sync.runs import sync_source_now
 from tests.support.jira_sandbox import JiraSandbox
@@ -31,7 +31,7 @@ def synced(store: Store, jira_sandbox: JiraSandbox, jira_source_id: int) -> Stor
 def test_backtest_scores_every_rule_over_the_synced_history(synced: Store, jira_sandbox: JiraSandbox) -> None:
     now = jira_sandbox.sandbox.clock.now()
 
-    report = backtest_stored(synced, rule_set=default_rule_set(), since=timedelta(days=40), until=now)
+    report = backtest_stored(synced, rules=None, since=timedelta(days=40), until=now, workers=1)
 
     assert report.instants == 41
     assert {s.name for s in report.rules} >= {rule.id for rule in BUILTIN_RULES}
@@ -46,7 +46,7 @@ def test_backtest_of_an_empty_store_is_a_clear_error(store: Store, jira_sandbox:
     with pytest.raises(InvalidInputError, match="no stored history"):
         backtest_stored(
             store,
-            rule_set=default_rule_set(),
+            rules=None,
             since=timedelta(days=30),
             until=jira_sandbox.sandbox.clock.now(),
         )
@@ -126,3 +126,12 @@ def test_rules_backtest_refuses_what_it_cannot_score(
     invalid = runner.invoke(app, ["rules", "backtest", str(bad)])
     assert invalid.exit_code == 1
     assert f"{bad}:4:" in invalid.stderr
+
+
+def test_projects_replayed_in_parallel_score_as_one_replay(synced: Store, jira_sandbox: JiraSandbox) -> None:
+    now = jira_sandbox.sandbox.clock.now()
+
+    alone = backtest_stored(synced, rules=None, since=timedelta(days=20), until=now, workers=1)
+    parallel = backtest_stored(synced, rules=None, since=timedelta(days=20), until=now, workers=2)
+
+    assert parallel.to_json() == alone.to_json()
