@@ -6,7 +6,7 @@ The sandbox runs in a child process (its own interpreter, so the sync does not s
 it); pmbridge syncs into a fresh embedded SQLite database. Reported per size: API calls by endpoint
 against the lower bound the API allows (search pages of 100 issues, bulk changelog requests of
 1,000 issues and up to 10,000 histories, worklog feed pages and worklog lists of 1,000 ids, plus
-the site and project reads), wall time, issues per
+the site and project reads, and the boards and their sprints, 50 a page), wall time, issues per
 second, peak memory of the syncing process, CPU time of the syncing and of the sandbox process
 during the full sync; then an incremental run with nothing changed and one with 1% of the issues
 changed. `--repeat N` runs the full sync N times against the same sandbox, each into a fresh
@@ -62,6 +62,8 @@ def serve_sandbox(issues: int, conn: Connection) -> None:
         "histories": sum(len(i.histories) for i in world.issues.values()),
         "worklogs": len(world.worklogs),
         "projects": len(world.projects),
+        "boards": len(world.boards),
+        "sprints": [sum(1 for s in world.sprints.values() if s.board_id == b) for b in world.boards],
         "keys": [i.key for i in list(world.issues.values())[::100]],
     }
     with LoopbackServer(create_sandbox_app(sandbox)) as server:
@@ -79,13 +81,17 @@ def serve_sandbox(issues: int, conn: Connection) -> None:
             conn.send(time.process_time())
 
 
-def lower_bound(issues: int, histories: int, worklogs: int, projects: int) -> int:
+def lower_bound(
+    issues: int, histories: int, worklogs: int, projects: int, boards: int, sprints: list[int]
+) -> int:
     search = math.ceil(issues / 100)
     changelog = max(math.ceil(issues / 1000), math.ceil(histories / 10000))
     # The updated-worklog feed (at least one page) and the worklogs by id, 1,000 a call each.
     worklog = max(1, math.ceil(worklogs / 1000)) + math.ceil(worklogs / 1000)
     setup = 2 + math.ceil(projects / 50) + projects  # serverInfo, field, project pages, versions
-    return search + changelog + worklog + setup
+    # The site's boards (50 a page, at least one) and each board's sprints (50 a page, at least one).
+    agile = max(1, math.ceil(boards / 50)) + sum(max(1, math.ceil(n / 50)) for n in sprints)
+    return search + changelog + worklog + setup + agile
 
 
 def fresh_source(info: dict[str, Any], data_dir: Path) -> tuple[Store, int]:
@@ -140,7 +146,9 @@ def run(issues: int, repeat: int = 1) -> dict[str, Any]:
     process.join(timeout=10)
     store.close()
     shutil.rmtree(data_dirs[-1])
-    bound = lower_bound(info["issues"], info["histories"], info["worklogs"], info["projects"])
+    bound = lower_bound(
+        info["issues"], info["histories"], info["worklogs"], info["projects"], info["boards"], info["sprints"]
+    )
     walls = [r["full_s"] for r in runs]
     return {
         "issues": info["issues"],
@@ -198,7 +206,8 @@ def main() -> None:
         for endpoint, count in sorted(result["full_by_endpoint"].items()):
             print(f"  {endpoint:45s} {count}")
         print(
-            f"incremental, nothing changed: {result['idle_calls']} call(s) (search and the two worklog feeds)"
+            f"incremental, nothing changed: {result['idle_calls']} call(s) "
+            "(search, the two worklog feeds, one per board for its open sprints)"
         )
         print(
             f"incremental, {result['one_percent_changed']} changed (1%): "

@@ -15,6 +15,7 @@ from connectors.jira.models.search import JiraOffsetSearchPage
 
 _BOARDS = TypeAdapter(JiraPagedValues[JiraBoard])
 _SPRINTS = TypeAdapter(JiraPagedValues[JiraSprint])
+_SPRINT = TypeAdapter(JiraSprint)
 _SPRINT_ISSUES = TypeAdapter(JiraOffsetSearchPage)
 
 
@@ -32,7 +33,8 @@ class AgileApi(JiraClientBase):
     def iter_sprints(
         self, board_id: int, *, states: Sequence[str] = (), page_size: int = 50
     ) -> Iterator[JiraSprint]:
-        """Sprints of a scrum board; a kanban board answers 400 (a PermanentError)."""
+        """Sprints of a board, closed then active then future (each in backlog order), optionally of some
+        `states` only; a board without sprints (kanban) answers 400 (a PermanentError)."""
         route = "/rest/agile/1.0/board/{board_id}/sprint"
 
         def fetch(start: int) -> JiraPagedValues[JiraSprint]:
@@ -41,6 +43,10 @@ class AgileApi(JiraClientBase):
 
         for page in paged_values(fetch, endpoint=f"GET {route}"):
             yield from page.values
+
+    def get_sprint(self, sprint_id: int) -> JiraSprint:
+        """One sprint (404, a NotFoundError, once it is deleted)."""
+        return self._call(_SPRINT, "GET", "/rest/agile/1.0/sprint/{sprint_id}", path={"sprint_id": sprint_id})
 
     def iter_sprint_issues(
         self, sprint_id: int, *, fields: Sequence[str], jql: str | None = None, page_size: int = 50

@@ -14,6 +14,7 @@ from sandbox.jira.jqlcompile import CompiledQuery
 from sandbox.jira.model import Board, Issue, Sprint
 from sandbox.jira.routes_search import split_param
 from sandbox.jira.state import JiraWorld
+from sandbox.jira.timefmt import format_offset
 
 AGILE = "/rest/agile/1.0"
 PAGE_MAX = 50
@@ -49,10 +50,30 @@ def _board_json(ctx: Ctx, board: Board) -> dict[str, Any]:
     }
 
 
+# A board's sprints are listed closed first, then active, then future, each in backlog order (the
+# sandbox's backlog order is creation order): reference §5a.
+_STATE_ORDER = {"closed": 0, "active": 1, "future": 2}
+SPRINT_STATES = frozenset(_STATE_ORDER)
+
+
 def _sprint_json(ctx: Ctx, sprint: Sprint) -> dict[str, Any]:
-    body = ctx.renderer.sprint_json(sprint.id)
-    body["self"] = f"{ctx.renderer.base}{AGILE}/sprint/{sprint.id}"
-    body["originBoardId"] = body.pop("boardId")
+    """The agile API's sprint (reference §5a): dates with the site's offset (the Sprint custom field
+    has UTC `Z`), `completeDate` only once closed, `originBoardId` (the field says `boardId`)."""
+    tz = ctx.world.tz
+    body: dict[str, Any] = {
+        "id": sprint.id,
+        "self": f"{ctx.renderer.base}{AGILE}/sprint/{sprint.id}",
+        "state": sprint.state,
+        "name": sprint.name,
+    }
+    if sprint.start_ms is not None:
+        body["startDate"] = format_offset(sprint.start_ms, tz)
+    if sprint.end_ms is not None:
+        body["endDate"] = format_offset(sprint.end_ms, tz)
+    if sprint.state == "closed" and sprint.complete_ms is not None:
+        body["completeDate"] = format_offset(sprint.complete_ms, tz)
+    body["originBoardId"] = sprint.board_id
+    body["goal"] = sprint.goal
     return body
 
 
@@ -93,11 +114,17 @@ def board(ctx: Ctx) -> Response:
 
 def board_sprints(ctx: Ctx) -> Response:
     found = _board(ctx)
+    if found.type == "kanban":  # reference §5a (unverified text)
+        raise ApiError(400, ["The board does not support sprints"])
     states = set(split_param(ctx.query.getlist("state")))
+    unknown = sorted(states - SPRINT_STATES)
+    if unknown:
+        message = f"The sprint state '{unknown[0]}' is not valid. Valid values: future, active, closed."
+        raise ApiError(400, [message])
     sprints = [
         s for s in ctx.world.sprints.values() if s.board_id == found.id and (not states or s.state in states)
     ]
-    sprints.sort(key=lambda s: s.id)
+    sprints.sort(key=lambda s: (_STATE_ORDER.get(s.state, len(_STATE_ORDER)), s.id))
     return json_response(_page(ctx, [_sprint_json(ctx, s) for s in sprints], with_total=False))
 
 

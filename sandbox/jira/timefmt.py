@@ -50,6 +50,13 @@ def _utc_day(days: int) -> str:
     return (_EPOCH_DAY + timedelta(days=days)).isoformat()
 
 
+def format_offset(ms: int, tz: tzinfo) -> str:
+    """`2015-04-11T15:22:00.000+10:00`: millis, offset with a colon, as the agile API dates sprints
+    (reference §5a)."""
+    text = format_jira(ms, tz)
+    return f"{text[:-2]}:{text[-2:]}"
+
+
 def format_utc_z(ms: int) -> str:
     """Sprint dates use UTC with `Z` (reference §3, Sprint custom field)."""
     return format_jira(ms, UTC)[:-5] + "Z"

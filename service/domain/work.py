@@ -74,6 +74,11 @@ class Milestone:
     due_date: date | None = None
     released: bool = False
     completed_at: datetime | None = None
+    # A sprint's instant of start (`start_date` is its day), its state (`future`, `active`,
+    # `closed`) and its goal; None for other milestones.
+    started_at: datetime | None = None
+    state: str | None = None
+    goal: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -222,3 +227,13 @@ def priority_from_name(name: str | None) -> Priority:
     if not name:
         return Priority.NONE
     return _PRIORITY_NAMES.get(name.strip().lower(), Priority.NONE)
+
+
+SPRINT_ID_PREFIX = "sprint:"
+
+
+def sprint_milestone_id(sprint_id: int | str) -> str:
+    """The milestone id of a Jira sprint: `sprint:<id>`. A Sprint changelog entry names sprints by their
+    bare ids ("11, 12"); the facts read them through this too, so both name one sprint alike."""
+    text = str(sprint_id).strip()
+    return text if text.startswith(SPRINT_ID_PREFIX) else f"{SPRINT_ID_PREFIX}{text}"

@@ -18,6 +18,7 @@ from service.rules import (
     build_item_facts,
     build_milestone_facts,
     build_project_facts,
+    sprint_closes,
     team_throughput,
 )
 from service.store.activity import list_latest_item_activity
@@ -78,7 +79,9 @@ def load_project_snapshot(session: Session, *, project_id: int, now: datetime) -
             if known is None or created_at < known:
                 first_created[milestone_id] = created_at
     milestone_facts = []
-    for milestone in read_project_milestones(session, project_id=project_id):
+    milestones = read_project_milestones(session, project_id=project_id)
+    closes = sprint_closes(milestones)
+    for milestone in milestones:
         commitment = (
             build_milestone_commitment(
                 milestone, (), created_at=first_created.get(milestone.external_id, now)
@@ -92,6 +95,7 @@ def load_project_snapshot(session: Session, *, project_id: int, now: datetime) -
                 item_facts,
                 commitment=commitment,
                 as_of=now,
+                sprint_closes=closes,
                 throughput=throughput,
                 data_as_of=data_as_of,
             )

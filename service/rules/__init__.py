@@ -6,7 +6,12 @@ Pure: facts in, findings out. The store side builds facts (`build_item_facts`,
 `Finding.identity`, editing the Jira comment when `Finding.fingerprint` changes.
 """
 
-from service.rules.aggregate import build_milestone_facts, build_project_facts, team_throughput
+from service.rules.aggregate import (
+    build_milestone_facts,
+    build_project_facts,
+    sprint_closes,
+    team_throughput,
+)
 from service.rules.context import Env
 from service.rules.dryrun import (
     MILESTONE_PROMISE_FIELD,
@@ -73,6 +78,7 @@ __all__ = [
     "forecast_completion",
     "item_as_of",
     "load_rule_set",
+    "sprint_closes",
     "team_throughput",
     "weekly_throughput",
 ]

@@ -19,7 +19,12 @@ from datetime import datetime, timedelta
 from service.domain.enums import FlagSubject
 from service.domain.ledger import build_milestone_commitment, change_dates, order_changes
 from service.domain.work import Activity, Change, Milestone, Project, WorkItem
-from service.rules.aggregate import build_milestone_facts, build_project_facts, team_throughput
+from service.rules.aggregate import (
+    build_milestone_facts,
+    build_project_facts,
+    sprint_closes,
+    team_throughput,
+)
 from service.rules.engine import evaluate
 from service.rules.facts import Facts, FactsConfig, ItemFacts, MilestoneFacts
 from service.rules.findings import Finding, SubjectRef
@@ -82,10 +87,18 @@ def milestone_as_of(history: MilestoneHistory, as_of: datetime) -> Milestone | N
     for change in reversed(order_changes(history.changes)):
         if change.changed_at > as_of and change.field.casefold() == MILESTONE_PROMISE_FIELD.casefold():
             due = change_dates(change)[0]
+    if m.started_at is not None and m.started_at > as_of:
+        # A sprint not started yet was a future one.
+        m = dataclasses.replace(m, started_at=None, state="future")
     if m.completed_at is not None:
         done = m.completed_at <= as_of
+        state = m.state if done or m.state != "closed" else "active"
         return dataclasses.replace(
-            m, due_date=due, completed_at=m.completed_at if done else None, released=m.released and done
+            m,
+            due_date=due,
+            completed_at=m.completed_at if done else None,
+            released=m.released and done,
+            state=state,
         )
     # Released with no recorded time: Jira sets the release date to the day of release.
     released = m.released and due is not None and due <= as_of.date()
@@ -155,9 +168,10 @@ def facts_as_of(
     for facts in items:
         for external_id in facts.item.milestone_external_ids:
             members[external_id].append(facts)
+    then = [(recorded, milestone_as_of(recorded, as_of)) for recorded in history.milestones]
+    closes = sprint_closes(m for _, m in then if m is not None)
     milestones: list[MilestoneFacts] = []
-    for recorded in history.milestones:
-        milestone = milestone_as_of(recorded, as_of)
+    for recorded, milestone in then:
         if milestone is None:
             continue
         past = [c for c in recorded.changes if c.changed_at <= as_of]
@@ -170,6 +184,7 @@ def facts_as_of(
                 members.get(milestone.external_id, ()),
                 commitment=commitment,
                 as_of=as_of,
+                sprint_closes=closes,
                 throughput=pace,
             )
         )

@@ -50,6 +50,16 @@ class Reopening:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Membership:
+    """What the item belonged to from `since` until the next state: its milestones (sprints by their
+    milestone ids, `sprint:<id>`) and whether it was done."""
+
+    since: datetime
+    milestone_ids: frozenset[str]
+    done: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ItemFacts:
     item: WorkItem
     commitment: Commitment | None
@@ -65,13 +75,23 @@ class ItemFacts:
     reopenings: tuple[Reopening, ...] = ()
     # Milestone external id -> when the item joined it (its creation when no change says).
     joined_milestones: Mapping[str, datetime]
-    # Sprint ids the item belonged to before joining each sprint it is in (carried over work).
-    prior_sprints: Mapping[str, tuple[str, ...]]
+    # The item's milestones and done-ness through time, oldest first, from its creation (the first
+    # state) through each change of either: what sprint facts ask "as of" a sprint's start or close.
+    memberships: tuple[Membership, ...] = ()
     data_as_of: datetime | None = None  # when the source was last synced: evidence, not logic
 
     @property
     def key(self) -> str:
         return self.item.key
+
+    def membership_at(self, at: datetime) -> Membership | None:
+        """The item's milestones and done-ness at `at` (None before it existed)."""
+        found: Membership | None = None
+        for state in self.memberships:
+            if state.since > at:
+                break
+            found = state
+        return found
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

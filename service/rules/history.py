@@ -19,14 +19,16 @@ from datetime import datetime
 from service.domain.enums import StatusCategory
 from service.domain.ledger import build_item_commitment, change_dates, order_changes
 from service.domain.work import (
+    SPRINT_ID_PREFIX,
     Activity,
     Change,
     Person,
     WorkItem,
     priority_from_name,
+    sprint_milestone_id,
     status_category_from_list_name,
 )
-from service.rules.facts import FactsConfig, ItemFacts, Reopening
+from service.rules.facts import FactsConfig, ItemFacts, Membership, Reopening
 
 
 def split_ids(value: str | None) -> tuple[str, ...]:
@@ -38,6 +40,18 @@ def split_ids(value: str | None) -> tuple[str, ...]:
 
 def _field_in(change: Change, names: tuple[str, ...]) -> bool:
     return change.field.casefold() in names
+
+
+def membership_ids(change: Change, config: FactsConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The milestone ids a membership change names before and after, as the milestones are keyed.
+
+    The one place a Sprint changelog entry's bare sprint ids ("11" -> "11, 12", stored as Jira sent
+    them) become sprint milestone ids (`sprint:11`); other membership fields name milestones as
+    stored."""
+    before, after = split_ids(change.from_value), split_ids(change.to_value)
+    if _field_in(change, config.sprint_fields):
+        return tuple(map(sprint_milestone_id, before)), tuple(map(sprint_milestone_id, after))
+    return before, after
 
 
 def _status_name(value: str | None, fallback: str | None) -> str:
@@ -122,9 +136,10 @@ def _undo(item: WorkItem, change: Change, reader: _Reader) -> WorkItem:
             labels.append(change.from_value)
         updates["labels"] = tuple(labels)
     if name in config.membership_fields:
-        removed = set(split_ids(change.to_value)) - set(split_ids(change.from_value))
+        before, after = membership_ids(change, config)
+        removed = set(after) - set(before)
         kept = tuple(m for m in item.milestone_external_ids if m not in removed)
-        restored = tuple(m for m in split_ids(change.from_value) if m not in kept)
+        restored = tuple(m for m in before if m not in kept)
         updates["milestone_external_ids"] = kept + restored
     blocked = reader.blocked_before_after(change)
     if blocked is not None:
@@ -183,25 +198,52 @@ def _reopenings(changes: Sequence[Change], reader: _Reader) -> tuple[Reopening, 
     return tuple(found[instant] for instant in sorted(found))
 
 
-def _memberships(
-    item: WorkItem, changes: Sequence[Change], config: FactsConfig
-) -> tuple[dict[str, datetime], dict[str, tuple[str, ...]]]:
+def _joined(item: WorkItem, changes: Sequence[Change], config: FactsConfig) -> dict[str, datetime]:
+    """When the item last joined each milestone it is in: the membership change that added it, else
+    its creation (created in it, or no change recorded)."""
     joined: dict[str, datetime] = {}
-    prior: dict[str, tuple[str, ...]] = {}
     for change in changes:
         if change.field.casefold() not in config.membership_fields:
             continue
-        before, after = split_ids(change.from_value), split_ids(change.to_value)
-        is_sprint = change.field.casefold() in config.sprint_fields
+        before, after = membership_ids(change, config)
         for milestone_id in after:
-            if milestone_id in before:
-                continue
-            joined[milestone_id] = change.changed_at
-            if is_sprint:
-                prior[milestone_id] = tuple(sorted({m for m in (*before, *after) if m != milestone_id}))
-    current = {m: joined.get(m, item.created_at) for m in item.milestone_external_ids}
-    carried = {m: prior.get(m, ()) for m in item.milestone_external_ids}
-    return current, carried
+            if milestone_id not in before:
+                joined[milestone_id] = change.changed_at
+    return {m: joined.get(m, item.created_at) for m in item.milestone_external_ids}
+
+
+def _membership_history(item: WorkItem, changes: Sequence[Change], reader: _Reader) -> tuple[Membership, ...]:
+    """The item's milestones and done-ness from its creation on, walking its changes back from the
+    item as it is: each membership or status change undone gives the state before it.
+
+    Only sprint facts read it: an item never in a sprint gets none (most items, and facts are built
+    for every item of a project at each evaluation)."""
+    config = reader.config
+    if not any(m.startswith(SPRINT_ID_PREFIX) for m in item.milestone_external_ids) and not any(
+        _field_in(c, config.sprint_fields) for c in changes
+    ):
+        return ()
+    milestones = set(item.milestone_external_ids)
+    done = item.is_done
+    states: list[Membership] = []
+    for change in reversed(changes):
+        is_membership = change.field.casefold() in config.membership_fields
+        moved = reader.status_change(change)
+        if not is_membership and moved is None:
+            continue
+        states.append(Membership(since=change.changed_at, milestone_ids=frozenset(milestones), done=done))
+        if is_membership:
+            before, after = membership_ids(change, config)
+            milestones.difference_update(set(after) - set(before))
+            milestones.update(before)
+        if moved is not None:
+            done = moved[0] is StatusCategory.DONE
+    # A change dated before the item's creation (clocks of a migrated or imported history) is kept in
+    # order: the first state starts with whichever came first.
+    first = min([item.created_at, *(s.since for s in states)])
+    states.append(Membership(since=first, milestone_ids=frozenset(milestones), done=done))
+    states.reverse()
+    return tuple(states)
 
 
 def _activity_times(activity: Iterable[Activity], as_of: datetime | None) -> list[datetime]:
@@ -244,7 +286,6 @@ def _facts(
         # it under-reports rather than alarms.
         blocked_since = turned_on[-1] if turned_on else last_activity
     reopenings = _reopenings(changes, reader)
-    joined, prior = _memberships(item, changes, config)
     return ItemFacts(
         item=item,
         commitment=build_item_commitment(item, changes, promise_field=config.promise_field),
@@ -257,8 +298,8 @@ def _facts(
         times_reopened=len(reopenings),
         last_reopened_at=reopenings[-1].reopened_at if reopenings else None,
         reopenings=reopenings,
-        joined_milestones=joined,
-        prior_sprints=prior,
+        joined_milestones=_joined(item, changes, config),
+        memberships=_membership_history(item, changes, reader),
         data_as_of=data_as_of,
     )
 

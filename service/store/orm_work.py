@@ -81,6 +81,9 @@ class MilestoneRow(Base):
     due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     released: Mapped[bool] = mapped_column(Boolean, default=False)
     completed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    state: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    goal: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class WorkItemRow(Base):

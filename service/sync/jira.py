@@ -3,7 +3,8 @@ delete census.
 
 Frugal with the API: one search stream per source over every synced project (pages of the real
 maximum, 100 issues), changelogs through the bulk endpoint for changed issues only (1,000 issues a
-call), and on an incremental run nothing else but the two worklog feeds since their cursors
+call), and on an incremental run nothing else but the open sprints of each board
+(`service.sync.jira_sprints`), the two worklog feeds since their cursors
 (`service.sync.jira_worklogs`) and a second search for the comments of the issues updated since
 its cursor (`service.sync.jira_comments`). Each batch of issues is applied in one transaction
 together with the cursor that covers it, so a crash resumes where the last commit ended.
@@ -33,6 +34,7 @@ from service.sync.jira_comments import JiraCommentSync
 from service.sync.jira_fields import JiraFieldMap, discover_field_map
 from service.sync.jira_json import MappedIssue
 from service.sync.jira_mapping import map_project, map_version
+from service.sync.jira_sprints import JiraSprintSync
 from service.sync.jira_worklogs import JiraWorklogSync
 from service.sync.prefetch import Prefetcher
 from service.sync.summary import SyncSummary
@@ -88,6 +90,7 @@ class JiraSync:
         self._progress = progress
         self._field_map = JiraFieldMap.from_settings(source.settings.get("field_map", {}))
         self._browse_base = str(source.settings.get("browse_base") or source.base_url)
+        self._sprints = JiraSprintSync(store, source_id=self._source_id, client=client, now=now)
 
     # -- entry points ---------------------------------------------------------------------------
 
@@ -103,6 +106,8 @@ class JiraSync:
         scope = self._refresh_projects() if full else self._stored_scope()
         if not scope.projects:
             return
+        # Before the issues, so a batch names the sprints of the boards as the boards do.
+        self._sprints.run(scope.projects, full=full)
         with fewer_collections():
             seen = self._stream(scope.jql(since_ms=since_ms), reconcile_issue_ids=reconcile_issue_ids)
             if full:
@@ -121,6 +126,7 @@ class JiraSync:
         scope = self._stored_scope()
         if not scope.projects:
             return
+        self._sprints.run(scope.projects, full=True)
         seen: set[str] = set()
         for page in self._client.iter_search_pages(
             scope.jql(), fields=("id",), page_size=CENSUS_PAGE_SIZE if self._client.site.is_cloud else 1000
@@ -235,6 +241,8 @@ class JiraSync:
             browse_base=self._browse_base,
             now=self._now,
             progress=self._progress,
+            board_projects=self._sprints.known_board_projects(),
+            board_sprints=self._sprints.milestones,
         )
 
     def _stream(self, jql: str, *, reconcile_issue_ids: Sequence[int]) -> set[str]:

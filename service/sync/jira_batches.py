@@ -8,7 +8,7 @@ it is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +47,8 @@ class JiraBatches:
         browse_base: str,
         now: Callable[[], datetime],
         progress: Progress | None,
+        board_projects: Mapping[int, str] | None = None,
+        board_sprints: Sequence[Milestone] = (),
     ) -> None:
         self._store = store
         self._source_id = source_id
@@ -57,7 +59,10 @@ class JiraBatches:
         self._now = now
         self._progress = progress
         self.mapper = JiraJsonMapper(source_id=source_id, field_map=field_map, browse_base=browse_base)
-        self._written_sprints: dict[str, Milestone] = {}
+        # A sprint belongs to its board's project (an issue of another project may name it); the
+        # sprints this run read from the boards are written already.
+        self._board_projects = board_projects or {}
+        self._written_sprints: dict[str, Milestone] = {m.external_id: m for m in board_sprints}
 
     def map_record(self, record: bytes | JiraIssue) -> MappedIssue:
         """A search result: the issue's JSON text (Cloud) or a wire model (Data Center, webhooks)."""
@@ -216,8 +221,12 @@ class JiraBatches:
         for mapped in batch:
             for sprint in mapped.sprints:
                 if sprint.id not in sprints:
+                    board = sprint.board_id or sprint.origin_board_id
+                    project = self._board_projects.get(board) if board is not None else None
                     sprints[sprint.id] = map_sprint(
-                        sprint, source_id=self._source_id, project_external_id=mapped.item.project_external_id
+                        sprint,
+                        source_id=self._source_id,
+                        project_external_id=project or mapped.item.project_external_id,
                     )
         return list(sprints.values())
 

@@ -34,7 +34,7 @@ from connectors.jira.models.structs import (
     read_date,
     read_datetime,
 )
-from service.domain.work import Change, JsonText, WorkItem, priority_from_name
+from service.domain.work import Change, JsonText, WorkItem, priority_from_name, sprint_milestone_id
 from service.errors import ProviderDataError
 from service.sync.jira_fields import JiraFieldMap
 from service.sync.jira_json_values import (
@@ -49,7 +49,6 @@ from service.sync.jira_mapping import (
     issue_sprints,
     map_histories,
     map_issue,
-    sprint_milestone_id,
     version_milestone_id,
 )
 

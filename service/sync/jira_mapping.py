@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 from connectors.jira.models import (
@@ -26,6 +26,7 @@ from service.domain.work import (
     WorkItem,
     Worklog,
     priority_from_name,
+    sprint_milestone_id,
     status_category_from_jira,
 )
 from service.errors import ProviderDataError
@@ -38,10 +39,6 @@ BLOCKS_LINK = "blocks"
 
 def version_milestone_id(version_id: str) -> str:
     return f"version:{version_id}"
-
-
-def sprint_milestone_id(sprint_id: int) -> str:
-    return f"sprint:{sprint_id}"
 
 
 def map_project(project: JiraProject, *, source_id: int, browse_base: str) -> Project:
@@ -83,16 +80,24 @@ def map_version(version: JiraVersion, *, source_id: int, project_external_id: st
 
 
 def map_sprint(sprint: JiraSprint, *, source_id: int, project_external_id: str) -> Milestone:
+    """A sprint as a milestone of the project whose board it belongs to: due at its end, released once
+    closed. Its complete date is kept only while it is closed (a sprint reopened loses it)."""
+    closed = sprint.state == "closed"
     return Milestone(
         source_id=source_id,
         project_external_id=project_external_id,
         external_id=sprint_milestone_id(sprint.id),
         name=sprint.name,
         kind=MilestoneKind.SPRINT,
-        start_date=sprint.start_date.date() if sprint.start_date else None,
-        due_date=sprint.end_date.date() if sprint.end_date else None,
-        released=sprint.state == "closed",
-        completed_at=sprint.complete_date,
+        # Days in UTC: the Sprint field dates sprints in UTC, the agile API with the site's offset, and
+        # both must name the same day.
+        start_date=sprint.start_date.astimezone(UTC).date() if sprint.start_date else None,
+        due_date=sprint.end_date.astimezone(UTC).date() if sprint.end_date else None,
+        released=closed,
+        completed_at=sprint.complete_date if closed else None,
+        started_at=sprint.start_date,
+        state=sprint.state,
+        goal=sprint.goal or None,
     )
 
 

@@ -125,6 +125,10 @@ class Site:
         board = min(self.world.boards.values(), key=lambda b: b.id)
         self.board = board.id
         self.sprint = min(s.id for s in self.world.sprints.values() if s.board_id == board.id)
+        # A kanban board (it has no sprints) and an empty future sprint of the first board.
+        self.kanban = self.world.add_board(board.project_id, "Kanban")
+        self.kanban.type = "kanban"
+        self.world.add_sprint(board.id, "Next", "future", goal="Ship the checkout")
         self.project = self.world.projects[self.issue.project_id].key
         self.account = self.world.current_account_id
         self.jql = f"project = {self.project}"
@@ -438,7 +442,11 @@ CASES: dict[str, Cases] = {
     ],
     "GET /rest/agile/1.0/board/{boardId}": lambda s, v: [Call(f"board/{s.board}", 200), Call("board/0", 404)],
     "GET /rest/agile/1.0/board/{boardId}/sprint": lambda s, v: [
+        Call(f"board/{s.board}/sprint", 200),
         Call(f"board/{s.board}/sprint", 200, {"state": "active,closed"}),
+        Call(f"board/{s.board}/sprint", 200, {"state": "future", "startAt": 0, "maxResults": 1}),
+        Call(f"board/{s.board}/sprint", 400, {"state": "done"}),
+        Call(f"board/{s.kanban.id}/sprint", 400),
         Call("board/0/sprint", 404),
     ],
     "GET /rest/agile/1.0/board/{boardId}/issue": lambda s, v: [
@@ -571,3 +579,56 @@ def _check_error(response: httpx.Response) -> None:
         errors = [f"{error.instance_path}: {error.message}" for error in _ERRORS.iter_errors(response.json())]
         assert errors == []
         assert response.json()["errorMessages"] or response.json()["errors"]
+
+
+# -- sprints: the agile description gives them no schema, only an example ---------------------------
+
+_OFFSET_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$")
+_SPRINT_ROUTES = ("/rest/agile/1.0/board/{boardId}/sprint", "/rest/agile/1.0/sprint/{sprintId}")
+
+
+def _example(template: str) -> Any:
+    operation = _PUBLISHED.operation("GET", template)
+    assert operation is not None
+    assert operation.response_schema(200) is None, "the description now has a schema: the cases check it"
+    return orjson.loads(operation.responses["200"]["content"]["application/json"]["example"])
+
+
+def _check_sprint_like_example(sprint: dict[str, Any], example: dict[str, Any]) -> None:
+    assert set(sprint) <= set(example), f"keys the example lacks: {set(sprint) - set(example)}"
+    assert {"id", "self", "state", "name", "originBoardId", "goal"} <= set(sprint)
+    for key, value in sprint.items():
+        assert type(value) is type(example[key]), key
+    assert sprint["state"] in ("future", "active", "closed")
+    for key in ("startDate", "endDate", "completeDate"):
+        if key in sprint:
+            assert _OFFSET_DATE.match(sprint[key]), f"{key} {sprint[key]} is not dated as the example is"
+            assert _OFFSET_DATE.match(example[key])
+    assert ("completeDate" in sprint) == (sprint["state"] == "closed")
+
+
+def test_board_sprints_take_the_shape_and_order_of_the_published_example(
+    site: tuple[Site, TestClient],
+) -> None:
+    cases, client = site
+    example = _example(_SPRINT_ROUTES[0])
+    auth = _auth(cases.sandbox, "cloud")
+
+    body = client.get(f"/rest/agile/1.0/board/{cases.board}/sprint", auth=auth).json()
+
+    assert set(body) <= set(example) and {"startAt", "maxResults", "isLast", "values"} <= set(body)
+    states = [s["state"] for s in body["values"]]
+    assert states == sorted(states, key=("closed", "active", "future").index), "closed, active, future"
+    assert "future" in states and "closed" in states
+    for sprint in body["values"]:
+        _check_sprint_like_example(sprint, example["values"][0])
+        assert sprint["originBoardId"] == cases.board
+
+
+def test_sprint_takes_the_shape_of_the_published_example(site: tuple[Site, TestClient]) -> None:
+    cases, client = site
+    example = _example(_SPRINT_ROUTES[1])
+
+    sprint = client.get(f"/rest/agile/1.0/sprint/{cases.sprint}", auth=_auth(cases.sandbox, "cloud")).json()
+
+    _check_sprint_like_example(sprint, example)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 
 import pytest
@@ -43,9 +43,17 @@ def milestone_facts(
     now: datetime,
     promised_at: datetime,
     throughput: Sequence[int] | None = None,
+    sprint_closes: Mapping[str, datetime] | None = None,
 ) -> MilestoneFacts:
     commitment = build_milestone_commitment(milestone, [], created_at=promised_at)
-    return build_milestone_facts(milestone, items, commitment=commitment, as_of=now, throughput=throughput)
+    return build_milestone_facts(
+        milestone,
+        items,
+        commitment=commitment,
+        as_of=now,
+        sprint_closes=sprint_closes or {},
+        throughput=throughput,
+    )
 
 
 # overdue_commitment on milestones
@@ -220,18 +228,26 @@ def sprint_members(
     for n in range(6):
         external_id = str(200 + n)
         changes = [make_change("Sprint", on(1), item=external_id, from_value=None, to_value="12")]
+        sprints: tuple[str, ...] = ("sprint:12",)
         if n < added_late:
             changes = [make_change("Sprint", on(5), item=external_id, from_value=None, to_value="12")]
         elif n < added_late + carried:
+            # Sprint 11 closed at on(1) with the item open, and the item moved on to sprint 12.
             changes = [make_change("Sprint", on(1), item=external_id, from_value="11", to_value="11, 12")]
+            sprints = ("sprint:11", "sprint:12")  # Jira keeps a closed sprint in the field
         finished = n >= 6 - done
+        if finished:
+            changes.append(
+                make_change("status", on(6), item=external_id, from_display="In Progress", to_display="Done")
+            )
         facts.append(
             build_item_facts(
                 make_item(
                     id=200 + n,
                     external_id=external_id,
                     key=f"P-{200 + n}",
-                    milestone_external_ids=("12",),
+                    milestone_external_ids=sprints,
+                    status="Done" if finished else "In Progress",
                     status_category=StatusCategory.DONE if finished else StatusCategory.IN_PROGRESS,
                     resolved_at=on(6) if finished else None,
                 ),
@@ -241,9 +257,12 @@ def sprint_members(
     return facts
 
 
+SPRINT_11_CLOSED = {"sprint:11": on(1)}
+
+
 def sprint(make_milestone: MakeMilestone) -> Milestone:
     return make_milestone(
-        external_id="12",
+        external_id="sprint:12",
         name="Sprint 12",
         kind=MilestoneKind.SPRINT,
         start_date=date(2026, 3, 2),
@@ -271,7 +290,9 @@ def test_sprint_commitment_slipping_each_signal_fires(
     reasons: list[str],
 ) -> None:
     items = sprint_members(make_item, make_change, added_late=added_late, carried=carried, done=done)
-    facts = milestone_facts(sprint(make_milestone), items, now=on(today), promised_at=on(1))
+    facts = milestone_facts(
+        sprint(make_milestone), items, now=on(today), promised_at=on(1), sprint_closes=SPRINT_11_CLOSED
+    )
 
     [finding] = fired("sprint_commitment_slipping", facts, on(today))
 
@@ -282,7 +303,9 @@ def test_sprint_commitment_slipping_on_track_does_not_fire(
     make_item: MakeItem, make_change: MakeChange, make_milestone: MakeMilestone
 ) -> None:
     items = sprint_members(make_item, make_change, added_late=1, carried=1, done=4)
-    facts = milestone_facts(sprint(make_milestone), items, now=on(12), promised_at=on(1))
+    facts = milestone_facts(
+        sprint(make_milestone), items, now=on(12), promised_at=on(1), sprint_closes=SPRINT_11_CLOSED
+    )
 
     assert fired("sprint_commitment_slipping", facts, on(12)) == []
 

@@ -37,7 +37,9 @@ def _stale_items(make_item: MakeItem, count: int, milestones: tuple[str, ...]) -
 
 
 def _batch(items: list[ItemFacts], *milestones: Milestone) -> list[Facts]:
-    built = [build_milestone_facts(m, items, commitment=None, as_of=NOW) for m in milestones]
+    built = [
+        build_milestone_facts(m, items, commitment=None, as_of=NOW, sprint_closes={}) for m in milestones
+    ]
     return [*items, *built]
 
 
@@ -136,7 +138,7 @@ def test_a_milestone_flagged_itself_takes_its_items_into_its_flag(
     ]
     rules = load_rule_set("", source_name="t")
     commitment = build_milestone_commitment(late, [], created_at=datetime(2026, 3, 1, tzinfo=UTC))
-    built = build_milestone_facts(late, items, commitment=commitment, as_of=NOW)
+    built = build_milestone_facts(late, items, commitment=commitment, as_of=NOW, sprint_closes={})
 
     overdue = [f for f in evaluate(rules, [*items, built], now=NOW) if f.rule_id == "overdue_commitment"]
 

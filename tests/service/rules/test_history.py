@@ -133,7 +133,7 @@ def test_build_item_facts_skips_other_items_changes(
     assert facts.last_activity_at == make_item().created_at
 
 
-def test_build_item_facts_sprint_join_and_prior_sprints(
+def test_build_item_facts_sprint_changelog_ids_read_as_sprint_milestones(
     make_item: MakeItem, make_change: MakeChange, day: Day
 ) -> None:
     changes = [
@@ -141,10 +141,14 @@ def test_build_item_facts_sprint_join_and_prior_sprints(
         make_change("Sprint", day(8), from_value="11", to_value="11, 12"),
     ]
 
-    facts = build_item_facts(make_item(milestone_external_ids=("11", "12")), changes)
+    facts = build_item_facts(make_item(milestone_external_ids=("sprint:11", "sprint:12")), changes)
 
-    assert facts.joined_milestones == {"11": day(1), "12": day(8)}
-    assert facts.prior_sprints == {"11": (), "12": ("11",)}
+    assert facts.joined_milestones == {"sprint:11": day(1), "sprint:12": day(8)}
+    assert [(m.since, set(m.milestone_ids)) for m in facts.memberships] == [
+        (make_item().created_at, set()),
+        (day(1), {"sprint:11"}),
+        (day(8), {"sprint:11", "sprint:12"}),
+    ]
 
 
 def test_item_as_of_undoes_later_changes(make_item: MakeItem, make_change: MakeChange, day: Day) -> None:
@@ -243,3 +247,15 @@ def test_item_as_of_trello_single_label_change_undone(
     assert past is not None
     assert (past.labels, past.blocked) == (("ui",), False)
     assert facts.blocked_since == day(4)
+
+
+def test_item_as_of_undoes_a_sprint_change_on_sprint_milestone_ids(
+    make_item: MakeItem, make_change: MakeChange, day: Day
+) -> None:
+    changes = [make_change("Sprint", day(8), from_value="11", to_value="11, 12")]
+    now_item = make_item(milestone_external_ids=("version:1", "sprint:11", "sprint:12"))
+
+    before = item_as_of(now_item, changes, day(7), config=FactsConfig())
+
+    assert before is not None
+    assert before.milestone_external_ids == ("version:1", "sprint:11")

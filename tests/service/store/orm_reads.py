@@ -23,6 +23,7 @@ from service.rules import (
     build_item_facts,
     build_milestone_facts,
     build_project_facts,
+    sprint_closes,
     team_throughput,
 )
 from service.store.activity import list_project_activity
@@ -95,6 +96,9 @@ def orm_project_milestones(session: Session, *, project_id: int) -> list[Milesto
             due_date=r.due_date,
             released=r.released,
             completed_at=r.completed_at,
+            started_at=r.started_at,
+            state=r.state,
+            goal=r.goal,
         )
         for r in rows
     ]
@@ -123,7 +127,9 @@ def orm_snapshot(session: Session, *, project_id: int, now: datetime) -> Project
     ]
     throughput = team_throughput(item_facts, as_of=now)
     milestone_facts = []
-    for milestone in orm_project_milestones(session, project_id=project_id):
+    milestones = orm_project_milestones(session, project_id=project_id)
+    closes = sprint_closes(milestones)
+    for milestone in milestones:
         members = [
             f.item.created_at for f in item_facts if milestone.external_id in f.item.milestone_external_ids
         ]
@@ -138,6 +144,7 @@ def orm_snapshot(session: Session, *, project_id: int, now: datetime) -> Project
                 item_facts,
                 commitment=commitment,
                 as_of=now,
+                sprint_closes=closes,
                 throughput=throughput,
                 data_as_of=data_as_of,
             )

@@ -28,6 +28,7 @@ from tests.support.sources import add_test_source
 SEARCH = "POST /rest/api/3/search/jql"
 WORKLOGS_UPDATED = "GET /rest/api/3/worklog/updated"
 WORKLOGS_DELETED = "GET /rest/api/3/worklog/deleted"
+BOARD_SPRINTS = "GET /rest/agile/1.0/board/{board_id}/sprint"
 SEARCH_LAG_S = 0.5
 FAST_RETRY = RetryPolicy.without_waiting(max_attempts=8)
 
@@ -60,15 +61,19 @@ def test_full_sync_uses_bulk_changelog_never_per_issue(
     assert not any("/changelog" in e and "bulkfetch" not in e for e in endpoints)
 
 
-def test_incremental_with_nothing_changed_is_one_search_and_one_call_per_worklog_feed(
+def test_incremental_with_nothing_changed_is_one_search_one_call_per_worklog_feed_and_per_board(
     store: Store, jira_sandbox: JiraSandbox, jira_source_id: int
 ) -> None:
     sync_source_now(store, source_id=jira_source_id, full=True)
 
     summary = sync_source_now(store, source_id=jira_source_id, full=False)
 
-    assert summary.api_calls["total"] == 3
-    assert set(summary.api_calls["by_endpoint"]) == {SEARCH, WORKLOGS_UPDATED, WORKLOGS_DELETED}
+    # A sprint starts or closes without changing an issue: each board's open sprints are asked for.
+    boards = len(jira_sandbox.sandbox.jira.boards)
+    assert summary.api_calls["total"] == 3 + boards
+    assert summary.api_calls["by_endpoint"][BOARD_SPRINTS] == {"200": boards}
+    endpoints = {SEARCH, WORKLOGS_UPDATED, WORKLOGS_DELETED, BOARD_SPRINTS}
+    assert set(summary.api_calls["by_endpoint"]) == endpoints
     assert (summary.items_changed, summary.worklogs_written, summary.worklogs_deleted) == (0, 0, 0)
 
 
