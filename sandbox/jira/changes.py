@@ -10,6 +10,7 @@ from sandbox.jira.model import (
     DONE,
     FLAGGED_FIELD,
     FLAGGED_OPTION_ID,
+    PRIORITY_BY_ID,
     SPRINT_FIELD,
     START_DATE_FIELD,
     STATUS_BY_NAME,
@@ -28,6 +29,7 @@ class _Unset(Enum):
 
 
 UNSET = _Unset.UNSET
+Unset = _Unset  # for callers that build changes field by field
 
 
 class UnknownValueError(ValueError):
@@ -48,6 +50,7 @@ class IssueChanges:
     sprint_ids: tuple[int, ...] | _Unset = UNSET
     summary: str | _Unset = UNSET
     labels: tuple[str, ...] | _Unset = UNSET
+    priority_id: str | _Unset = UNSET
 
 
 def _jira(
@@ -152,6 +155,8 @@ def apply_changes(world: JiraWorld, issue: Issue, changes: IssueChanges, at_ms: 
             )
         )  # fmt: skip
         issue.sprint_ids = list(changes.sprint_ids)
+    if changes.priority_id is not UNSET and changes.priority_id != issue.priority_id:
+        items.append(_priority_item(issue, changes.priority_id))
     if changes.summary is not UNSET and changes.summary != issue.summary:
         items.append(_jira("summary", None, issue.summary, None, changes.summary))
         issue.summary = changes.summary
@@ -161,6 +166,15 @@ def apply_changes(world: JiraWorld, issue: Issue, changes: IssueChanges, at_ms: 
         )
         issue.labels = list(changes.labels)
     return items
+
+
+def _priority_item(issue: Issue, priority_id: str) -> ChangeItem:
+    new = PRIORITY_BY_ID.get(priority_id)
+    if new is None:
+        raise UnknownValueError(f"priority {priority_id!r}")
+    item = _jira("priority", issue.priority_id, PRIORITY_BY_ID[issue.priority_id].name, new.id, new.name)
+    issue.priority_id = new.id
+    return item
 
 
 def _fix_version_items(world: JiraWorld, issue: Issue, wanted: list[int]) -> list[ChangeItem]:

@@ -1,82 +1,38 @@
-"""A seeded, realistic agency site: projects per client with epics, stories, bugs and subtasks, releases,
-sprints, assignees, story points, and months of changelog (transitions, reopenings, due-date moves, flags).
+"""A seeded agency site built from a simulated delivery process (`sandbox.process`): projects per client
+with epics, stories, bugs and subtasks, releases, sprints, a team per project, and months of changelog.
 
-Each issue's history is simulated from its creation to now and recorded through the same change rules as
-live mutations, so generated changelogs look exactly like the ones the control API produces.
+The process decides what happens and when (work started, blocked, reviewed, reopened, dates moved, scope
+added or cut, sprints carried over); this module writes each event through the same change rules as live
+mutations, so generated changelogs look exactly like the ones the control API produces.
 """
 
 from __future__ import annotations
 
 import random
+import statistics
 from datetime import datetime, timedelta
 
+from sandbox.jira import scenario_data as words
 from sandbox.jira.adf import text_to_adf
-from sandbox.jira.changes import IssueChanges, apply_changes
+from sandbox.jira.changes import UNSET, IssueChanges, Unset, apply_changes
 from sandbox.jira.model import Comment, History, Issue, Project, Sprint, Version, Worklog
 from sandbox.jira.state import JiraWorld
+from sandbox.process import Event, Item, ProjectHistory, simulate_project
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
-_FIRST = (
-    "Ada",
-    "Bruno",
-    "Chen",
-    "Dana",
-    "Elif",
-    "Farid",
-    "Grace",
-    "Hugo",
-    "Ines",
-    "Jonas",
-    "Kaia",
-    "Luis",
-    "Mira",
-    "Nils",
-)
-_LAST = (
-    "Lovelace",
-    "Costa",
-    "Wei",
-    "Okafor",
-    "Yilmaz",
-    "Haddad",
-    "Hopper",
-    "Martin",
-    "Silva",
-    "Berg",
-    "Tamm",
-    "Ortiz",
-)
-_VERBS = (
-    "Implement",
-    "Design",
-    "Refactor",
-    "Add",
-    "Migrate",
-    "Document",
-    "Review",
-    "Automate",
-    "Polish",
-    "Integrate",
-)
-_THINGS = (
-    "checkout flow", "login page", "invoice export", "search filters", "mobile navigation",
-    "payment webhook", "reporting dashboard", "email templates", "user onboarding", "API rate limiting",
-    "CSV import", "audit log", "notification settings", "product catalog", "order history",
-    "password reset", "admin roles", "image upload",
-)  # fmt: skip
-_BUG_SYMPTOMS = ("crashes on", "is slow on", "shows wrong totals in", "times out in", "breaks layout of")
-_LABELS = ("frontend", "backend", "client-request", "tech-debt", "ux", "infra", "quick-win")
-_COMMENTS = (
-    "Client confirmed the scope on today's call.",
-    "Blocked until we get API credentials from the client.",
-    "Moved the date: the design review slipped a week.",
-    "Deployed to staging for acceptance testing.",
-    "QA found two edge cases, fixing now.",
-    "This needs a decision from the client's product owner.",
-)
-_TYPES = ("Story", "Task", "Bug", "Subtask")
-_TYPE_WEIGHTS = (48, 16, 16, 20)
+_TYPE_NAMES = {"epic": "Epic", "story": "Story", "task": "Task", "bug": "Bug", "subtask": "Subtask"}
+# Stage names, and for a blocked issue the project's style: the Blocked status, or the Flagged field on
+# an issue left In Progress ("flag"), or both.
+_STATUS_NAMES = {
+    "todo": "To Do",
+    "doing": "In Progress",
+    "review": "In Review",
+    "done": "Done",
+    "status": "Blocked",
+    "flag": "In Progress",
+    "both": "Blocked",
+}
 
 
 def _project_key(client: str, taken: set[str]) -> str:
@@ -105,240 +61,229 @@ def populate_jira(
 ) -> None:
     """Add `projects` projects (spread over `clients`) with `issues_per_project` issues each to `world`."""
     now_ms = world.now_ms()
-    start_ms = now_ms - days_of_history * DAY_MS
+    first = datetime.fromtimestamp(now_ms / 1000, world.tz) - timedelta(days=days_of_history)
+    origin = first.replace(hour=0, minute=0, second=0, microsecond=0)
+    origin_ms = int(origin.timestamp() * 1000)
     team = [
-        world.add_user(f"{rng.choice(_FIRST)} {rng.choice(_LAST)}", f"dev{i}@agency.example").account_id
+        world.add_user(
+            f"{rng.choice(words.FIRST)} {rng.choice(words.LAST)}", f"dev{i}@agency.example"
+        ).account_id
         for i in range(max(6, min(40, projects * 3)))
     ]
     taken: set[str] = set()
     for index in range(projects):
         client = clients[index % len(clients)] if clients else f"Client {index + 1}"
         product = ("Web", "App", "Platform", "Portal")[index // max(len(clients), 1) % 4]
+        lead = rng.choice(team)
         project = world.add_project(
-            _project_key(client, taken), f"{client} {product}", lead_id=rng.choice(team), client=client
+            _project_key(client, taken), f"{client} {product}", lead_id=lead, client=client
         )
-        versions = _add_versions(world, rng, project, start_ms, now_ms)
-        sprints = _add_sprints(world, project, start_ms, now_ms)
         members = rng.sample(team, k=min(len(team), rng.randint(3, 6)))
-        generator = _IssueGenerator(world, rng, project, members, versions, sprints, start_ms, now_ms)
-        world.load_issues(generator.generate(issues_per_project))
-
-
-def _add_versions(
-    world: JiraWorld, rng: random.Random, project: Project, start_ms: int, now_ms: int
-) -> list[Version]:
-    versions: list[Version] = []
-    span_days = max((now_ms - start_ms) // DAY_MS, 30)
-    count = max(3, int(span_days // 30) + 2)
-    for i in range(count):
-        release_ms = start_ms + (i + 1) * 30 * DAY_MS + rng.randint(-5, 5) * DAY_MS
-        released = release_ms < now_ms - 2 * DAY_MS and rng.random() < 0.9
-        versions.append(
-            world.add_version(
-                project.id,
-                f"{project.key} {1 + i // 4}.{i % 4}",
-                description=f"Release {i + 1} for {project.name}",
-                start_date=_day(world, release_ms - 30 * DAY_MS),
-                release_date=_day(world, release_ms),
-                released=released,
-            )
+        spares = rng.sample([u for u in team if u not in members], k=min(3, len(team) - len(members)))
+        history = simulate_project(
+            random.Random(rng.random()),
+            items=issues_per_project,
+            now=(now_ms - origin_ms) / DAY_MS,
+            weekday0=origin.weekday(),
+            team_size=len(members),
+            spare_people=len(spares),
+            kinds=words.KINDS,
+            epics=True,
+            sprints=True,
         )
-    return versions
+        site = _ProjectSite(world, rng, project, history, origin_ms, members + spares)
+        world.load_issues(site.issues())
 
 
-def _add_sprints(world: JiraWorld, project: Project, start_ms: int, now_ms: int) -> list[Sprint]:
-    board = world.add_board(project.id, f"{project.key} board")
-    sprints: list[Sprint] = []
-    begin = start_ms
-    number = 1
-    length = 14 * DAY_MS
-    while begin <= now_ms + length:
-        end = begin + length
-        state = "closed" if end <= now_ms else ("active" if begin <= now_ms else "future")
-        sprints.append(
-            world.add_sprint(
-                board.id,
-                f"{project.key} Sprint {number}",
-                state,
-                start_ms=begin if state != "future" else None,
-                end_ms=end if state != "future" else None,
-                complete_ms=end if state == "closed" else None,
-                goal="",
-            )
-        )
-        begin, number = end, number + 1
-    return sprints
+class _ProjectSite:
+    """One project's process history written as Jira versions, sprints and issues."""
 
-
-class _IssueGenerator:
     def __init__(
         self,
         world: JiraWorld,
         rng: random.Random,
         project: Project,
-        members: list[str],
-        versions: list[Version],
-        sprints: list[Sprint],
-        start_ms: int,
-        now_ms: int,
+        history: ProjectHistory,
+        origin_ms: int,
+        accounts: list[str],
     ) -> None:
-        self.world, self.rng, self.project = world, rng, project
-        self.members, self.versions, self.sprints = members, versions, sprints
-        self.start_ms, self.now_ms = start_ms, now_ms
-        self.parents: list[Issue] = []
-        self.epics: list[Issue] = []
+        self.world, self.rng, self.project, self.history = world, rng, project, history
+        self.origin_ms, self.accounts = origin_ms, accounts
+        self.dates: dict[int, str] = {}
+        # How the team shows a blocked issue: the Blocked status, the Flagged field, or both.
+        self.blocked_style = rng.choice(("status", "flag", "both"))
+        self.versions = self._versions()
+        self.sprints = self._sprints()
+        estimates = [i.estimate for i in history.items if i.kind != "epic"]
+        self.unit = (statistics.fmean(estimates) / 3) if estimates else 1.0
+        self.by_index: dict[int, Issue] = {}
 
-    def generate(self, count: int) -> list[Issue]:
-        rng = self.rng
-        span = max(self.now_ms - self.start_ms - HOUR_MS, 1)
-        created = sorted(self.start_ms + int(span * rng.random() ** 0.8) for _ in range(count))
-        epic_count = max(1, count // 25)
-        issues: list[Issue] = []
-        for i, created_ms in enumerate(created):
-            if i < epic_count and (i == 0 or rng.random() < 0.5):
-                type_name = "Epic"
-            else:
-                type_name = rng.choices(_TYPES, _TYPE_WEIGHTS)[0]
-                if type_name == "Subtask" and not self.parents:
-                    type_name = "Task"
-            issues.append(self.issue(type_name, created_ms))
-        return issues
+    def ms(self, at: float) -> int:
+        return self.origin_ms + int(at * DAY_MS)
 
-    def issue(self, type_name: str, created_ms: int) -> Issue:
-        rng, world = self.rng, self.world
+    def date(self, day: int) -> str:
+        found = self.dates.get(day)
+        if found is None:
+            found = self.dates[day] = _day(self.world, self.origin_ms + day * DAY_MS + 12 * HOUR_MS)
+        return found
+
+    def _versions(self) -> list[Version]:
+        project = self.project
+        return [
+            self.world.add_version(
+                project.id,
+                f"{project.key} {1 + i // 4}.{i % 4}",
+                description=f"Release {i + 1} for {project.name}",
+                start_date=self.date(release.start),
+                release_date=self.date(release.release),
+                released=release.released_at is not None,
+            )
+            for i, release in enumerate(self.history.releases)
+        ]
+
+    def _sprints(self) -> list[Sprint]:
+        board = self.world.add_board(self.project.id, f"{self.project.key} board")
+        now_ms = self.ms(self.history.now)
+        sprints: list[Sprint] = []
+        for plan in self.history.sprints:
+            begin = self.ms(plan.start + 8 / 24)
+            end = self.ms(plan.end + 8 / 24)
+            state = "closed" if end <= now_ms else ("active" if begin <= now_ms else "future")
+            sprints.append(
+                self.world.add_sprint(
+                    board.id,
+                    f"{self.project.key} Sprint {plan.index + 1}",
+                    state,
+                    start_ms=begin if state != "future" else None,
+                    end_ms=end if state != "future" else None,
+                    complete_ms=end if state == "closed" else None,
+                    goal="",
+                )
+            )
+        return sprints
+
+    def issues(self) -> list[Issue]:
+        return [self._issue(item_index) for item_index in range(len(self.history.items))]
+
+    def _issue(self, index: int) -> Issue:
+        rng, world, item = self.rng, self.world, self.history.items[index]
+        type_name = _TYPE_NAMES[item.kind]
         if type_name == "Bug":
             where = rng.choice(("Safari", "Android", "checkout", "export"))
-            summary = f"{rng.choice(_THINGS).capitalize()} {rng.choice(_BUG_SYMPTOMS)} {where}"
+            summary = f"{rng.choice(words.THINGS).capitalize()} {rng.choice(words.BUG_SYMPTOMS)} {where}"
         elif type_name == "Epic":
-            summary = f"{rng.choice(_THINGS).capitalize()} overhaul"
+            summary = f"{rng.choice(words.THINGS).capitalize()} overhaul"
         else:
-            summary = f"{rng.choice(_VERBS)} {rng.choice(_THINGS)}"
+            summary = f"{rng.choice(words.VERBS)} {rng.choice(words.THINGS)}"
+        created_ms = self.ms(item.created)
         issue = world.new_issue(
-            self.project,
-            type_name=type_name,
-            summary=summary,
-            reporter_id=rng.choice(self.members),
+            self.project, type_name=type_name, summary=summary, reporter_id=rng.choice(self.accounts[:3]),
             at_ms=created_ms,
-        )
-        issue.priority_id = rng.choice(("1", "2", "3", "3", "3", "4", "5"))
+        )  # fmt: skip
+        issue.priority_id = str(item.initial_priority)
         issue.description = (
             f"{summary}. Acceptance criteria agreed with the client." if rng.random() < 0.7 else None
         )
         if rng.random() < 0.4:
-            issue.labels = rng.sample(_LABELS, k=rng.randint(1, 2))
-        if type_name == "Subtask":
-            issue.parent_id = rng.choice(self.parents[-50:]).id
-        elif type_name == "Epic":
-            self.epics.append(issue)
-        else:
-            self.parents.append(issue)
-            if self.epics and rng.random() < 0.7:
-                issue.parent_id = rng.choice(self.epics[-8:]).id
-        if rng.random() < 0.7:
-            issue.assignee_id = rng.choice(self.members)
+            issue.labels = rng.sample(words.LABELS, k=rng.randint(1, 2))
+        if item.parent is not None:
+            issue.parent_id = self.by_index[item.parent].id
         if type_name in ("Story", "Task") and rng.random() < 0.8:
-            issue.story_points = float(rng.choice((1, 2, 3, 5, 8, 13)))
-        if rng.random() < 0.6:
-            issue.duedate = _day(world, created_ms + rng.randint(7, 60) * DAY_MS)
-            issue.start_date = _day(world, created_ms + rng.randint(0, 5) * DAY_MS)
-        if type_name in ("Story", "Bug", "Task"):
-            upcoming = [v for v in self.versions if (v.release_date or "") >= _day(world, created_ms)]
-            if upcoming and rng.random() < 0.6:
-                issue.fix_version_ids = [upcoming[0].id if rng.random() < 0.7 else rng.choice(upcoming).id]
-            sprint = self._sprint_at(created_ms)
-            if sprint is not None and rng.random() < 0.7:
-                issue.sprint_ids = [sprint.id]
+            issue.story_points = float(
+                min((1, 2, 3, 5, 8, 13), key=lambda p: abs(p - item.estimate / self.unit))
+            )
         if type_name != "Epic" and rng.random() < 0.5:
-            issue.original_estimate_s = rng.choice((1, 2, 4, 8, 16, 24)) * 3600
-        self._live(issue)
+            hours = item.estimate / self.unit * 4
+            issue.original_estimate_s = min((1, 2, 4, 8, 16, 24), key=lambda h: abs(h - hours)) * 3600
+        self.by_index[index] = issue
+        self._replay(issue, item)
         return issue
 
-    def _sprint_at(self, ms: int) -> Sprint | None:
-        for sprint in self.sprints:
-            if (
-                sprint.start_ms is not None
-                and sprint.end_ms is not None
-                and sprint.start_ms <= ms < sprint.end_ms
-            ):
-                return sprint
-        return None
+    def _replay(self, issue: Issue, item: Item) -> None:
+        """Write the item's events in time order; events at the same moment are one changelog entry."""
+        group: list[Event] = []
+        for event in item.events:
+            if group and event.at != group[0].at:
+                self._write(issue, item, group)
+                group = []
+            group.append(event)
+        if group:
+            self._write(issue, item, group)
+        issue.comments.sort(key=lambda c: c.created_ms)
 
-    def _change(self, issue: Issue, at_ms: int, changes: IssueChanges) -> None:
+    def _account(self, person: int | None) -> str:
+        return self.project.lead_id if person is None else self.accounts[person]
+
+    def _write(self, issue: Issue, item: Item, events: list[Event]) -> None:
+        at_ms = self.ms(events[0].at)
+        status: str | Unset = UNSET
+        flagged: bool | Unset = UNSET
+        assignee: str | Unset | None = UNSET
+        versions: tuple[int, ...] | Unset = UNSET
+        sprints: tuple[int, ...] | Unset = UNSET
+        due: str | Unset | None = UNSET
+        priority: str | Unset = UNSET
+        labels: tuple[str, ...] | Unset = UNSET
+        changed = False
+        for event in events:
+            kind, value = event.kind, event.value
+            if kind == "comment":
+                self._comment(issue, item, str(value), at_ms, self._account(event.actor))
+                continue
+            if kind == "worklog" and isinstance(value, float):
+                self._worklog(issue, value, at_ms, self._account(event.actor))
+                continue
+            changed = True
+            if kind == "status":
+                blocked = value == "blocked"
+                status = _STATUS_NAMES[self.blocked_style if blocked else str(value)]
+                if self.blocked_style != "status" and (blocked or issue.flagged):
+                    flagged = blocked
+            elif kind == "assignee":
+                assignee = self.accounts[value] if isinstance(value, int) else None
+            elif kind == "version":
+                versions = (self.versions[value].id,) if isinstance(value, int) else ()
+            elif kind == "sprints" and isinstance(value, tuple):
+                sprints = tuple(self.sprints[s].id for s in value)
+            elif kind == "due":
+                due = self.date(value) if isinstance(value, int) else None
+            elif kind == "priority":
+                priority = str(value)
+            elif kind == "touch":
+                label = str(value)
+                kept = [x for x in issue.labels if x != label]
+                labels = tuple(kept if label in issue.labels else [*kept, label])
+        if not changed:
+            return
+        changes = IssueChanges(
+            status=status,
+            flagged=flagged,
+            assignee_id=assignee,
+            fix_version_ids=versions,
+            sprint_ids=sprints,
+            duedate=due,
+            priority_id=priority,
+            labels=labels,
+        )
         items = apply_changes(self.world, issue, changes, at_ms)
         if items:
-            author = issue.assignee_id or self.rng.choice(self.members)
+            author = self._account(events[0].actor)
             issue.histories.append(History(next(self.world.history_ids), author, at_ms, tuple(items)))
             issue.updated_ms = at_ms
 
-    def _live(self, issue: Issue) -> None:
-        """Simulate the issue from creation to now; events that would fall after now never happen."""
-        rng = self.rng
-        t = issue.created_ms
-        plan: list[tuple[int, IssueChanges]] = []
+    def _comment(self, issue: Issue, item: Item, topic: str, at_ms: int, author: str) -> None:
+        other = None if item.depends_on is None else self.by_index.get(item.depends_on)
+        text = self.rng.choice(words.COMMENTS[topic]).format(other=other.key if other else "another issue")
+        comment = Comment(
+            next(self.world.comment_ids), issue.id, author, text_to_adf(text), at_ms, at_ms, author
+        )
+        issue.comments.append(comment)
+        issue.updated_ms = max(issue.updated_ms, at_ms)
 
-        def step(hours_low: float, hours_high: float) -> int:
-            nonlocal t
-            t += int(rng.uniform(hours_low, hours_high) * HOUR_MS)
-            return t
-
-        if rng.random() < 0.85:
-            plan.append(
-                (
-                    step(2, 120),
-                    IssueChanges(
-                        status="In Progress", assignee_id=issue.assignee_id or rng.choice(self.members)
-                    ),
-                )
-            )
-            if rng.random() < 0.12:
-                plan.append((step(4, 72), IssueChanges(flagged=True)))
-                plan.append((step(12, 120), IssueChanges(flagged=False)))
-            due = issue.duedate
-            if due is not None and rng.random() < 0.35:
-                for _ in range(rng.randint(1, 3)):
-                    due = (
-                        (datetime.fromisoformat(due) + timedelta(days=rng.randint(3, 21))).date().isoformat()
-                    )
-                    plan.append((step(12, 96), IssueChanges(duedate=due)))
-            if issue.sprint_ids and rng.random() < 0.15:
-                later = [s for s in self.sprints if s.id > issue.sprint_ids[-1]]
-                if later:
-                    plan.append((step(24, 240), IssueChanges(sprint_ids=(*issue.sprint_ids, later[0].id))))
-            if rng.random() < 0.8:
-                if rng.random() < 0.5:
-                    plan.append((step(8, 96), IssueChanges(status="In Review")))
-                plan.append((step(4, 96), IssueChanges(status="Done")))
-                if rng.random() < 0.06:
-                    plan.append((step(24, 200), IssueChanges(status="In Progress")))
-                    plan.append((step(8, 120), IssueChanges(status="Done")))
-        for at_ms, changes in plan:
-            if at_ms >= self.now_ms:
-                break
-            self._change(issue, at_ms, changes)
-        if rng.random() < 0.3:
-            self._comments(issue, rng.randint(1, 4))
-        if issue.status.category.key != "new" and rng.random() < 0.2:
-            self._worklogs(issue, rng.randint(1, 3))
-
-    def _comments(self, issue: Issue, count: int) -> None:
-        rng, world = self.rng, self.world
-        for _ in range(count):
-            at = issue.created_ms + int((self.now_ms - issue.created_ms) * rng.random() * 0.9)
-            author = rng.choice(self.members)
-            comment = Comment(
-                next(world.comment_ids), issue.id, author, text_to_adf(rng.choice(_COMMENTS)), at, at, author
-            )
-            issue.comments.append(comment)
-            issue.updated_ms = max(issue.updated_ms, at)
-        issue.comments.sort(key=lambda c: c.created_ms)
-
-    def _worklogs(self, issue: Issue, count: int) -> None:
-        rng, world = self.rng, self.world
-        for _ in range(count):
-            at = issue.created_ms + int((self.now_ms - issue.created_ms) * rng.random() * 0.9)
-            seconds = rng.choice((1800, 3600, 7200, 14400))
-            issue.worklogs.append(
-                Worklog(next(world.worklog_ids), issue.id, rng.choice(self.members), at, seconds, at, at)
-            )
-            issue.time_spent_s = (issue.time_spent_s or 0) + seconds
-            issue.updated_ms = max(issue.updated_ms, at)
+    def _worklog(self, issue: Issue, hours: float, at_ms: int, author: str) -> None:
+        seconds = int(hours * 3600)
+        issue.worklogs.append(
+            Worklog(next(self.world.worklog_ids), issue.id, author, at_ms, seconds, at_ms, at_ms)
+        )
+        issue.time_spent_s = (issue.time_spent_s or 0) + seconds
+        issue.updated_ms = max(issue.updated_ms, at_ms)
