@@ -62,7 +62,8 @@ def populate_jira(
     """Add `projects` projects (spread over `clients`) with `issues_per_project` issues each to `world`."""
     now_ms = world.now_ms()
     first = datetime.fromtimestamp(now_ms / 1000, world.tz) - timedelta(days=days_of_history)
-    origin = first.replace(hour=0, minute=0, second=0, microsecond=0)
+    # The history starts at the first midnight of the window, so it stays within `days_of_history`.
+    origin = first.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     origin_ms = int(origin.timestamp() * 1000)
     team = [
         world.add_user(

@@ -44,6 +44,7 @@ class Flow:
         housekeeping (reviews ending, planning, triage) happens in the order it is done, before work."""
         self._morning = max(self._morning, day + 8.0 / 24.0) + self.rng.uniform(1.0, 30.0) / 86_400
         return min(self._morning, day + 8.99 / 24.0)
+
     # -- recording ----------------------------------------------------------------------------------
     def emit(self, at: float, item: Item, kind: EventKind, value: EventValue, actor: int | None) -> None:
         if at < self.now:

@@ -94,7 +94,9 @@ class Lead:
             start = max(day, flow.releases[-1].release if flow.releases else day)
             optimism = self.rng.uniform(1.0, 1.35)
             release_day = start + max(calendar_days(estimate / (nominal * optimism)), 7)
-            at = self.flow.morning(day)
+            at = flow.morning(day)
+            if at >= flow.now:
+                return
             release = Release(
                 len(flow.releases),
                 at,

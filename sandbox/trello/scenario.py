@@ -1,8 +1,12 @@
-"""Seeded Trello scenario: an agency's client boards with a history of actions that replays to the cards.
+"""Seeded Trello scenario: an agency's client boards whose cards and actions come from a simulated
+delivery process (`sandbox.process`), the same one the Jira scenario is built from.
 
-Each card's life is simulated in time order (created, assigned, labelled, dated, moved across lists,
-dates slipped, commented, completed, archived or deleted, sometimes moved in from a sibling board);
-every step records the action Trello would have recorded, so the feed and the cards always agree.
+Work items become cards that move Backlog → To Do (planned) → Doing → Review → Done as the team works
+them, get members as people pick them up or hand them over, the Blocked label while a dependency is
+open, due dates the lead sets and moves, comments; each release is a milestone card whose due date is
+the promised day. Every step records the action Trello would have recorded, so the feed and the cards
+always agree. Some cards are only there to be what boards also hold: left in an archived list, moved in
+from a sibling board, archived when long done, deleted.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sandbox.process import Event, Item, ProjectHistory, Release, simulate_project
+from sandbox.process.model import Kind
 from sandbox.trello import actions as build
 from sandbox.trello import scenario_data as words
 from sandbox.trello.ids import slugify
@@ -29,7 +35,9 @@ from sandbox.trello.models import (
 )
 from sandbox.trello.state import TrelloWorld
 
-_DONE = 4  # index of "Done" in OPEN_LISTS
+_BACKLOG, _TODO, _DOING, _REVIEW, _DONE = range(5)  # indexes in OPEN_LISTS
+_STAGE_LIST = {"todo": _TODO, "doing": _DOING, "blocked": _DOING, "review": _REVIEW, "done": _DONE}
+_KINDS: tuple[tuple[Kind, int], ...] = (("story", 80), ("bug", 20))
 
 
 @dataclass
@@ -56,7 +64,9 @@ def populate_trello(
     if not clients:
         raise ValueError("at least one client is needed")
     now = world.clock.now()
-    origin = now - timedelta(days=max(days_of_history, 1))
+    # The history starts at the first midnight of the window, so it stays within `days_of_history`.
+    first = now - timedelta(days=max(days_of_history, 1))
+    origin = first.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     setup = origin - timedelta(days=7)
     org = world.add_organization("agency-delivery", "Agency Delivery", at=setup)
     people = [world.add_member(username, name, at=setup) for username, name in words.PEOPLE]
@@ -67,8 +77,33 @@ def populate_trello(
     history: list[Action] = []
     for kit in kits:
         siblings = [other for other in kits if other.client == kit.client and other is not kit]
-        for _ in range(cards_per_board):
-            _CardLife(world, rng, kit=kit, siblings=siblings, origin=origin, now=now, history=history).live()
+        spares = rng.sample(
+            [p for p in people if p not in kit.people], k=min(2, len(people) - len(kit.people))
+        )
+        kit.board.member_ids.extend(member.id for member in spares)
+        milestones = max(1, cards_per_board // 16)
+        leftovers = round(cards_per_board * 0.03)
+        process = simulate_project(
+            random.Random(rng.random()),
+            items=max(cards_per_board - milestones - leftovers, 0),
+            now=(now - origin).total_seconds() / 86_400,
+            weekday0=origin.weekday(),
+            team_size=len(kit.people),
+            spare_people=len(spares),
+            kinds=_KINDS,
+            epics=False,
+            sprints=False,
+        )
+        board = _BoardHistory(
+            world, rng, kit=kit, people=kit.people + spares, origin=origin, now=now, history=history
+        )
+        for item in process.items:
+            board.card_of(item, process, siblings)
+        shown = process.releases[:milestones]
+        for release in shown:
+            board.milestone(release)
+        for _ in range(leftovers + milestones - len(shown)):
+            board.leftover()
     world.insert_history(history)
 
 
@@ -115,8 +150,8 @@ def _make_custom_fields(world: TrelloWorld, board: Board, at: datetime) -> list[
     return fields
 
 
-class _CardLife:
-    """One card, lived step by step; `history` collects the actions in the order they happened."""
+class _BoardHistory:
+    """One board's cards, each lived from the process's events; `history` collects the actions."""
 
     def __init__(
         self,
@@ -124,19 +159,24 @@ class _CardLife:
         rng: random.Random,
         *,
         kit: _BoardKit,
-        siblings: list[_BoardKit],
+        people: list[Member],
         origin: datetime,
         now: datetime,
         history: list[Action],
     ) -> None:
-        self.world, self.rng, self.kit, self.siblings = world, rng, kit, siblings
+        self.world, self.rng, self.kit, self.people = world, rng, kit, people
         self.origin, self.now, self.history = origin, now, history
         self.card: Card | None = None
         self.at = origin
 
+    def when(self, at: float) -> datetime:
+        return self.origin + timedelta(days=at)
+
+    def _actor(self, person: int | None) -> Member:
+        return self.kit.people[0] if person is None else self.people[person]
+
     def _on(self, at: datetime, actor: Member | None = None) -> build.On:
-        card = self.card
-        assert card is not None
+        card = self._card()
         board = self.world.boards[card.id_board]
         who = actor or self.rng.choice(self.kit.people)
         return build.On(at, who, board, self.world.lists[card.id_list], card)
@@ -144,119 +184,132 @@ class _CardLife:
     def _record(self, action: Action) -> None:
         self.history.append(action)
 
-    def _next(self, share: float = 0.3) -> datetime:
-        """A moment after the previous step: a random share of the time left, so steps cluster early."""
-        end = self.now - timedelta(minutes=1)
-        left = max((end - self.at).total_seconds(), 0.0)
-        self.at = min(end, self.at + timedelta(seconds=left * share * self.rng.random() + 1))
-        return self.at
+    def _step(self, at: datetime | None = None, actor: Member | None = None) -> build.On:
+        """The card at `at`, or a few seconds after the previous step (setup right after creation)."""
+        self.at = at if at is not None else self.at + timedelta(seconds=self.rng.randint(5, 90))
+        return self._on(self.at, actor)
 
-    def live(self) -> None:
+    # ---- cards from the process ----
+
+    def card_of(self, item: Item, process: ProjectHistory, siblings: list[_BoardKit]) -> None:
         rng, kit = self.rng, self.kit
-        span = (self.now - self.origin).total_seconds()
-        # Skew creation towards the past so that most history has time to unfold; leave the last
-        # minutes free so that every later step still happens before now.
-        created = self.origin + timedelta(
-            seconds=max(span - 300.0, 0.0) * rng.random() ** 1.3, milliseconds=rng.randint(0, 999)
-        )
-        self.at = created
-        milestone = rng.random() < 0.06
-        name = (
-            f"Milestone: {rng.choice(words.MILESTONES)}"
-            if milestone
-            else f"{rng.choice(words.VERBS)} {rng.choice(words.OBJECTS)}"
-        )
-        if rng.random() < 0.03:
-            self._live_in_archived_list(created, name)
-            return
-        age = (self.now - created).total_seconds() / max(span, 1.0)
-        start_stage = 0 if rng.random() < 0.55 else 1
-        target = max(start_stage, min(_DONE, int(rng.random() * 2.2 + age * 3.2)))
-        moved_in_from = rng.choice(self.siblings) if self.siblings and rng.random() < 0.02 else None
+        created = self.when(item.created) + timedelta(milliseconds=rng.randint(0, 999))
+        name = f"{rng.choice(words.VERBS)} {rng.choice(words.OBJECTS)}"
+        moved_in_from = rng.choice(siblings) if siblings and rng.random() < 0.03 else None
         home = moved_in_from or kit
-        card = self.world.add_card(home.board, home.lists[start_stage], name, at=created)
+        card = self.world.add_card(home.board, home.lists[_BACKLOG], name, at=created)
         card.desc = rng.choice(words.DESCRIPTIONS)
-        self.card = card
-        self._record(build.create_card(self._on(created)))
+        self.card, self.at = card, created
+        self._record(build.create_card(self._on(created, self.kit.people[0])))
         if moved_in_from is not None:
-            self._move_in(moved_in_from, start_stage)
-        self._setup(milestone)
-        self._progress(start_stage, target)
-        self._finish(target)
+            self._move_in(moved_in_from)
+        self._setup(item)
+        due_hour = rng.randint(9, 18)
+        for event in item.events:
+            self._apply(event, process, due_hour)
+        self._finish(item)
 
-    def _live_in_archived_list(self, created: datetime, name: str) -> None:
-        """Cards left behind in an old list that was archived later: open cards, hidden from `visible`."""
-        old_list = self.rng.choice(self.kit.archived)
-        self.card = self.world.add_card(self.kit.board, old_list, name, at=created)
-        self._record(build.create_card(self._on(created)))
-        if self.rng.random() < 0.5:
-            self._set_flag("closed", True)
-
-    def _move_in(self, source: _BoardKit, stage: int) -> None:
-        on = self._on(self._next(0.05))
-        target_list = self.kit.lists[stage]
-        self.world.relocate_card(on.card, self.kit.board, target_list)
-        for action in build.move_between_boards(on, self.kit.board, target_list):
-            self._record(action)
-
-    def _setup(self, milestone: bool) -> None:
-        rng, card = self.rng, self._card()
-        for member in rng.sample(self.kit.people, k=rng.choice((0, 1, 1, 1, 2))):
-            card.id_members.append(member.id)
-            self._record(build.member_on_card(self._on(self._next(0.05)), member, added=True))
-        wanted = ["Milestone"] if milestone else []
-        wanted += [name for name, chance in _LABEL_CHANCES if rng.random() < chance]
+    def _setup(self, item: Item) -> None:
+        rng = self.rng
+        wanted = ["Bug"] if item.kind == "bug" else []
+        wanted += [name for name, chance in _LABEL_CHANCES if name != "Bug" and rng.random() < chance]
         for name in wanted:
-            self._label(name, added=True, share=0.05)
+            self._label(name, added=True)
         if rng.random() < 0.3:
             start = self.at + timedelta(days=rng.randint(0, 10))
-            self._set_date("start", start.replace(hour=9, minute=0, second=0, microsecond=0), share=0.05)
-        if milestone or rng.random() < 0.7:
-            due = self.at + timedelta(days=rng.randint(7, 45))
-            self._set_date("due", due.replace(hour=rng.randint(9, 18), minute=0, second=0, microsecond=0))
+            self._set_date("start", start.replace(hour=9, minute=0, second=0, microsecond=0))
         if rng.random() < 0.5:
-            self._fill_custom_fields()
+            self._fill_custom_fields(item)
         if rng.random() < 0.3:
             self._add_checklist()
 
-    def _progress(self, stage: int, target: int) -> None:
-        rng, card = self.rng, self._card()
-        lists = self.kit.lists
-        slips = 0
-        while stage < target:
-            if rng.random() < 0.25:
-                self._comment()
-            if card.due is not None and slips < 4 and rng.random() < 0.3:
-                slips += 1
-                self._slip_due()
-            if rng.random() < 0.1 and self.kit.labels["Blocked"].id not in card.id_labels:
-                self._label("Blocked", added=True)
-                self._label("Blocked", added=False)
-            if stage == 3 and rng.random() < 0.1:
-                self._move(lists[2])
-                self._move(lists[3])
-            stage += 1
-            self._move(lists[stage])
-        if stage in {2, 3} and rng.random() < 0.15:
-            self._label("Blocked", added=True)
-        if card.due is not None and stage < _DONE and rng.random() < 0.2:
-            self._slip_due()
-        if rng.random() < 0.2:
-            self._comment()
+    def _apply(self, event: Event, process: ProjectHistory, due_hour: int) -> None:
+        at, actor, value = self.when(event.at), self._actor(event.actor), event.value
+        card, lists = self._card(), self.kit.lists
+        if event.kind == "status":
+            stage = str(value)
+            if stage != "blocked" and self.kit.labels["Blocked"].id in card.id_labels:
+                self._label("Blocked", added=False, at=at, actor=actor)
+            if card.due_complete and stage != "done":
+                self._set_flag("dueComplete", False, at=at, actor=actor)
+            self._move(lists[_STAGE_LIST[stage]], at=at, actor=actor)
+            if stage == "blocked":
+                self._label("Blocked", added=True, at=at, actor=actor)
+            if stage == "done" and card.due is not None and self.rng.random() < 0.85:
+                self._set_flag("dueComplete", True, at=at, actor=actor)
+        elif event.kind == "assignee":
+            self._assign(None if not isinstance(value, int) else self.people[value], at, actor)
+        elif event.kind == "version":
+            planned_list, unplanned_list = (_BACKLOG, _TODO) if value is None else (_TODO, _BACKLOG)
+            if card.id_list == lists[unplanned_list].id:
+                self._move(lists[planned_list], at=at, actor=actor)
+        elif event.kind == "due":
+            due = None if not isinstance(value, int) else self.when(value).replace(hour=due_hour)
+            self._set_date("due", due, at=at, actor=actor)
+        elif event.kind == "priority" and isinstance(value, int):
+            self._set_priority(value)
+        elif event.kind == "comment":
+            self._comment(str(value), at=at, actor=actor)
+        elif event.kind == "touch":
+            name = self.rng.choice(("Design", "Content"))
+            added = self.kit.labels[name].id not in card.id_labels
+            self._label(name, added=added, at=at, actor=actor)
 
-    def _finish(self, stage: int) -> None:
+    def _assign(self, member: Member | None, at: datetime, actor: Member) -> None:
+        card = self._card()
+        for member_id in list(card.id_members):
+            if member is None or member_id != member.id:
+                card.id_members.remove(member_id)
+                gone = self.world.members[member_id]
+                self._record(build.member_on_card(self._step(at, actor), gone, added=False))
+        if member is not None and member.id not in card.id_members:
+            card.id_members.append(member.id)
+            self._record(build.member_on_card(self._step(at, actor), member, added=True))
+
+    def _finish(self, item: Item) -> None:
         rng, card = self.rng, self._card()
-        done_share = {2: 0.4, 3: 0.8, _DONE: 1.0}.get(stage, 0.0)
+        stage = next((str(e.value) for e in reversed(item.events) if e.kind == "status"), "todo")
+        done_share = {"doing": 0.4, "blocked": 0.4, "review": 0.8, "done": 1.0}.get(stage, 0.0)
         for checklist_id in card.id_checklists:
-            for item in self.world.checklists[checklist_id].items:
-                item.complete = rng.random() < done_share
-        if stage == _DONE and card.due is not None and rng.random() < 0.85:
-            self._set_flag("dueComplete", True)
-        if stage == _DONE and (self.now - self.at).days > 14 and rng.random() < 0.45:
-            self._set_flag("closed", True)
+            for check in self.world.checklists[checklist_id].items:
+                check.complete = rng.random() < done_share
+        last = self.when(item.events[-1].at) if item.events else self.at
+        if stage == "done" and (self.now - last).days > 14 and rng.random() < 0.45:
+            self._set_flag("closed", True, at=last + (self.now - last) * rng.uniform(0.3, 0.9))
         if rng.random() < 0.02:
-            self._record(build.delete_card(self._on(self._next())))
+            self._record(build.delete_card(self._step(self.at + (self.now - self.at) / 2)))
             self.world.forget_card(card)
+
+    def milestone(self, release: Release) -> None:
+        """A release as the team shows it on a board: a milestone card due on the promised day."""
+        rng, kit = self.rng, self.kit
+        created = self.when(release.planned_at)
+        name = f"Milestone: {words.MILESTONES[release.index % len(words.MILESTONES)]}"
+        self.card = self.world.add_card(kit.board, kit.lists[_TODO], name, at=created)
+        self.at = created
+        lead = kit.people[0]
+        self._record(build.create_card(self._on(created, lead)))
+        self._label("Milestone", added=True)
+        hour = rng.randint(9, 18)
+        self._set_date("due", self.when(release.baseline).replace(hour=hour))
+        for at, day in release.moves:
+            self._set_date("due", self.when(day).replace(hour=hour), at=self.when(at), actor=lead)
+        if release.released_at is not None:
+            shipped = self.when(release.released_at)
+            self._move(kit.lists[_DONE], at=shipped, actor=lead)
+            self._set_flag("dueComplete", True, at=shipped, actor=lead)
+
+    def leftover(self) -> None:
+        """A card left behind in an old list that was archived later: open, hidden from `visible`."""
+        span = (self.now - self.origin).total_seconds()
+        created = self.origin + timedelta(seconds=max(span - 300.0, 0.0) * self.rng.random())
+        old_list = self.rng.choice(self.kit.archived)
+        name = f"{self.rng.choice(words.VERBS)} {self.rng.choice(words.OBJECTS)}"
+        self.card = self.world.add_card(self.kit.board, old_list, name, at=created)
+        self.at = created
+        self._record(build.create_card(self._on(created)))
+        if self.rng.random() < 0.5:
+            self._set_flag("closed", True, at=created + (self.now - created) / 2)
 
     # ---- single steps ----
 
@@ -264,35 +317,45 @@ class _CardLife:
         assert self.card is not None
         return self.card
 
-    def _move(self, after: TrelloList) -> None:
-        on = self._on(self._next())
+    def _move_in(self, source: _BoardKit) -> None:
+        on = self._step()
+        target_list = self.kit.lists[_BACKLOG]
+        self.world.relocate_card(on.card, self.kit.board, target_list)
+        for action in build.move_between_boards(on, self.kit.board, target_list):
+            self._record(action)
+
+    def _move(self, after: TrelloList, *, at: datetime, actor: Member) -> None:
+        card = self._card()
+        if card.id_list == after.id:
+            return
+        on = self._step(at, actor)
         self._record(build.move_card(on, on.trello_list, after))
-        on.card.id_list = after.id
+        card.id_list = after.id
 
-    def _set_date(self, field: str, value: datetime, share: float = 0.3) -> None:
-        on = self._on(self._next(share))
-        old = on.card.due if field == "due" else on.card.start
-        self._record(build.change_date(on, field, old, value))
+    def _set_date(
+        self, field: str, value: datetime | None, *, at: datetime | None = None, actor: Member | None = None
+    ) -> None:
+        card = self._card()
+        old = card.due if field == "due" else card.start
+        if old == value:
+            return
+        self._record(build.change_date(self._step(at, actor), field, old, value))
         if field == "due":
-            on.card.due = value
+            card.due = value
         else:
-            on.card.start = value
+            card.start = value
 
-    def _slip_due(self) -> None:
-        due = self._card().due
-        assert due is not None
-        shift = self.rng.randint(3, 21) if self.rng.random() < 0.9 else -self.rng.randint(2, 5)
-        self._set_date("due", due + timedelta(days=shift))
-
-    def _set_flag(self, field: str, value: bool) -> None:
-        on = self._on(self._next())
+    def _set_flag(self, field: str, value: bool, *, at: datetime, actor: Member | None = None) -> None:
+        on = self._step(at, actor)
         self._record(build.change_flag(on, field, value))
         if field == "closed":
             on.card.closed = value
         else:
             on.card.due_complete = value
 
-    def _label(self, name: str, *, added: bool, share: float = 0.3) -> None:
+    def _label(
+        self, name: str, *, added: bool, at: datetime | None = None, actor: Member | None = None
+    ) -> None:
         label, card = self.kit.labels[name], self._card()
         if (label.id in card.id_labels) == added:
             return
@@ -302,24 +365,31 @@ class _CardLife:
         else:
             card.id_labels.remove(label.id)
             label.uses -= 1
-        self._record(build.label_on_card(self._on(self._next(share)), label, added=added))
+        self._record(build.label_on_card(self._step(at, actor), label, added=added))
 
-    def _comment(self) -> None:
+    def _comment(self, topic: str, *, at: datetime, actor: Member) -> None:
         self._card().comments += 1
-        self._record(build.comment_card(self._on(self._next()), self.rng.choice(words.COMMENTS)))
+        text = self.rng.choice(words.TOPIC_COMMENTS.get(topic, words.COMMENTS))
+        self._record(build.comment_card(self._step(at, actor), text))
 
-    def _fill_custom_fields(self) -> None:
+    def _set_priority(self, priority: int) -> None:
+        field = self.kit.fields[0]
+        for entry in self._card().custom_field_items:
+            if entry.id_custom_field == field.id:
+                entry.id_value = field.options[_PRIORITY_OPTION[priority]].id
+
+    def _fill_custom_fields(self, item: Item) -> None:
         rng, card, world = self.rng, self._card(), self.world
         priority, estimate, visible, sign_off, ticket = self.kit.fields
         at = self.at
-        items = [CustomFieldItem(world.new_id(at), priority.id, id_value=rng.choice(priority.options).id)]
-        items.append(
-            CustomFieldItem(world.new_id(at), estimate.id, value={"number": str(rng.choice((2, 4, 8, 13)))})
-        )
+        option = priority.options[_PRIORITY_OPTION[item.initial_priority]]
+        items = [CustomFieldItem(world.new_id(at), priority.id, id_value=option.id)]
+        hours = max(1, round(item.estimate * 8))
+        items.append(CustomFieldItem(world.new_id(at), estimate.id, value={"number": str(hours)}))
         if rng.random() < 0.5:
             items.append(CustomFieldItem(world.new_id(at), visible.id, value={"checked": "true"}))
-        if card.due is not None and rng.random() < 0.4:
-            sign_off_at = card.due - timedelta(days=2)
+        if item.due is not None and rng.random() < 0.4:
+            sign_off_at = self.when(item.due) - timedelta(days=2)
             items.append(
                 CustomFieldItem(world.new_id(at), sign_off.id, value={"date": _iso_date(sign_off_at)})
             )
@@ -349,6 +419,10 @@ _LABEL_CHANCES = (
     ("Design", 0.15),
     ("Content", 0.1),
 )
+
+
+# Priority custom field options are High, Medium, Low; process priorities run 1 (highest) to 5.
+_PRIORITY_OPTION = {1: 0, 2: 0, 3: 1, 4: 2, 5: 2}
 
 
 def _iso_date(moment: datetime) -> str:

@@ -95,6 +95,19 @@ COMMENTS = (
     "Can we split this into two cards?",
     "Discussed in the weekly, priority confirmed.",
 )
+# What people write, by what just happened on the card.
+TOPIC_COMMENTS: dict[str, tuple[str, ...]] = {
+    "blocked": ("Blocked by the API credentials, chasing.", "Waiting on the card before this one."),
+    "progress": ("First draft is up, feedback welcome.", "Deployed to staging."),
+    "review": ("Pushed a fix, please re-test.", "Reopening: the client found an issue on mobile."),
+    "date": ("Moved the date: the client needs another week for review.",),
+    "client": (
+        "Waiting on assets from the client.",
+        "Client asked for a small change to the copy.",
+        "Discussed in the weekly, priority confirmed.",
+    ),
+    "handover": ("Taking this one over.", "Can someone pick this up while I am away?"),
+}
 DESCRIPTIONS = (
     "",
     "See the brief in the shared drive.",
