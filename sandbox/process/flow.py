@@ -165,7 +165,7 @@ class Flow:
             if self.rng.random() < 0.6:
                 self.comment(at, item, "blocked", person.index)
             self.waiting.setdefault(dependency.index, []).append(item.index)
-            if dependency.stage == "todo" and not dependency.expedited:
+            if dependency.stage == "todo" and not dependency.expedited and self.rng.random() < 0.5:
                 dependency.expedited = True
                 self.rank(dependency)
             return

@@ -88,12 +88,14 @@ class Lead:
                     break
                 scope.append(item)
                 estimate += item.estimate
-            pending = any(r.released_at is None and r.release >= day for r in flow.releases)
-            if len(scope) < 2 or (pending and estimate < target / 2):
+            ahead = sum(1 for r in flow.releases if r.released_at is None and r.release >= day)
+            # The lead keeps the current release and the next one planned, the next with whatever work
+            # there is (new work is triaged into it); further ones wait for enough work to fill them.
+            if ahead >= 2 and (len(scope) < 2 or estimate < target / 2):
                 return
             start = max(day, flow.releases[-1].release if flow.releases else day)
             optimism = self.rng.uniform(1.0, 1.35)
-            release_day = start + max(calendar_days(estimate / (nominal * optimism)), 7)
+            release_day = start + max(calendar_days(estimate / (nominal * optimism)), 14)
             at = flow.morning(day)
             if at >= flow.now:
                 return

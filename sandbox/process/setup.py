@@ -103,7 +103,7 @@ def make_backlog(
             parents.append(index)
             if epic_ids and rng.random() < 0.7:
                 item.parent = rng.choice(epic_ids[-8:])
-        if kind in ("story", "task") and workable and rng.random() < 0.12:
+        if kind in ("story", "task") and workable and rng.random() < 0.2:
             item.depends_on = rng.choice(workable[-30:])
         if kind != "epic":
             workable.append(index)

@@ -81,7 +81,7 @@ def populate_trello(
             [p for p in people if p not in kit.people], k=min(2, len(people) - len(kit.people))
         )
         kit.board.member_ids.extend(member.id for member in spares)
-        milestones = max(1, cards_per_board // 16)
+        milestones = max(1, cards_per_board // 40)
         leftovers = round(cards_per_board * 0.03)
         process = simulate_project(
             random.Random(rng.random()),
@@ -289,9 +289,10 @@ class _BoardHistory:
         self.at = created
         lead = kit.people[0]
         self._record(build.create_card(self._on(created, lead)))
-        self._label("Milestone", added=True)
+        # Labelled and dated as it is created: a move may follow within seconds on a planning morning.
+        self._label("Milestone", added=True, at=created, actor=lead)
         hour = rng.randint(9, 18)
-        self._set_date("due", self.when(release.baseline).replace(hour=hour))
+        self._set_date("due", self.when(release.baseline).replace(hour=hour), at=created, actor=lead)
         for at, day in release.moves:
             self._set_date("due", self.when(day).replace(hour=hour), at=self.when(at), actor=lead)
         if release.released_at is not None:

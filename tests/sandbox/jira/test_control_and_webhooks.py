@@ -79,8 +79,13 @@ def test_control_assignee_records_account_ids_and_names(
 def test_control_milestone_records_fix_version_add_and_remove(
     api: TestClient, sandbox: Sandbox, new_issue: Callable[..., Issue]
 ) -> None:
-    issue = new_issue()
-    first, second = [v for v in sandbox.jira.versions.values() if v.project_id == issue.project_id][:2]
+    project = next(
+        p
+        for p in sandbox.jira.projects.values()
+        if sum(v.project_id == p.id for v in sandbox.jira.versions.values()) >= 2
+    )
+    issue = new_issue(project=project.key)
+    first, second = [v for v in sandbox.jira.versions.values() if v.project_id == project.id][:2]
     api.post(f"{CONTROL}/issues/{issue.key}/milestone", json={"milestone": first.name})
     api.post(f"{CONTROL}/issues/{issue.key}/milestone", json={"milestone": str(second.id)})
     items = issue.histories[-1].items
