@@ -187,10 +187,25 @@ class Flow:
         if item.version is not None and item.version in self.open_in_release:
             self.open_in_release[item.version] -= 1
         for blocked_index in self.waiting.pop(item.index, []):
-            self.scheduled.append((day + 1, blocked_index, "unblock"))
+            waiting = self.items[blocked_index]
+            if waiting.events and waiting.events[-1].at >= at and waiting.stage == "blocked":
+                self._unsee_block(waiting)
+            else:
+                self.scheduled.append((day + 1, blocked_index, "unblock"))
         if not item.reopened and self.rng.random() < 0.07:
             item.reopened = True
             self.scheduled.append((day + self.rng.randint(1, 8), item.index, "reopen"))
+
+    def _unsee_block(self, item: Item) -> None:
+        """People work side by side: someone started `item` later in the day than its dependency was
+        finished by someone else, so it was never blocked; it is simply in progress from then."""
+        started = item.events[-1].at
+        while item.events and item.events[-1].at == started and item.events[-1].kind in ("status", "comment"):
+            item.events.pop()
+        item.stage = "doing"
+        self.emit(started, item, "status", "doing", item.assignee)
+        if item.assignee is not None:
+            self.active[item.assignee].append(item.index)
 
     def run_scheduled(self, day: int) -> None:
         """Reviews ending, blocked items whose dependency is done and reopenings happen in the morning."""

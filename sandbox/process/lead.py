@@ -27,8 +27,9 @@ class Lead:
         self.dated: list[Item] = []  # open items with a due date
 
     def nominal(self, day: int) -> float:
-        """Person-days a day the lead counts on: everyone on the team, at their part-time share."""
-        return sum(p.part_time for p in self.flow.people if p.on_team(day)) or 0.5
+        """Person-days a day the lead counts on: everyone on the team at their part-time share, times the
+        usual focus factor (meetings, support); holidays and sickness are not foreseen."""
+        return 0.8 * sum(p.part_time for p in self.flow.people if p.on_team(day)) or 0.5
 
     # -- triage ---------------------------------------------------------------------------------------
     def triage(self, items: list[Item], day: int) -> None:
@@ -38,7 +39,7 @@ class Lead:
             if item.kind == "epic":
                 continue
             at = flow.morning(day)
-            wanted = 0.5 if item.kind == "bug" else 0.12
+            wanted = 0.35 if item.kind == "bug" else 0.06
             if current is not None and rng.random() < wanted:
                 self.add_to_release(item, current, at)
             urgent = item.priority <= 2 and item.kind == "bug"
@@ -94,7 +95,7 @@ class Lead:
             if ahead >= 2 and (len(scope) < 2 or estimate < target / 2):
                 return
             start = max(day, flow.releases[-1].release if flow.releases else day)
-            optimism = self.rng.uniform(1.0, 1.35)
+            optimism = self.rng.uniform(0.9, 1.25)
             release_day = start + max(calendar_days(estimate / (nominal * optimism)), 14)
             at = flow.morning(day)
             if at >= flow.now:
@@ -119,15 +120,21 @@ class Lead:
                     self.set_due(item, release_day, at)
 
     def ship(self, day: int) -> None:
-        for release in self.flow.releases:
-            if (
-                release.released_at is None
-                and day >= release.release
-                and self.flow.open_in_release.get(release.index, 0) <= 0
-            ):
-                at = self.flow.morning(day) + 9 / 24
-                if at < self.flow.now:
-                    release.released_at = at
+        """Release what is done on or after the promised day; a few stragglers are often left for later."""
+        flow = self.flow
+        for release in flow.releases:
+            if release.released_at is not None or day < release.release:
+                continue
+            at = flow.morning(day) + 9 / 24
+            if at >= flow.now:
+                return
+            if flow.open_in_release.get(release.index, 0) > 0:
+                mine = [i for i in flow.open_items() if i.version == release.index]
+                planned = len(release.scope_added) + len(mine) + 5
+                if len(mine) > planned * 0.15 or self.rng.random() < 0.5:
+                    continue
+                self._cut_scope(release, mine, float("inf"), at, started_too=True)
+            release.released_at = at
 
     # -- sprints ----------------------------------------------------------------------------------------
     def sprint_boundary(self, day: int) -> None:
@@ -211,11 +218,14 @@ class Lead:
             if item.version == release.index and item.due == old and item.stage in OPEN:
                 self.set_due(item, new_day, at)
 
-    def _cut_scope(self, release: Release, mine: list[Item], excess: float, at: float) -> float:
+    def _cut_scope(
+        self, release: Release, mine: list[Item], excess: float, at: float, *, started_too: bool = False
+    ) -> float:
         flow = self.flow
         later = release.index + 1 if release.index + 1 < len(flow.releases) else None
         cut = 0.0
-        for item in sorted((i for i in mine if i.stage == "todo"), key=lambda i: (-i.priority, -i.index)):
+        movable = [i for i in mine if started_too or i.stage == "todo"]
+        for item in sorted(movable, key=lambda i: (-i.priority, -i.index)):
             if cut >= excess:
                 break
             cut += item.estimate
@@ -226,7 +236,8 @@ class Lead:
                 flow.open_in_release[later] += 1
             if at < flow.now:
                 release.scope_cut.append((at, item.index))
-            flow.rank(item)
+            if item.stage == "todo":
+                flow.rank(item)
         return cut
 
     def _review_due_dates(self, day: int) -> None:

@@ -105,3 +105,38 @@ def test_populate_jira_done_issues_carry_resolution_dates() -> None:
     world, _ = _world(10)
     for issue in world.issues.values():
         assert (issue.status.category.key == "done") == (issue.resolution_ms is not None)
+
+
+def _changelog(world: JiraWorld) -> list[tuple[str, int, str, str | None, str | None]]:
+    return [
+        (issue.key, history.created_ms, item.field, item.from_, item.to)
+        for issue in world.issues.values()
+        for history in issue.histories
+        for item in history.items
+    ]
+
+
+def test_populate_jira_same_seed_writes_the_same_changelogs() -> None:
+    assert _changelog(_world(3)[0]) == _changelog(_world(3)[0])
+
+
+def test_populate_jira_carries_sprints_over_as_jira_writes_them() -> None:
+    world, _ = _world(6, issues=400)
+    sprint_changes = [
+        item for i in world.issues.values() for h in i.histories for item in h.items if item.field == "Sprint"
+    ]
+    carried = [c for c in sprint_changes if c.from_ and c.to and c.to.startswith(c.from_ + ", ")]
+    assert carried
+    assert all(c.to and all(part.strip().isdigit() for part in c.to.split(",")) for c in sprint_changes)
+
+
+def test_populate_jira_shows_blocked_work_and_priority_changes() -> None:
+    world, _ = _world(6, issues=400)
+    changes = [item for i in world.issues.values() for h in i.histories for item in h.items]
+    blocked = [
+        c for c in changes if (c.field == "status" and c.to_string == "Blocked") or c.field == "Flagged"
+    ]
+    priorities = [c for c in changes if c.field == "priority"]
+    assert blocked
+    assert priorities
+    assert all(c.from_string and c.to_string and c.from_ != c.to for c in priorities)
