@@ -12,6 +12,7 @@ import random
 import statistics
 from datetime import datetime, timedelta
 
+from sandbox.gcpause import collector_paused
 from sandbox.jira import scenario_data as words
 from sandbox.jira.adf import text_to_adf
 from sandbox.jira.changes import UNSET, IssueChanges, Unset, apply_changes
@@ -81,19 +82,21 @@ def populate_jira(
         )
         members = rng.sample(team, k=min(len(team), rng.randint(3, 6)))
         spares = rng.sample([u for u in team if u not in members], k=min(3, len(team) - len(members)))
-        history = simulate_project(
-            random.Random(rng.random()),
-            items=issues_per_project,
-            now=(now_ms - origin_ms) / DAY_MS,
-            weekday0=origin.weekday(),
-            team_size=len(members),
-            spare_people=len(spares),
-            kinds=words.KINDS,
-            epics=True,
-            sprints=True,
-        )
+        with collector_paused():
+            history = simulate_project(
+                random.Random(rng.random()),
+                items=issues_per_project,
+                now=(now_ms - origin_ms) / DAY_MS,
+                weekday0=origin.weekday(),
+                team_size=len(members),
+                spare_people=len(spares),
+                kinds=words.KINDS,
+                epics=True,
+                sprints=True,
+            )
         site = _ProjectSite(world, rng, project, history, origin_ms, members + spares)
-        world.load_issues(site.issues())
+        with collector_paused():
+            world.load_issues(site.issues())
 
 
 class _ProjectSite:

@@ -253,8 +253,8 @@ class Lead:
             else:
                 owner = 1.0 if item.assignee is None else flow.people[item.assignee].part_time
                 forecast = day + calendar_days(self._remaining(item) / owner)
-            if forecast > item.due and rng.random() < 0.3:
-                self.set_due(item, forecast + rng.randint(1, 5), at)
+            if forecast > item.due and rng.random() < 0.45:
+                self.set_due(item, forecast + rng.randint(0, 2), at)
                 if rng.random() < 0.5:
                     flow.comment(at, item, "date", None)
 

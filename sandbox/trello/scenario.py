@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sandbox.gcpause import collector_paused
 from sandbox.process import Event, Item, ProjectHistory, Release, simulate_project
 from sandbox.process.model import Kind
 from sandbox.trello import actions as build
@@ -75,6 +76,30 @@ def populate_trello(
         for index in range(boards)
     ]
     history: list[Action] = []
+    with collector_paused():
+        _live_boards(
+            world,
+            rng,
+            kits=kits,
+            people=people,
+            history=history,
+            timing=(origin, now),
+            cards_per_board=cards_per_board,
+        )
+        world.insert_history(history)
+
+
+def _live_boards(
+    world: TrelloWorld,
+    rng: random.Random,
+    *,
+    kits: list[_BoardKit],
+    people: list[Member],
+    history: list[Action],
+    timing: tuple[datetime, datetime],
+    cards_per_board: int,
+) -> None:
+    origin, now = timing
     for kit in kits:
         siblings = [other for other in kits if other.client == kit.client and other is not kit]
         spares = rng.sample(
@@ -104,7 +129,6 @@ def populate_trello(
             board.milestone(release)
         for _ in range(leftovers + milestones - len(shown)):
             board.leftover()
-    world.insert_history(history)
 
 
 def _make_board(
