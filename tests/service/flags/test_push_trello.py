@@ -30,11 +30,15 @@ def trello() -> Iterator[TrelloSandbox]:
 
 @pytest.fixture
 def card_item(store: Store, trello: TrelloSandbox) -> tuple[str, int]:
-    """(card id, item id) of a card in a project with pushing on."""
+    """(card id, item id) of a card without comments yet, in a project with pushing on."""
     source_id = trello.add_source(store)
     world = trello.world
     with world.lock:
-        card = next(iter(world.cards.values()))
+        card = next(
+            c
+            for c in world.cards.values()
+            if not any(a.type == "commentCard" for a in world.card_actions.get(c.id, []))
+        )
         key = f"{world.boards[card.id_board].short_link}-{card.id_short}"
     [item_id] = add_sandbox_items(store, source_id=source_id, issues=[(key, card.id)], push={"enabled": True})
     return card.id, item_id

@@ -255,7 +255,11 @@ def test_remove_source_marks_its_pushed_trello_comments_no_longer_tracked(
     source_id = trello.add_source(store)
     world = trello.world
     with world.lock:
-        card = next(iter(world.cards.values()))
+        card = next(
+            c
+            for c in world.cards.values()
+            if not any(a.type == "commentCard" for a in world.card_actions.get(c.id, []))
+        )
         key = f"{world.boards[card.id_board].short_link}-{card.id_short}"
     [item_id] = add_sandbox_items(store, source_id=source_id, issues=[(key, card.id)], push=ENABLED)
     flag_id = _open_flag(store, item_id)
