@@ -150,7 +150,9 @@ class _ProjectSite:
         now_ms = self.ms(self.history.now)
         sprints: list[Sprint] = []
         for plan in self.history.sprints:
-            begin = self.ms(plan.start + 8 / 24)
+            # The lead closes a sprint at 08:00, carries work over and commits the next between 08:00
+            # and 09:00 (the process's morning), and starts it at 09:00.
+            begin = self.ms(plan.start + 9 / 24)
             end = self.ms(plan.end + 8 / 24)
             state = "closed" if end <= now_ms else ("active" if begin <= now_ms else "future")
             sprints.append(

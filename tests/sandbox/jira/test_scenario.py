@@ -140,3 +140,18 @@ def test_populate_jira_shows_blocked_work_and_priority_changes() -> None:
     assert blocked
     assert priorities
     assert all(c.from_string and c.to_string and c.from_ != c.to for c in priorities)
+
+
+def test_populate_jira_commits_sprint_work_before_the_sprint_starts() -> None:
+    world, _ = _world(6, issues=400)
+    started = {s.id: s.start_ms for s in world.sprints.values() if s.start_ms is not None}
+    committed_before = 0
+    for issue in world.issues.values():
+        for history in issue.histories:
+            for item in history.items:
+                if item.field != "Sprint" or not item.to:
+                    continue
+                newest = int(item.to.split(", ")[-1])
+                start = started.get(newest)
+                committed_before += start is not None and history.created_ms < start
+    assert committed_before > 0
