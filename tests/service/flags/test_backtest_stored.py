@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -97,10 +97,27 @@ def test_rules_backtest_json_is_one_object_as_documented(
     assert "baselines:" in text.stdout
 
 
+def _a_day_after_a_due_date_moved(jira_sandbox: JiraSandbox) -> datetime:
+    """A day after one of the due-date moves of the history that has more history after it."""
+    world = jira_sandbox.sandbox.jira
+    latest = jira_sandbox.sandbox.clock.now() - timedelta(days=3)
+    with world.lock:
+        moved = sorted(
+            datetime.fromtimestamp(history.created_ms / 1000, UTC)
+            for issue in world.issues.values()
+            for history in issue.histories
+            for item in history.items
+            if item.field == "duedate" and item.from_ and item.to
+        )
+    candidates = [at for at in moved if at < latest]
+    assert candidates, "the scenario moves due dates"
+    return candidates[len(candidates) // 2] + timedelta(days=1)
+
+
 def test_rules_dry_run_ends_at_until(
     synced: Store, jira_sandbox: JiraSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    until = jira_sandbox.sandbox.clock.now() - timedelta(days=10)
+    until = _a_day_after_a_due_date_moved(jira_sandbox)
     rule_file = tmp_path / "moved.yaml"
     rule_file.write_text("builtin:\n  promised_date_moved:\n    min_moves: 1\n")
     runner = _cli(tmp_path, monkeypatch)
