@@ -12,7 +12,6 @@ from a sibling board, archived when long done, deleted.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sandbox.gcpause import collector_paused
@@ -23,33 +22,19 @@ from sandbox.trello import scenario_data as words
 from sandbox.trello.ids import slugify
 from sandbox.trello.models import (
     Action,
-    Board,
     Card,
     CheckItem,
     Checklist,
-    CustomField,
     CustomFieldItem,
-    CustomFieldOption,
-    Label,
     Member,
     TrelloList,
 )
+from sandbox.trello.scenario_boards import BoardKit, make_board
 from sandbox.trello.state import TrelloWorld
 
 _BACKLOG, _TODO, _DOING, _REVIEW, _DONE = range(5)  # indexes in OPEN_LISTS
 _STAGE_LIST = {"todo": _TODO, "doing": _DOING, "blocked": _DOING, "review": _REVIEW, "done": _DONE}
 _KINDS: tuple[tuple[Kind, int], ...] = (("story", 80), ("bug", 20))
-
-
-@dataclass
-class _BoardKit:
-    board: Board
-    client: str
-    lists: list[TrelloList]  # the open workflow lists, Backlog … Done
-    archived: list[TrelloList]
-    labels: dict[str, Label]
-    fields: list[CustomField]
-    people: list[Member]
 
 
 def populate_trello(
@@ -72,7 +57,7 @@ def populate_trello(
     org = world.add_organization("agency-delivery", "Agency Delivery", at=setup)
     people = [world.add_member(username, name, at=setup) for username, name in words.PEOPLE]
     kits = [
-        _make_board(world, rng, index=index, clients=clients, org_id=org.id, people=people, at=setup)
+        make_board(world, rng, index=index, clients=clients, org_id=org.id, people=people, at=setup)
         for index in range(boards)
     ]
     history: list[Action] = []
@@ -93,7 +78,7 @@ def _live_boards(
     world: TrelloWorld,
     rng: random.Random,
     *,
-    kits: list[_BoardKit],
+    kits: list[BoardKit],
     people: list[Member],
     history: list[Action],
     timing: tuple[datetime, datetime],
@@ -131,49 +116,6 @@ def _live_boards(
             board.leftover()
 
 
-def _make_board(
-    world: TrelloWorld,
-    rng: random.Random,
-    *,
-    index: int,
-    clients: list[str],
-    org_id: str,
-    people: list[Member],
-    at: datetime,
-) -> _BoardKit:
-    client = clients[index % len(clients)]
-    project = words.PROJECTS[(index // len(clients)) % len(words.PROJECTS)]
-    team = rng.sample(people, k=min(len(people), rng.randint(3, 5)))
-    board = world.add_board(
-        f"{client} - {project}", organization=world.organizations[org_id], creator=team[0], at=at
-    )
-    board.desc = f"Delivery board for {client}: {project.lower()}."
-    board.member_ids.extend(member.id for member in team[1:])
-    lists = [world.add_list(board, name, at=at) for name in words.OPEN_LISTS]
-    archived = [world.add_list(board, name, closed=True, at=at) for name in words.ARCHIVED_LISTS]
-    labels = {name: world.add_label(board, name, color, at=at) for name, color in words.LABELS}
-    fields = _make_custom_fields(world, board, at)
-    return _BoardKit(board, client, lists, archived, labels, fields, team)
-
-
-def _make_custom_fields(world: TrelloWorld, board: Board, at: datetime) -> list[CustomField]:
-    priority = CustomField(world.new_id(at), board.id, "Priority", "list", 16384.0)
-    priority.options = [
-        CustomFieldOption(world.new_id(at), text, color, 16384.0 * (n + 1))
-        for n, (text, color) in enumerate(words.PRIORITIES)
-    ]
-    fields = [
-        priority,
-        CustomField(world.new_id(at), board.id, "Estimate (h)", "number", 32768.0),
-        CustomField(world.new_id(at), board.id, "Client visible", "checkbox", 49152.0),
-        CustomField(world.new_id(at), board.id, "Sign-off date", "date", 65536.0),
-        CustomField(world.new_id(at), board.id, "Ticket", "text", 81920.0),
-    ]
-    for custom_field in fields:
-        world.add_custom_field(board, custom_field)
-    return fields
-
-
 class _BoardHistory:
     """One board's cards, each lived from the process's events; `history` collects the actions."""
 
@@ -182,7 +124,7 @@ class _BoardHistory:
         world: TrelloWorld,
         rng: random.Random,
         *,
-        kit: _BoardKit,
+        kit: BoardKit,
         people: list[Member],
         origin: datetime,
         now: datetime,
@@ -215,7 +157,7 @@ class _BoardHistory:
 
     # ---- cards from the process ----
 
-    def card_of(self, item: Item, process: ProjectHistory, siblings: list[_BoardKit]) -> None:
+    def card_of(self, item: Item, process: ProjectHistory, siblings: list[BoardKit]) -> None:
         rng, kit = self.rng, self.kit
         created = self.when(item.created) + timedelta(milliseconds=rng.randint(0, 999))
         name = f"{rng.choice(words.VERBS)} {rng.choice(words.OBJECTS)}"
@@ -342,7 +284,7 @@ class _BoardHistory:
         assert self.card is not None
         return self.card
 
-    def _move_in(self, source: _BoardKit) -> None:
+    def _move_in(self, source: BoardKit) -> None:
         on = self._step()
         target_list = self.kit.lists[_BACKLOG]
         self.world.relocate_card(on.card, self.kit.board, target_list)
