@@ -18,7 +18,7 @@ from sandbox.jira.adf import text_to_adf
 from sandbox.jira.changes import UNSET, IssueChanges, Unset, apply_changes
 from sandbox.jira.model import Comment, History, Issue, Project, Sprint, Version, Worklog
 from sandbox.jira.state import JiraWorld
-from sandbox.process import Event, Item, ProjectHistory, simulate_project
+from sandbox.process import Event, Item, ProjectHistory, simulate_project, team_size_for
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -80,7 +80,8 @@ def populate_jira(
         project = world.add_project(
             _project_key(client, taken), f"{client} {product}", lead_id=lead, client=client
         )
-        members = rng.sample(team, k=min(len(team), rng.randint(3, 6)))
+        size = team_size_for(rng, items=issues_per_project, days=days_of_history, largest=rng.randint(3, 6))
+        members = rng.sample(team, k=min(len(team), size))
         spares = rng.sample([u for u in team if u not in members], k=min(3, len(team) - len(members)))
         with collector_paused():
             history = simulate_project(

@@ -8,6 +8,16 @@ nothing of pmbridge and marks nothing for it: slips and risks in the worlds have
 """
 
 from sandbox.process.model import Event, Item, Person, ProjectHistory, Release, SprintPlan
+from sandbox.process.setup import team_size_for
 from sandbox.process.simulate import simulate_project
 
-__all__ = ["Event", "Item", "Person", "ProjectHistory", "Release", "SprintPlan", "simulate_project"]
+__all__ = [
+    "Event",
+    "Item",
+    "Person",
+    "ProjectHistory",
+    "Release",
+    "SprintPlan",
+    "simulate_project",
+    "team_size_for",
+]

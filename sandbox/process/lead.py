@@ -47,8 +47,8 @@ class Lead:
                 item.sprints = (*item.sprints, flow.sprint)
                 flow.emit(at, item, "sprints", item.sprints, None)
                 flow.rank(item)
-            if rng.random() < 0.15:
-                promised = int(item.created + 5 + rng.lognormvariate(math.log(14), 0.5))
+            if rng.random() < 0.6:
+                promised = int(item.created + 3 + rng.lognormvariate(math.log(10), 0.5))
                 self.set_due(item, promised, at)
 
     def set_due(self, item: Item, day: int, at: float) -> None:
@@ -116,7 +116,7 @@ class Lead:
                 flow.emit(at, item, "version", release.index, None)
                 flow.open_in_release[release.index] += 1
                 flow.rank(item)
-                if self.rng.random() < 0.12:
+                if self.rng.random() < 0.3:
                     self.set_due(item, release_day, at)
 
     def ship(self, day: int) -> None:
@@ -203,7 +203,7 @@ class Lead:
             forecast = day + calendar_days(ahead / nominal)
             if forecast <= release.release + 1 or release.start > day + 14:
                 continue
-            choice = rng.random()
+            choice = rng.random() * (1.0 if release.release >= day else 2.5)
             if choice < 0.4 and len(release.moves) < 3:
                 self._move_release(release, forecast + rng.randint(0, 4), at)
             elif choice < 0.6:
@@ -253,7 +253,9 @@ class Lead:
             else:
                 owner = 1.0 if item.assignee is None else flow.people[item.assignee].part_time
                 forecast = day + calendar_days(self._remaining(item) / owner)
-            if forecast > item.due and rng.random() < 0.45:
+            # Before the date, a lead who sees it will be missed often moves it; once it has passed,
+            # it mostly stays missed.
+            if forecast > item.due and rng.random() < (0.35 if item.due >= day else 0.1):
                 self.set_due(item, forecast + rng.randint(0, 2), at)
                 if rng.random() < 0.5:
                     flow.comment(at, item, "date", None)

@@ -14,6 +14,13 @@ def is_workday(day: int, weekday0: int) -> bool:
     return (weekday0 + day) % 7 < 5
 
 
+def team_size_for(rng: random.Random, *, items: int, days: int, largest: int) -> int:
+    """How many people an agency puts on a project: about one for each item every two or three
+    working days, at least two, at most `largest`."""
+    wanted = items * rng.uniform(2.0, 3.0) / max(days * 5 / 7, 1.0)
+    return max(2, min(largest, round(wanted)))
+
+
 def make_team(rng: random.Random, *, size: int, spare: int, days: int, weekday0: int) -> list[Person]:
     """`size` people from day 0; some leave, and some of those are replaced (from `spare` others) later."""
     people: list[Person] = []
@@ -83,7 +90,7 @@ def make_backlog(
         if i == 0 or rng.random() < 0.5:
             plan[i] = "epic"
     work = sum(_SCALE.get(kind, 1.0) for kind in plan) or 1.0
-    mean_effort = rng.uniform(0.75, 1.3) * capacity / work
+    mean_effort = rng.uniform(0.9, 1.5) * capacity / work
     items: list[Item] = []
     parents: list[int] = []
     epic_ids: list[int] = []

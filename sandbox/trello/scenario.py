@@ -15,7 +15,7 @@ import random
 from datetime import datetime, timedelta
 
 from sandbox.gcpause import collector_paused
-from sandbox.process import Event, Item, ProjectHistory, Release, simulate_project
+from sandbox.process import Event, Item, ProjectHistory, Release, simulate_project, team_size_for
 from sandbox.process.model import Kind
 from sandbox.trello import actions as build
 from sandbox.trello import scenario_data as words
@@ -85,8 +85,10 @@ def _live_boards(
     cards_per_board: int,
 ) -> None:
     origin, now = timing
+    days = max(round((now - origin).total_seconds() / 86_400), 1)
     for kit in kits:
         siblings = [other for other in kits if other.client == kit.client and other is not kit]
+        size = team_size_for(rng, items=cards_per_board, days=days, largest=len(kit.people))
         spares = rng.sample(
             [p for p in people if p not in kit.people], k=min(2, len(people) - len(kit.people))
         )
@@ -98,14 +100,14 @@ def _live_boards(
             items=max(cards_per_board - milestones - leftovers, 0),
             now=(now - origin).total_seconds() / 86_400,
             weekday0=origin.weekday(),
-            team_size=len(kit.people),
+            team_size=size,
             spare_people=len(spares),
             kinds=_KINDS,
             epics=False,
             sprints=False,
         )
         board = _BoardHistory(
-            world, rng, kit=kit, people=kit.people + spares, origin=origin, now=now, history=history
+            world, rng, kit=kit, people=kit.people[:size] + spares, origin=origin, now=now, history=history
         )
         for item in process.items:
             board.card_of(item, process, siblings)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
+from sandbox.app import Sandbox
+from sandbox.emit import CollectingSink
+from sandbox.scenarios import build_sandbox
+from service.domain.enums import SourceKind
 from service.flags.run import evaluate_projects
 from service.store.db import transaction
 from service.store.orm import (
@@ -20,7 +27,8 @@ from service.store.orm import (
 )
 from service.store.runtime import Store
 from service.sync.runs import sync_source_now
-from tests.support.jira_sandbox import JiraSandbox
+from tests.support.jira_sandbox import JiraSandbox, serve_jira_sandbox
+from tests.support.sources import add_test_source
 
 
 def flags(store: Store, *, state: str = "open") -> list[tuple[str, str, int]]:
@@ -151,9 +159,42 @@ ONLY_OVERDUE = "builtin:\n" + "".join(
 )
 
 
+def _has_overdue_promises(sandbox: Sandbox) -> bool:
+    today = sandbox.clock.now().date().isoformat()
+    return any(
+        issue.status.category.key != "done" and issue.duedate is not None and issue.duedate < today
+        for issue in sandbox.jira.issues.values()
+    )
+
+
+@pytest.fixture(scope="module")
+def overdue_sandbox() -> Iterator[JiraSandbox]:
+    """The tiny scenario of the first seed from 7 whose world has overdue promises today (the world
+    follows the wall clock, so on some days a given seed's has none)."""
+    seed = next(
+        seed
+        for seed in itertools.count(7)
+        if _has_overdue_promises(build_sandbox("tiny", seed, sink=CollectingSink(), with_trello=False))
+    )
+    with serve_jira_sandbox("tiny", seed=seed) as sandbox:
+        yield sandbox
+
+
 def test_evaluation_flags_exactly_the_overdue_promises_of_the_scenario(
-    store: Store, jira_sandbox: JiraSandbox, jira_source_id: int, tmp_path: Path
+    store: Store, overdue_sandbox: JiraSandbox, tmp_path: Path
 ) -> None:
+    jira_sandbox = overdue_sandbox
+    jira_source_id = add_test_source(
+        store,
+        kind=SourceKind.JIRA_CLOUD,
+        name="sandbox-jira",
+        webhook_secret=jira_sandbox.sandbox.jira_webhook_secret,
+        base_url=jira_sandbox.base_url,
+        credentials={
+            "email": jira_sandbox.sandbox.jira_email,
+            "api_token": jira_sandbox.sandbox.jira_api_token,
+        },
+    )
     (tmp_path / "default.yaml").write_text(ONLY_OVERDUE)
     sync_source_now(store, source_id=jira_source_id, full=True)
     now = sandbox_now(jira_sandbox)
