@@ -29,7 +29,7 @@ class Lead:
     def nominal(self, day: int) -> float:
         """Person-days a day the lead counts on: everyone on the team at their part-time share, times the
         usual focus factor (meetings, support); holidays and sickness are not foreseen."""
-        return 0.8 * sum(p.part_time for p in self.flow.people if p.on_team(day)) or 0.5
+        return 0.7 * sum(p.part_time for p in self.flow.people if p.on_team(day)) or 0.5
 
     # -- triage ---------------------------------------------------------------------------------------
     def triage(self, items: list[Item], day: int) -> None:
@@ -39,7 +39,7 @@ class Lead:
             if item.kind == "epic":
                 continue
             at = flow.morning(day)
-            wanted = 0.35 if item.kind == "bug" else 0.06
+            wanted = 0.25 if item.kind == "bug" else 0.05
             if current is not None and rng.random() < wanted:
                 self.add_to_release(item, current, at)
             urgent = item.priority <= 2 and item.kind == "bug"
@@ -95,7 +95,7 @@ class Lead:
             if ahead >= 2 and (len(scope) < 2 or estimate < target / 2):
                 return
             start = max(day, flow.releases[-1].release if flow.releases else day)
-            optimism = self.rng.uniform(0.9, 1.25)
+            optimism = self.rng.uniform(0.85, 1.2)
             release_day = start + max(calendar_days(estimate / (nominal * optimism)), 14)
             at = flow.morning(day)
             if at >= flow.now:
@@ -131,7 +131,7 @@ class Lead:
             if flow.open_in_release.get(release.index, 0) > 0:
                 mine = [i for i in flow.open_items() if i.version == release.index]
                 planned = len(release.scope_added) + len(mine) + 5
-                if len(mine) > planned * 0.15 or self.rng.random() < 0.5:
+                if len(mine) > planned * 0.25 or self.rng.random() < 0.3:
                     continue
                 self._cut_scope(release, mine, float("inf"), at, started_too=True)
             release.released_at = at

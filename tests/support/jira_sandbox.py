@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,6 +77,16 @@ def serve_jira_sandbox(scenario: str = "tiny", *, seed: int = 7) -> Iterator[Jir
     with LoopbackServer(create_sandbox_app(sandbox)) as server:
         sandbox.bind(server.base_url)
         yield JiraSandbox(sandbox=sandbox, base_url=server.base_url, sink=sink)
+
+
+def first_seed_where(predicate: Callable[[Sandbox], bool], scenario: str = "tiny", *, first: int = 7) -> int:
+    """The first seed from `first` whose world (built now: worlds follow the wall clock) has what a test
+    needs, for tests that need a situation a given seed's world may lack on some days."""
+    return next(
+        seed
+        for seed in itertools.count(first)
+        if predicate(build_sandbox(scenario, seed=seed, sink=CollectingSink(), with_trello=False))  # type: ignore[arg-type]
+    )
 
 
 CHANGE_STATUSES = ("To Do", "In Progress", "In Review", "Done")

@@ -31,7 +31,7 @@ def _simulate(seed: int, *, items: int = 300, days: float = 150.5) -> ProjectHis
 
 @pytest.fixture(scope="module")
 def histories() -> list[ProjectHistory]:
-    return [_simulate(seed) for seed in range(10)]
+    return [_simulate(seed) for seed in range(20)]
 
 
 def _statuses(item: Item) -> list[Event]:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from sandbox.app import Sandbox
 from service.cli import app
-from service.domain.enums import DismissReason, FlagState, FlagTriage
+from service.domain.enums import DismissReason, FlagState, FlagTriage, SourceKind
 from service.errors import InvalidInputError
 from service.flags.backtest import backtest_stored
 from service.flags.run import evaluate_projects
@@ -19,7 +21,8 @@ from service.store.db import transaction
 from service.store.flags import FlagLabel, acknowledge_flag, dismiss_flag, list_flag_labels, list_flags
 from service.store.runtime import Store
 from service.sync.runs import sync_source_now
-from tests.support.jira_sandbox import JiraSandbox
+from tests.support.jira_sandbox import JiraSandbox, first_seed_where, serve_jira_sandbox
+from tests.support.sources import add_test_source
 
 INVALID = (
     "rules:\n  - id: x\n    applies_to: item\n    when: item.kind ==\n    severity: warning\n    message: x\n"
@@ -97,10 +100,10 @@ def test_rules_backtest_json_is_one_object_as_documented(
     assert "baselines:" in text.stdout
 
 
-def _a_day_after_a_due_date_moved(jira_sandbox: JiraSandbox) -> datetime:
-    """A day after one of the due-date moves of the history that has more history after it."""
-    world = jira_sandbox.sandbox.jira
-    latest = jira_sandbox.sandbox.clock.now() - timedelta(days=3)
+def _due_date_moves(sandbox: Sandbox) -> list[datetime]:
+    """When due dates moved, up to three days before now, oldest first."""
+    latest = sandbox.clock.now() - timedelta(days=3)
+    world = sandbox.jira
     with world.lock:
         moved = sorted(
             datetime.fromtimestamp(history.created_ms / 1000, UTC)
@@ -109,15 +112,32 @@ def _a_day_after_a_due_date_moved(jira_sandbox: JiraSandbox) -> datetime:
             for item in history.items
             if item.field == "duedate" and item.from_ and item.to
         )
-    candidates = [at for at in moved if at < latest]
-    assert candidates, "the scenario moves due dates"
-    return candidates[len(candidates) // 2] + timedelta(days=1)
+    return [at for at in moved if at < latest]
+
+
+@pytest.fixture(scope="module")
+def moved_sandbox() -> Iterator[JiraSandbox]:
+    """The tiny scenario of the first seed from 7 whose world moved due dates in the past."""
+    with serve_jira_sandbox("tiny", seed=first_seed_where(lambda s: len(_due_date_moves(s)) >= 2)) as sandbox:
+        yield sandbox
 
 
 def test_rules_dry_run_ends_at_until(
-    synced: Store, jira_sandbox: JiraSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: Store, moved_sandbox: JiraSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    until = _a_day_after_a_due_date_moved(jira_sandbox)
+    served = moved_sandbox.sandbox
+    source_id = add_test_source(
+        store,
+        kind=SourceKind.JIRA_CLOUD,
+        name="sandbox-jira",
+        webhook_secret=served.jira_webhook_secret,
+        base_url=moved_sandbox.base_url,
+        credentials={"email": served.jira_email, "api_token": served.jira_api_token},
+    )
+    sync_source_now(store, source_id=source_id, full=True)
+    # A day after a due-date move that has more history after it, so ending at --until cuts something off.
+    moves = _due_date_moves(served)
+    until = moves[len(moves) // 2] + timedelta(days=1)
     rule_file = tmp_path / "moved.yaml"
     rule_file.write_text("builtin:\n  promised_date_moved:\n    min_moves: 1\n")
     runner = _cli(tmp_path, monkeypatch)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -11,8 +10,6 @@ import pytest
 from sqlalchemy import func, select
 
 from sandbox.app import Sandbox
-from sandbox.emit import CollectingSink
-from sandbox.scenarios import build_sandbox
 from service.domain.enums import SourceKind
 from service.flags.run import evaluate_projects
 from service.store.db import transaction
@@ -27,7 +24,7 @@ from service.store.orm import (
 )
 from service.store.runtime import Store
 from service.sync.runs import sync_source_now
-from tests.support.jira_sandbox import JiraSandbox, serve_jira_sandbox
+from tests.support.jira_sandbox import JiraSandbox, first_seed_where, serve_jira_sandbox
 from tests.support.sources import add_test_source
 
 
@@ -169,14 +166,8 @@ def _has_overdue_promises(sandbox: Sandbox) -> bool:
 
 @pytest.fixture(scope="module")
 def overdue_sandbox() -> Iterator[JiraSandbox]:
-    """The tiny scenario of the first seed from 7 whose world has overdue promises today (the world
-    follows the wall clock, so on some days a given seed's has none)."""
-    seed = next(
-        seed
-        for seed in itertools.count(7)
-        if _has_overdue_promises(build_sandbox("tiny", seed, sink=CollectingSink(), with_trello=False))
-    )
-    with serve_jira_sandbox("tiny", seed=seed) as sandbox:
+    """The tiny scenario of the first seed from 7 whose world has overdue promises today."""
+    with serve_jira_sandbox("tiny", seed=first_seed_where(_has_overdue_promises)) as sandbox:
         yield sandbox
 
 
