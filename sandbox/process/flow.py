@@ -30,7 +30,8 @@ class Flow:
         self.uses_sprints = sprints
         self.sprint: int | None = None  # the running sprint
         self.releases: list[Release] = []
-        self.open_in_release: dict[int, int] = {}
+        self.open_in_release: dict[int, int] = {}  # unfinished items in each release
+        self.release_size: dict[int, int] = {}  # items in each release, finished or not
         self.ready: list[tuple[tuple[int, int, int, int], int, int]] = []
         self.active: dict[int, list[int]] = {p.index: [] for p in people}
         self.waiting: dict[int, list[int]] = {}

@@ -62,6 +62,7 @@ class Lead:
         item.version = release.index
         flow.emit(at, item, "version", release.index, None)
         flow.open_in_release[release.index] = flow.open_in_release.get(release.index, 0) + 1
+        flow.release_size[release.index] += 1
         if at < flow.now:
             release.scope_added.append((at, item.index))
         if item.stage == "todo":
@@ -111,6 +112,7 @@ class Lead:
             )
             flow.releases.append(release)
             flow.open_in_release[release.index] = 0
+            flow.release_size[release.index] = len(scope)
             for item in scope:
                 item.version = release.index
                 flow.emit(at, item, "version", release.index, None)
@@ -130,8 +132,7 @@ class Lead:
                 return
             if flow.open_in_release.get(release.index, 0) > 0:
                 mine = [i for i in flow.open_items() if i.version == release.index]
-                planned = len(release.scope_added) + len(mine) + 5
-                if len(mine) > planned * 0.25 or self.rng.random() < 0.3:
+                if len(mine) > flow.release_size[release.index] / 4 or self.rng.random() < 0.3:
                     continue
                 self._cut_scope(release, mine, float("inf"), at, started_too=True)
             release.released_at = at
@@ -232,8 +233,10 @@ class Lead:
             item.version = later
             flow.emit(at, item, "version", later, None)
             flow.open_in_release[release.index] -= 1
+            flow.release_size[release.index] -= 1
             if later is not None:
                 flow.open_in_release[later] += 1
+                flow.release_size[later] += 1
             if at < flow.now:
                 release.scope_cut.append((at, item.index))
             if item.stage == "todo":
