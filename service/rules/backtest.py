@@ -159,11 +159,13 @@ _SEVERITY_RANK: Mapping[Severity, int] = {Severity.INFO: 0, Severity.WARNING: 1,
 @dataclass(frozen=True, slots=True)
 class PushModel:
     """The push-back policy the backtest counts comments under: at most `max_per_day` first
-    comments a day per project (None: no budget), only for flags at `min_severity` or above; what
-    waits is posted on a later day if the flag is still open, highest severity first, then oldest."""
+    comments a day per project (None: no budget), only for flags at `min_severity` or above, of
+    rules whose precision in this backtest is `min_precision` or more (or undecided); what waits is
+    posted on a later day if the flag is still open, highest severity first, then oldest."""
 
     max_per_day: int | None = None
     min_severity: Severity = Severity.INFO
+    min_precision: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -628,10 +630,17 @@ def score(
     episodes = played.episodes
     verdicts = labels or {}
     rule_names = sorted({e.rule for e in episodes} | set(_rule_ids(rule_set)))
-    posted = posted_comments(episodes, push, until=until)
+    posted: frozenset[EpisodeKey] = frozenset()
 
     def scored(name: str, chosen: list[Episode], counts: int) -> Score:
         return _score(name, chosen, counts, promises, missed, verdicts, until, instants, mean_active, posted)
+
+    # Push-back trusts a rule by its precision, so comments are counted once precisions are known.
+    precisions = {
+        name: scored(name, [e for e in episodes if e.rule == name], 0).precision for name in rule_names
+    }
+    trusted = [e for e in episodes if (p := precisions.get(e.rule)) is None or p >= push.min_precision]
+    posted = posted_comments(trusted, push, until=until)
 
     baseline_scores = tuple(
         scored(
