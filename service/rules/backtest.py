@@ -48,7 +48,13 @@ from service.rules.ruleset import RuleSet
 
 # Rules whose item flags are about the item's own promise (its due date), not the work around it.
 PROMISE_RULES = frozenset(
-    {"overdue_commitment", "promised_date_moved", "forecast_misses_promise", "due_soon_not_started"}
+    {
+        "overdue_commitment",
+        "promised_date_moved",
+        "forecast_misses_promise",
+        "forecast_misses_due_date",
+        "due_soon_not_started",
+    }
 )
 
 PromiseKey = tuple[FlagSubject, int, str]  # subject kind, source id, item key or milestone id
@@ -228,6 +234,7 @@ BASELINES: tuple[Baseline, ...] = (
 BASELINE_FOR: Mapping[str, str] = {
     "overdue_commitment": "past_due_items",
     "due_soon_not_started": "due_within_7_days",
+    "forecast_misses_due_date": "due_within_7_days",
     "unassigned_high_priority": "due_within_7_days",
     "stale_in_progress": "in_progress_over_5_days",
     "blocked_too_long": "in_progress_over_5_days",
