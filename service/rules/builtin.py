@@ -7,6 +7,7 @@ overdue), so the Jira comment for a flag is edited when the situation changes, n
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -168,11 +169,13 @@ def check_due_forecast(facts: Facts, p: DueForecastParams, env: Env) -> Hit | No
         age = max((env.now - f.in_progress_since).total_seconds() / 86_400, 0.0)
     elif f.item.status_category is not StatusCategory.TODO:
         return None
-    remaining = [days - age for days in samples if days > age]
-    if len(remaining) < p.min_samples:
+    # The samples are sorted: those past this age are a tail, those done in time a slice of it.
+    past_age = bisect_right(samples, age)
+    like = len(samples) - past_age
+    if like < p.min_samples:
         return None
     # Done by the end of its date: the rest of today plus `left` whole days.
-    chance = sum(1 for days in remaining if days <= left + 1) / len(remaining)
+    chance = (bisect_right(samples, age + left + 1) - past_age) / like
     if chance >= p.min_chance_on_time:
         return None
     evidence: dict[str, JSON] = {
@@ -180,8 +183,8 @@ def check_due_forecast(facts: Facts, p: DueForecastParams, env: Env) -> Hit | No
         "days_to_promised_date": left,
         "days_in_progress": round(age, 1),
         "chance_on_time_percent": round(chance * 100),
-        "median_days_left_of_like_items": round(remaining[len(remaining) // 2], 1),
-        "like_items": len(remaining),
+        "median_days_left_of_like_items": round(samples[past_age + like // 2] - age, 1),
+        "like_items": like,
         "thresholds": {
             "min_chance_on_time": p.min_chance_on_time,
             "critical_below": p.critical_below,

@@ -132,11 +132,11 @@ def cycle_days_of(batch: Iterable[Facts], now: datetime) -> dict[tuple[int, str]
     since = now - timedelta(weeks=CYCLE_WEEKS)
     found: dict[tuple[int, str], list[float]] = {}
     for f in batch:
-        if not isinstance(f, ItemFacts) or f.done_at is None or f.in_progress_since is None:
+        if not isinstance(f, ItemFacts) or f.done_at is None or f.started_at is None:
             continue
-        if not since <= f.done_at <= now or f.in_progress_since > f.done_at:
+        if not since <= f.done_at <= now or f.started_at > f.done_at:
             continue
-        days = (f.done_at - f.in_progress_since).total_seconds() / 86_400
+        days = (f.done_at - f.started_at).total_seconds() / 86_400
         found.setdefault((f.item.source_id, f.item.project_external_id), []).append(days)
     return {key: tuple(sorted(days)) for key, days in found.items()}
 

@@ -364,7 +364,7 @@ def _done_in(make_item: MakeItem, project: str, count: int, *, cycle_days: int) 
         done.append(
             dataclasses.replace(
                 build_item_facts(item, []),
-                in_progress_since=finished - timedelta(days=cycle_days),
+                started_at=finished - timedelta(days=cycle_days),
                 done_at=finished,
             )
         )
