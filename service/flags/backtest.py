@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from service.domain.enums import DismissReason, FlagSubject, FlagTriage, RuleRunKind
-from service.errors import InvalidInputError
+from service.errors import InvalidInputError, TooManyRunsError
 from service.flags.dryrun import load_histories
 from service.flags.push_policy import DEFAULT_MAX_PER_DAY, DEFAULT_MIN_PRECISION, DEFAULT_MIN_SEVERITY
 from service.flags.rulesets import load_rule_text
@@ -33,9 +33,9 @@ from service.rules.backtest import (
     replay,
     score,
 )
-from service.store.db import transaction
+from service.store.db import Session, transaction
 from service.store.flags import list_flag_labels
-from service.store.rule_runs import add_finished_rule_run
+from service.store.rule_runs import RuleRun, add_finished_rule_run, add_rule_run, latest_backtest_created_at
 from service.store.runtime import Store
 
 DEFAULT_STEP = timedelta(days=1)
@@ -190,6 +190,27 @@ def record_backtest(
             now=now,
         )
     return run.id
+
+
+# The window a scheduled backtest scores.
+SCHEDULED_SINCE = timedelta(days=180)
+
+
+def queue_scheduled_backtest(
+    session: Session, *, now: datetime, every: timedelta, max_waiting: int
+) -> RuleRun | None:
+    """Queue a backtest of the rules as shipped over the last `SCHEDULED_SINCE`, unless one was
+    asked for within `every` (and did not fail); None when none is due or the queue is full."""
+    last = latest_backtest_created_at(session)
+    if last is not None and now - last < every:
+        return None
+    params = backtest_params(None, since=SCHEDULED_SINCE, step=DEFAULT_STEP, until=now)
+    try:
+        return add_rule_run(
+            session, kind=RuleRunKind.BACKTEST, params=params, now=now, max_waiting=max_waiting
+        )
+    except TooManyRunsError:
+        return None
 
 
 def run_backtest(

@@ -8,7 +8,7 @@ Stored in the project's settings under `PUSH_SETTINGS_KEY`:
 - `timezone` (default `UTC`): the IANA zone of the day and the quiet hours;
 - `min_severity` (default `warning`): flags below it get no comment;
 - `min_precision` (default 0.8): flags of a rule whose precision in the latest backtest of the
-  rules as they run is below it get no comment (a rule with no decided precision on record is
+  rules as shipped is below it get no comment (a rule with no decided precision on record is
   let through; see docs/BACKTEST.md).
 
 The budget governs new comments only: edits of a posted comment (new evidence, resolved) are not

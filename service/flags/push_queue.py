@@ -137,7 +137,7 @@ class PushStatus:
 
 
 def read_rule_precisions(session: Session) -> dict[str, float]:
-    """Each rule's precision in the latest backtest of the rules as they run (rules with none
+    """Each rule's precision in the latest backtest of the rules as shipped (rules with none
     decided are absent): what a policy's `min_precision` is held against."""
     result = latest_backtest_result(session) or {}
     rows = result.get("rules")

@@ -24,7 +24,7 @@ from service.store.orm import RuleRunRow
 
 # Any constant of pmbridge's own, so claims of rule runs queue behind each other on PostgreSQL.
 _CLAIM_LOCK_KEY = 0x706D62_72756E  # "pmb" "run"
-# Backtests of a rule file are passed over for the rules as they run; this many are looked at.
+# Backtests of a rule file are passed over for the rules as shipped; this many are looked at.
 _LATEST_LOOKED_AT = 50
 
 
@@ -116,8 +116,22 @@ def add_finished_rule_run(
     return _run(row)
 
 
+def latest_backtest_created_at(session: Session) -> datetime | None:
+    """When the newest backtest of the rules as shipped that did not fail was asked for."""
+    rows = session.scalars(
+        select(RuleRunRow)
+        .where(
+            RuleRunRow.kind == RuleRunKind.BACKTEST.value,
+            RuleRunRow.status != RuleRunStatus.FAILED.value,
+        )
+        .order_by(RuleRunRow.id.desc())
+        .limit(_LATEST_LOOKED_AT)
+    )
+    return next((row.created_at for row in rows if row.params.get("rules") is None), None)
+
+
 def latest_backtest_result(session: Session) -> dict[str, Any] | None:
-    """The result of the newest succeeded backtest of the rules as they run (no rule file given)."""
+    """The result of the newest succeeded backtest of the rules as shipped (no rule file given)."""
     rows = session.scalars(
         select(RuleRunRow)
         .where(

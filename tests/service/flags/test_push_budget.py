@@ -105,8 +105,8 @@ def test_drain_pushes_of_a_rule_below_min_precision_posts_nothing_and_says_why(
     store: Store, jira_sandbox: JiraSandbox, jira_source_id: int
 ) -> None:
     stale_item, overdue_item, blocked_item = _items(store, jira_sandbox, jira_source_id, 3, max_per_day=10)
-    # An older backtest trusted stale flags; the latest of the rules as they run does not. A later
-    # backtest of a rule file is not about the rules as they run, so it is passed over.
+    # An older backtest trusted stale flags; the latest of the rules as shipped does not. A later
+    # backtest of a rule file is not about the rules as shipped, so it is passed over.
     _backtested(store, {"stale_in_progress": 0.95})
     _backtested(store, {"stale_in_progress": 0.6, "overdue_commitment": 0.9, "blocked_too_long": None})
     _backtested(store, {"stale_in_progress": 1.0}, rules="rules: []\n")
