@@ -46,10 +46,10 @@ def test_clock_may_advance_past_the_wall_clock() -> None:
     assert clock.advance(timedelta(days=3)) == WALL + timedelta(days=2)
 
 
-def test_build_sandbox_with_a_start_generates_a_history_that_ends_at_it() -> None:
+def test_build_sandbox_with_a_start_generates_both_histories_ending_at_it() -> None:
     start = datetime.now(UTC) - timedelta(days=90)
 
-    sandbox = build_sandbox("tiny", 7, start=start, sink=CollectingSink(), with_trello=False)
+    sandbox = build_sandbox("tiny", 7, start=start, sink=CollectingSink())
 
     world = sandbox.jira
     latest = max(
@@ -59,6 +59,9 @@ def test_build_sandbox_with_a_start_generates_a_history_that_ends_at_it() -> Non
     assert to_ms(start) - 45 * 86_400_000 <= min(i.created_ms for i in world.issues.values())
     assert latest <= to_ms(sandbox.clock.now())
     assert sandbox.clock.now() - start < timedelta(minutes=5)
+    assert sandbox.trello is not None
+    dates = [a.date for actions in sandbox.trello.board_actions.values() for a in actions]
+    assert start - timedelta(days=46) <= min(dates) and max(dates) <= sandbox.clock.now()
 
 
 def test_control_clock_advance_to_an_instant_moves_there() -> None:
