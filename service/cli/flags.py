@@ -127,7 +127,7 @@ def list_(
 def _triaged(ctx: typer.Context, *, as_json: bool, verb: str, step: Any) -> None:
     """Run one triage step on a flag in a transaction and print the flag as it is after it."""
     from service.flags.listing import ListedFlag
-    from service.flags.push import read_push_statuses
+    from service.flags.push_queue import read_push_statuses
     from service.store.db import transaction
     from service.store.flags import list_subject_keys
 
@@ -246,7 +246,7 @@ def enable(
 ) -> None:
     """Opt a project in to push-back; its open flags are queued at once. Budget options not given
     keep their value (defaults: 5 new comments a day, no quiet hours, UTC, warning and above)."""
-    from service.flags.push import enable_push, read_push_policy
+    from service.flags.push_queue import enable_push, read_push_policy
     from service.store.db import transaction
     from service.store.projects import find_project_by_key
 
@@ -280,7 +280,7 @@ def disable(
     project: Annotated[str, typer.Option("--project", help="The project key.")],
 ) -> None:
     """Stop pushing comments for a project (comments already posted stay)."""
-    from service.flags.push import disable_push
+    from service.flags.push_queue import disable_push
     from service.store.db import transaction
     from service.store.projects import find_project_by_key
 

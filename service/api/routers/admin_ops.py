@@ -27,8 +27,8 @@ from service.domain.enums import FlagListState, Severity
 from service.domain.signals import Flag
 from service.flags.listing import FlagFilter, ListedFlag, list_flags_for_operator
 from service.flags.publishing import keep_risk_internal, publish_risk
-from service.flags.push import disable_push, enable_push, read_push_policy, read_push_statuses
 from service.flags.push_policy import PushPolicy
+from service.flags.push_queue import disable_push, enable_push, read_push_policy, read_push_statuses
 from service.flags.triage import acknowledge, dismiss, snooze
 from service.logging import get_logger
 from service.store.db import Session, reading, transaction

@@ -11,7 +11,8 @@ import pytest
 from connectors.http import RetryPolicy
 from service.domain.enums import FlagListState, PushState, PushWait
 from service.flags.listing import FlagFilter, list_flags_for_operator
-from service.flags.push import drain_pushes, queue_flag_push
+from service.flags.push import drain_pushes
+from service.flags.push_queue import queue_flag_push
 from service.flags.triage import acknowledge, dismiss, snooze
 from service.store.db import transaction
 from service.store.orm import FlagRow

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from service.domain.enums import FlagState, FlagSubject
 from service.errors import NotFoundError
-from service.flags.push import PUSH_KIND, enable_push, queue_flag_push
+from service.flags.push_queue import PUSH_KIND, enable_push, queue_flag_push
 from service.store.orm import OutboxRow, ProjectRow
 from tests.support.flags import (
     NOW,
