@@ -17,7 +17,7 @@ class SandboxClock:
     `frozen_at` pins time for deterministic tests; otherwise it follows the wall clock plus an offset.
     `start_at` (UTC, not in the future) sets that offset so the clock reads `start_at` when built and
     runs on from there: a world generated then ends at `start_at`, and a history can be built forward
-    from it with `advance`. The clock only moves forward, and may move past the wall clock.
+    from it with `advance_forward`, which may move past the wall clock but never back.
     """
 
     def __init__(
@@ -49,8 +49,13 @@ class SandboxClock:
             return base + self._offset
 
     def advance(self, delta: timedelta) -> datetime:
-        if delta < timedelta(0):
-            raise ClockError("the clock only moves forward")
+        """Move by `delta`. In process it may be negative (tests step a server clock back to mimic
+        skew); the control API refuses that (`advance_forward`)."""
         with self._lock:
             self._offset += delta
         return self.now()
+
+    def advance_forward(self, delta: timedelta) -> datetime:
+        if delta < timedelta(0):
+            raise ClockError("the clock only moves forward")
+        return self.advance(delta)

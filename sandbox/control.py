@@ -76,7 +76,7 @@ def control_routes(sandbox: Sandbox) -> list[BaseRoute]:
         except (ValueError, TypeError) as error:
             return _json({"error": str(error), "code": "invalid_move"}, 400)
         try:
-            return _json({"now": sandbox.clock.advance(delta).isoformat()})
+            return _json({"now": sandbox.clock.advance_forward(delta).isoformat()})
         except ClockError as error:
             return _json(
                 {"error": str(error), "code": "clock_backward", "now": sandbox.clock.now().isoformat()}, 400

@@ -32,18 +32,18 @@ def test_clock_started_in_the_future_is_refused() -> None:
         SandboxClock(start_at=WALL + timedelta(minutes=1), wall=lambda: WALL)
 
 
-def test_clock_advanced_backward_is_refused_and_stays() -> None:
+def test_clock_advanced_forward_refuses_a_move_backward_and_stays() -> None:
     clock = SandboxClock(frozen_at=WALL)
 
     with pytest.raises(ClockError, match="forward"):
-        clock.advance(timedelta(seconds=-1))
+        clock.advance_forward(timedelta(seconds=-1))
     assert clock.now() == WALL
 
 
-def test_clock_may_advance_past_the_wall_clock() -> None:
+def test_clock_advanced_forward_may_pass_the_wall_clock() -> None:
     clock = SandboxClock(start_at=WALL - timedelta(days=1), wall=lambda: WALL)
 
-    assert clock.advance(timedelta(days=3)) == WALL + timedelta(days=2)
+    assert clock.advance_forward(timedelta(days=3)) == WALL + timedelta(days=2)
 
 
 def test_build_sandbox_with_a_start_generates_both_histories_ending_at_it() -> None:
