@@ -144,7 +144,8 @@ class PlanningWrites:
     def update_sprint(self, sprint: Sprint, changes: SprintChanges) -> Sprint:
         """Apply `changes`. Starting (future → active) sends sprint_started, closing (active →
         closed) stamps `completeDate` with now and sends sprint_closed; any other change sends
-        sprint_updated with the sprint as it was in `oldValue` (reference §7.2: unverified shape)."""
+        sprint_updated with the sprint as it was in `oldValue` (reference §7.2 names the events;
+        the payload's shape is unverified)."""
         world = cast("JiraWorld", self)
         old = self._sprint_payload(sprint)["sprint"]
         before = replace(sprint)
@@ -171,7 +172,7 @@ class PlanningWrites:
         self, sprint: Sprint, issues: Iterable[Issue], *, actor_id: str | None = None
     ) -> list[History]:
         """Put each issue in `sprint`. The issue leaves its open (future or active) sprint and keeps
-        its closed ones, as Jira does (reference §5a: "11" -> "11, 12" for work carried over)."""
+        its closed ones, as Jira does: work carried over from sprint 11 reads "11" -> "11, 12"."""
         world = cast("JiraWorld", self)
         histories: list[History] = []
         for issue in issues:
