@@ -1,5 +1,6 @@
 """The Jira part of the control API (mounted under /_sandbox/jira): mutate the site as a user would
-(issues; comments added, edited and deleted; worklogs), register webhook callbacks, tune search lag
+(issues; comments added, edited and deleted; worklogs), add users (Jira Cloud has no user create
+for apps), register webhook callbacks, tune search lag
 and rate limits. Every issue mutation records the changelog and sends the webhooks the real service
 would; worklogs move the issue's `updated` and time spent and feed `/worklog/updated` and
 `/worklog/deleted`."""
@@ -227,7 +228,7 @@ def add_user(world: JiraWorld, request: Request, body: dict[str, Any]) -> Any:
     time_zone = body.get("timeZone")
     if time_zone is not None and not _known_zone(str(time_zone)):
         raise ControlError(400, f"unknown time zone {time_zone}")
-    user = world.add_user(name.strip(), email, time_zone=time_zone)
+    user = world.add_user(name.strip(), email, time_zone=None if time_zone is None else str(time_zone))
     return {"accountId": user.account_id, "displayName": user.display_name, "email": user.email}
 
 
