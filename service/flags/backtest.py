@@ -18,12 +18,14 @@ from typing import Any
 from service.domain.enums import DismissReason, FlagSubject, FlagTriage
 from service.errors import InvalidInputError
 from service.flags.dryrun import load_histories
+from service.flags.push_policy import DEFAULT_MAX_PER_DAY, DEFAULT_MIN_SEVERITY
 from service.flags.rulesets import load_rule_text
 from service.rules import ProjectHistory, RuleSet, default_rule_set
 from service.rules.backtest import (
     BacktestError,
     BacktestReport,
     Label,
+    PushModel,
     Replay,
     SubjectKey,
     check_window,
@@ -115,6 +117,10 @@ def _replay_all(
     return merge(parts)
 
 
+# Comments are counted as a project with push-back's default settings would have them posted.
+DEFAULT_PUSH = PushModel(max_per_day=DEFAULT_MAX_PER_DAY, min_severity=DEFAULT_MIN_SEVERITY)
+
+
 def backtest_stored(
     store: Store,
     *,
@@ -144,7 +150,7 @@ def backtest_stored(
         progress=progress,
     )
     labels = load_labels(store, histories)
-    return score(rule_set, played, since=start, until=until, step=step, labels=labels)
+    return score(rule_set, played, since=start, until=until, step=step, labels=labels, push=DEFAULT_PUSH)
 
 
 def backtest_params(
