@@ -15,10 +15,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import datetime, timedelta
 from typing import Any
 
-from service.domain.enums import DismissReason, FlagSubject, FlagTriage
+from service.domain.enums import DismissReason, FlagSubject, FlagTriage, RuleRunKind
 from service.errors import InvalidInputError
 from service.flags.dryrun import load_histories
-from service.flags.push_policy import DEFAULT_MAX_PER_DAY, DEFAULT_MIN_SEVERITY
+from service.flags.push_policy import DEFAULT_MAX_PER_DAY, DEFAULT_MIN_PRECISION, DEFAULT_MIN_SEVERITY
 from service.flags.rulesets import load_rule_text
 from service.rules import ProjectHistory, RuleSet, default_rule_set
 from service.rules.backtest import (
@@ -33,7 +33,9 @@ from service.rules.backtest import (
     replay,
     score,
 )
+from service.store.db import transaction
 from service.store.flags import list_flag_labels
+from service.store.rule_runs import add_finished_rule_run
 from service.store.runtime import Store
 
 DEFAULT_STEP = timedelta(days=1)
@@ -118,7 +120,9 @@ def _replay_all(
 
 
 # Comments are counted as a project with push-back's default settings would have them posted.
-DEFAULT_PUSH = PushModel(max_per_day=DEFAULT_MAX_PER_DAY, min_severity=DEFAULT_MIN_SEVERITY)
+DEFAULT_PUSH = PushModel(
+    max_per_day=DEFAULT_MAX_PER_DAY, min_severity=DEFAULT_MIN_SEVERITY, min_precision=DEFAULT_MIN_PRECISION
+)
 
 
 def backtest_stored(
@@ -163,6 +167,29 @@ def backtest_params(
         "step_s": step.total_seconds(),
         "until": until.isoformat(),
     }
+
+
+def record_backtest(
+    store: Store,
+    report: BacktestReport,
+    *,
+    rules: str | None,
+    since: timedelta,
+    step: timedelta,
+    until: datetime,
+    now: datetime,
+) -> int:
+    """Keep a backtest run at once as a finished rule run (its id returned): the latest of the rules
+    as they run is what push-back's `min_precision` is held against."""
+    with transaction(store.sessions) as session:
+        run = add_finished_rule_run(
+            session,
+            kind=RuleRunKind.BACKTEST,
+            params=backtest_params(rules, since=since, step=step, until=until),
+            result=report.to_json(),
+            now=now,
+        )
+    return run.id
 
 
 def run_backtest(

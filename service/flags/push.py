@@ -1,7 +1,8 @@
 """Push-back: one provider comment per item flag, queued through the outbox and edited in place.
 
 What a project allows (`service.flags.push_policy`): at most `max_per_day` new comments a day, none
-in its quiet hours, none for flags below its `min_severity`; edits are not budgeted. A due row the
+in its quiet hours, none for flags below its `min_severity` or of a rule whose backtested precision is
+below its `min_precision`; edits are not budgeted. A due row the
 policy or the flag's triage holds back is deferred (it stays queued, its attempt given back) to
 when it may go, and rechecked at least hourly so a changed setting or triage takes effect; a row
 that will never go (a dismissed flag, one below the minimum severity) is finished unposted, and is
@@ -35,7 +36,14 @@ from service.domain.signals import Flag
 from service.errors import ServiceError
 from service.flags.push_channels import CommentChannel, open_comment_channel
 from service.flags.push_policy import severity_rank
-from service.flags.push_queue import PUSH_KIND, is_new, is_pushable, push_policy, wait_of
+from service.flags.push_queue import (
+    PUSH_KIND,
+    is_new,
+    is_pushable,
+    push_policy,
+    read_rule_precisions,
+    wait_of,
+)
 from service.flags.push_text import PushedFlag, render_comment_text
 from service.logging import get_logger
 from service.store.db import Session, transaction
@@ -208,7 +216,8 @@ def _claim(store: Store, *, outbox_id: int, at: datetime, summary: PushSummary) 
             finish_outbox(session, outbox_id=outbox_id, external_ref=flag.pushed_comment_id, now=at)
             summary.skipped += 1
             return None
-        wait = wait_of(session, flag, target=target, policy=policy, at=at, lock=True)
+        precisions = read_rule_precisions(session)
+        wait = wait_of(session, flag, target=target, policy=policy, at=at, lock=True, precisions=precisions)
         if wait is not None:
             reason, until = wait
             if until is None:

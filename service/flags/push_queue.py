@@ -5,6 +5,7 @@ the queue to Jira and Trello."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from service.store.projects import (
     read_project_push_settings,
     update_project_push_settings,
 )
+from service.store.rule_runs import latest_backtest_result
 
 PUSH_KIND = "flag_comment"
 # A deferred row is looked at again after this at the latest, so that a setting or a triage changed
@@ -91,6 +93,7 @@ def enable_push(
     quiet_hours: str | None = None,
     timezone: str | None = None,
     min_severity: str | None = None,
+    min_precision: float | None = None,
 ) -> int:
     """Switch pushing on for a project, with the budget settings given (those not given keep their
     value, or their default), and queue its open item flags; returns how many were queued.
@@ -102,6 +105,7 @@ def enable_push(
         quiet_hours=quiet_hours,
         timezone=timezone,
         min_severity=min_severity,
+        min_precision=min_precision,
     )
     update_project_push_settings(session, project_id=project_id, settings=policy.to_settings())
     return sum(
@@ -132,19 +136,38 @@ class PushStatus:
     reason: PushWait | None = None
 
 
+def read_rule_precisions(session: Session) -> dict[str, float]:
+    """Each rule's precision in the latest backtest of the rules as they run (rules with none
+    decided are absent): what a policy's `min_precision` is held against."""
+    result = latest_backtest_result(session) or {}
+    rows = result.get("rules")
+    found: dict[str, float] = {}
+    for row in rows if isinstance(rows, list) else []:
+        precision = row.get("precision") if isinstance(row, dict) else None
+        if isinstance(precision, int | float) and isinstance(row.get("rule"), str):
+            found[row["rule"]] = float(precision)
+    return found
+
+
 def read_push_statuses(session: Session, *, flags: list[Flag], now: datetime) -> dict[int, PushStatus]:
     """Each flag's push status by id, as a drain at `now` would see it (a day's budget counted as
     spent so far, so the flags it would hold back before the first post are listed as queued)."""
     statuses: dict[int, PushStatus] = {}
     counted: dict[tuple[int, datetime], int] = {}
+    precisions = read_rule_precisions(session) if flags else {}
     for flag in flags:
         assert flag.id is not None
-        statuses[flag.id] = _status_of(session, flag, now=now, counted=counted)
+        statuses[flag.id] = _status_of(session, flag, now=now, counted=counted, precisions=precisions)
     return statuses
 
 
 def _status_of(
-    session: Session, flag: Flag, *, now: datetime, counted: dict[tuple[int, datetime], int]
+    session: Session,
+    flag: Flag,
+    *,
+    now: datetime,
+    counted: dict[tuple[int, datetime], int],
+    precisions: Mapping[str, float],
 ) -> PushStatus:
     if not is_pushable(flag):
         return PushStatus(PushState.WAITING, PushWait.RULE_NOT_PUSHED)
@@ -153,7 +176,16 @@ def _status_of(
         return PushStatus(PushState.WAITING, PushWait.PUSH_DISABLED)
     if flag.pushed_fingerprint == push_state_of(fingerprint=flag.fingerprint, state=flag.state.value):
         return PushStatus(PushState.POSTED)
-    wait = wait_of(session, flag, target=target, policy=policy, at=now, lock=False, counted=counted)
+    wait = wait_of(
+        session,
+        flag,
+        target=target,
+        policy=policy,
+        at=now,
+        lock=False,
+        precisions=precisions,
+        counted=counted,
+    )
     return PushStatus(PushState.QUEUED) if wait is None else PushStatus(PushState.WAITING, wait[0])
 
 
@@ -170,10 +202,12 @@ def wait_of(
     policy: PushPolicy,
     at: datetime,
     lock: bool,
+    precisions: Mapping[str, float],
     counted: dict[tuple[int, datetime], int] | None = None,
 ) -> tuple[PushWait, datetime | None] | None:
     """Why the flag's comment may not go at `at`, and until when (None: not until the flag or the
-    settings change); None when it may go. `lock` holds the project's row for the budget's count;
+    settings change); None when it may go. `precisions` are the rules' backtested precisions
+    (`read_rule_precisions`). `lock` holds the project's row for the budget's count;
     `counted` keeps a listing's counts by project and day, so each is read once."""
     triage = flag.triage_at(at)
     if triage is FlagTriage.DISMISSED and (flag.state is FlagState.OPEN or is_new(flag)):
@@ -184,6 +218,8 @@ def wait_of(
         return None
     if not policy.admits(flag.severity):
         return PushWait.BELOW_MIN_SEVERITY, None
+    if not policy.trusts(precisions.get(flag.rule_id)):
+        return PushWait.BELOW_MIN_PRECISION, None
     if policy.dry_run:
         return None
     quiet_end = policy.quiet_until(at)

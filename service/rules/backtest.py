@@ -48,7 +48,13 @@ from service.rules.ruleset import RuleSet
 
 # Rules whose item flags are about the item's own promise (its due date), not the work around it.
 PROMISE_RULES = frozenset(
-    {"overdue_commitment", "promised_date_moved", "forecast_misses_promise", "due_soon_not_started"}
+    {
+        "overdue_commitment",
+        "promised_date_moved",
+        "forecast_misses_promise",
+        "forecast_misses_due_date",
+        "due_soon_not_started",
+    }
 )
 
 PromiseKey = tuple[FlagSubject, int, str]  # subject kind, source id, item key or milestone id
@@ -159,11 +165,13 @@ _SEVERITY_RANK: Mapping[Severity, int] = {Severity.INFO: 0, Severity.WARNING: 1,
 @dataclass(frozen=True, slots=True)
 class PushModel:
     """The push-back policy the backtest counts comments under: at most `max_per_day` first
-    comments a day per project (None: no budget), only for flags at `min_severity` or above; what
-    waits is posted on a later day if the flag is still open, highest severity first, then oldest."""
+    comments a day per project (None: no budget), only for flags at `min_severity` or above, of
+    rules whose precision in this backtest is `min_precision` or more (or undecided); what waits is
+    posted on a later day if the flag is still open, highest severity first, then oldest."""
 
     max_per_day: int | None = None
     min_severity: Severity = Severity.INFO
+    min_precision: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -226,6 +234,7 @@ BASELINES: tuple[Baseline, ...] = (
 BASELINE_FOR: Mapping[str, str] = {
     "overdue_commitment": "past_due_items",
     "due_soon_not_started": "due_within_7_days",
+    "forecast_misses_due_date": "due_within_7_days",
     "unassigned_high_priority": "due_within_7_days",
     "stale_in_progress": "in_progress_over_5_days",
     "blocked_too_long": "in_progress_over_5_days",
@@ -628,10 +637,17 @@ def score(
     episodes = played.episodes
     verdicts = labels or {}
     rule_names = sorted({e.rule for e in episodes} | set(_rule_ids(rule_set)))
-    posted = posted_comments(episodes, push, until=until)
+    posted: frozenset[EpisodeKey] = frozenset()
 
     def scored(name: str, chosen: list[Episode], counts: int) -> Score:
         return _score(name, chosen, counts, promises, missed, verdicts, until, instants, mean_active, posted)
+
+    # Push-back trusts a rule by its precision, so comments are counted once precisions are known.
+    precisions = {
+        name: scored(name, [e for e in episodes if e.rule == name], 0).precision for name in rule_names
+    }
+    trusted = [e for e in episodes if (p := precisions.get(e.rule)) is None or p >= push.min_precision]
+    posted = posted_comments(trusted, push, until=until)
 
     baseline_scores = tuple(
         scored(

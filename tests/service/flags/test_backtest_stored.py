@@ -10,13 +10,15 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
-from service.domain.enums import DismissReason, FlagState, FlagTriage
+from service.domain.enums import DismissReason, FlagState, FlagTriage, RuleRunKind, RuleRunStatus
 from service.errors import InvalidInputError
 from service.flags.backtest import backtest_stored
+from service.flags.push_queue import read_rule_precisions
 from service.flags.run import evaluate_projects
 from service.rules import BUILTIN_RULES
 from service.store.db import transaction
 from service.store.flags import FlagLabel, acknowledge_flag, dismiss_flag, list_flag_labels, list_flags
+from service.store.rule_runs import list_rule_runs
 from service.store.runtime import Store
 from service.sync.runs import sync_source_now
 from tests.support.jira_sandbox import JiraSandbox
@@ -95,6 +97,15 @@ def test_rules_backtest_json_is_one_object_as_documented(
     assert text.exit_code == 0, text.output
     assert "overdue_commitment" in text.stdout
     assert "baselines:" in text.stdout
+    # Both runs are kept, the latest being what push-back holds each rule's precision to.
+    with synced.sessions() as session:
+        runs = list_rule_runs(session, limit=10)
+        precisions = read_rule_precisions(session)
+    assert [(r.kind, r.status) for r in runs] == [(RuleRunKind.BACKTEST, RuleRunStatus.SUCCEEDED)] * 2
+    assert runs[1].result == report
+    assert precisions == {
+        row["rule"]: row["precision"] for row in runs[0].result["rules"] if row["precision"] is not None
+    }
 
 
 def test_rules_dry_run_ends_at_until(

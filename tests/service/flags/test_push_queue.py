@@ -133,6 +133,7 @@ def test_enable_push_queues_open_item_flags_of_the_project_only(session: Session
         "quiet_hours": None,
         "timezone": "UTC",
         "min_severity": "warning",
+        "min_precision": 0.8,
     }
 
 

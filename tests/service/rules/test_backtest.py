@@ -228,3 +228,18 @@ def test_push_back_posts_what_its_budget_and_minimum_severity_let_through() -> N
     assert posted(PushModel(max_per_day=1, min_severity=Severity.CRITICAL)) == {"C", "E"}
     # No budget: every pushed flag.
     assert posted(PushModel()) == {"W", "C", "R", "I", "E", "O"}
+
+
+def test_comments_are_counted_only_for_rules_precise_enough_to_be_pushed(history: ProjectHistory) -> None:
+    pushed = load_rule_set(IN_PROGRESS + "    push_to_jira: true\n", source_name="t")
+
+    def comments(min_precision: float) -> dict[str, int]:
+        report = backtest(
+            pushed, [history], since=SINCE, until=UNTIL, push=PushModel(min_precision=min_precision)
+        )
+        return {s.name: s.comments for s in report.rules if s.name in ("in-progress", "overdue_commitment")}
+
+    # in-progress is right once in two: 0.5 is below 0.8, so it posts nothing; overdue_commitment
+    # (1.0) still does.
+    assert comments(0.0) == {"in-progress": 2, "overdue_commitment": 1}
+    assert comments(0.8) == {"in-progress": 0, "overdue_commitment": 1}
