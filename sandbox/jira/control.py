@@ -1,8 +1,8 @@
 """The Jira part of the control API (mounted under /_sandbox/jira): mutate the site as a user would
 (issues; comments added, edited and deleted; worklogs), add users (Jira Cloud has no user create
-for apps), register webhook callbacks, tune search lag and rate limits. Every issue mutation records the changelog and sends the webhooks the real service
-would; worklogs move the issue's `updated` and time spent and feed `/worklog/updated` and
-`/worklog/deleted`."""
+for apps), register webhook callbacks, tune search lag and rate limits. Every issue mutation records
+the changelog and sends the webhooks the real service would; worklogs move the issue's `updated` and
+time spent and feed `/worklog/updated` and `/worklog/deleted`."""
 
 from __future__ import annotations
 
