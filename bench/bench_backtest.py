@@ -1,7 +1,7 @@
 """Backtest benchmark and signal-quality measurement: a generated world synced, then backtested.
 
 Run: .venv/bin/python bench/bench_backtest.py [--scenario large] [--seed 1 --seed 2 ...]
-     [--issues-per-project 500] [--since 180d] [--step 1d] [--rules FILE] [--json]
+     [--issues-per-project 500] [--since 180d] [--step 1d] [--rules FILE] [--json] [--markdown]
 
 For each seed, the sandbox builds the scenario in a child process (its own interpreter) and serves
 it over loopback; pmbridge syncs every Jira project and Trello board into a fresh embedded SQLite
@@ -146,9 +146,14 @@ def main() -> None:
     parser.add_argument("--rules", type=Path, help="A rule file over the built-in rules.")
     parser.add_argument("--workers", type=int, help="Replay processes (default: one per core).")
     parser.add_argument("--json", action="store_true", help="Print one JSON object per seed.")
+    parser.add_argument(
+        "--markdown", action="store_true", help="After the runs, print docs/BENCHMARKS.md's tables."
+    )
     args = parser.parse_args()
+    results = []
     for seed in args.seed or [1]:
         result = run(args, seed)
+        results.append(result)
         if args.json:
             print(json.dumps(result))
             continue
@@ -188,6 +193,72 @@ def main() -> None:
                 f"  baseline {row['name']:28s} flags {row['flags']:6d} prec {_fmt(row['precision']):>5s} "
                 f"recall {_fmt(row['recall']):>5s} open/100 {row['open_flags_per_100_items']:6.2f}"
             )
+    if args.markdown:
+        print(markdown(results))
+
+
+def _span(values: list[Any]) -> str:
+    """The seeds' values: one when they agree, else lowest to highest."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return "-"
+    low, high = min(known), max(known)
+
+    def text(value: Any) -> str:
+        return f"{value:,}" if isinstance(value, int) else _fmt(value)
+
+    return text(low) if low == high else f"{text(low)} to {text(high)}"
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    """The targets' table per seed, then each rule over the seeds beside its baseline."""
+    lines = [
+        "| seed | items | backtest wall / CPU | peak MB (main, worker) | promise precision | promise recall "
+        "| median lead (working days) | open flags / 100 items | comments / 100 items / day |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        promise, overall = r["report"]["promise_level"], r["report"]["overall"]
+        cells = [
+            str(r["seed"]),
+            f"{r['issues'] + r['cards']:,}",
+            f"{r['backtest_s']:.0f} s / {r['backtest_cpu_s']:.0f} s",
+            f"{r['peak_mb']}, {r['worker_peak_mb']}",
+            _fmt(promise["precision"]),
+            _fmt(promise["recall"]),
+            _fmt(promise["median_lead_working_days"]),
+            f"{overall['open_flags_per_100_items']:.1f}",
+            f"{overall['comments_per_100_items_per_week'] / 7:.2f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "| rule | flags | precision | baseline (precision) | beats it | recall | lead (working days) "
+        "| open / 100 | comments |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in [row["rule"] for row in results[0]["report"]["rules"]]:
+        rows = [next(x for x in r["report"]["rules"] if x["rule"] == name) for r in results]
+        baseline = rows[0]["baseline"]
+        bases = [next((b for b in r["report"]["baselines"] if b["name"] == baseline), None) for r in results]
+        beats = {row["beats_baseline"] for row in rows}
+
+        def over(key: str, rows: list[dict[str, Any]] = rows) -> str:
+            return _span([row[key] for row in rows])
+
+        cells = [
+            f"`{name}`",
+            over("flags"),
+            over("precision"),
+            f"`{baseline}` ({_span([b['precision'] if b else None for b in bases])})" if baseline else "-",
+            "yes" if beats == {True} else "no" if beats == {False} else "mixed",
+            over("recall"),
+            over("median_lead_working_days"),
+            over("open_flags_per_100_items"),
+            over("comments"),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

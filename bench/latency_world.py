@@ -17,7 +17,8 @@ import httpx
 from sqlalchemy import select
 
 from service.domain.enums import ScopeRule, SourceKind
-from service.flags.push import drain_pushes, enable_push
+from service.flags.push import drain_pushes
+from service.flags.push_queue import enable_push
 from service.flags.run import evaluate_projects
 from service.store.db import transaction
 from service.store.orm import ProjectRow, WorkItemRow

@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
@@ -43,6 +44,14 @@ def serve(
     ] = None,
     scenario: Annotated[Scenario, typer.Option(help="World size: tiny, small or large.")] = Scenario.small,
     seed: Annotated[int, typer.Option(help="Seed of the generated worlds and credentials.")] = 1,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="Start the clock at this past instant (ISO date or date-time; UTC unless it has an "
+            "offset): the worlds are generated as of it, and POST /_sandbox/clock/advance builds history "
+            "forward from it. Default: now."
+        ),
+    ] = None,
     tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate: serve HTTPS.")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="PEM private key for --tls-cert.")] = None,
     json_output: Annotated[
@@ -53,6 +62,7 @@ def serve(
     import orjson
 
     from sandbox.app import create_sandbox_app
+    from sandbox.clock import ClockError
     from sandbox.scenarios import build_sandbox
     from sandbox.server import LoopbackServer
 
@@ -60,8 +70,12 @@ def serve(
         raise typer.BadParameter("--tls-cert and --tls-key go together")
     if public_url is not None and not public_url.startswith(("http://", "https://")):
         raise typer.BadParameter("--public-url must start with http:// or https://")
+    start_at = parse_start(start) if start is not None else None
     started = time.perf_counter()
-    sandbox = build_sandbox(scenario.value, seed)
+    try:
+        sandbox = build_sandbox(scenario.value, seed, start=start_at)
+    except ClockError as error:
+        raise typer.BadParameter(str(error), param_hint="--start") from None
     # The generated world lives as long as the server: keep it out of every later collection.
     gc.collect()
     gc.freeze()
@@ -85,7 +99,7 @@ def serve(
             sys.stdout.write(orjson.dumps(info).decode() + "\n")
             sys.stdout.flush()
         else:
-            _print_human(info, scenario.value, seed, time.perf_counter() - started)
+            _print_human(info, scenario.value, seed, time.perf_counter() - started, sandbox.clock.now())
         try:
             while not stop.wait(0.5):
                 pass
@@ -93,11 +107,22 @@ def serve(
             pass
 
 
-def _print_human(info: dict[str, object], scenario: str, seed: int, seconds: float) -> None:
+def parse_start(text: str) -> datetime:
+    """`2026-09-01` (midnight UTC), `2026-09-01T09:30` (UTC) or an instant with its offset."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an ISO date or date-time", param_hint="--start") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _print_human(info: dict[str, object], scenario: str, seed: int, seconds: float, now: datetime) -> None:
     jira = info["jira"]
     trello = info["trello"]
     assert isinstance(jira, dict)
-    typer.echo(f"sandbox: scenario {scenario}, seed {seed}, built in {seconds:.1f}s")
+    typer.echo(
+        f"sandbox: scenario {scenario}, seed {seed}, built in {seconds:.1f}s, clock at {now.isoformat()}"
+    )
     typer.echo(f"Jira     base URL {jira['base_url']}")
     typer.echo(f"         email {jira['email']}  API token {jira['api_token']}")
     typer.echo(f"         PAT {jira['pat']}  webhook secret {jira['webhook_secret']}")

@@ -3,7 +3,7 @@ per-provider mutation routes mounted at /_sandbox/jira and /_sandbox/trello."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast, get_args
 
 import orjson
@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from sandbox.clock import ClockError
 from sandbox.dispatcher import DeliveryOptions
 from sandbox.faults import FaultKind, FaultRule
 from sandbox.jira.control import jira_control_routes
@@ -56,19 +57,30 @@ def control_routes(sandbox: Sandbox) -> list[BaseRoute]:
         return _json(sandbox.request_log.snapshot())
 
     async def advance_clock(request: Request) -> Response:
+        """Move the clock forward by days/hours/minutes/seconds, or `to` an ISO 8601 instant with its
+        offset. A move backward is refused (`code` "clock_backward"); past the wall clock is allowed."""
         try:
             body = await _body(request)
-            delta = timedelta(
-                days=float(body.get("days", 0)),
-                hours=float(body.get("hours", 0)),
-                minutes=float(body.get("minutes", 0)),
-                seconds=float(body.get("seconds", 0)),
-            )
+            if "to" in body:
+                target = datetime.fromisoformat(str(body["to"]))
+                if target.tzinfo is None:
+                    raise ValueError("'to' needs its UTC offset")
+                delta = target - sandbox.clock.now()
+            else:
+                delta = timedelta(
+                    days=float(body.get("days", 0)),
+                    hours=float(body.get("hours", 0)),
+                    minutes=float(body.get("minutes", 0)),
+                    seconds=float(body.get("seconds", 0)),
+                )
         except (ValueError, TypeError) as error:
-            return _json({"error": str(error)}, 400)
-        if delta < timedelta(0):
-            return _json({"error": "the clock only moves forward"}, 400)
-        return _json({"now": sandbox.clock.advance(delta).isoformat()})
+            return _json({"error": str(error), "code": "invalid_move"}, 400)
+        try:
+            return _json({"now": sandbox.clock.advance_forward(delta).isoformat()})
+        except ClockError as error:
+            return _json(
+                {"error": str(error), "code": "clock_backward", "now": sandbox.clock.now().isoformat()}, 400
+            )
 
     async def list_faults(request: Request) -> Response:
         return _json([rule.to_json() for rule in sandbox.faults.rules()])

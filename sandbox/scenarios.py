@@ -55,6 +55,7 @@ def build_sandbox(
     seed: int,
     *,
     now: datetime | None = None,
+    start: datetime | None = None,
     sink: WebhookSink | None = None,
     dispatcher: WebhookDispatcher | None = None,
     jira_settings: JiraSettings | None = None,
@@ -65,13 +66,15 @@ def build_sandbox(
 ) -> Sandbox:
     """A populated sandbox; the same scenario, seed and `now` give the same worlds and credentials.
 
-    `now` freezes the clock (tests); without it the clock follows wall time. Deliveries go to `sink` when
+    `now` freezes the clock (tests); without it the clock follows wall time, from `start` when given
+    (a past instant: the worlds are generated as of it, and the clock runs on from it, so a history
+    can be built forward to the present; `ClockError` for a start in the future). Deliveries go to `sink` when
     given (e.g. a CollectingSink), else to the dispatcher, which the caller starts. `monotonic` times
     search lag and rate limits (tests pass a fake).
     """
     size = SCENARIOS[scenario]
     rng = random.Random(seed)
-    clock = SandboxClock(frozen_at=now)
+    clock = SandboxClock(frozen_at=now, start_at=start)
     dispatcher = dispatcher or WebhookDispatcher(seed=seed)
     target: WebhookSink = sink if sink is not None else dispatcher
     credentials = JiraCredentials(

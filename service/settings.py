@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # (each holds a core for its length), and at most `rule_runs_waiting` queued or running.
     rule_runs_at_once: int = Field(default=1, ge=1, le=16)
     rule_runs_waiting: int = Field(default=10, ge=1, le=1000)
+    # The rules as shipped are backtested over the last 180 days this often (0: never), on the
+    # census's hour, so push-back's `min_precision` is held against a recent score.
+    backtest_every_days: int = Field(default=7, ge=0, le=365)
     # Rule files: default.yaml, client-<name>.yaml, project-<KEY>.yaml (see `pmbridge rules check`).
     rules_dir: Path | None = None
     # Source base URLs may point at private, loopback or link-local addresses and use plain http:

@@ -1,8 +1,8 @@
 """The Jira part of the control API (mounted under /_sandbox/jira): mutate the site as a user would
-(issues; comments added, edited and deleted; worklogs), register webhook callbacks, tune search lag
-and rate limits. Every issue mutation records the changelog and sends the webhooks the real service
-would; worklogs move the issue's `updated` and time spent and feed `/worklog/updated` and
-`/worklog/deleted`."""
+(issues; comments added, edited and deleted; worklogs), add users (Jira Cloud has no user create
+for apps), register webhook callbacks, tune search lag and rate limits. Every issue mutation records
+the changelog and sends the webhooks the real service would; worklogs move the issue's `updated` and
+time spent and feed `/worklog/updated` and `/worklog/deleted`."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from sandbox.jira.changes import UNSET, IssueChanges, UnknownValueError
 from sandbox.jira.jql import JqlError
 from sandbox.jira.model import ISSUE_TYPE_BY_NAME, Comment, Issue, Worklog
 from sandbox.jira.state import JiraWorld
-from sandbox.jira.timefmt import to_ms
-from sandbox.jira.webhooks import COMMENT_EVENTS, ISSUE_EVENTS, PROPERTY_EVENTS
+from sandbox.jira.timefmt import to_ms, zone
+from sandbox.jira.webhooks import COMMENT_EVENTS, ISSUE_EVENTS, PLAN_EVENTS, PROPERTY_EVENTS
 
 ControlHandler = Callable[[JiraWorld, Request, dict[str, Any]], Any]
 
@@ -213,11 +213,37 @@ def delete_worklog(world: JiraWorld, request: Request, body: dict[str, Any]) -> 
     return {"deleted": str(worklog.id)}
 
 
+def add_user(world: JiraWorld, request: Request, body: dict[str, Any]) -> Any:
+    """A person joining the site (`displayName`, `email`, optional `timeZone`): Jira Cloud has no
+    user create for apps, so only the control API adds one. They can then be assigned, lead a
+    project, and are found by the user searches."""
+    name, email = body.get("displayName"), body.get("email")
+    if not isinstance(name, str) or not name.strip():
+        raise ControlError(400, "body needs a non-empty 'displayName'")
+    if not isinstance(email, str) or "@" not in email:
+        raise ControlError(400, "body needs an 'email'")
+    if any(u.email.lower() == email.lower() for u in world.users.values()):
+        raise ControlError(409, f"a user with email {email} exists")
+    time_zone = body.get("timeZone")
+    if time_zone is not None and not _known_zone(str(time_zone)):
+        raise ControlError(400, f"unknown time zone {time_zone}")
+    user = world.add_user(name.strip(), email, time_zone=None if time_zone is None else str(time_zone))
+    return {"accountId": user.account_id, "displayName": user.display_name, "email": user.email}
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        zone(name)
+    except (ValueError, KeyError):
+        return False
+    return True
+
+
 def register_webhook(world: JiraWorld, request: Request, body: dict[str, Any]) -> Any:
     url = body.get("url")
     if not isinstance(url, str):
         raise ControlError(400, "body needs 'url'")
-    events = tuple(body.get("events") or (*ISSUE_EVENTS, *COMMENT_EVENTS, *PROPERTY_EVENTS))
+    events = tuple(body.get("events") or (*ISSUE_EVENTS, *COMMENT_EVENTS, *PROPERTY_EVENTS, *PLAN_EVENTS))
     try:
         registration = world.webhooks.register(
             url=url,
@@ -307,6 +333,7 @@ def jira_control_routes(world: JiraWorld) -> list[BaseRoute]:
         _route(world, "/issues/{key}/worklogs", "POST", add_worklog, 201),
         _route(world, "/worklogs/{worklog_id:int}", "PATCH", update_worklog),
         _route(world, "/worklogs/{worklog_id:int}", "DELETE", delete_worklog),
+        _route(world, "/users", "POST", add_user, 201),
         _route(world, "/webhooks", "POST", register_webhook, 201),
         _route(world, "/webhooks", "GET", list_webhooks),
         _route(world, "/webhooks/{webhook_id:int}", "DELETE", delete_webhook),

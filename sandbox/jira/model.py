@@ -114,6 +114,7 @@ class Project:
     lead_id: str
     client: str = ""
     next_number: int = 1
+    description: str = ""
 
 
 @dataclass(slots=True)

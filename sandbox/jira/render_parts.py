@@ -151,7 +151,8 @@ class PartsRenderer:
         project = self.world.projects[project_id]
         return {
             **self.project(project_id),
-            "description": f"Delivery for {project.client}" if project.client else "",
+            "description": project.description
+            or (f"Delivery for {project.client}" if project.client else ""),
             "lead": self.user(project.lead_id),
             "isPrivate": False,
             "style": "classic",

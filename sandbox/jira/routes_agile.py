@@ -7,6 +7,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from sandbox.jira.agile_json import AGILE, board_json, sprint_json
 from sandbox.jira.fields import select_fields
 from sandbox.jira.http import ApiError, Ctx, jira_endpoint, json_response
 from sandbox.jira.jql import JqlError
@@ -14,9 +15,7 @@ from sandbox.jira.jqlcompile import CompiledQuery
 from sandbox.jira.model import Board, Issue, Sprint
 from sandbox.jira.routes_search import split_param
 from sandbox.jira.state import JiraWorld
-from sandbox.jira.timefmt import format_offset
 
-AGILE = "/rest/agile/1.0"
 PAGE_MAX = 50
 
 
@@ -32,24 +31,6 @@ def _page(ctx: Ctx, values: list[Any], *, with_total: bool = True) -> dict[str, 
     return body
 
 
-def _board_json(ctx: Ctx, board: Board) -> dict[str, Any]:
-    project = ctx.world.projects[board.project_id]
-    return {
-        "id": board.id,
-        "self": f"{ctx.renderer.base}{AGILE}/board/{board.id}",
-        "name": board.name,
-        "type": board.type,
-        "location": {
-            "projectId": project.id,
-            "displayName": f"{project.name} ({project.key})",
-            "projectName": project.name,
-            "projectKey": project.key,
-            "projectTypeKey": "software",
-            "name": f"{project.name} ({project.key})",
-        },
-    }
-
-
 # A board's sprints are listed closed first, then active, then future, each in backlog order (the
 # sandbox's backlog order is creation order): reference §5a.
 _STATE_ORDER = {"closed": 0, "active": 1, "future": 2}
@@ -57,24 +38,11 @@ SPRINT_STATES = frozenset(_STATE_ORDER)
 
 
 def _sprint_json(ctx: Ctx, sprint: Sprint) -> dict[str, Any]:
-    """The agile API's sprint (reference §5a): dates with the site's offset (the Sprint custom field
-    has UTC `Z`), `completeDate` only once closed, `originBoardId` (the field says `boardId`)."""
-    tz = ctx.world.tz
-    body: dict[str, Any] = {
-        "id": sprint.id,
-        "self": f"{ctx.renderer.base}{AGILE}/sprint/{sprint.id}",
-        "state": sprint.state,
-        "name": sprint.name,
-    }
-    if sprint.start_ms is not None:
-        body["startDate"] = format_offset(sprint.start_ms, tz)
-    if sprint.end_ms is not None:
-        body["endDate"] = format_offset(sprint.end_ms, tz)
-    if sprint.state == "closed" and sprint.complete_ms is not None:
-        body["completeDate"] = format_offset(sprint.complete_ms, tz)
-    body["originBoardId"] = sprint.board_id
-    body["goal"] = sprint.goal
-    return body
+    return sprint_json(ctx.world, ctx.renderer.base, sprint)
+
+
+def _board_json(ctx: Ctx, board: Board) -> dict[str, Any]:
+    return board_json(ctx.world, ctx.renderer.base, board)
 
 
 def _board(ctx: Ctx) -> Board:

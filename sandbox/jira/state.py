@@ -33,12 +33,13 @@ from sandbox.jira.model import (
     Version,
     Worklog,
 )
+from sandbox.jira.planning import PlanningWrites
 from sandbox.jira.settings import JiraCredentials, JiraSettings
 from sandbox.jira.timefmt import to_ms, zone
 from sandbox.jira.webhooks import JiraWebhooks
 
 
-class JiraWorld:
+class JiraWorld(PlanningWrites):
     def __init__(
         self,
         *,

@@ -30,6 +30,13 @@ ISSUE_EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted"
 COMMENT_EVENTS = ("comment_created", "comment_updated", "comment_deleted")
 PROPERTY_EVENTS = ("issue_property_set", "issue_property_deleted")
 DYNAMIC_EVENTS = ISSUE_EVENTS + COMMENT_EVENTS + PROPERTY_EVENTS
+# Events of the site's plan, not of one issue: admin webhooks only, and no JQL filter applies (the
+# filter is the "issue-related events" section, reference §7.1). Prefixes as Jira spells them.
+VERSION_EVENTS = (
+    "jira:version_created", "jira:version_updated", "jira:version_released", "jira:version_unreleased",
+)  # fmt: skip
+SPRINT_EVENTS = ("sprint_created", "sprint_updated", "sprint_started", "sprint_closed")
+PLAN_EVENTS = ("project_created", *VERSION_EVENTS, "board_created", *SPRINT_EVENTS)
 # Dynamic webhooks "expire after 30 days" unless refreshed (reference §7.1).
 DYNAMIC_TTL_MS = 30 * 86_400_000
 
@@ -168,6 +175,25 @@ class JiraWebhooks:
             payload["changelog"] = {"id": str(history.id), "items": renderer.history(history)["items"]}
         for registration in targets:
             self._send(registration, payload)
+
+    def site_event(self, event: str, payload: dict[str, Any]) -> None:
+        """A plan event (PLAN_EVENTS): `payload` is what follows `timestamp` and `webhookEvent`."""
+        now = self.world.now_ms()
+        targets = [
+            r
+            for r in self.registrations.values()
+            if r.enabled and not r.dynamic and event in r.events
+            and (r.expiration_ms is None or r.expiration_ms >= now)
+        ]  # fmt: skip
+        if not targets:
+            return
+        body = {"timestamp": now, "webhookEvent": event, **payload}
+        for registration in targets:
+            self._send(registration, body)
+
+    def renderer(self) -> Renderer:
+        """The v2 representation webhook payloads use, linking to where the site is served."""
+        return self._renderer()
 
     def comment_event(self, event: str, issue: Issue, comment: Comment, *, flow: str = "Primary") -> None:
         targets = self._targets(event, issue)

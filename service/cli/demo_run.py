@@ -26,7 +26,8 @@ from service.cli.context import fail_on_service_error
 from service.cli.demo_world import DemoWorld, start_demo_world, stop_demo_world, utc_now
 from service.domain.enums import ScopeRule, SourceKind
 from service.errors import ConfigurationError
-from service.flags.push import drain_pushes, enable_push
+from service.flags.push import drain_pushes
+from service.flags.push_queue import enable_push
 from service.flags.run import evaluate_projects
 from service.jobs.runner import JobRunner
 from service.logging import configure_logging

@@ -99,8 +99,8 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List flags (the open ones by default), each with where its comment stands and, while it
-    waits, why: budget, quiet_hours, below_min_severity, snoozed, dismissed, rule_not_pushed,
-    push_disabled."""
+    waits, why: budget, quiet_hours, below_min_severity, below_min_precision, snoozed, dismissed,
+    rule_not_pushed, push_disabled."""
     from service.flags.listing import FlagFilter, list_flags_for_operator
     from service.flags.push_policy import parse_severity
     from service.flags.triage import parse_list_state
@@ -127,7 +127,7 @@ def list_(
 def _triaged(ctx: typer.Context, *, as_json: bool, verb: str, step: Any) -> None:
     """Run one triage step on a flag in a transaction and print the flag as it is after it."""
     from service.flags.listing import ListedFlag
-    from service.flags.push import read_push_statuses
+    from service.flags.push_queue import read_push_statuses
     from service.store.db import transaction
     from service.store.flags import list_subject_keys
 
@@ -243,10 +243,20 @@ def enable(
     min_severity: Annotated[
         str | None, typer.Option("--min-severity", help="info, warning (default) or critical.")
     ] = None,
+    min_precision: Annotated[
+        float | None,
+        typer.Option(
+            "--min-precision",
+            help="No comment for rules below this precision in the latest backtest (default 0.8).",
+            min=0.0,
+            max=1.0,
+        ),
+    ] = None,
 ) -> None:
     """Opt a project in to push-back; its open flags are queued at once. Budget options not given
-    keep their value (defaults: 5 new comments a day, no quiet hours, UTC, warning and above)."""
-    from service.flags.push import enable_push, read_push_policy
+    keep their value (defaults: 5 new comments a day, no quiet hours, UTC, warning and above, rules
+    of backtested precision 0.8 and above)."""
+    from service.flags.push_queue import enable_push, read_push_policy
     from service.store.db import transaction
     from service.store.projects import find_project_by_key
 
@@ -263,6 +273,7 @@ def enable(
             quiet_hours=quiet_hours,
             timezone=timezone,
             min_severity=min_severity,
+            min_precision=min_precision,
         )
         policy = read_push_policy(session, project_id=found.id)
     mode = "dry run" if dry_run else "live"
@@ -270,7 +281,8 @@ def enable(
     typer.echo(
         f"push-back enabled for {project} ({mode}); {queued} open flag(s) queued; at most "
         f"{policy.max_per_day} new comment(s) a day, quiet hours {quiet} ({policy.timezone}), "
-        f"{policy.min_severity.value} and above"
+        f"{policy.min_severity.value} and above, from rules of backtested precision "
+        f"{policy.min_precision:g} and above"
     )
 
 
@@ -280,7 +292,7 @@ def disable(
     project: Annotated[str, typer.Option("--project", help="The project key.")],
 ) -> None:
     """Stop pushing comments for a project (comments already posted stay)."""
-    from service.flags.push import disable_push
+    from service.flags.push_queue import disable_push
     from service.store.db import transaction
     from service.store.projects import find_project_by_key
 

@@ -136,7 +136,7 @@ def backtest(
 ) -> None:
     """Replay stored history and score each rule against what happened later: flags raised and
     earned, precision, recall, lead time, open flags and comments, beside naive baselines."""
-    from service.flags.backtest import backtest_stored
+    from service.flags.backtest import backtest_stored, record_backtest
     from service.flags.rulesets import load_rule_file
 
     window = _window(since)
@@ -151,11 +151,20 @@ def backtest(
             text = file.read_text(encoding="utf-8")
         with opened_store(ctx) as store:
             report = backtest_stored(store, rules=text, since=window, until=end, step=every)
+            run_id = record_backtest(
+                store, report, rules=text, since=window, step=every, until=end, now=datetime.now(UTC)
+            )
     result = report.to_json()
     if as_json:
         typer.echo(json.dumps(result))
         return
     typer.echo(_backtest_text(result))
+    kept = (
+        "push-back holds rules to these precisions"
+        if text is None
+        else "a rule file's: not used by push-back"
+    )
+    typer.echo(f"recorded as rule run {run_id} ({kept})")
 
 
 def _ratio(value: object) -> str:

@@ -139,6 +139,7 @@ class PushWait(StrEnum):
     BUDGET = "budget"
     QUIET_HOURS = "quiet_hours"
     BELOW_MIN_SEVERITY = "below_min_severity"
+    BELOW_MIN_PRECISION = "below_min_precision"
     SNOOZED = "snoozed"
     DISMISSED = "dismissed"
     RULE_NOT_PUSHED = "rule_not_pushed"

@@ -15,15 +15,17 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import datetime, timedelta
 from typing import Any
 
-from service.domain.enums import DismissReason, FlagSubject, FlagTriage
-from service.errors import InvalidInputError
+from service.domain.enums import DismissReason, FlagSubject, FlagTriage, RuleRunKind
+from service.errors import InvalidInputError, TooManyRunsError
 from service.flags.dryrun import load_histories
+from service.flags.push_policy import DEFAULT_MAX_PER_DAY, DEFAULT_MIN_PRECISION, DEFAULT_MIN_SEVERITY
 from service.flags.rulesets import load_rule_text
 from service.rules import ProjectHistory, RuleSet, default_rule_set
 from service.rules.backtest import (
     BacktestError,
     BacktestReport,
     Label,
+    PushModel,
     Replay,
     SubjectKey,
     check_window,
@@ -31,7 +33,9 @@ from service.rules.backtest import (
     replay,
     score,
 )
+from service.store.db import Session, transaction
 from service.store.flags import list_flag_labels
+from service.store.rule_runs import RuleRun, add_finished_rule_run, add_rule_run, latest_backtest_created_at
 from service.store.runtime import Store
 
 DEFAULT_STEP = timedelta(days=1)
@@ -115,6 +119,12 @@ def _replay_all(
     return merge(parts)
 
 
+# Comments are counted as a project with push-back's default settings would have them posted.
+DEFAULT_PUSH = PushModel(
+    max_per_day=DEFAULT_MAX_PER_DAY, min_severity=DEFAULT_MIN_SEVERITY, min_precision=DEFAULT_MIN_PRECISION
+)
+
+
 def backtest_stored(
     store: Store,
     *,
@@ -144,7 +154,7 @@ def backtest_stored(
         progress=progress,
     )
     labels = load_labels(store, histories)
-    return score(rule_set, played, since=start, until=until, step=step, labels=labels)
+    return score(rule_set, played, since=start, until=until, step=step, labels=labels, push=DEFAULT_PUSH)
 
 
 def backtest_params(
@@ -157,6 +167,50 @@ def backtest_params(
         "step_s": step.total_seconds(),
         "until": until.isoformat(),
     }
+
+
+def record_backtest(
+    store: Store,
+    report: BacktestReport,
+    *,
+    rules: str | None,
+    since: timedelta,
+    step: timedelta,
+    until: datetime,
+    now: datetime,
+) -> int:
+    """Keep a backtest run at once as a finished rule run (its id returned): the latest of the rules
+    as they run is what push-back's `min_precision` is held against."""
+    with transaction(store.sessions) as session:
+        run = add_finished_rule_run(
+            session,
+            kind=RuleRunKind.BACKTEST,
+            params=backtest_params(rules, since=since, step=step, until=until),
+            result=report.to_json(),
+            now=now,
+        )
+    return run.id
+
+
+# The window a scheduled backtest scores.
+SCHEDULED_SINCE = timedelta(days=180)
+
+
+def queue_scheduled_backtest(
+    session: Session, *, now: datetime, every: timedelta, max_waiting: int
+) -> RuleRun | None:
+    """Queue a backtest of the rules as shipped over the last `SCHEDULED_SINCE`, unless one was
+    asked for within `every` (and did not fail); None when none is due or the queue is full."""
+    last = latest_backtest_created_at(session)
+    if last is not None and now - last < every:
+        return None
+    params = backtest_params(None, since=SCHEDULED_SINCE, step=DEFAULT_STEP, until=now)
+    try:
+        return add_rule_run(
+            session, kind=RuleRunKind.BACKTEST, params=params, now=now, max_waiting=max_waiting
+        )
+    except TooManyRunsError:
+        return None
 
 
 def run_backtest(

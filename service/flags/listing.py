@@ -15,7 +15,7 @@ from datetime import datetime
 from service.domain.enums import FlagListState, Severity
 from service.domain.signals import Flag
 from service.errors import NotFoundError
-from service.flags.push import PushStatus, read_push_statuses
+from service.flags.push_queue import PushStatus, read_push_statuses
 from service.store.db import Session
 from service.store.flags import list_flags, list_subject_keys
 from service.store.projects import list_project_ids_by_key

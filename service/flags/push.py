@@ -1,7 +1,8 @@
 """Push-back: one provider comment per item flag, queued through the outbox and edited in place.
 
 What a project allows (`service.flags.push_policy`): at most `max_per_day` new comments a day, none
-in its quiet hours, none for flags below its `min_severity`; edits are not budgeted. A due row the
+in its quiet hours, none for flags below its `min_severity` or of a rule whose backtested precision is
+below its `min_precision`; edits are not budgeted. A due row the
 policy or the flag's triage holds back is deferred (it stays queued, its attempt given back) to
 when it may go, and rechecked at least hourly so a changed setting or triage takes effect; a row
 that will never go (a dismissed flag, one below the minimum severity) is finished unposted, and is
@@ -25,25 +26,30 @@ from __future__ import annotations
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 import httpx
 
 from connectors.http import ConnectorError, RateLimitedError, RetryPolicy, TransientError
 from connectors.http import NotFoundError as ProviderNotFoundError
-from service.domain.enums import FlagState, FlagSubject, FlagTriage, OutboxStatus, PushState, PushWait
 from service.domain.signals import Flag
 from service.errors import ServiceError
 from service.flags.push_channels import CommentChannel, open_comment_channel
-from service.flags.push_policy import PushPolicy, severity_rank
-from service.flags.push_text import PushedFlag, push_state_of, render_comment_text
+from service.flags.push_policy import severity_rank
+from service.flags.push_queue import (
+    PUSH_KIND,
+    is_new,
+    is_pushable,
+    push_policy,
+    read_rule_precisions,
+    wait_of,
+)
+from service.flags.push_text import PushedFlag, render_comment_text
 from service.logging import get_logger
 from service.store.db import Session, transaction
 from service.store.flags import (
-    count_new_comments,
     find_flag,
     list_flags_by_id,
-    list_open_item_flags,
     record_pushed_comment,
     reserve_new_comment,
 )
@@ -51,27 +57,20 @@ from service.store.outbox import (
     bury_outbox,
     claim_outbox,
     defer_outbox,
-    enqueue_outbox,
-    find_outbox_by_key,
     finish_outbox,
     list_due_outbox,
     read_outbox_payloads,
-    rearm_outbox,
     reschedule_outbox,
 )
 from service.store.projects import (
     PushTarget,
     find_push_target,
-    lock_project,
-    read_project_push_settings,
-    update_project_push_settings,
 )
 from service.store.runtime import Store
 from service.store.sources import get_source, read_credentials
 
 log = get_logger(__name__)
 
-PUSH_KIND = "flag_comment"
 DRY_RUN_REF = "dry-run"
 # Long enough for one row's provider calls with their retries; a dead worker's row is due after it.
 CLAIM_LEASE = timedelta(minutes=5)
@@ -83,9 +82,6 @@ BACKOFF_CAP = timedelta(hours=1)
 DEFAULT_RETRY = RetryPolicy(max_attempts=3, max_retry_after=10.0)
 # Jira answers 429 for one issue's writes with this reason; other 429s hold the whole site back.
 PER_ISSUE_REASON = "jira-per-issue-on-write"
-# A deferred row is looked at again after this at the latest, so that a setting or a triage changed
-# meanwhile (a budget raised, a snooze lifted) takes effect.
-RECHECK_WAITING = timedelta(hours=1)
 
 PushOutcome = Literal["created", "updated", "recovered"]
 
@@ -111,179 +107,6 @@ class PushSummary:
             self.updated += 1
         else:
             self.recovered += 1
-
-
-def push_policy(target: PushTarget) -> PushPolicy:
-    """The target's project's push-back settings; pushing is off unless switched on."""
-    return PushPolicy.of(target.push_settings)
-
-
-def is_pushable(flag: Flag) -> bool:
-    """Item flags of rules with `push_to_jira` (the evaluator stores the rule's setting in evidence)."""
-    return flag.subject is FlagSubject.ITEM and flag.evidence.get("push_to_jira", True) is not False
-
-
-def queue_flag_push(session: Session, *, flag: Flag, now: datetime) -> bool:
-    """Queue the flag's current state for its comment; True when a row was queued.
-
-    A finished row for the same state (an earlier dry run, or a flag that came back to a state it
-    had) is queued again rather than inserted, since the idempotency key names the state.
-    """
-    if not is_pushable(flag):
-        return False
-    target = find_push_target(session, item_id=flag.subject_id)
-    if target is None or not push_policy(target).enabled:
-        return False
-    if flag.triage_at(now) is FlagTriage.DISMISSED and (flag.state is FlagState.OPEN or _is_new(flag)):
-        return False
-    current = push_state_of(fingerprint=flag.fingerprint, state=flag.state.value)
-    if flag.pushed_fingerprint == current:
-        return False
-    key = f"flag:{flag.id}:{flag.fingerprint}:{flag.state.value}"
-    payload: dict[str, Any] = {
-        "flag_id": flag.id,
-        "item_id": target.item_id,
-        "fingerprint": flag.fingerprint,
-        "state": flag.state.value,
-    }
-    queued = enqueue_outbox(
-        session,
-        idempotency_key=key,
-        kind=PUSH_KIND,
-        source_id=target.source_id,
-        target=target.item_key,
-        payload=payload,
-        now=now,
-    )
-    if queued is not None:
-        return True
-    existing = find_outbox_by_key(session, idempotency_key=key)
-    if existing is None or existing.status is OutboxStatus.PENDING:
-        return False
-    rearm_outbox(session, outbox_id=existing.id, now=now)
-    return True
-
-
-def enable_push(
-    session: Session,
-    *,
-    project_id: int,
-    dry_run: bool,
-    now: datetime,
-    max_per_day: int | None = None,
-    quiet_hours: str | None = None,
-    timezone: str | None = None,
-    min_severity: str | None = None,
-) -> int:
-    """Switch pushing on for a project, with the budget settings given (those not given keep their
-    value, or their default), and queue its open item flags; returns how many were queued.
-    A setting that does not parse raises `UnprocessableInputError` and changes nothing."""
-    policy = PushPolicy.of(read_project_push_settings(session, project_id=project_id)).with_changes(
-        enabled=True,
-        dry_run=dry_run,
-        max_per_day=max_per_day,
-        quiet_hours=quiet_hours,
-        timezone=timezone,
-        min_severity=min_severity,
-    )
-    update_project_push_settings(session, project_id=project_id, settings=policy.to_settings())
-    return sum(
-        queue_flag_push(session, flag=flag, now=now)
-        for flag in list_open_item_flags(session, project_id=project_id)
-    )
-
-
-def disable_push(session: Session, *, project_id: int) -> None:
-    """Stop pushing for a project (its budget settings are kept); comments already posted stay."""
-    policy = PushPolicy.of(read_project_push_settings(session, project_id=project_id))
-    update_project_push_settings(
-        session,
-        project_id=project_id,
-        settings=policy.with_changes(enabled=False, dry_run=False).to_settings(),
-    )
-
-
-def read_push_policy(session: Session, *, project_id: int) -> PushPolicy:
-    return PushPolicy.of(read_project_push_settings(session, project_id=project_id))
-
-
-@dataclass(frozen=True, slots=True)
-class PushStatus:
-    """Where a flag's comment stands, and why it waits when it does."""
-
-    state: PushState
-    reason: PushWait | None = None
-
-
-def read_push_statuses(session: Session, *, flags: list[Flag], now: datetime) -> dict[int, PushStatus]:
-    """Each flag's push status by id, as a drain at `now` would see it (a day's budget counted as
-    spent so far, so the flags it would hold back before the first post are listed as queued)."""
-    statuses: dict[int, PushStatus] = {}
-    counted: dict[tuple[int, datetime], int] = {}
-    for flag in flags:
-        assert flag.id is not None
-        statuses[flag.id] = _status_of(session, flag, now=now, counted=counted)
-    return statuses
-
-
-def _status_of(
-    session: Session, flag: Flag, *, now: datetime, counted: dict[tuple[int, datetime], int]
-) -> PushStatus:
-    if not is_pushable(flag):
-        return PushStatus(PushState.WAITING, PushWait.RULE_NOT_PUSHED)
-    target = find_push_target(session, item_id=flag.subject_id)
-    if target is None or not (policy := push_policy(target)).enabled:
-        return PushStatus(PushState.WAITING, PushWait.PUSH_DISABLED)
-    if flag.pushed_fingerprint == push_state_of(fingerprint=flag.fingerprint, state=flag.state.value):
-        return PushStatus(PushState.POSTED)
-    wait = _wait_of(session, flag, target=target, policy=policy, at=now, lock=False, counted=counted)
-    return PushStatus(PushState.QUEUED) if wait is None else PushStatus(PushState.WAITING, wait[0])
-
-
-def _is_new(flag: Flag) -> bool:
-    """Whether pushing the flag posts a first comment (none posted, none reserved)."""
-    return flag.pushed_comment_id is None and flag.comment_created_at is None
-
-
-def _wait_of(
-    session: Session,
-    flag: Flag,
-    *,
-    target: PushTarget,
-    policy: PushPolicy,
-    at: datetime,
-    lock: bool,
-    counted: dict[tuple[int, datetime], int] | None = None,
-) -> tuple[PushWait, datetime | None] | None:
-    """Why the flag's comment may not go at `at`, and until when (None: not until the flag or the
-    settings change); None when it may go. `lock` holds the project's row for the budget's count;
-    `counted` keeps a listing's counts by project and day, so each is read once."""
-    triage = flag.triage_at(at)
-    if triage is FlagTriage.DISMISSED and (flag.state is FlagState.OPEN or _is_new(flag)):
-        return PushWait.DISMISSED, None
-    if flag.state is FlagState.OPEN and triage is FlagTriage.SNOOZED and flag.snoozed_until is not None:
-        return PushWait.SNOOZED, min(flag.snoozed_until, at + RECHECK_WAITING)
-    if not _is_new(flag):
-        return None
-    if not policy.admits(flag.severity):
-        return PushWait.BELOW_MIN_SEVERITY, None
-    if policy.dry_run:
-        return None
-    quiet_end = policy.quiet_until(at)
-    if quiet_end is not None:
-        return PushWait.QUIET_HOURS, min(quiet_end, at + RECHECK_WAITING)
-    start, end = policy.day_of(at)
-    if lock:
-        lock_project(session, project_id=target.project_id)
-    key = (target.project_id, start)
-    spent = None if counted is None else counted.get(key)
-    if spent is None:
-        spent = count_new_comments(session, project_id=target.project_id, since=start, until=end)
-        if counted is not None:
-            counted[key] = spent
-    if spent >= policy.max_per_day:
-        return PushWait.BUDGET, min(end, at + RECHECK_WAITING)
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,7 +216,8 @@ def _claim(store: Store, *, outbox_id: int, at: datetime, summary: PushSummary) 
             finish_outbox(session, outbox_id=outbox_id, external_ref=flag.pushed_comment_id, now=at)
             summary.skipped += 1
             return None
-        wait = _wait_of(session, flag, target=target, policy=policy, at=at, lock=True)
+        precisions = read_rule_precisions(session)
+        wait = wait_of(session, flag, target=target, policy=policy, at=at, lock=True, precisions=precisions)
         if wait is not None:
             reason, until = wait
             if until is None:
@@ -416,7 +240,7 @@ def _claim(store: Store, *, outbox_id: int, at: datetime, summary: PushSummary) 
             finish_outbox(session, outbox_id=outbox_id, external_ref=DRY_RUN_REF, now=at)
             summary.dry_run += 1
             return None
-        if _is_new(flag):
+        if is_new(flag):
             reserve_new_comment(session, flag_id=pushed.id, now=at)
         return _Job(
             outbox_id=outbox_id,

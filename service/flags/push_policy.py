@@ -6,7 +6,10 @@ Stored in the project's settings under `PUSH_SETTINGS_KEY`:
 - `quiet_hours` (default none): `"HH:MM-HH:MM"`, local times between which nothing new is posted
   (it may span midnight: `"22:00-07:00"`);
 - `timezone` (default `UTC`): the IANA zone of the day and the quiet hours;
-- `min_severity` (default `warning`): flags below it get no comment.
+- `min_severity` (default `warning`): flags below it get no comment;
+- `min_precision` (default 0.8): flags of a rule whose precision in the latest backtest of the
+  rules as shipped is below it get no comment (a rule with no decided precision on record is
+  let through; see docs/BACKTEST.md).
 
 The budget governs new comments only: edits of a posted comment (new evidence, resolved) are not
 budgeted. Settings read back from the store that no longer parse fall back to their defaults, so a
@@ -28,6 +31,8 @@ from service.errors import UnprocessableInputError
 DEFAULT_MAX_PER_DAY = 5
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_MIN_SEVERITY = Severity.WARNING
+# Precision a rule must have shown in the latest backtest for its flags to get a comment.
+DEFAULT_MIN_PRECISION = 0.8
 # The most a project may ask for: past this a budget is no budget.
 MAX_PER_DAY_LIMIT = 10_000
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
@@ -47,6 +52,7 @@ class PushPolicy:
     quiet_hours: tuple[time, time] | None = None
     timezone: str = DEFAULT_TIMEZONE
     min_severity: Severity = DEFAULT_MIN_SEVERITY
+    min_precision: float = DEFAULT_MIN_PRECISION
 
     @classmethod
     def of(cls, settings: Mapping[str, Any]) -> PushPolicy:
@@ -54,7 +60,7 @@ class PushPolicy:
         policy = cls(
             enabled=bool(settings.get("enabled", False)), dry_run=bool(settings.get("dry_run", False))
         )
-        for key in ("max_per_day", "quiet_hours", "timezone", "min_severity"):
+        for key in ("max_per_day", "quiet_hours", "timezone", "min_severity", "min_precision"):
             if settings.get(key) is None:
                 continue
             try:
@@ -72,6 +78,7 @@ class PushPolicy:
         quiet_hours: str | None = None,
         timezone: str | None = None,
         min_severity: str | None = None,
+        min_precision: float | None = None,
     ) -> PushPolicy:
         """This policy with the given settings changed, each checked (`UnprocessableInputError`);
         `quiet_hours` `"none"` (or empty) clears them."""
@@ -88,6 +95,8 @@ class PushPolicy:
             changed = replace(changed, timezone=parse_timezone(timezone))
         if min_severity is not None:
             changed = replace(changed, min_severity=parse_severity(min_severity))
+        if min_precision is not None:
+            changed = replace(changed, min_precision=parse_min_precision(min_precision))
         return changed
 
     def to_settings(self) -> dict[str, Any]:
@@ -98,6 +107,7 @@ class PushPolicy:
             "quiet_hours": self.quiet_hours_text,
             "timezone": self.timezone,
             "min_severity": self.min_severity.value,
+            "min_precision": self.min_precision,
         }
 
     @property
@@ -110,6 +120,10 @@ class PushPolicy:
     def admits(self, severity: Severity) -> bool:
         """Whether a flag of this severity may get a comment."""
         return severity_rank(severity) >= severity_rank(self.min_severity)
+
+    def trusts(self, precision: float | None) -> bool:
+        """Whether a rule of this backtested precision (None: none on record) may comment."""
+        return precision is None or precision >= self.min_precision
 
     def day_of(self, at: datetime) -> tuple[datetime, datetime]:
         """The local day `at` falls in, as [start, end) instants."""
@@ -184,3 +198,12 @@ def parse_severity(value: str, *, field: str = "min_severity") -> Severity:
             f"{field} must be one of {', '.join(s.value for s in Severity)}",
             details={"field": field, "value": value},
         ) from exc
+
+
+def parse_min_precision(value: object) -> float:
+    """A precision between 0 and 1; 0 lets every rule comment."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
+        raise UnprocessableInputError(
+            "min_precision must be a number from 0 to 1", details={"field": "min_precision", "value": value}
+        )
+    return float(value)

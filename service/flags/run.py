@@ -9,7 +9,7 @@ from pathlib import Path
 
 from service.domain.signals import Flag
 from service.flags.evaluate import EvaluationSummary, evaluate_project
-from service.flags.push import queue_flag_push
+from service.flags.push_queue import queue_flag_push
 from service.flags.rulesets import rule_set_for
 from service.logging import get_logger
 from service.metrics import record_evaluation

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 from service.domain.enums import DismissReason, FlagListState
 from service.domain.signals import Flag
 from service.errors import UnprocessableInputError
-from service.flags.push import queue_flag_push
+from service.flags.push_queue import queue_flag_push
 from service.store.db import Session
 from service.store.flags import acknowledge_flag, dismiss_flag, get_flag, snooze_flag
 

@@ -20,6 +20,7 @@ from structlog.contextvars import bind_contextvars, reset_contextvars
 from service.errors import ConflictError, ServiceError
 from service.feed.cursor import FeedCursorCodec
 from service.feed.subscriptions import deliver_due
+from service.flags.backtest import queue_scheduled_backtest
 from service.flags.push import drain_pushes
 from service.flags.rule_runs import run_queued_rule_run
 from service.flags.run import evaluate_projects
@@ -227,6 +228,8 @@ class JobRunner:
             for source in sources:
                 if source.id is not None:
                     self._sync_source(source.id, census=True)
+            if sources and self.settings.backtest_every_days:
+                waiting_runs.extend(self._scheduled_backtest(now))
         if evaluation_due(now, every_minutes=self.settings.evaluate_interval_minutes):
             self._evaluate_all()
         self._push_flags()
@@ -236,6 +239,24 @@ class JobRunner:
             log.info("jobs.sweep.retriggered", deliveries=len(stranded))
         for run_id in waiting_runs:
             self._run_rules(run_id)
+
+    def _scheduled_backtest(self, now: datetime) -> list[int]:
+        """The backtest push-back's precision gate reads, queued when one is due."""
+        try:
+            with transaction(self.store.sessions) as session:
+                run = queue_scheduled_backtest(
+                    session,
+                    now=now,
+                    every=timedelta(days=self.settings.backtest_every_days),
+                    max_waiting=self.settings.rule_runs_waiting,
+                )
+        except ServiceError as exc:
+            log.warning("jobs.backtest.not_queued", error=exc.message)
+            return []
+        if run is None:
+            return []
+        log.info("jobs.backtest.queued", run_id=run.id)
+        return [run.id]
 
     def create_consumer(self, *, workers: int | None = None) -> Consumer:
         """The consumer of a worker process; it serves /metrics when `worker_metrics_port` is set."""

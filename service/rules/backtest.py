@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from service.domain.commitments import Commitment
-from service.domain.enums import FlagSubject, MilestoneKind, StatusCategory, Visibility
+from service.domain.enums import FlagSubject, MilestoneKind, Severity, StatusCategory, Visibility
 from service.domain.ledger import build_item_commitment, build_milestone_commitment
 from service.rules.dryrun import (
     MILESTONE_PROMISE_FIELD,
@@ -48,11 +48,18 @@ from service.rules.ruleset import RuleSet
 
 # Rules whose item flags are about the item's own promise (its due date), not the work around it.
 PROMISE_RULES = frozenset(
-    {"overdue_commitment", "promised_date_moved", "forecast_misses_promise", "due_soon_not_started"}
+    {
+        "overdue_commitment",
+        "promised_date_moved",
+        "forecast_misses_promise",
+        "forecast_misses_due_date",
+        "due_soon_not_started",
+    }
 )
 
 PromiseKey = tuple[FlagSubject, int, str]  # subject kind, source id, item key or milestone id
 SubjectKey = tuple[FlagSubject, int, str]
+EpisodeKey = tuple[str, SubjectKey, datetime]  # rule, subject, raised at: one flag
 
 
 class Label(StrEnum):
@@ -134,6 +141,37 @@ class Episode:
     push: bool
     baseline: bool = False
     ended_at: datetime | None = None
+    project: tuple[int, str] | None = None  # source id, project external id: push-back's budget's
+    # Each severity the flag stood at, lowest first, with the first instant it did.
+    reached: tuple[tuple[Severity, datetime], ...] = ()
+
+    @property
+    def key(self) -> EpisodeKey:
+        return (self.rule, self.subject, self.raised_at)
+
+    def rank_by(self, day: date) -> int:
+        """The rank of the highest severity the flag had reached by the end of `day` (-1: none)."""
+        return max((_SEVERITY_RANK[s] for s, at in self.reached if at.date() <= day), default=-1)
+
+    def eligible_at(self, min_severity: Severity) -> datetime | None:
+        """When the flag first stood at `min_severity` or above (None: never)."""
+        floor = _SEVERITY_RANK[min_severity]
+        return min((at for s, at in self.reached if _SEVERITY_RANK[s] >= floor), default=None)
+
+
+_SEVERITY_RANK: Mapping[Severity, int] = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class PushModel:
+    """The push-back policy the backtest counts comments under: at most `max_per_day` first
+    comments a day per project (None: no budget), only for flags at `min_severity` or above, of
+    rules whose precision in this backtest is `min_precision` or more (or undecided); what waits is
+    posted on a later day if the flag is still open, highest severity first, then oldest."""
+
+    max_per_day: int | None = None
+    min_severity: Severity = Severity.INFO
+    min_precision: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,6 +185,12 @@ class Baseline:
 
 def _past_due(facts: ItemFacts | MilestoneFacts, today: date) -> bool:
     return isinstance(facts, ItemFacts) and facts.item.days_overdue(today) > 0
+
+
+def _due_within_7_days(facts: ItemFacts | MilestoneFacts, today: date) -> bool:
+    if not isinstance(facts, ItemFacts) or facts.item.due_date is None or not _active(facts):
+        return False
+    return 0 <= (facts.item.due_date - today).days <= 7
 
 
 def _in_progress_over_5_days(facts: ItemFacts | MilestoneFacts, today: date) -> bool:
@@ -169,6 +213,11 @@ def _open_work_a_week_before(facts: ItemFacts | MilestoneFacts, today: date) -> 
 BASELINES: tuple[Baseline, ...] = (
     Baseline(name="past_due_items", description="every open item past its due date", check=_past_due),
     Baseline(
+        name="due_within_7_days",
+        description="every open item due in 7 days or less",
+        check=_due_within_7_days,
+    ),
+    Baseline(
         name="in_progress_over_5_days",
         description="every item in progress for more than 5 days",
         check=_in_progress_over_5_days,
@@ -184,8 +233,9 @@ BASELINES: tuple[Baseline, ...] = (
 # The naive rule each built-in rule is measured against: the one that looks at the same thing.
 BASELINE_FOR: Mapping[str, str] = {
     "overdue_commitment": "past_due_items",
-    "due_soon_not_started": "past_due_items",
-    "unassigned_high_priority": "past_due_items",
+    "due_soon_not_started": "due_within_7_days",
+    "forecast_misses_due_date": "due_within_7_days",
+    "unassigned_high_priority": "due_within_7_days",
     "stale_in_progress": "in_progress_over_5_days",
     "blocked_too_long": "in_progress_over_5_days",
     "reopened_after_done": "in_progress_over_5_days",
@@ -416,35 +466,33 @@ class _Tracker:
 
     episodes: list[Episode] = field(default_factory=list)
     open: dict[tuple[str, SubjectKey], Episode] = field(default_factory=dict)
+    # Per open episode: the first instant of each severity it reached.
+    reached: dict[tuple[str, SubjectKey], dict[Severity, datetime]] = field(default_factory=dict)
     open_counts: dict[str, int] = field(default_factory=dict)
     promise_level_open: int = 0
 
-    def step(self, seen: dict[tuple[str, SubjectKey], Callable[[], Episode]], at: datetime) -> None:
+    def step(
+        self, seen: Mapping[tuple[str, SubjectKey], tuple[Callable[[], Episode], Severity]], at: datetime
+    ) -> None:
         for key in list(self.open):
             if key not in seen:
-                episode = self.open.pop(key)
-                self.episodes.append(_ended(episode, at))
-        for key, make in seen.items():
+                self.episodes.append(self._closed(key, ended_at=at))
+        for key, (make, severity) in seen.items():
             if key not in self.open:
                 self.open[key] = make()
+                self.reached[key] = {}
+            self.reached[key].setdefault(severity, at)
         for (name, _subject), episode in self.open.items():
             self.open_counts[name] = self.open_counts.get(name, 0) + 1
             self.promise_level_open += _promise_level(episode)
 
     def finish(self) -> list[Episode]:
-        return self.episodes + list(self.open.values())
+        return self.episodes + [self._closed(key, ended_at=None) for key in list(self.open)]
 
-
-def _ended(episode: Episode, at: datetime) -> Episode:
-    return Episode(
-        rule=episode.rule,
-        subject=episode.subject,
-        raised_at=episode.raised_at,
-        promises=episode.promises,
-        push=episode.push,
-        baseline=episode.baseline,
-        ended_at=at,
-    )
+    def _closed(self, key: tuple[str, SubjectKey], *, ended_at: datetime | None) -> Episode:
+        episode = self.open.pop(key)
+        reached = sorted(self.reached.pop(key).items(), key=lambda entry: _SEVERITY_RANK[entry[0]])
+        return dataclasses.replace(episode, ended_at=ended_at, reached=tuple(reached))
 
 
 @dataclass(slots=True, kw_only=True)
@@ -500,23 +548,27 @@ def replay(
         batch = [f for history in histories for f in facts_as_of(history, at, cache=cache)]
         by_subject = {key: f for f in batch if (key := _subject_of(f)) is not None}
         active_total += sum(1 for f in batch if _active(f))
-        seen: dict[tuple[str, SubjectKey], Callable[[], Episode]] = {}
+        seen: dict[tuple[str, SubjectKey], tuple[Callable[[], Episode], Severity]] = {}
         for finding in evaluate(rule_set, batch, now=at):
             subject: SubjectKey = (finding.subject.kind, finding.subject.source_id, finding.subject.key)
             facts = by_subject.get(subject)
-            seen[(finding.rule_id, subject)] = _episode_maker(
-                finding.rule_id, subject, facts, promises, at, push=finding.push_to_jira
+            seen[(finding.rule_id, subject)] = (
+                _episode_maker(finding.rule_id, subject, facts, promises, at, push=finding.push_to_jira),
+                finding.severity,
             )
         tracker.step(seen, at)
         today = at.date()
-        base_seen: dict[tuple[str, SubjectKey], Callable[[], Episode]] = {}
+        base_seen: dict[tuple[str, SubjectKey], tuple[Callable[[], Episode], Severity]] = {}
         for subject, facts in by_subject.items():
             if not isinstance(facts, ItemFacts | MilestoneFacts):
                 continue
             for baseline in baselines:
                 if baseline.check(facts, today):
-                    base_seen[(baseline.name, subject)] = _episode_maker(
-                        baseline.name, subject, facts, promises, at, push=False, baseline=True
+                    base_seen[(baseline.name, subject)] = (
+                        _episode_maker(
+                            baseline.name, subject, facts, promises, at, push=False, baseline=True
+                        ),
+                        Severity.WARNING,
                     )
         base_tracker.step(base_seen, at)
         if progress is not None:
@@ -570,8 +622,10 @@ def score(
     step: timedelta,
     labels: Mapping[tuple[str, SubjectKey], Label] | None = None,
     baselines: Sequence[Baseline] = BASELINES,
+    push: PushModel = PushModel(),
 ) -> BacktestReport:
-    """Score a replay's flags against what the history shows happened later."""
+    """Score a replay's flags against what the history shows happened later; comments are those
+    push-back would have posted under `push`."""
     instants = max(played.instants, 1)
     mean_active = played.active_total / instants
     promises = played.promises
@@ -583,9 +637,17 @@ def score(
     episodes = played.episodes
     verdicts = labels or {}
     rule_names = sorted({e.rule for e in episodes} | set(_rule_ids(rule_set)))
+    posted: frozenset[EpisodeKey] = frozenset()
 
     def scored(name: str, chosen: list[Episode], counts: int) -> Score:
-        return _score(name, chosen, counts, promises, missed, verdicts, until, instants, mean_active)
+        return _score(name, chosen, counts, promises, missed, verdicts, until, instants, mean_active, posted)
+
+    # Push-back trusts a rule by its precision, so comments are counted once precisions are known.
+    precisions = {
+        name: scored(name, [e for e in episodes if e.rule == name], 0).precision for name in rule_names
+    }
+    trusted = [e for e in episodes if (p := precisions.get(e.rule)) is None or p >= push.min_precision]
+    posted = posted_comments(trusted, push, until=until)
 
     baseline_scores = tuple(
         scored(
@@ -632,6 +694,7 @@ def backtest(
     step: timedelta = timedelta(days=1),
     labels: Mapping[tuple[str, SubjectKey], Label] | None = None,
     baselines: Sequence[Baseline] = BASELINES,
+    push: PushModel = PushModel(),
     progress: Callable[[int, int], None] | None = None,
 ) -> BacktestReport:
     """Replay `histories` from `since` to `until` every `step`, and score each rule and baseline.
@@ -643,7 +706,44 @@ def backtest(
     played = replay(
         rule_set, histories, since=since, until=until, step=step, baselines=baselines, progress=progress
     )
-    return score(rule_set, played, since=since, until=until, step=step, labels=labels, baselines=baselines)
+    return score(
+        rule_set, played, since=since, until=until, step=step, labels=labels, baselines=baselines, push=push
+    )
+
+
+def posted_comments(
+    episodes: Sequence[Episode], model: PushModel, *, until: datetime
+) -> frozenset[EpisodeKey]:
+    """The flags push-back would have posted a first comment for under `model`, day by day: a flag
+    may go from the day it first stands at the minimum severity; each project's day takes at most
+    `max_per_day` of those waiting, highest severity first, then oldest; a flag that has resolved by
+    a day's end no longer waits."""
+    by_project: dict[tuple[int, str] | None, list[tuple[datetime, Episode]]] = {}
+    for episode in episodes:
+        eligible = episode.eligible_at(model.min_severity) if episode.push else None
+        if eligible is not None:
+            by_project.setdefault(episode.project, []).append((eligible, episode))
+    posted: set[EpisodeKey] = set()
+    for candidates in by_project.values():
+        if model.max_per_day is None:
+            posted.update(e.key for _, e in candidates)
+            continue
+        candidates.sort(key=lambda c: c[0])
+        waiting: list[Episode] = []
+        nxt = 0
+        day = candidates[0][0].date()
+        while day <= until.date() and (nxt < len(candidates) or waiting):
+            while nxt < len(candidates) and candidates[nxt][0].date() <= day:
+                waiting.append(candidates[nxt][1])
+                nxt += 1
+            waiting = [e for e in waiting if e.ended_at is None or e.ended_at.date() > day]
+            waiting.sort(key=lambda e: (-e.rank_by(day), e.raised_at))
+            posted.update(e.key for e in waiting[: model.max_per_day])
+            waiting = waiting[model.max_per_day :]
+            day += timedelta(days=1)
+            if not waiting and nxt < len(candidates):
+                day = max(day, candidates[nxt][0].date())
+    return frozenset(posted)
 
 
 def _baselines_of(rule_set: RuleSet) -> dict[str, str]:
@@ -695,6 +795,7 @@ def _episode_maker(
             promises=about,
             push=push and subject[0] is FlagSubject.ITEM,
             baseline=baseline,
+            project=(subject[1], facts.item.project_external_id) if isinstance(facts, ItemFacts) else None,
         )
 
     return make
@@ -710,6 +811,7 @@ def _score(
     until: datetime,
     instants: int,
     mean_active: float,
+    posted: frozenset[EpisodeKey],
 ) -> Score:
     earned = not_earned = pending = without = 0
     first_in_time: dict[PromiseKey, datetime] = {}
@@ -760,7 +862,7 @@ def _score(
         recall=round(len(first_in_time) / len(missed), 3) if missed else None,
         median_lead_days=float(statistics.median(leads)) if leads else None,
         median_lead_working_days=float(statistics.median(working)) if working else None,
-        comments=sum(1 for e in episodes if e.push),
+        comments=sum(1 for e in episodes if e.key in posted),
         open_flags_per_100_items=round(open_count / instants / max(mean_active, 1.0) * 100, 2),
         promises_flagged_in_time=len(first_in_time),
     )

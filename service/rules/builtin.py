@@ -7,6 +7,7 @@ overdue), so the Jira comment for a flag is edited when the situation changes, n
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,6 +21,7 @@ from service.rules.facts import Facts, ItemFacts, MilestoneFacts
 from service.rules.forecast import forecast_completion
 from service.rules.params import (
     BlockedParams,
+    DueForecastParams,
     DueSoonParams,
     ForecastParams,
     MovedParams,
@@ -147,6 +149,49 @@ def check_due_soon(facts: Facts, p: DueSoonParams, env: Env) -> Hit | None:
         "thresholds": {"days_before": p.days_before},
     }
     return Hit(evidence, ("due_date", "status"))
+
+
+def check_due_forecast(facts: Facts, p: DueForecastParams, env: Env) -> Hit | None:
+    """An open item whose own date is more likely than not to pass before it is done, judged by
+    how long the project's recently finished items took: those still open at this item's age in
+    progress (all of them, for an item not started), and the share of those that finished within
+    the days this item has left."""
+    f = _open_item(facts)
+    c = _open_commitment(facts)
+    if f is None or c is None or c.current_date is None:
+        return None
+    left = (c.current_date - env.today).days
+    if left < 0:
+        return None  # past its date: overdue_commitment's business
+    samples = env.cycle_days.get((f.item.source_id, f.item.project_external_id), ())
+    age = 0.0
+    if f.item.status_category is StatusCategory.IN_PROGRESS and f.in_progress_since is not None:
+        age = max((env.now - f.in_progress_since).total_seconds() / 86_400, 0.0)
+    elif f.item.status_category is not StatusCategory.TODO:
+        return None
+    # The samples are sorted: those past this age are a tail, those done in time a slice of it.
+    past_age = bisect_right(samples, age)
+    like = len(samples) - past_age
+    if like < p.min_samples:
+        return None
+    # Done by the end of its date: the rest of today plus `left` whole days.
+    chance = (bisect_right(samples, age + left + 1) - past_age) / like
+    if chance >= p.min_chance_on_time:
+        return None
+    evidence: dict[str, JSON] = {
+        "promised_date": _iso(c.current_date),
+        "days_to_promised_date": left,
+        "days_in_progress": round(age, 1),
+        "chance_on_time_percent": round(chance * 100),
+        "median_days_left_of_like_items": round(samples[past_age + like // 2] - age, 1),
+        "like_items": like,
+        "thresholds": {
+            "min_chance_on_time": p.min_chance_on_time,
+            "critical_below": p.critical_below,
+            "min_samples": p.min_samples,
+        },
+    }
+    return Hit(evidence, ("promised_date",), _graded(chance < p.critical_below))
 
 
 def check_moved(facts: Facts, p: MovedParams, env: Env) -> Hit | None:

@@ -90,9 +90,9 @@ Everywhere
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from service.domain.commitments import Commitment
@@ -107,17 +107,38 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True, slots=True)
 class Env:
-    """The evaluation instant; `today` is its UTC date."""
+    """The evaluation instant; `today` is its UTC date. `cycle_days` holds, per project (source
+    id, project external id), the cycle times in days (first in progress to done) of its items done
+    in the `CYCLE_WEEKS` weeks before `now`, shortest first: what an item's forecast draws on."""
 
     now: datetime
     today: date
+    cycle_days: Mapping[tuple[int, str], tuple[float, ...]] = field(default_factory=dict)
 
     @classmethod
-    def at(cls, now: datetime) -> Env:
+    def at(cls, now: datetime, batch: Iterable[Facts] = ()) -> Env:
         if now.tzinfo is None:
             raise ValueError("evaluation time must be timezone-aware")
         utc = now.astimezone(UTC)
-        return cls(now=utc, today=utc.date())
+        return cls(now=utc, today=utc.date(), cycle_days=cycle_days_of(batch, utc))
+
+
+# How far back an item's forecast looks for items done in its project.
+CYCLE_WEEKS = 12
+
+
+def cycle_days_of(batch: Iterable[Facts], now: datetime) -> dict[tuple[int, str], tuple[float, ...]]:
+    """Per project, the cycle times of the batch's items done in the `CYCLE_WEEKS` weeks before `now`."""
+    since = now - timedelta(weeks=CYCLE_WEEKS)
+    found: dict[tuple[int, str], list[float]] = {}
+    for f in batch:
+        if not isinstance(f, ItemFacts) or f.done_at is None or f.started_at is None:
+            continue
+        if not since <= f.done_at <= now or f.started_at > f.done_at:
+            continue
+        days = (f.done_at - f.started_at).total_seconds() / 86_400
+        found.setdefault((f.item.source_id, f.item.project_external_id), []).append(days)
+    return {key: tuple(sorted(days)) for key, days in found.items()}
 
 
 @dataclass(frozen=True, slots=True)

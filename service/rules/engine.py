@@ -181,11 +181,11 @@ def evaluate_with_failures(
 ) -> Evaluation:
     """With `group`, items of one milestone that trip the same rule make one milestone finding
     (`service.rules.grouping`); the batch must then hold the milestones' facts with the items'."""
-    env = Env.at(now)
+    batch = list(facts_batch)
+    env = Env.at(now, batch)
     findings: list[Finding] = []
     failures: list[RuleFailure] = []
     memo: Memo = {}
-    batch = list(facts_batch)
     for facts in batch:
         findings.extend(evaluate_one(rule_set, facts, env, failures, memo))
     if group:

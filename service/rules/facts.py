@@ -79,6 +79,8 @@ class ItemFacts:
     # state) through each change of either: what sprint facts ask "as of" a sprint's start or close.
     memberships: tuple[Membership, ...] = ()
     data_as_of: datetime | None = None  # when the source was last synced: evidence, not logic
+    # A done item's first move into progress: where its cycle time starts (None: never moved in).
+    started_at: datetime | None = None
 
     @property
     def key(self) -> str:

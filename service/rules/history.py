@@ -181,6 +181,16 @@ def _last_entry_into(changes: Sequence[Change], reader: _Reader, category: Statu
     return None
 
 
+def _first_entry_into(
+    changes: Sequence[Change], reader: _Reader, category: StatusCategory
+) -> datetime | None:
+    for change in changes:
+        moved = reader.status_change(change)
+        if moved is not None and moved[1] is category and moved[0] is not category:
+            return change.changed_at
+    return None
+
+
 def _reopenings(changes: Sequence[Change], reader: _Reader) -> tuple[Reopening, ...]:
     """Each time the item left done, with when it had entered done; a status change and a cleared
     resolution at one instant are one reopening."""
@@ -286,6 +296,9 @@ def _facts(
         # it under-reports rather than alarms.
         blocked_since = turned_on[-1] if turned_on else last_activity
     reopenings = _reopenings(changes, reader)
+    started_at = (
+        _first_entry_into(changes, reader, StatusCategory.IN_PROGRESS) if done_at is not None else None
+    )
     return ItemFacts(
         item=item,
         commitment=build_item_commitment(item, changes, promise_field=config.promise_field),
@@ -301,6 +314,7 @@ def _facts(
         joined_milestones=_joined(item, changes, config),
         memberships=_membership_history(item, changes, reader),
         data_as_of=data_as_of,
+        started_at=started_at,
     )
 
 

@@ -9,6 +9,7 @@ from service.domain.enums import FlagSubject, Severity
 from service.rules.builtin import (
     BuiltinRule,
     check_blocked,
+    check_due_forecast,
     check_due_soon,
     check_forecast,
     check_moved,
@@ -21,6 +22,7 @@ from service.rules.builtin import (
 )
 from service.rules.params import (
     BlockedParams,
+    DueForecastParams,
     DueSoonParams,
     ForecastParams,
     MovedParams,
@@ -94,6 +96,27 @@ BUILTIN_RULES: tuple[BuiltinRule[Any], ...] = (
             "forecast_date",
         ),
         check=check_forecast,
+    ),
+    BuiltinRule(
+        id="forecast_misses_due_date",
+        applies_to=_ITEM,
+        params=DueForecastParams(),
+        severity=Severity.WARNING,
+        push_to_jira=True,
+        client_visible=False,
+        message=(
+            "{subject} is due on {promised_date} ({days_to_promised_date} day(s)); of {like_items} "
+            "recently finished items like it, {chance_on_time_percent}% took no longer"
+        ),
+        evidence_keys=(
+            "promised_date",
+            "days_to_promised_date",
+            "days_in_progress",
+            "chance_on_time_percent",
+            "median_days_left_of_like_items",
+            "like_items",
+        ),
+        check=check_due_forecast,
     ),
     BuiltinRule(
         id="stale_in_progress",

@@ -40,6 +40,15 @@ class ForecastParams:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DueForecastParams:
+    # Flag when fewer than this share of the project's recent items of the same age finished in
+    # the days left: the item is more likely than not to miss its date.
+    min_chance_on_time: float = 0.5
+    critical_below: float = 0.2  # and critical under this chance
+    min_samples: int = 8  # recent items done past the item's age, fewer: no forecast
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StaleParams:
     days: int = 5
     ignore_blocked: bool = True  # a blocked item is "blocked_too_long"'s business

@@ -1,4 +1,5 @@
-"""Rule runs: dry runs an operator asked for through the API, done by the job runner.
+"""Rule runs: dry runs and backtests an operator asked for through the API, done by the job runner
+(a backtest run at once from the CLI is kept as a finished run too: `add_finished_rule_run`).
 
 A run is queued with its request, claimed by one job at a time, reports its progress, and ends with
 a result or an error. At most `at_once` runs are running across every process: a claim counts the
@@ -23,6 +24,8 @@ from service.store.orm import RuleRunRow
 
 # Any constant of pmbridge's own, so claims of rule runs queue behind each other on PostgreSQL.
 _CLAIM_LOCK_KEY = 0x706D62_72756E  # "pmb" "run"
+# Backtests of a rule file are passed over for the rules as shipped; this many are looked at.
+_LATEST_LOOKED_AT = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,53 @@ def list_rule_runs(session: Session, *, limit: int) -> list[RuleRun]:
     """The newest runs first."""
     rows = session.scalars(select(RuleRunRow).order_by(RuleRunRow.id.desc()).limit(limit))
     return [_run(row) for row in rows]
+
+
+def add_finished_rule_run(
+    session: Session, *, kind: RuleRunKind, params: dict[str, Any], result: dict[str, Any], now: datetime
+) -> RuleRun:
+    """Record a run done at once (`pmbridge rules backtest`), so it counts as the API's do."""
+    row = RuleRunRow(
+        kind=kind.value,
+        status=RuleRunStatus.SUCCEEDED.value,
+        params=params,
+        progress=1.0,
+        result=result,
+        created_at=now,
+        started_at=now,
+        finished_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return _run(row)
+
+
+def latest_backtest_created_at(session: Session) -> datetime | None:
+    """When the newest backtest of the rules as shipped that did not fail was asked for."""
+    rows = session.scalars(
+        select(RuleRunRow)
+        .where(
+            RuleRunRow.kind == RuleRunKind.BACKTEST.value,
+            RuleRunRow.status != RuleRunStatus.FAILED.value,
+        )
+        .order_by(RuleRunRow.id.desc())
+        .limit(_LATEST_LOOKED_AT)
+    )
+    return next((row.created_at for row in rows if row.params.get("rules") is None), None)
+
+
+def latest_backtest_result(session: Session) -> dict[str, Any] | None:
+    """The result of the newest succeeded backtest of the rules as shipped (no rule file given)."""
+    rows = session.scalars(
+        select(RuleRunRow)
+        .where(
+            RuleRunRow.kind == RuleRunKind.BACKTEST.value,
+            RuleRunRow.status == RuleRunStatus.SUCCEEDED.value,
+        )
+        .order_by(RuleRunRow.id.desc())
+        .limit(_LATEST_LOOKED_AT)
+    )
+    return next((row.result for row in rows if row.params.get("rules") is None and row.result), None)
 
 
 def claim_rule_run(session: Session, *, run_id: int, now: datetime, at_once: int) -> Claim:

@@ -27,7 +27,7 @@ from sandbox.emit import CollectingSink
 from sandbox.scenarios import build_sandbox
 from sandbox.server import LoopbackServer
 from service.domain.enums import SourceKind
-from service.flags.push import enable_push
+from service.flags.push_queue import enable_push
 from service.store.db import transaction
 from service.store.orm import FlagRow, InboxRow, OutboxRow, ProjectRow, SyncLeaseRow, SyncRunRow
 from service.store.runtime import Store

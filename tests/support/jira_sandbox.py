@@ -71,9 +71,12 @@ def local_snapshot(store: Store, source_id: int) -> dict[str, tuple[str, str, st
 
 
 @contextmanager
-def serve_jira_sandbox(scenario: str = "tiny", *, seed: int = 7) -> Iterator[JiraSandbox]:
+def serve_jira_sandbox(
+    scenario: str = "tiny", *, seed: int = 7, start: datetime | None = None
+) -> Iterator[JiraSandbox]:
+    """`start`: the sandbox clock's past start (the world is generated as of it)."""
     sink = CollectingSink()
-    sandbox = build_sandbox(scenario, seed=seed, sink=sink, with_trello=False)  # type: ignore[arg-type]
+    sandbox = build_sandbox(scenario, seed=seed, start=start, sink=sink, with_trello=False)  # type: ignore[arg-type]
     with LoopbackServer(create_sandbox_app(sandbox)) as server:
         sandbox.bind(server.base_url)
         yield JiraSandbox(sandbox=sandbox, base_url=server.base_url, sink=sink)

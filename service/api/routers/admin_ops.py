@@ -27,8 +27,8 @@ from service.domain.enums import FlagListState, Severity
 from service.domain.signals import Flag
 from service.flags.listing import FlagFilter, ListedFlag, list_flags_for_operator
 from service.flags.publishing import keep_risk_internal, publish_risk
-from service.flags.push import disable_push, enable_push, read_push_policy, read_push_statuses
 from service.flags.push_policy import PushPolicy
+from service.flags.push_queue import disable_push, enable_push, read_push_policy, read_push_statuses
 from service.flags.triage import acknowledge, dismiss, snooze
 from service.logging import get_logger
 from service.store.db import Session, reading, transaction
@@ -190,6 +190,7 @@ def _push_out(policy: PushPolicy, *, project_id: int, queued: int) -> PushSettin
         quiet_hours=policy.quiet_hours_text,
         timezone=policy.timezone,
         min_severity=policy.min_severity,
+        min_precision=policy.min_precision,
         queued=queued,
     )
 
@@ -212,7 +213,8 @@ def post_push_enable(
     request: Request, _admin: Admin, project_id: ObjectId, body: PushEnableIn
 ) -> PushSettingsOut:
     """As `pmbridge push enable`: its open flags are queued at once. Budget settings left null keep
-    their value (defaults: 5 new comments a day, no quiet hours, UTC, `warning` and above). A bad
+    their value (defaults: 5 new comments a day, no quiet hours, UTC, `warning` and above, rules of
+    backtested precision 0.8 and above). A bad
     quiet-hours span or time zone answers 422."""
     now = datetime.now(UTC)
     with transaction(store_of(request).sessions) as session:
@@ -225,6 +227,7 @@ def post_push_enable(
             quiet_hours=body.quiet_hours,
             timezone=body.timezone,
             min_severity=None if body.min_severity is None else body.min_severity.value,
+            min_precision=body.min_precision,
         )
         policy = read_push_policy(session, project_id=project_id)
     log.info("admin.push.enabled", project_id=project_id, queued=queued)

@@ -301,6 +301,13 @@ class PushEnableIn(RequestBody):
     min_severity: Severity | None = Field(
         default=None, description="Flags below it get no comment (default warning)."
     )
+    min_precision: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Flags of a rule whose precision in the latest backtest is below it get no comment "
+        "(default 0.8); unchanged when null.",
+    )
 
 
 class PushSettingsOut(BaseModel):
@@ -311,6 +318,7 @@ class PushSettingsOut(BaseModel):
     quiet_hours: str | None
     timezone: str
     min_severity: Severity
+    min_precision: float
     queued: int = Field(description="Open flags queued by this change.")
 
 

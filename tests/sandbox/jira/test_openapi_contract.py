@@ -179,6 +179,25 @@ class Site:
     def new_issue(self) -> Issue:
         return self.world.create_issue(self.world.projects[self.issue.project_id], summary="Scratch")
 
+    def project_key(self) -> str:
+        """A project key no project holds yet."""
+        return f"NP{next(self._keys)}"
+
+    def version_name(self) -> str:
+        return f"Release {next(self._keys)}"
+
+    def version(self) -> int:
+        project_id = self.issue.project_id
+        return self.world.create_version(project_id, self.version_name(), release_date="2026-05-01").id
+
+    def sprint_on_board(self) -> int:
+        """A future sprint of the first board, with both dates, ready to start."""
+        start = self.world.now_ms()
+        return self.world.create_sprint(self.board, "Planned", start_ms=start, end_ms=start + 86_400_000).id
+
+    def closed_sprint(self) -> int:
+        return next(s.id for s in self.world.sprints.values() if s.state == "closed")
+
     def text(self, segment: str) -> Any:
         """A rich-text body as the version takes it: ADF on v3, a string on v2 and latest."""
         return text_to_adf("Slipping") if segment == "3" else "Slipping"
@@ -257,6 +276,45 @@ CASES: dict[str, Cases] = {
         Call(f"project/{s.project}/version", 200, {"maxResults": 1, "orderBy": "releaseDate"}),
         Call(f"project/{s.project}/version", 200, {"status": "released,unreleased"}),
         Call("project/NOPE/version", 404),
+    ],
+    "POST /project": lambda s, v: [
+        Call(
+            "project",
+            201,
+            body={"key": s.project_key(), "name": f"Project {s.project_key()}", "leadAccountId": s.account},
+        ),
+        Call("project", 400, body={"key": "lower", "name": "Lower", "leadAccountId": s.account}),
+        Call("project", 400, body={"key": s.project, "name": "Taken", "leadAccountId": s.account}),
+    ],
+    "POST /version": lambda s, v: [
+        Call(
+            "version",
+            201,
+            body={
+                "name": s.version_name(),
+                "projectId": s.issue.project_id,
+                "startDate": "2026-03-01",
+                "releaseDate": "2026-04-30",
+            },
+        ),
+        Call("version", 400, body={"name": "Bad", "projectId": s.issue.project_id, "releaseDate": "30/4/26"}),
+        Call("version", 404, body={"name": "Nowhere", "projectId": 1}),
+    ],
+    "GET /version/{id}": lambda s, v: [Call(f"version/{s.version()}", 200), Call("version/1", 404)],
+    "PUT /version/{id}": lambda s, v: [
+        Call(f"version/{s.version()}", 200, body={"releaseDate": "2026-06-01", "released": True}),
+        Call(f"version/{s.version()}", 400, body={"startDate": "2026-07-01"}),
+        Call("version/1", 404, body={"releaseDate": "2026-06-01"}),
+    ],
+    "GET /user/search": lambda s, v: [
+        Call("user/search", 200, {"query": "sandbox"}),
+        Call("user/search", 400),
+    ],
+    "GET /user/assignable/search": lambda s, v: [
+        Call("user/assignable/search", 200, {"project": s.project, "maxResults": 2}),
+        Call("user/assignable/search", 200, {"issueKey": s.issue.key, "query": "sandbox"}),
+        Call("user/assignable/search", 400),
+        Call("user/assignable/search", 404, {"project": "NOPE"}),
     ],
     # search
     "GET /search/jql": lambda s, v: [
@@ -457,6 +515,50 @@ CASES: dict[str, Cases] = {
     "GET /rest/agile/1.0/sprint/{sprintId}": lambda s, v: [
         Call(f"sprint/{s.sprint}", 200),
         Call("sprint/0", 404),
+    ],
+    "POST /rest/agile/1.0/board": lambda s, v: [
+        Call(
+            "board",
+            201,
+            body={
+                "name": "Delivery",
+                "type": "scrum",
+                "location": {"type": "project", "projectKeyOrId": s.project},
+            },
+        ),
+        Call("board", 400, body={"name": "Delivery", "type": "scrum"}),
+    ],
+    "POST /rest/agile/1.0/sprint": lambda s, v: [
+        Call(
+            "sprint",
+            201,
+            body={
+                "name": "Delivery 99",
+                "originBoardId": s.board,
+                "startDate": "2026-03-02T09:00:00.000+00:00",
+                "endDate": "2026-03-16T09:00:00.000+00:00",
+                "goal": "Ship",
+            },
+        ),
+        Call("sprint", 400, body={"name": "No board"}),
+        Call("sprint", 400, body={"name": "Kanban", "originBoardId": s.kanban.id}),
+        Call("sprint", 404, body={"name": "Nowhere", "originBoardId": 999999}),
+    ],
+    "POST /rest/agile/1.0/sprint/{sprintId}": lambda s, v: [
+        Call(f"sprint/{s.sprint_on_board()}", 200, body={"state": "active"}),
+        Call(f"sprint/{s.closed_sprint()}", 400, body={"state": "active"}),
+        Call("sprint/0", 404, body={"name": "Gone"}),
+    ],
+    "PUT /rest/agile/1.0/sprint/{sprintId}": lambda s, v: [
+        Call(f"sprint/{s.sprint_on_board()}", 200, body={"name": "Renamed", "state": "future"}),
+        Call(f"sprint/{s.sprint_on_board()}", 400, body={"name": "Started without dates", "state": "active"}),
+        Call("sprint/0", 404, body={"name": "Gone"}),
+    ],
+    "POST /rest/agile/1.0/sprint/{sprintId}/issue": lambda s, v: [
+        Call(f"sprint/{s.sprint_on_board()}/issue", 204, body={"issues": [s.new_issue().key]}),
+        Call(f"sprint/{s.closed_sprint()}/issue", 400, body={"issues": [s.issue.key]}),
+        Call(f"sprint/{s.sprint_on_board()}/issue", 400, body={"issues": ["NOPE-1"]}),
+        Call("sprint/0/issue", 404, body={"issues": [s.issue.key]}),
     ],
     "GET /rest/agile/1.0/sprint/{sprintId}/issue": lambda s, v: [
         Call(f"sprint/{s.sprint}/issue", 200, {"fields": "summary,status"}),

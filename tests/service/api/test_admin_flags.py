@@ -182,7 +182,9 @@ def test_push_enable_stores_the_budget_and_keeps_what_is_not_given(api: TestClie
         json={"max_per_day": 3, "quiet_hours": "22:00-07:00", "timezone": "Europe/Paris"},
         headers=_admin(world),
     )
-    again = api.post(f"{url}/enable", json={"min_severity": "critical"}, headers=_admin(world))
+    again = api.post(
+        f"{url}/enable", json={"min_severity": "critical", "min_precision": 0.9}, headers=_admin(world)
+    )
     disabled = api.post(f"{url}/disable", headers=_admin(world))
 
     assert enabled.status_code == 200, enabled.text
@@ -194,6 +196,7 @@ def test_push_enable_stores_the_budget_and_keeps_what_is_not_given(api: TestClie
         "quiet_hours": "22:00-07:00",
         "timezone": "Europe/Paris",
         "min_severity": "critical",
+        "min_precision": 0.9,
     }
     assert (disabled.json()["enabled"], disabled.json()["max_per_day"]) == (False, 3)
     assert api.get(url, headers=_admin(world)).json()["timezone"] == "Europe/Paris"
@@ -201,8 +204,15 @@ def test_push_enable_stores_the_budget_and_keeps_what_is_not_given(api: TestClie
 
 @pytest.mark.parametrize(
     "body",
-    [{"quiet_hours": "late"}, {"timezone": "Mars/Base"}, {"max_per_day": -1}, {"min_severity": "urgent"}],
-    ids=["quiet-hours", "timezone", "max-per-day", "min-severity"],
+    [
+        {"quiet_hours": "late"},
+        {"timezone": "Mars/Base"},
+        {"max_per_day": -1},
+        {"min_severity": "urgent"},
+        {"min_precision": 1.2},
+        {"min_precision": "high"},
+    ],
+    ids=["quiet-hours", "timezone", "max-per-day", "min-severity", "min-precision", "min-precision-text"],
 )
 def test_push_enable_bad_setting_answers_422_and_changes_nothing(
     api: TestClient, world: World, body: dict[str, object]

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from connectors.http import RetryPolicy
 from service.domain.enums import SourceKind
-from service.flags.push import drain_pushes, queue_flag_push
+from service.flags.push import drain_pushes
+from service.flags.push_queue import queue_flag_push
 from service.store.db import transaction
 from tests.support.api import (
     OUT_OF_RANGE_ID_NAMES,

@@ -12,13 +12,15 @@ from typer.testing import CliRunner
 
 from sandbox.app import Sandbox
 from service.cli import app
-from service.domain.enums import DismissReason, FlagState, FlagTriage, SourceKind
+from service.domain.enums import DismissReason, FlagState, FlagTriage, RuleRunKind, RuleRunStatus, SourceKind
 from service.errors import InvalidInputError
-from service.flags.backtest import backtest_stored
+from service.flags.backtest import backtest_stored, queue_scheduled_backtest
+from service.flags.push_queue import read_rule_precisions
 from service.flags.run import evaluate_projects
 from service.rules import BUILTIN_RULES
 from service.store.db import transaction
 from service.store.flags import FlagLabel, acknowledge_flag, dismiss_flag, list_flag_labels, list_flags
+from service.store.rule_runs import add_finished_rule_run, finish_rule_run, get_rule_run, list_rule_runs
 from service.store.runtime import Store
 from service.sync.runs import sync_source_now
 from tests.support.jira_sandbox import JiraSandbox, first_seed_where, serve_jira_sandbox
@@ -98,6 +100,15 @@ def test_rules_backtest_json_is_one_object_as_documented(
     assert text.exit_code == 0, text.output
     assert "overdue_commitment" in text.stdout
     assert "baselines:" in text.stdout
+    # Both runs are kept, the latest being what push-back holds each rule's precision to.
+    with synced.sessions() as session:
+        runs = list_rule_runs(session, limit=10)
+        precisions = read_rule_precisions(session)
+    assert [(r.kind, r.status) for r in runs] == [(RuleRunKind.BACKTEST, RuleRunStatus.SUCCEEDED)] * 2
+    assert runs[1].result == report
+    assert precisions == {
+        row["rule"]: row["precision"] for row in runs[0].result["rules"] if row["precision"] is not None
+    }
 
 
 def _due_date_moves(sandbox: Sandbox) -> list[datetime]:
@@ -207,3 +218,36 @@ def test_operators_verdicts_on_real_flags_are_the_backtests_labels(
 def _labels(store: Store) -> list[FlagLabel]:
     with store.sessions() as session:
         return list_flag_labels(session)
+
+
+def test_a_scheduled_backtest_is_queued_when_none_of_the_rules_as_shipped_is_recent(store: Store) -> None:
+    now = datetime(2026, 12, 7, 3, tzinfo=UTC)
+    week = timedelta(days=7)
+
+    def queued(at: datetime, *, max_waiting: int = 10) -> int | None:
+        with transaction(store.sessions) as session:
+            run = queue_scheduled_backtest(session, now=at, every=week, max_waiting=max_waiting)
+        return None if run is None else run.id
+
+    first = queued(now - timedelta(days=8))
+    with transaction(store.sessions) as session:
+        # One of a rule file does not count, nor does one that failed.
+        add_finished_rule_run(
+            session,
+            kind=RuleRunKind.BACKTEST,
+            params={"rules": "rules: []\n"},
+            result={"rules": []},
+            now=now - timedelta(days=1),
+        )
+        assert first is not None
+        finish_rule_run(session, run_id=first, now=now - timedelta(days=8), result=None, error="boom")
+    second = queued(now)
+    not_yet = queued(now + timedelta(days=6))
+    full = queued(now + week, max_waiting=1)
+
+    assert second is not None
+    assert (not_yet, full) == (None, None)
+    with store.sessions() as session:
+        run = get_rule_run(session, run_id=second)
+    assert (run.kind, run.status, run.params["rules"]) == (RuleRunKind.BACKTEST, RuleRunStatus.QUEUED, None)
+    assert (run.params["since_s"], run.params["step_s"]) == (180 * 86_400, 86_400)

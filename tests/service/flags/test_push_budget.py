@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 
 from connectors.http import RetryPolicy
-from service.domain.enums import FlagListState, PushState, PushWait
+from service.domain.enums import FlagListState, PushState, PushWait, RuleRunKind
 from service.flags.listing import FlagFilter, list_flags_for_operator
-from service.flags.push import drain_pushes, queue_flag_push
+from service.flags.push import drain_pushes
+from service.flags.push_queue import queue_flag_push
 from service.flags.triage import acknowledge, dismiss, snooze
 from service.store.db import transaction
 from service.store.orm import FlagRow
+from service.store.rule_runs import add_finished_rule_run
 from service.store.runtime import Store
 from tests.support.flags import (
     NOW,
@@ -90,6 +92,35 @@ def test_drain_pushes_below_min_severity_posts_nothing_and_finishes_the_row(
     assert flag_comments(jira_sandbox, flag_id) == []
     assert [row.status for row in outbox_rows(store)] == ["done"]
     assert _status(store, flag_id) == (PushState.WAITING, PushWait.BELOW_MIN_SEVERITY)
+
+
+def _backtested(store: Store, precisions: dict[str, float | None], *, rules: str | None = None) -> None:
+    result = {"rules": [{"rule": rule, "precision": p} for rule, p in precisions.items()]}
+    params = {"rules": rules, "since_s": 86_400.0, "step_s": 86_400.0, "until": NOW.isoformat()}
+    with transaction(store.sessions) as session:
+        add_finished_rule_run(session, kind=RuleRunKind.BACKTEST, params=params, result=result, now=NOW)
+
+
+def test_drain_pushes_of_a_rule_below_min_precision_posts_nothing_and_says_why(
+    store: Store, jira_sandbox: JiraSandbox, jira_source_id: int
+) -> None:
+    stale_item, overdue_item, blocked_item = _items(store, jira_sandbox, jira_source_id, 3, max_per_day=10)
+    # An older backtest trusted stale flags; the latest of the rules as shipped does not. A later
+    # backtest of a rule file is not about the rules as shipped, so it is passed over.
+    _backtested(store, {"stale_in_progress": 0.95})
+    _backtested(store, {"stale_in_progress": 0.6, "overdue_commitment": 0.9, "blocked_too_long": None})
+    _backtested(store, {"stale_in_progress": 1.0}, rules="rules: []\n")
+    stale = _open(store, stale_item, rule_id="stale_in_progress")
+    overdue = _open(store, overdue_item)
+    blocked = _open(store, blocked_item, rule_id="blocked_too_long")
+
+    listed = _status(store, stale)
+    summary = drain_pushes(store, now=NOW, retry=FAST)
+
+    assert listed == (PushState.WAITING, PushWait.BELOW_MIN_PRECISION)
+    assert (summary.created, summary.skipped) == (2, 1)
+    assert flag_comments(jira_sandbox, stale) == []
+    assert len(flag_comments(jira_sandbox, overdue)) == 1 and len(flag_comments(jira_sandbox, blocked)) == 1
 
 
 def test_drain_pushes_edit_of_a_posted_comment_goes_when_the_budget_is_spent(

@@ -14,7 +14,8 @@ from service.domain.enums import FlagListState, PushState, PushWait
 from service.domain.signals import Flag
 from service.flags.evaluate import EvaluationSummary, evaluate_project
 from service.flags.listing import FlagFilter, list_flags_for_operator
-from service.flags.push import drain_pushes, enable_push, queue_flag_push
+from service.flags.push import drain_pushes
+from service.flags.push_queue import enable_push, queue_flag_push
 from service.flags.rulesets import load_rule_text
 from service.flags.triage import dismiss
 from service.rules.pack import BUILTIN_BY_ID

@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import event
 
 from connectors.http import RetryPolicy
-from service.flags.push import CLAIM_LEASE, drain_pushes, queue_flag_push
+from service.flags.push import CLAIM_LEASE, drain_pushes
+from service.flags.push_queue import queue_flag_push
 from service.store.db import transaction
 from service.store.orm import FlagRow
 from service.store.runtime import Store

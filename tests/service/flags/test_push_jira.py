@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from connectors.http import RetryPolicy
 from sandbox.jira.model import Comment
 from service.domain.enums import SourceKind
-from service.flags.push import DRY_RUN_REF, MAX_ATTEMPTS, drain_pushes, queue_flag_push
+from service.flags.push import DRY_RUN_REF, MAX_ATTEMPTS, drain_pushes
+from service.flags.push_queue import queue_flag_push
 from service.store.db import transaction
 from service.store.orm import FlagRow, WorkItemRow
 from service.store.projects import update_project_push_settings

@@ -21,6 +21,7 @@ def test_push_policy_of_empty_settings_is_off_with_the_default_budget() -> None:
         "quiet_hours": None,
         "timezone": "UTC",
         "min_severity": "warning",
+        "min_precision": 0.8,
     }
 
 
@@ -41,8 +42,19 @@ def test_push_policy_of_unparseable_stored_values_falls_back_to_defaults() -> No
         ({"timezone": "Europe/Nowhere"}, "timezone"),
         ({"min_severity": "urgent"}, "min_severity"),
         ({"max_per_day": -1}, "max_per_day"),
+        ({"min_precision": 1.5}, "min_precision"),
+        ({"min_precision": True}, "min_precision"),
     ],
-    ids=["no-end", "bad-hour", "empty-span", "unknown-zone", "unknown-severity", "negative-budget"],
+    ids=[
+        "no-end",
+        "bad-hour",
+        "empty-span",
+        "unknown-zone",
+        "unknown-severity",
+        "negative-budget",
+        "precision-over-one",
+        "precision-not-a-number",
+    ],
 )
 def test_push_policy_with_changes_refuses_bad_settings_naming_the_field(
     change: dict[str, object], field: str
@@ -56,13 +68,15 @@ def test_push_policy_with_changes_refuses_bad_settings_naming_the_field(
 def test_push_policy_with_changes_keeps_what_is_not_given_and_none_clears_quiet_hours() -> None:
     policy = PushPolicy().with_changes(max_per_day=2, quiet_hours="22:00-07:00", timezone="Europe/Paris")
 
-    cleared = policy.with_changes(min_severity="critical", quiet_hours="none")
+    cleared = policy.with_changes(min_severity="critical", quiet_hours="none", min_precision=0.9)
 
-    assert (cleared.max_per_day, cleared.timezone, cleared.min_severity) == (
+    assert (cleared.max_per_day, cleared.timezone, cleared.min_severity, cleared.min_precision) == (
         2,
         "Europe/Paris",
         Severity.CRITICAL,
+        0.9,
     )
+    assert PushPolicy.of(cleared.to_settings()) == cleared
     assert (policy.quiet_hours_text, cleared.quiet_hours) == ("22:00-07:00", None)
     assert PushPolicy.of(policy.to_settings()) == policy
 
@@ -100,3 +114,9 @@ def test_push_policy_admits_its_minimum_severity_and_above() -> None:
     policy = PushPolicy()
 
     assert [policy.admits(s) for s in Severity] == [False, True, True]
+
+
+def test_push_policy_trusts_rules_at_its_minimum_precision_and_those_with_none_on_record() -> None:
+    policy = PushPolicy().with_changes(min_precision=0.8)
+
+    assert [policy.trusts(p) for p in (0.79, 0.8, 1.0, None)] == [False, True, True, True]

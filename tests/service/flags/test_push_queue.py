@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from service.domain.enums import FlagState, FlagSubject
 from service.errors import NotFoundError
-from service.flags.push import PUSH_KIND, enable_push, queue_flag_push
+from service.flags.push_queue import PUSH_KIND, enable_push, queue_flag_push
 from service.store.orm import OutboxRow, ProjectRow
 from tests.support.flags import (
     NOW,
@@ -133,6 +133,7 @@ def test_enable_push_queues_open_item_flags_of_the_project_only(session: Session
         "quiet_hours": None,
         "timezone": "UTC",
         "min_severity": "warning",
+        "min_precision": 0.8,
     }
 
 

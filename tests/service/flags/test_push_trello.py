@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from connectors.http import RetryPolicy
-from service.flags.push import drain_pushes, queue_flag_push
+from service.flags.push import drain_pushes
+from service.flags.push_queue import queue_flag_push
 from service.store.db import transaction
 from service.store.orm import FlagRow
 from service.store.runtime import Store

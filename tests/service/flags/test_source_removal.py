@@ -18,7 +18,8 @@ from connectors.http import RetryPolicy
 from service.domain.enums import ItemKind, SourceKind, StatusCategory
 from service.domain.work import Project, WorkItem
 from service.errors import NotFoundError
-from service.flags.push import drain_pushes, queue_flag_push
+from service.flags.push import drain_pushes
+from service.flags.push_queue import queue_flag_push
 from service.flags.push_text import NO_LONGER_TRACKED, UPDATES_ITSELF
 from service.flags.removal import remove_source
 from service.netcheck import ALLOW_PRIVATE_SETTING

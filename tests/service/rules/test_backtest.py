@@ -7,15 +7,18 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from service.domain.enums import FlagSubject, MilestoneKind, StatusCategory
+from service.domain.enums import FlagSubject, MilestoneKind, Severity, StatusCategory
 from service.domain.work import Change, Milestone, Project, WorkItem
 from service.rules import ItemHistory, MilestoneHistory, ProjectHistory, load_rule_set
 from service.rules.backtest import (
     BacktestError,
+    Episode,
     Label,
+    PushModel,
     Score,
     backtest,
     collect_promises,
+    posted_comments,
     working_days_between,
 )
 
@@ -122,11 +125,15 @@ def test_rules_are_scored_for_precision_recall_and_lead(history: ProjectHistory)
     assert report.overall.flags == sum(s.flags for s in report.rules)
     assert {b.name for b in report.baselines} == {
         "past_due_items",
+        "due_within_7_days",
         "in_progress_over_5_days",
         "open_work_7_days_before_date",
     }
     past_due = rule(report.baselines, "past_due_items")
     assert (past_due.flags, past_due.earned) == (1, 1)
+    # P-1 from the 3rd (the 10th, then the 12th and the 16th, each within a week), P-2 from the 13th.
+    due_soon = rule(report.baselines, "due_within_7_days")
+    assert (due_soon.flags, due_soon.earned, due_soon.not_earned) == (2, 1, 1)
     # As precise as its baseline is not better than it.
     assert (overdue.baseline, overdue.beats_baseline) == ("past_due_items", False)
 
@@ -179,3 +186,60 @@ def test_nothing_to_score_is_an_error_not_an_empty_score(history: ProjectHistory
         backtest(rules, [history], since=UNTIL, until=SINCE)
     with pytest.raises(BacktestError, match="the window holds no history"):
         backtest(rules, [history], since=SINCE - timedelta(days=30), until=SINCE - timedelta(days=10))
+
+
+def flag(
+    name: str,
+    *reached: tuple[Severity, int],
+    push: bool = True,
+    ended: int | None = None,
+    project: str = "A",
+) -> Episode:
+    """A flag of project `project` reaching each severity on the given day of March, at 23:00."""
+    return Episode(
+        rule="r",
+        subject=(FlagSubject.ITEM, 1, name),
+        raised_at=on(reached[0][1], 23),
+        promises=(),
+        push=push,
+        ended_at=None if ended is None else on(ended, 23),
+        project=(1, project),
+        reached=tuple((severity, on(day, 23)) for severity, day in reached),
+    )
+
+
+def test_push_back_posts_what_its_budget_and_minimum_severity_let_through() -> None:
+    warned_first = flag("W", (Severity.WARNING, 1))
+    critical = flag("C", (Severity.CRITICAL, 1))
+    resolved_while_waiting = flag("R", (Severity.WARNING, 1), ended=2)
+    only_info = flag("I", (Severity.INFO, 1))
+    not_pushed = flag("N", (Severity.CRITICAL, 1), push=False)
+    escalated = flag("E", (Severity.WARNING, 1), (Severity.CRITICAL, 3))
+    other_project = flag("O", (Severity.WARNING, 1), project="B")
+    flags = [warned_first, critical, resolved_while_waiting, only_info, not_pushed, escalated, other_project]
+
+    def posted(model: PushModel) -> set[str]:
+        return {key[1][2] for key in posted_comments(flags, model, until=UNTIL)}
+
+    # One a day per project, warnings and above: the critical one first, then the oldest warning
+    # still open (R resolved on the 2nd, before it could go), then E; project B has its own day.
+    assert posted(PushModel(max_per_day=1, min_severity=Severity.WARNING)) == {"C", "W", "E", "O"}
+    # Criticals only: E goes from the 3rd, when it became critical.
+    assert posted(PushModel(max_per_day=1, min_severity=Severity.CRITICAL)) == {"C", "E"}
+    # No budget: every pushed flag.
+    assert posted(PushModel()) == {"W", "C", "R", "I", "E", "O"}
+
+
+def test_comments_are_counted_only_for_rules_precise_enough_to_be_pushed(history: ProjectHistory) -> None:
+    pushed = load_rule_set(IN_PROGRESS + "    push_to_jira: true\n", source_name="t")
+
+    def comments(min_precision: float) -> dict[str, int]:
+        report = backtest(
+            pushed, [history], since=SINCE, until=UNTIL, push=PushModel(min_precision=min_precision)
+        )
+        return {s.name: s.comments for s in report.rules if s.name in ("in-progress", "overdue_commitment")}
+
+    # in-progress is right once in two: 0.5 is below 0.8, so it posts nothing; overdue_commitment
+    # (1.0) still does.
+    assert comments(0.0) == {"in-progress": 2, "overdue_commitment": 1}
+    assert comments(0.8) == {"in-progress": 0, "overdue_commitment": 1}

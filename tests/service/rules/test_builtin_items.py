@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -342,3 +343,77 @@ def test_builtin_gone_item_never_fires(make_item: MakeItem) -> None:
     gone = make_item(due_date=date(2026, 3, 1), visibility=Visibility.DELETED, updated_at=on(1))
 
     assert evaluate(default_rule_set(), [build_item_facts(gone, [])], now=on(20)) == []
+
+
+# forecast_misses_due_date
+
+
+def _done_in(make_item: MakeItem, project: str, count: int, *, cycle_days: int) -> list[Facts]:
+    """`count` items of `project` done between March 1 and 9, each `cycle_days` in progress."""
+    done: list[Facts] = []
+    for n in range(count):
+        finished = on(1 + n % 9)
+        item = make_item(
+            id=100 + n,
+            key=f"{project}-{100 + n}",
+            external_id=f"{project}{100 + n}",
+            project_external_id=project,
+            status="Done",
+            status_category=StatusCategory.DONE,
+        )
+        done.append(
+            dataclasses.replace(
+                build_item_facts(item, []),
+                started_at=finished - timedelta(days=cycle_days),
+                done_at=finished,
+            )
+        )
+    return done
+
+
+def _in_progress(make_item: MakeItem, key: str, due: date, since: datetime) -> Facts:
+    item = make_item(key=key, external_id=key, due_date=due, created_at=since, updated_at=since)
+    return dataclasses.replace(build_item_facts(item, []), in_progress_since=since)
+
+
+def test_forecast_misses_due_date_from_how_long_like_items_took(make_item: MakeItem) -> None:
+    history = _done_in(make_item, "P", 10, cycle_days=10)
+    # Two days in, three days left: like items needed eight more. Fifteen days left: enough.
+    tight = _in_progress(make_item, "P-1", date(2026, 3, 13), on(8))
+    roomy = _in_progress(make_item, "P-2", date(2026, 3, 25), on(8))
+
+    findings = [
+        f
+        for f in evaluate(default_rule_set(), [*history, tight, roomy], now=on(10), group=False)
+        if f.rule_id == "forecast_misses_due_date"
+    ]
+
+    [finding] = findings
+    assert finding.subject.key == "P-1"
+    assert finding.severity is Severity.CRITICAL
+    assert {
+        k: finding.evidence[k] for k in ("chance_on_time_percent", "like_items", "days_to_promised_date")
+    } == {
+        "chance_on_time_percent": 0,
+        "like_items": 10,
+        "days_to_promised_date": 3,
+    }
+    assert finding.evidence["median_days_left_of_like_items"] == 8.0
+
+
+def test_forecast_misses_due_date_needs_enough_like_items_of_its_own_project(make_item: MakeItem) -> None:
+    few = _done_in(make_item, "P", 5, cycle_days=10)
+    elsewhere = _done_in(make_item, "Q", 10, cycle_days=10)
+    tight = _in_progress(make_item, "P-1", date(2026, 3, 13), on(8))
+    # Items done longer ago than they have been in progress say nothing of this one's remaining time.
+    shorter = _done_in(make_item, "R", 10, cycle_days=1)
+    tight_r = dataclasses.replace(
+        _in_progress(make_item, "R-1", date(2026, 3, 13), on(8)),
+        item=make_item(key="R-1", external_id="R-1", project_external_id="R", due_date=date(2026, 3, 13)),
+    )
+
+    findings = evaluate(
+        default_rule_set(), [*few, *elsewhere, *shorter, tight, tight_r], now=on(10), group=False
+    )
+
+    assert [f for f in findings if f.rule_id == "forecast_misses_due_date"] == []

@@ -28,6 +28,24 @@ def test_build_item_facts_in_progress_since_last_entry_into_progress(
     assert facts.last_activity_at == day(2)
 
 
+def test_build_item_facts_done_item_started_at_its_first_entry_into_progress(
+    make_item: MakeItem, make_change: MakeChange, day: Day
+) -> None:
+    changes = [
+        make_change("status", day(1), from_display="To Do", to_display="In Progress"),
+        make_change("status", day(2), from_display="In Progress", to_display="To Do"),
+        make_change("status", day(3), from_display="To Do", to_display="In Progress"),
+        make_change("status", day(5), from_display="In Progress", to_display="Done"),
+    ]
+    done = make_item(status="Done", status_category=StatusCategory.DONE, resolved_at=day(5))
+
+    facts = build_item_facts(done, changes)
+    open_facts = build_item_facts(make_item(status="In Progress"), changes[:3])
+
+    assert (facts.started_at, facts.done_at) == (day(1), day(5))
+    assert open_facts.started_at is None
+
+
 def test_build_item_facts_reopen_counts_done_to_open_transitions(
     make_item: MakeItem, make_change: MakeChange, day: Day
 ) -> None:

@@ -20,6 +20,7 @@ from service.store.orm import (
     EventSubscriptionRow,
     FeedbackRow,
     FeedEventRow,
+    FlagHistoryRow,
     FlagRow,
     InboxRow,
     ItemMilestoneRow,
@@ -209,6 +210,7 @@ def _graph() -> list[Base]:
             client_text=None,
             published=False,
         ),
+        FlagHistoryRow(id=1, flag_id=1, kind="dismissed", at=AT, by="dana", detail={"reason": "known"}),
         FeedEventRow(
             id=1,
             client_id=1,

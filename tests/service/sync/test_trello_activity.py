@@ -192,7 +192,9 @@ def test_pmbridges_own_flag_comment_is_not_activity(
     item_id, card_id, project_id = pick_in_progress(store, source_id)
     with transaction(store.sessions) as session:
         update_project_push_settings(
-            session, project_id=project_id, settings={"enabled": True, "dry_run": False}
+            session,
+            project_id=project_id,
+            settings={"enabled": True, "dry_run": False, "max_per_day": 1000, "min_severity": "info"},
         )
     went_stale(store, trello_sandbox, source_id, item_id)
     drain_pushes(
