@@ -58,6 +58,7 @@ from service.store.outbox import (
     claim_outbox,
     defer_outbox,
     finish_outbox,
+    in_flight_until,
     list_due_outbox,
     read_outbox_payloads,
     reschedule_outbox,
@@ -65,6 +66,7 @@ from service.store.outbox import (
 from service.store.projects import (
     PushTarget,
     find_push_target,
+    lock_project,
 )
 from service.store.runtime import Store
 from service.store.sources import get_source, read_credentials
@@ -82,6 +84,9 @@ BACKOFF_CAP = timedelta(hours=1)
 DEFAULT_RETRY = RetryPolicy(max_attempts=3, max_retry_after=10.0)
 # Jira answers 429 for one issue's writes with this reason; other 429s hold the whole site back.
 PER_ISSUE_REASON = "jira-per-issue-on-write"
+
+# A row deferred because another of its item is in flight is looked at again this soon.
+IN_FLIGHT_RECHECK = timedelta(seconds=10)
 
 PushOutcome = Literal["created", "updated", "recovered"]
 
@@ -209,6 +214,28 @@ def _claim(store: Store, *, outbox_id: int, at: datetime, summary: PushSummary) 
         if flag is None or target is None:
             finish_outbox(session, outbox_id=outbox_id, external_ref=None, now=at)
             summary.skipped += 1
+            return None
+        # One comment's work at a time per item: a row of another state of this flag (or of another
+        # flag of the item) held by a worker may be posting a first comment this one cannot see yet.
+        # The project's row is locked first, so two claims cannot both miss each other.
+        lock_project(session, project_id=target.project_id)
+        busy = in_flight_until(
+            session,
+            outbox_id=outbox_id,
+            kind=entry.kind,
+            source_id=entry.source_id,
+            target=entry.target,
+            now=at,
+        )
+        if busy is not None:
+            defer_outbox(
+                session,
+                outbox_id=outbox_id,
+                until=min(busy, at + IN_FLIGHT_RECHECK),
+                why="waiting: in flight",
+                now=at,
+            )
+            summary.waiting += 1
             return None
         pushed = pushed_flag_of(flag)
         policy = push_policy(target)

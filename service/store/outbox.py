@@ -5,7 +5,9 @@ more), `claim_outbox` before each provider call, then `finish_outbox`, `reschedu
 `bury_outbox`, or `defer_outbox` when the work may not be done yet (it waits, and the claim's
 attempt is given back). The claim counts the attempt and pushes `next_attempt_at` out by a lease, so a worker
 that dies mid-call leaves a row that becomes due again when the lease ends, and a second worker
-skips a row another one holds.
+skips a row another one holds. A claimed row says so (`last_error` is `IN_FLIGHT` until it is
+settled), so `in_flight_until` can tell a worker that another row of the same target is being
+worked on right now.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from service.domain.enums import OutboxStatus
 from service.errors import NotFoundError
 from service.store.dialect import table_of, upsert_insert
 from service.store.orm import OutboxRow
+
+# What a claimed row's `last_error` says while its worker holds it.
+IN_FLIGHT = "in flight"
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,13 +146,33 @@ def claim_outbox(
             OutboxRow.status == OutboxStatus.PENDING.value,
             OutboxRow.next_attempt_at <= now,
         )
-        .values(attempts=OutboxRow.attempts + 1, next_attempt_at=lease_until, updated_at=now)
+        .values(
+            attempts=OutboxRow.attempts + 1, next_attempt_at=lease_until, updated_at=now, last_error=IN_FLIGHT
+        )
         .execution_options(synchronize_session=False)
     )
     if getattr(claimed, "rowcount", 0) != 1:
         return None
     row = session.get(OutboxRow, outbox_id, populate_existing=True)
     return None if row is None else _entry(row)
+
+
+def in_flight_until(
+    session: Session, *, outbox_id: int, kind: str, source_id: int, target: str, now: datetime
+) -> datetime | None:
+    """When the lease ends of another row of the same kind and target that a worker holds now
+    (claimed, not settled, its lease running); None when there is none."""
+    return session.execute(
+        select(func.max(OutboxRow.next_attempt_at)).where(
+            OutboxRow.kind == kind,
+            OutboxRow.source_id == source_id,
+            OutboxRow.target == target,
+            OutboxRow.id != outbox_id,
+            OutboxRow.status == OutboxStatus.PENDING.value,
+            OutboxRow.last_error == IN_FLIGHT,
+            OutboxRow.next_attempt_at > now,
+        )
+    ).scalar_one_or_none()
 
 
 def finish_outbox(session: Session, *, outbox_id: int, external_ref: str | None, now: datetime) -> None:

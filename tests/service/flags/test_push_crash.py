@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event
 
 from connectors.http import RetryPolicy
-from service.flags.push import CLAIM_LEASE, drain_pushes
+from service.flags.push import CLAIM_LEASE, IN_FLIGHT_RECHECK, PushSummary, drain_pushes
 from service.flags.push_queue import queue_flag_push
 from service.store.db import transaction
 from service.store.orm import FlagRow
@@ -147,3 +147,44 @@ def test_drain_pushes_worker_killed_around_the_write_leaves_one_comment_per_flag
             if step == "open":
                 flag_ids.append(flag_id)
             _assert_one_comment_each(store, jira_sandbox, flag_ids)
+
+
+class SecondWorkerTransport(httpx.BaseTransport):
+    """At the first comment write, before sending it, another worker drains the same outbox."""
+
+    def __init__(self, store: Store, *, now: datetime) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.store = store
+        self.now = now
+        self.second: PushSummary | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.second is None and _is_comment_write(request):
+            self.second = drain_pushes(self.store, now=self.now, retry=FAST)
+        return self.inner.handle_request(request)
+
+
+def test_drain_pushes_two_workers_on_two_states_of_one_flag_post_one_comment(
+    store: Store, jira_sandbox: JiraSandbox, jira_source_id: int
+) -> None:
+    [item_id] = add_sandbox_items(
+        store, source_id=jira_source_id, issues=sandbox_issues(jira_sandbox, 1), push={"enabled": True}
+    )
+    with transaction(store.sessions) as session:
+        flag = add_flag(session, subject_id=item_id)
+        queue_flag_push(session, flag=as_flag(session, flag), now=NOW)
+        # The flag changes before its first comment is posted: a second row, of its new state.
+        change_flag(session, flag, days_overdue=9)
+        queue_flag_push(session, flag=as_flag(session, flag), now=NOW)
+        flag_id = flag.id
+
+    transport = SecondWorkerTransport(store, now=NOW)
+    first = drain_pushes(store, now=NOW, transport=transport, retry=FAST)
+    later = drain_pushes(store, now=NOW + IN_FLIGHT_RECHECK, retry=FAST)
+
+    # The second worker found the first comment in flight and waited; the first had posted the
+    # flag's latest state already, so the waiting row had nothing left to do.
+    assert transport.second is not None
+    assert (transport.second.created, transport.second.waiting) == (0, 1)
+    assert (first.created, later.created, later.updated, later.skipped) == (1, 0, 0, 1)
+    _assert_one_comment_each(store, jira_sandbox, [flag_id])
