@@ -1,7 +1,8 @@
 """Backtest benchmark and signal-quality measurement: a generated world synced, then backtested.
 
 Run: .venv/bin/python bench/bench_backtest.py [--scenario large] [--seed 1 --seed 2 ...]
-     [--issues-per-project 500] [--since 180d] [--step 1d] [--rules FILE] [--json] [--markdown]
+     [--issues-per-project 500] [--since 180d] [--step 1d] [--rules FILE | --every-builtin] [--json]
+     [--markdown]
 
 For each seed, the sandbox builds the scenario in a child process (its own interpreter) and serves
 it over loopback; pmbridge syncs every Jira project and Trello board into a fresh embedded SQLite
@@ -44,6 +45,7 @@ from service.flags.rulesets import parse_duration
 from service.settings import Settings
 from service.store.runtime import open_store
 from service.sync.runs import sync_source_now
+from tests.support.rules import EVERY_BUILTIN
 from tests.support.sources import add_test_source
 
 
@@ -107,7 +109,11 @@ def run(args: argparse.Namespace, seed: int) -> dict[str, Any]:
         started = time.perf_counter()
         report = backtest_stored(
             store,
-            rules=args.rules.read_text(encoding="utf-8") if args.rules else None,
+            rules=EVERY_BUILTIN
+            if args.every_builtin
+            else args.rules.read_text(encoding="utf-8")
+            if args.rules
+            else None,
             since=parse_duration(args.since),
             until=datetime.fromisoformat(info["now"]),
             step=parse_duration(args.step) if args.step else timedelta(days=1),
@@ -144,6 +150,11 @@ def main() -> None:
     parser.add_argument("--since", default="180d")
     parser.add_argument("--step", default="1d")
     parser.add_argument("--rules", type=Path, help="A rule file over the built-in rules.")
+    parser.add_argument(
+        "--every-builtin",
+        action="store_true",
+        help="Score every built-in rule, those off by default included (how their defaults are decided).",
+    )
     parser.add_argument("--workers", type=int, help="Replay processes (default: one per core).")
     parser.add_argument("--json", action="store_true", help="Print one JSON object per seed.")
     parser.add_argument(

@@ -77,6 +77,7 @@ BUILTIN_RULES: tuple[BuiltinRule[Any], ...] = (
     ),
     BuiltinRule(
         id="forecast_misses_promise",
+        enabled=False,
         applies_to=_MILESTONE,
         params=ForecastParams(),
         severity=Severity.WARNING,
@@ -123,7 +124,7 @@ BUILTIN_RULES: tuple[BuiltinRule[Any], ...] = (
         applies_to=_ITEM,
         params=StaleParams(),
         severity=Severity.WARNING,
-        push_to_jira=True,
+        push_to_jira=False,
         client_visible=False,
         message="{subject} has been in progress with no change for {days_since_activity} day(s)",
         evidence_keys=("last_activity_at", "days_since_activity", "in_progress_since", "status"),
@@ -153,6 +154,7 @@ BUILTIN_RULES: tuple[BuiltinRule[Any], ...] = (
     ),
     BuiltinRule(
         id="scope_added_after_promise",
+        enabled=False,
         applies_to=_MILESTONE,
         params=ScopeParams(),
         severity=Severity.WARNING,

@@ -24,6 +24,7 @@ from service.store.rule_runs import add_finished_rule_run, finish_rule_run, get_
 from service.store.runtime import Store
 from service.sync.runs import sync_source_now
 from tests.support.jira_sandbox import JiraSandbox, first_seed_where, serve_jira_sandbox
+from tests.support.rules import EVERY_BUILTIN
 from tests.support.sources import add_test_source
 
 INVALID = (
@@ -40,10 +41,13 @@ def synced(store: Store, jira_sandbox: JiraSandbox, jira_source_id: int) -> Stor
 def test_backtest_scores_every_rule_over_the_synced_history(synced: Store, jira_sandbox: JiraSandbox) -> None:
     now = jira_sandbox.sandbox.clock.now()
 
-    report = backtest_stored(synced, rules=None, since=timedelta(days=40), until=now, workers=1)
+    report = backtest_stored(synced, rules=EVERY_BUILTIN, since=timedelta(days=40), until=now, workers=1)
+    shipped = backtest_stored(synced, rules=None, since=timedelta(days=40), until=now, workers=1)
 
     assert report.instants == 41
+    # The rules off by default are scored only when a rule file switches them on.
     assert {s.name for s in report.rules} >= {rule.id for rule in BUILTIN_RULES}
+    assert {s.name for s in shipped.rules} == {rule.id for rule in BUILTIN_RULES if rule.enabled}
     assert report.overall.flags == sum(s.flags for s in report.rules) > 0
     assert report.promises_missed > 0, "the sandbox's histories hold missed dates"
     assert report.mean_active_items > 0

@@ -18,6 +18,7 @@ from service.rules import (
     evaluate,
     load_rule_set,
 )
+from tests.support.rules import every_builtin_rule_set
 
 Day = Callable[[int], datetime]
 MakeItem = Callable[..., WorkItem]
@@ -26,7 +27,9 @@ MakeActivity = Callable[..., Activity]
 
 
 def fired(rule_id: str, facts: Facts, now: datetime, rule_set: RuleSet | None = None) -> list[Finding]:
-    return [f for f in evaluate(rule_set or default_rule_set(), [facts], now=now) if f.rule_id == rule_id]
+    return [
+        f for f in evaluate(rule_set or every_builtin_rule_set(), [facts], now=now) if f.rule_id == rule_id
+    ]
 
 
 def on(day_of_march: int) -> datetime:

@@ -17,10 +17,10 @@ from service.rules import (
     RuleSet,
     build_item_facts,
     build_milestone_facts,
-    default_rule_set,
     evaluate,
     load_rule_set,
 )
+from tests.support.rules import every_builtin_rule_set
 
 Day = Callable[[int], datetime]
 MakeItem = Callable[..., WorkItem]
@@ -29,7 +29,9 @@ MakeMilestone = Callable[..., Milestone]
 
 
 def fired(rule_id: str, facts: Facts, now: datetime, rule_set: RuleSet | None = None) -> list[Finding]:
-    return [f for f in evaluate(rule_set or default_rule_set(), [facts], now=now) if f.rule_id == rule_id]
+    return [
+        f for f in evaluate(rule_set or every_builtin_rule_set(), [facts], now=now) if f.rule_id == rule_id
+    ]
 
 
 def on(day_of_march: int) -> datetime:
@@ -160,8 +162,12 @@ def test_forecast_misses_promise_confidence_threshold_overrides(
         promised_at=on(1),
         throughput=(1, 5, 3, 5, 1, 5),
     )
-    lenient = load_rule_set("builtin:\n  forecast_misses_promise:\n    confidence: 50\n", source_name="t")
-    strict = load_rule_set("builtin:\n  forecast_misses_promise:\n    confidence: 99\n", source_name="t")
+    lenient = load_rule_set(
+        "builtin:\n  forecast_misses_promise:\n    enabled: true\n    confidence: 50\n", source_name="t"
+    )
+    strict = load_rule_set(
+        "builtin:\n  forecast_misses_promise:\n    enabled: true\n    confidence: 99\n", source_name="t"
+    )
 
     assert fired("forecast_misses_promise", facts, on(2), lenient) == []
     assert len(fired("forecast_misses_promise", facts, on(2), strict)) == 1

@@ -24,6 +24,9 @@ MakeActivity = Callable[..., Activity]
 
 START = datetime(2026, 3, 2, 23, tzinfo=UTC)
 RULES = """\
+builtin:
+  stale_in_progress:
+    enabled: true
 rules:
   - id: slipped-twice
     applies_to: item

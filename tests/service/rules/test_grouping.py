@@ -15,7 +15,7 @@ MakeItem = Callable[..., WorkItem]
 MakeMilestone = Callable[..., Milestone]
 
 NOW = datetime(2026, 3, 25, 12, tzinfo=UTC)
-STALE_A_WEEK = "builtin:\n  stale_in_progress:\n    days: 7\n"
+STALE_A_WEEK = "builtin:\n  stale_in_progress:\n    enabled: true\n    days: 7\n"
 
 
 def _stale_items(make_item: MakeItem, count: int, milestones: tuple[str, ...]) -> list[ItemFacts]:

@@ -8,6 +8,7 @@ from service.rules import RuleError, load_rule_set
 VALID = """\
 builtin:
   stale_in_progress:
+    enabled: true
     days: 7
     severity: info
 rules:
@@ -49,7 +50,7 @@ def test_load_rule_set_valid_text_gives_rules_and_overrides() -> None:
         Severity.CRITICAL,
         True,
         True,
-        6,
+        7,
     )
     assert rules.builtin_overrides["stale_in_progress"].params == {"days": 7}
     stale = rules.builtin("stale_in_progress")

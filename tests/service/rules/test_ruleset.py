@@ -8,6 +8,7 @@ from service.rules import BuiltinOverride, RuleSet, default_rule_set, load_rule_
 DEFAULTS = """\
 builtin:
   stale_in_progress:
+    enabled: true
     days: 5
     severity: warning
 rules:

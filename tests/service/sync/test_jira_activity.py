@@ -6,6 +6,7 @@ never does."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -91,14 +92,16 @@ def comment_times(jira_sandbox: JiraSandbox, comment_id: str) -> tuple[datetime,
         )
 
 
-def evaluate(store: Store, jira_sandbox: JiraSandbox, source_id: int) -> None:
-    evaluate_projects(store, now=sandbox_now(jira_sandbox), rules_dir=None, source_id=source_id)
+def evaluate(store: Store, jira_sandbox: JiraSandbox, source_id: int, rules_dir: Path | None = None) -> None:
+    evaluate_projects(store, now=sandbox_now(jira_sandbox), rules_dir=rules_dir, source_id=source_id)
 
 
-def went_stale(store: Store, jira_sandbox: JiraSandbox, source_id: int, item_id: int) -> None:
+def went_stale(
+    store: Store, jira_sandbox: JiraSandbox, source_id: int, item_id: int, rules_dir: Path | None = None
+) -> None:
     """A month passes with no work on anything; the item is flagged stale."""
     jira_sandbox.control("POST", "/clock/advance", {"seconds": MONTH_S})
-    evaluate(store, jira_sandbox, source_id)
+    evaluate(store, jira_sandbox, source_id, rules_dir)
     assert stale(store, item_id)
 
 
@@ -210,8 +213,10 @@ def test_incremental_run_reads_comments_with_one_more_search_not_one_call_per_is
 
 
 def test_pmbridges_own_flag_comment_is_not_activity(
-    store: Store, jira_sandbox: JiraSandbox, jira_source_id: int
+    store: Store, jira_sandbox: JiraSandbox, jira_source_id: int, tmp_path: Path
 ) -> None:
+    # Stale flags get no comment as shipped; this project's rules push them.
+    (tmp_path / "default.yaml").write_text("builtin:\n  stale_in_progress:\n    push_to_jira: true\n")
     sync_source_now(store, source_id=jira_source_id, full=True)
     item_id, external_id, _, project_id = pick_in_progress(store, jira_source_id)
     with transaction(store.sessions) as session:
@@ -220,12 +225,12 @@ def test_pmbridges_own_flag_comment_is_not_activity(
             project_id=project_id,
             settings={"enabled": True, "dry_run": False, "max_per_day": 1000, "min_severity": "info"},
         )
-    went_stale(store, jira_sandbox, jira_source_id, item_id)
+    went_stale(store, jira_sandbox, jira_source_id, item_id, tmp_path)
     drain_pushes(store, now=sandbox_now(jira_sandbox), retry=RetryPolicy.without_waiting(max_retry_after=0.0))
     jira_sandbox.control("POST", "/clock/advance", {"seconds": 60})
 
     sync_source_now(store, source_id=jira_source_id, full=False)
-    evaluate(store, jira_sandbox, jira_source_id)
+    evaluate(store, jira_sandbox, jira_source_id, tmp_path)
 
     with store.sessions() as session:
         stored = list_item_activity(session, source_id=jira_source_id, item_external_id=external_id)
