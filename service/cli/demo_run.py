@@ -97,7 +97,7 @@ def run_demo(started: float, base: Settings, options: DemoOptions) -> None:
                 # sources never synced and race the demo for their sync leases.
                 consumer = runner.start_embedded_consumer()
                 _connect_webhooks(world, setup, api_base=api.base_url)
-                _enable_push(store, source_id=setup.jira_source_id)
+                _enable_push(store, source_ids=[setup.jira_source_id, setup.trello_source_id])
                 _evaluate_and_push(store, settings)
                 _print_welcome(console, api.base_url, world, setup)
                 startup_s = time.monotonic() - started
@@ -252,12 +252,15 @@ def _connect_webhooks(world: DemoWorld, setup: DemoSetup, *, api_base: str) -> N
         ).raise_for_status()
 
 
-def _enable_push(store: Store, *, source_id: int) -> None:
-    """Push-back is opt-in per project: the demo opts every Jira project in."""
+def _enable_push(store: Store, *, source_ids: list[int | None]) -> None:
+    """Push-back is opt-in per project: the demo opts every project of both sources in."""
     with transaction(store.sessions) as session:
-        for project in list_projects(session, source_id=source_id):
-            assert project.id is not None
-            enable_push(session, project_id=project.id, dry_run=False, now=utc_now())
+        for source_id in source_ids:
+            if source_id is None:
+                continue
+            for project in list_projects(session, source_id=source_id):
+                assert project.id is not None
+                enable_push(session, project_id=project.id, dry_run=False, now=utc_now())
 
 
 def _evaluate_and_push(store: Store, settings: Settings) -> None:
