@@ -174,16 +174,13 @@ def item_as_of(
 
 
 def _last_entry_into(changes: Sequence[Change], reader: _Reader, category: StatusCategory) -> datetime | None:
-    for change in reversed(changes):
-        moved = reader.status_change(change)
-        if moved is not None and moved[1] is category and moved[0] is not category:
-            return change.changed_at
-    return None
+    return _first_entry_into(reversed(changes), reader, category)
 
 
 def _first_entry_into(
-    changes: Sequence[Change], reader: _Reader, category: StatusCategory
+    changes: Iterable[Change], reader: _Reader, category: StatusCategory
 ) -> datetime | None:
+    """When the item first moved into `category` among `changes`, in their order."""
     for change in changes:
         moved = reader.status_change(change)
         if moved is not None and moved[1] is category and moved[0] is not category:
