@@ -403,3 +403,21 @@ class FeedbackAdminOut(BaseModel):
 
 class FeedbackHandledIn(RequestBody):
     handled: bool = Field(default=True, description="False marks it not handled again.")
+
+
+class WebhooksRegisteredOut(BaseModel):
+    id: int = Field(description="The source's id.")
+    webhooks: dict[str, str] = Field(
+        description="What happened to each watched board's webhook (created, confirmed, …), by board id."
+    )
+    callback_url: str | None = Field(
+        description="Where Trello delivers; null when `PMBRIDGE_PUBLIC_URL` is unset, and nothing was "
+        "registered."
+    )
+
+
+class WebhookStatusOut(BaseModel):
+    source_id: int
+    last_received_at: datetime | None = Field(description="When the last delivery was received.")
+    pending: int = Field(description="Deliveries received and not yet processed.")
+    dead_letters: int = Field(description="Deliveries that failed for good (`/admin/dead-letters`).")
