@@ -59,6 +59,7 @@ def _row(listed: ListedFlag, *, now: datetime) -> dict[str, Any]:
         "state": flag.state.value,
         "pushed": flag.pushed_comment_id is not None,
         "published": flag.published,
+        "client_text": flag.client_text,
         "message": flag.message,
         "first_seen_at": flag.first_seen_at.isoformat(),
         "triage": None if triage is None else triage.value,
@@ -97,6 +98,10 @@ def list_(
             help="open (neither snoozed nor dismissed), resolved, acknowledged, snoozed, dismissed, or all.",
         ),
     ] = "open",
+    published: Annotated[
+        bool | None,
+        typer.Option("--published/--unpublished", help="Only flags shown to clients, or only internal ones."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List flags (the open ones by default), each with where its comment stands and, while it
@@ -114,6 +119,7 @@ def list_(
             rule=rule,
             severity=None if severity is None else parse_severity(severity, field="severity"),
             state=None if state == "all" else parse_list_state(state),
+            published=published,
         )
         rows = [
             _row(f, now=now) for f in list_flags_for_operator(session, filters=filters, now=now, limit=None)

@@ -91,3 +91,15 @@ def test_flags_publish_and_unpublish_refuse_bad_input_with_a_message(
     assert message in result.stderr
     with reading(store.sessions) as session:
         assert get_flag(session, flag_id=flag_id).published is False
+
+
+def test_flags_list_filters_by_published_and_shows_the_client_text(runner: CliRunner, world: World) -> None:
+    unpublished = {v for k, v in world.flags.items() if k.endswith("-unpublished")}
+
+    internal = _json(runner, "flags", "list", "--unpublished")
+    shown = _json(runner, "flags", "list", "--published")
+
+    assert {r["id"] for r in internal} == unpublished
+    assert {r["id"] for r in shown} == set(world.flags.values()) - unpublished
+    [acme] = [r for r in shown if r["id"] == world.flags["ACME-item"]]
+    assert acme["client_text"] == "Risk on ACME (item)"
