@@ -42,6 +42,9 @@ def list_(
         str | None,
         typer.Option("--project", help="Feedback on this project's milestones and events (its key)."),
     ] = None,
+    milestone: Annotated[
+        int | None, typer.Option("--milestone", help="Ratings of this milestone (its id).")
+    ] = None,
     handled: Annotated[
         bool | None,
         typer.Option(
@@ -54,7 +57,7 @@ def list_(
     event as the client read it, or a period)."""
     from service.feed.feedback_admin import FeedbackFilter, feedback_row, list_feedback_for_operator
 
-    filters = FeedbackFilter(client=client, project=project, handled=handled)
+    filters = FeedbackFilter(client=client, project=project, milestone_id=milestone, handled=handled)
     with fail_on_service_error(), opened_store(ctx) as store, store.sessions() as session:
         rows = [feedback_row(f) for f in list_feedback_for_operator(session, filters=filters, limit=None)]
     if as_json:

@@ -63,8 +63,8 @@ def test_feedback_list_json_prints_every_rating_newest_first(
     )
 
 
-def test_feedback_list_filters_by_client_project_and_handled(
-    runner: CliRunner, feedback: dict[str, int]
+def test_feedback_list_filters_by_client_project_milestone_and_handled(
+    runner: CliRunner, world: World, feedback: dict[str, int]
 ) -> None:
     runner.invoke(app, ["feedback", "handled", str(feedback["acme-milestone"])])
 
@@ -74,6 +74,7 @@ def test_feedback_list_filters_by_client_project_and_handled(
     }
     assert set(_listed(runner, "--project", "ACME")) == {feedback["acme-milestone"], feedback["acme-event"]}
     assert _listed(runner, "--handled") == [feedback["acme-milestone"]]
+    assert _listed(runner, "--milestone", str(world.milestones["SHARED"])) == [feedback["globex-milestone"]]
     assert feedback["acme-milestone"] not in _listed(runner, "--unhandled")
 
 
@@ -108,9 +109,10 @@ def test_feedback_handled_and_undo_round_trip(runner: CliRunner, feedback: dict[
     [
         (["feedback", "list", "--client", "nobody"], "no client named 'nobody'"),
         (["feedback", "list", "--project", "NOPE"], "no project with key 'NOPE'"),
+        (["feedback", "list", "--milestone", "999999"], "milestone 999999 not found"),
         (["feedback", "handled", "999999"], "feedback 999999 not found"),
     ],
-    ids=["unknown-client", "unknown-project", "unknown-feedback"],
+    ids=["unknown-client", "unknown-project", "unknown-milestone", "unknown-feedback"],
 )
 def test_feedback_commands_refuse_unknown_names_with_a_message(
     runner: CliRunner, feedback: dict[str, int], args: list[str], message: str
