@@ -1,4 +1,5 @@
-"""`pmbridge sources`: connect Jira sites and Trello workspaces, list and remove them."""
+"""`pmbridge sources`: connect Jira sites and Trello workspaces, list them, register their webhooks
+(`service.sync.webhook_setup`) and remove them."""
 
 from __future__ import annotations
 
