@@ -32,6 +32,7 @@ from service.flags.rulesets import load_rule_file
 from service.queue import Enqueuer
 from service.rules import BUILTIN_RULES, CustomRule, RuleSet
 from service.rules.builtin import BuiltinRule
+from service.rules.pack import BUILTIN_BY_ID
 from service.rules.params import apply_params
 from service.rules.ruleset import BuiltinOverride
 from service.store.db import Session
@@ -231,7 +232,6 @@ def describe_rules(session: Session, *, rules_dir: Path | None) -> RulesReport:
     """Every built-in rule, then every rule of every rule file (files by name), with the files that
     do not load as errors."""
     scores = _scores(session)
-    by_id = {rule.id: rule for rule in BUILTIN_RULES}
     rules = [_builtin(rule, scores.get(rule.id, (None, None, None))) for rule in BUILTIN_RULES]
     errors = []
     files = list_rule_files(rules_dir)
@@ -241,7 +241,7 @@ def describe_rules(session: Session, *, rules_dir: Path | None) -> RulesReport:
             errors.append(RuleFileError(file=file.path, line=file.line, reason=file.reason or "invalid"))
             continue
         rules += [
-            _override(file, _below(file, o, defaults), by_id[o.rule_id])
+            _override(file, _below(file, o, defaults), BUILTIN_BY_ID[o.rule_id])
             for o in file.rule_set.builtin_overrides.values()
         ]
         rules += [_custom(file, rule) for rule in file.rule_set.custom_rules]
