@@ -51,15 +51,23 @@ def list_(
             "--handled/--unhandled", help="Only handled, or only unhandled, feedback (default: all)."
         ),
     ] = None,
+    after: Annotated[
+        int,
+        typer.Option("--after", min=0, help="The last id of the previous page; older feedback follows."),
+    ] = 0,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=500, help="At most this many (1-500), as the API.")
+    ] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List client feedback, newest first, with what each rating refers to (a milestone, a feed
-    event as the client read it, or a period)."""
+    event as the client read it, or a period); a page at a time, as `GET /admin/feedback`."""
     from service.feed.feedback_admin import FeedbackFilter, feedback_row, list_feedback_for_operator
 
     filters = FeedbackFilter(client=client, project=project, milestone_id=milestone, handled=handled)
     with fail_on_service_error(), opened_store(ctx) as store, store.sessions() as session:
-        rows = [feedback_row(f) for f in list_feedback_for_operator(session, filters=filters, limit=None)]
+        listed = list_feedback_for_operator(session, filters=filters, after_id=after, limit=limit)
+        rows = [feedback_row(f) for f in listed]
     if as_json:
         typer.echo(json.dumps(rows))
         return

@@ -230,11 +230,23 @@ def add_trello(
 def register_webhooks(
     ctx: typer.Context,
     source: Annotated[int, typer.Option("--source", help="The Trello source id.")],
+    status: Annotated[
+        bool,
+        typer.Option(
+            "--status",
+            help="Register nothing: show how the source's deliveries stand (any source), as "
+            "GET /admin/sources/{id}/webhooks.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Register (or confirm) Trello webhooks for a source's boards at PMBRIDGE_PUBLIC_URL."""
+    """Register (or confirm) Trello webhooks for a source's boards at PMBRIDGE_PUBLIC_URL; with
+    --status, show when its last delivery was received, how many wait and how many are dead letters."""
     from service.sync.webhook_setup import register_source_webhooks
 
+    if status:
+        _echo_webhook_status(ctx, source_id=source, as_json=as_json)
+        return
     public_url = settings_from(ctx).public_url
     with fail_on_service_error(), opened_store(ctx) as store:
         report = register_source_webhooks(store, source_id=source, public_url=public_url)
@@ -242,6 +254,22 @@ def register_webhooks(
         typer.echo(json.dumps(report.to_json()))
         return
     _echo_webhook_report(source, report.to_json())
+
+
+def _echo_webhook_status(ctx: typer.Context, *, source_id: int, as_json: bool) -> None:
+    from service.sync.webhook_setup import read_webhook_status
+
+    with fail_on_service_error(), opened_store(ctx) as store, store.sessions() as session:
+        found = read_webhook_status(session, source_id=source_id)
+    last = None if found.last_received_at is None else found.last_received_at.isoformat()
+    if as_json:
+        row = {"source_id": found.source_id, "last_received_at": last}
+        typer.echo(json.dumps({**row, "pending": found.pending, "dead_letters": found.dead_letters}))
+        return
+    typer.echo(
+        f"source {found.source_id}: last delivery received {last or 'never'}, {found.pending} pending, "
+        f"{found.dead_letters} dead letters"
+    )
 
 
 def _echo_webhook_report(source_id: int, report: dict[str, object]) -> None:

@@ -5,8 +5,11 @@ The active rules are every built-in rule as shipped (`default_rule_set()`), then
 rule file in the rules directory (`PMBRIDGE_RULES_DIR`): `default.yaml` (scope `default`),
 `client-<name>.yaml` (a client's projects) and `project-<KEY>.yaml` (one project), the layers
 `service.flags.rulesets.rule_set_for` composes. A file's row for a built-in rule is that rule with
-the file's settings over the defaults (`kind: override`); a custom rule is listed as the file
-states it. A file that does not load is listed with its file, line and reason, not left out.
+the file's settings over the rule as shipped and, for a client's or a project's file, over
+`default.yaml`'s settings, which every evaluation applies first (`kind: override`); a project's row
+does not fold in its client's file, which applies only when exactly one client sees the project. A
+custom rule is listed as the file states it. A file that does not load is listed with its file,
+line and reason, not left out.
 
 A built-in rule's row carries its precision, recall and `beats_baseline` in the latest succeeded
 backtest of the rules as shipped (`store.rule_runs.latest_backtest_result`), or null when none has
@@ -29,6 +32,7 @@ from service.flags.rulesets import load_rule_file
 from service.queue import Enqueuer
 from service.rules import BUILTIN_RULES, CustomRule, RuleSet
 from service.rules.builtin import BuiltinRule
+from service.rules.pack import BUILTIN_BY_ID
 from service.rules.params import apply_params
 from service.rules.ruleset import BuiltinOverride
 from service.store.db import Session
@@ -215,18 +219,31 @@ def _custom(file: RuleFile, rule: CustomRule) -> DescribedRule:
     )
 
 
+def _below(file: RuleFile, o: BuiltinOverride, defaults: RuleSet | None) -> BuiltinOverride:
+    """A client's or project's settings of a built-in rule over `default.yaml`'s, which every
+    evaluation applies first (`rule_set_for`): what the file's projects are evaluated with."""
+    if file.scope_kind == "default" or defaults is None:
+        return o
+    under = defaults.builtin_overrides.get(o.rule_id)
+    return o if under is None else under.then(o)
+
+
 def describe_rules(session: Session, *, rules_dir: Path | None) -> RulesReport:
     """Every built-in rule, then every rule of every rule file (files by name), with the files that
     do not load as errors."""
     scores = _scores(session)
-    by_id = {rule.id: rule for rule in BUILTIN_RULES}
     rules = [_builtin(rule, scores.get(rule.id, (None, None, None))) for rule in BUILTIN_RULES]
     errors = []
-    for file in list_rule_files(rules_dir):
+    files = list_rule_files(rules_dir)
+    defaults = next((f.rule_set for f in files if f.scope_kind == "default"), None)
+    for file in files:
         if file.rule_set is None:
             errors.append(RuleFileError(file=file.path, line=file.line, reason=file.reason or "invalid"))
             continue
-        rules += [_override(file, o, by_id[o.rule_id]) for o in file.rule_set.builtin_overrides.values()]
+        rules += [
+            _override(file, _below(file, o, defaults), BUILTIN_BY_ID[o.rule_id])
+            for o in file.rule_set.builtin_overrides.values()
+        ]
         rules += [_custom(file, rule) for rule in file.rule_set.custom_rules]
     return RulesReport(rules_dir=None if rules_dir is None else str(rules_dir), rules=rules, errors=errors)
 

@@ -4,7 +4,9 @@ to, filtered and paged, and the operator's mark that one was handled (followed u
 The portal and `POST /v1/feedback` write feedback (`tenancy.add_feedback`); a rating names a
 milestone or one of the client's feed events by id (`subject_id`), or a period. The subject is
 resolved here as it is now: a milestone with its name and project, an event with the text the
-client read (its summary and the item title it carried) and its item and project. A subject that
+client read (its summary, and the item key and title it carried) and its project; the item's stored
+row fills in only what the event did not carry, and only while the item is still in the event's
+project (a moved item's new key belongs to another project, maybe another client's). A subject that
 is gone (a removed source's milestone, a withdrawn event) leaves `subject_id` null, or names a row
 that no longer exists: the rating is listed without it.
 """
@@ -103,7 +105,12 @@ def _query() -> Select[Any]:
             ),
         )
         .outerjoin(_EventProject, _EventProject.id == FeedEventRow.project_id)
-        .outerjoin(WorkItemRow, WorkItemRow.id == FeedEventRow.item_id)
+        # The item only while it is still in the event's project: one moved since (a Jira issue
+        # moved to another project, perhaps another client's) is not what the client was told of.
+        .outerjoin(
+            WorkItemRow,
+            and_(WorkItemRow.id == FeedEventRow.item_id, WorkItemRow.project_id == FeedEventRow.project_id),
+        )
     )
 
 
@@ -139,7 +146,8 @@ def _operator_feedback(row: Any) -> OperatorFeedback:
             summary=e_summary,
             title=title,
             occurred_at=e_at,
-            item_key=i_key if i_key is not None else _text(payload, "item"),
+            # The key the client read first; the item's current key only when the event named none.
+            item_key=_text(payload, "item") or i_key,
             item_title=title if title is not None else i_title,
             project_key=e_key,
         )

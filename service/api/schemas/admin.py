@@ -375,7 +375,9 @@ class FeedbackEventOut(BaseModel):
     summary: str = Field(description="The event's text, as the client read it.")
     title: str | None = Field(description="The item title the event carried, when it carried one.")
     occurred_at: datetime
-    item_key: str | None
+    item_key: str | None = Field(
+        description="The item's key as the event named it to the client (not the key of an item moved since)."
+    )
     item_title: str | None
     project_key: str | None = Field(description="Null once the event's project was removed.")
 
@@ -392,7 +394,10 @@ class FeedbackAdminOut(BaseModel):
     period_end: date | None
     handled: bool
     handled_at: datetime | None
-    handled_by: str | None = Field(description="Who marked it handled (`token:<id>` through this API).")
+    handled_by: str | None = Field(
+        description="Who marked it handled: `token:<id>` through this API; null when it is not handled, "
+        "or was marked with `pmbridge feedback handled`."
+    )
     milestone: FeedbackMilestoneOut | None = Field(
         description="The milestone rated, when it is one and still exists."
     )
@@ -408,7 +413,8 @@ class FeedbackHandledIn(RequestBody):
 class WebhooksRegisteredOut(BaseModel):
     id: int = Field(description="The source's id.")
     webhooks: dict[str, str] = Field(
-        description="What happened to each watched board's webhook (created, confirmed, …), by board id."
+        description="Each watched board's webhook, by board id: `registered <webhook id>` (created, or "
+        "found already registered at this callback) or `failed: <reason>` (Trello refused it)."
     )
     callback_url: str | None = Field(
         description="Where Trello delivers; null when `PMBRIDGE_PUBLIC_URL` is unset, and nothing was "

@@ -207,7 +207,8 @@ class RuleRunOut(BaseModel):
 class ActiveRuleOut(BaseModel):
     name: str
     kind: Literal["builtin", "override", "custom"] = Field(
-        description="A built-in rule as shipped, a rule file's settings of one, or a file's custom rule."
+        description="A built-in rule as shipped; a rule file's settings of one (a client's or project's "
+        "file over `default.yaml`'s, as its projects are evaluated); or a file's custom rule."
     )
     origin: str = Field(description="`builtin`, or the rule file's path.")
     scope_kind: Literal["default", "client", "project"]
@@ -216,7 +217,8 @@ class ActiveRuleOut(BaseModel):
     severity: Severity
     push_to_jira: bool
     parameters: dict[str, Any] = Field(
-        description="A built-in rule's thresholds (a file's over the defaults); a custom rule's subject, "
+        description="A built-in rule's thresholds (a file's over `default.yaml`'s and the shipped ones); "
+        "a custom rule's subject, "
         "condition, message and client visibility."
     )
     precision: float | None = Field(

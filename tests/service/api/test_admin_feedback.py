@@ -157,3 +157,24 @@ def test_feedback_handled_refuses_an_unknown_field(
 
 def test_feedback_needs_an_admin_token(api: TestClient, world: World, feedback: dict[str, int]) -> None:
     assert api.get("/admin/feedback", headers=bearer(world.tokens["acme"])).status_code in (401, 403)
+
+
+def test_feedback_of_a_removed_source_keeps_the_ratings_without_the_removed_rows(
+    api: TestClient, world: World, feedback: dict[str, int]
+) -> None:
+    assert api.delete(f"/admin/sources/{world.source_id}", headers=_admin(world)).status_code == 200
+
+    rows = {r["id"]: r for r in api.get("/admin/feedback", headers=_admin(world)).json()}
+
+    on_milestone = rows[feedback["acme-milestone"]]
+    assert (on_milestone["subject"], on_milestone["subject_id"], on_milestone["milestone"]) == (
+        "milestone",
+        None,
+        None,
+    )
+    # acme still sees ACME's event as it was told, detached from the removed project.
+    event = rows[feedback["acme-event"]]["event"]
+    assert event is not None and event["id"] == feedback["event"]
+    assert (event["summary"], event["item_key"], event["project_key"]) == ("ACME-1 is done", "ACME-1", None)
+    assert rows[feedback["acme-event"]]["client"]["name"] == "acme"
+    assert api.get("/admin/feedback", params={"project": "ACME"}, headers=_admin(world)).status_code == 404

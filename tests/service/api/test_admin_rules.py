@@ -19,6 +19,7 @@ from service.store.orm import RuleRunRow
 from service.store.rule_runs import Claim, claim_rule_run, requeue_stalled_rule_runs
 from tests.support.api import World, bearer, store_of
 from tests.support.fakes import RecordingEnqueuer
+from tests.support.rule_files import BROKEN_FILE
 
 VALID = """\
 builtin:
@@ -37,14 +38,6 @@ rules:
     message: "{project.key} is big"
 """
 
-INVALID = """\
-rules:
-  - id: bug_late
-    applies_to: item
-    when: item.kind == "bug" &&
-    severity: critical
-    message: "x"
-"""
 
 TRIAGE = """\
 rules:
@@ -121,7 +114,7 @@ def test_validate_empty_file_is_ok_with_no_rules(api: TestClient, admin: dict[st
 def test_validate_invalid_condition_answers_400_with_line_and_reason(
     api: TestClient, admin: dict[str, str]
 ) -> None:
-    response = api.post("/admin/rules/validate", json={"rules": INVALID}, headers=admin)
+    response = api.post("/admin/rules/validate", json={"rules": BROKEN_FILE}, headers=admin)
 
     assert response.status_code == 400
     error = response.json()["error"]
@@ -222,7 +215,7 @@ def test_dry_run_without_matching_subjects_reports_nothing(api: TestClient, admi
 def test_dry_run_invalid_file_answers_400_with_line_and_reason(
     api: TestClient, admin: dict[str, str]
 ) -> None:
-    response = api.post("/admin/rules/dry-run", json={"rules": INVALID}, headers=admin)
+    response = api.post("/admin/rules/dry-run", json={"rules": BROKEN_FILE}, headers=admin)
 
     assert response.status_code == 400
     assert response.json()["error"]["details"]["line"] == 4
@@ -388,7 +381,7 @@ def test_backtest_bad_window_answers_422(
 
 
 def test_backtest_invalid_rule_file_answers_400(api: TestClient, admin: dict[str, str]) -> None:
-    response = api.post("/admin/rules/backtest", json={"rules": INVALID}, headers=admin)
+    response = api.post("/admin/rules/backtest", json={"rules": BROKEN_FILE}, headers=admin)
 
     assert response.status_code == 400
     assert response.json()["error"]["details"]["line"] == 4

@@ -87,6 +87,29 @@ def test_rules_lists_a_file_that_does_not_load_with_its_line_and_reason(
     assert ("bug_late", "custom") in _by_name_and_kind(body)  # the client file's still listed
 
 
+def test_a_client_files_row_is_the_rule_over_the_default_files_settings(
+    api: TestClient, admin: dict[str, str], rules_dir: Path
+) -> None:
+    # stale_in_progress is off as shipped; default.yaml turns it on for every project, and the
+    # client's file (days 9, critical) leaves it on: acme's projects are evaluated with it on.
+    write_rule_files(
+        rules_dir, {"default.yaml": "builtin:\n  stale_in_progress:\n    enabled: true\n    days: 4\n"}
+    )
+
+    body = api.get("/admin/rules", headers=admin).json()
+
+    assert _by_name_and_kind(body)[("stale_in_progress", "builtin")]["enabled"] is False
+    overrides = {r["scope_kind"]: r for r in body["rules"] if r["kind"] == "override"}
+    default_row, client_row = overrides["default"], overrides["client"]
+    assert (default_row["scope_kind"], default_row["enabled"], default_row["parameters"]["days"]) == (
+        "default",
+        True,
+        4,
+    )
+    assert (client_row["scope"], client_row["enabled"], client_row["severity"]) == ("acme", True, "critical")
+    assert client_row["parameters"]["days"] == 9
+
+
 def test_rules_reload_checks_the_files_and_queues_every_project(
     api: TestClient, admin: dict[str, str], world: World, enqueuer: RecordingEnqueuer, rules_dir: Path
 ) -> None:

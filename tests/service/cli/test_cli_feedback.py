@@ -121,3 +121,14 @@ def test_feedback_commands_refuse_unknown_names_with_a_message(
 
     assert result.exit_code == 1
     assert message in result.stderr
+
+
+def test_feedback_list_pages_as_the_api_does(runner: CliRunner, feedback: dict[str, int]) -> None:
+    everything = _listed(runner)
+
+    first = _listed(runner, "--limit", "3")
+    second = _listed(runner, "--limit", "3", "--after", str(first[-1]))
+
+    assert first + second == everything and len(second) == 1
+    refused = runner.invoke(app, ["feedback", "list", "--limit", "501"])
+    assert refused.exit_code == 2

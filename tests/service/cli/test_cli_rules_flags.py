@@ -6,6 +6,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from service.cli import app
+from tests.support.rule_files import BROKEN_FILE
 
 VALID = """\
 rules:
@@ -16,15 +17,6 @@ rules:
     message: "{item.key} is a bug {item.days_overdue} days late"
     push_to_jira: true
     client_visible: false
-"""
-
-INVALID = """\
-rules:
-  - id: bug_late
-    applies_to: item
-    when: item.kind == "bug" &&
-    severity: critical
-    message: "x"
 """
 
 
@@ -40,7 +32,7 @@ def test_rules_check_valid_file_lists_its_rules(runner: CliRunner, tmp_path: Pat
 
 def test_rules_check_invalid_cel_names_the_line(runner: CliRunner, tmp_path: Path) -> None:
     rule_file = tmp_path / "rules.yaml"
-    rule_file.write_text(INVALID)
+    rule_file.write_text(BROKEN_FILE)
 
     result = runner.invoke(app, ["rules", "check", str(rule_file)])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from typer.testing import CliRunner
 from service.cli import app
 from service.domain.enums import SourceKind
 from service.settings import DATABASE_FILE, Settings
+from service.store.db import transaction
+from service.store.orm import InboxRow
 from service.store.runtime import open_store
 from tests.support.sources import add_test_source
 from tests.support.trello_sandbox import TrelloSandbox, serve_trello_sandbox
@@ -211,3 +214,36 @@ def test_sources_webhooks_of_a_jira_source_says_its_administrator_sets_them_up(r
 
     assert result.exit_code == 1
     assert "set up by its administrator" in result.stderr
+
+
+def test_sources_webhooks_status_shows_how_the_deliveries_stand_as_the_api(runner: CliRunner) -> None:
+    received = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    store = open_store(Settings())
+    try:
+        source_id = add_test_source(store, kind=SourceKind.JIRA_CLOUD, name="acme-jira", webhook_secret="s")
+        with transaction(store.sessions) as session:
+            for n, (status, minutes) in enumerate([("processed", 20), ("pending", 5), ("dead", 1)]):
+                session.add(
+                    InboxRow(
+                        source_id=source_id,
+                        delivery_id=f"d-{n}",
+                        event_type="jira:issue_updated",
+                        body=b"{}",
+                        received_at=received + timedelta(minutes=minutes),
+                        status=status,
+                    )
+                )
+    finally:
+        store.close()
+
+    result = runner.invoke(app, ["sources", "webhooks", "--source", str(source_id), "--status", "--json"])
+    missing = runner.invoke(app, ["sources", "webhooks", "--source", str(source_id + 1000), "--status"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "source_id": source_id,
+        "last_received_at": (received + timedelta(minutes=20)).isoformat(),
+        "pending": 1,
+        "dead_letters": 1,
+    }
+    assert missing.exit_code == 1 and "not found" in missing.stderr

@@ -10,18 +10,27 @@ from sqlalchemy.orm import Session
 
 from service.domain.enums import FeedbackSubject
 from service.store.feedback_admin import list_operator_feedback, update_feedback_handled
-from service.store.orm import FeedEventRow, MilestoneRow, ProjectRow
+from service.store.orm import FeedEventRow, MilestoneRow, ProjectRow, WorkItemRow
 from service.store.tenancy import add_client, add_feedback
+from tests.support.flags import add_item, add_project
 
 NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
 
 
-def _event(session: Session, *, client_id: int, project_id: int | None, payload: dict[str, str]) -> int:
+def _event(
+    session: Session,
+    *,
+    client_id: int,
+    project_id: int | None,
+    payload: dict[str, str],
+    item_id: int | None = None,
+) -> int:
     row = FeedEventRow(
         client_id=client_id,
         project_id=project_id,
+        item_id=item_id,
         kind="item_done",
-        dedupe_key=f"e-{len(payload)}-{project_id}",
+        dedupe_key=f"e-{len(payload)}-{project_id}-{item_id}",
         summary="ACME-7 is done",
         payload=payload,
         occurred_at=NOW - timedelta(days=1),
@@ -138,3 +147,54 @@ def test_update_feedback_handled_keeps_the_first_mark_and_undoes(session: Sessio
     assert (again.handled_at, again.handled_by) == (NOW, "token:1")
     assert (undone.handled_at, undone.handled_by) == (None, None)
     assert undone_again == undone
+
+
+def test_an_event_keeps_the_item_the_client_read_after_the_item_moved_to_another_project(
+    session: Session, source_id: int
+) -> None:
+    ids = _seed(session)
+    acme_project = session.scalars(select(ProjectRow.id).where(ProjectRow.key == "ACME")).one()
+    other_project = add_project(session, source_id=source_id, key="GLOBEX")
+    item_id = add_item(session, source_id=source_id, project_id=acme_project, key="ACME-8")
+    told = _event(
+        session,
+        client_id=ids["acme"],
+        project_id=acme_project,
+        item_id=item_id,
+        payload={"item": "ACME-8", "title": "Checkout"},
+    )
+    untold = _event(session, client_id=ids["acme"], project_id=acme_project, item_id=item_id, payload={})
+    ratings = {}
+    for event_id in (told, untold):
+        feedback = add_feedback(
+            session,
+            client_id=ids["acme"],
+            subject=FeedbackSubject.EVENT,
+            subject_id=event_id,
+            period_start=None,
+            period_end=None,
+            rating=2,
+            comment=None,
+            now=NOW,
+        )
+        assert feedback.id is not None
+        ratings[event_id] = feedback.id
+    before = {f.id: f.event for f in list_operator_feedback(session)}
+    # The issue moves to another project (in Jira, a new key), which another client may see.
+    item = session.get(WorkItemRow, item_id)
+    assert item is not None
+    item.project_id, item.key, item.title = other_project, "GLOBEX-3", "Globex billing"
+    session.flush()
+
+    after = {f.id: f.event for f in list_operator_feedback(session)}
+
+    assert before[ratings[untold]] is not None and before[ratings[untold]].item_key == "ACME-8"
+    told_event, untold_event = after[ratings[told]], after[ratings[untold]]
+    assert told_event is not None and untold_event is not None
+    assert (told_event.item_key, told_event.item_title, told_event.project_key) == (
+        "ACME-8",
+        "Checkout",
+        "ACME",
+    )
+    assert (untold_event.item_key, untold_event.item_title, untold_event.project_key) == (None, None, "ACME")
+    assert {f.id for f in list_operator_feedback(session, project_ids=[other_project])} == set()
