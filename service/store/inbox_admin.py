@@ -61,3 +61,29 @@ def requeue_dead_letter(session: Session, *, inbox_id: int) -> DeadLetter:
 def count_inbox_by_status(session: Session) -> dict[str, int]:
     rows = session.execute(select(InboxRow.status, func.count()).group_by(InboxRow.status))
     return {status: count for status, count in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class InboxHealth:
+    """A source's webhooks as received: the last delivery, and how many wait or failed for good."""
+
+    source_id: int
+    last_received_at: datetime | None
+    pending: int
+    dead: int
+
+
+def list_inbox_health(session: Session) -> dict[int, InboxHealth]:
+    """Each source that ever received a delivery, by id."""
+    rows = session.execute(
+        select(
+            InboxRow.source_id,
+            func.max(InboxRow.received_at),
+            func.count().filter(InboxRow.status == InboxStatus.PENDING.value),
+            func.count().filter(InboxRow.status == InboxStatus.DEAD.value),
+        ).group_by(InboxRow.source_id)
+    )
+    return {
+        source_id: InboxHealth(source_id=source_id, last_received_at=last, pending=pending, dead=dead)
+        for source_id, last, pending, dead in rows
+    }
