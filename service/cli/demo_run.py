@@ -24,6 +24,7 @@ from sandbox.server import LoopbackServer
 from service.api.app import create_app
 from service.cli.context import fail_on_service_error
 from service.cli.demo_world import DemoWorld, start_demo_world, stop_demo_world, utc_now
+from service.console import console_router
 from service.domain.enums import ScopeRule, SourceKind
 from service.errors import ConfigurationError
 from service.flags.push import drain_pushes
@@ -87,7 +88,9 @@ def run_demo(started: float, base: Settings, options: DemoOptions) -> None:
             configure_logging(settings)
             runner = JobRunner(settings)
             api = _start_api(
-                create_app(settings, enqueuer=runner, extra_routers=[portal_router()]), options, console
+                create_app(settings, enqueuer=runner, extra_routers=[portal_router(), console_router()]),
+                options,
+                console,
             ).start()
             consumer = None
             try:

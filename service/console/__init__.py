@@ -1,1 +1,14 @@
-"""The operator console."""
+"""The operator's console: small server-rendered pages for the agency's delivery lead, on the
+portal's stack (`service.web`), signed in with an admin token."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service.console import routes  # noqa: F401  (registers the pages on the router)
+from service.console.render import router
+
+
+def console_router() -> APIRouter:
+    """The console's routes under /console, for the app factory's caller to include."""
+    return router

@@ -1,0 +1,212 @@
+"""The console's pages over TestClient: who may sign in, CSRF, field errors with what was typed,
+404 for ids that name nothing, and the flag actions' effects in the store."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from service.domain.enums import FlagTriage
+from service.store.flags import get_flag, list_flag_history
+from tests.service.console.conftest import Console, csrf_of, sign_in
+
+
+def test_the_console_asks_for_sign_in_and_comes_back(console: Console) -> None:
+    browser = console.browser()
+    response = browser.get("/console/flags?state=open")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/console/sign-in?next=/console/flags?state=open"
+    form = browser.get(response.headers["location"])
+    assert form.status_code == 200
+    assert 'name="next" value="/console/flags?state=open"' in form.text
+    signed = browser.post(
+        "/console/sign-in",
+        data={
+            "csrf": csrf_of(form.text),
+            "token": console.world.admin_token,
+            "next": "/console/flags?state=open",
+        },
+    )
+    assert signed.status_code == 303
+    assert signed.headers["location"] == "/console/flags?state=open"
+    page = browser.get("/console/flags?state=open")
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_client_tokens_do_not_open_the_console(console: Console) -> None:
+    browser = console.browser()
+    form = browser.get("/console/sign-in")
+    response = browser.post(
+        "/console/sign-in",
+        data={"csrf": csrf_of(form.text), "token": console.world.tokens["acme"], "next": ""},
+    )
+    assert response.status_code == 401
+    assert "That access token was not accepted." in response.text
+    assert browser.cookies.get("pmb_console") is None
+    assert browser.get("/console/").status_code == 303
+
+
+def test_a_portal_session_never_opens_the_console_nor_the_reverse(console: Console) -> None:
+    browser = console.browser()
+    portal_cookie = sign_in(browser, console.world.tokens["acme"], site="/portal")
+    other = console.browser()
+    other.cookies.set("pmb_console", portal_cookie)
+    assert other.get("/console/").status_code == 303
+
+    admin = console.browser()
+    console_cookie = sign_in(admin, console.world.admin_token)
+    reader = console.browser()
+    reader.cookies.set("pmb_portal", console_cookie)
+    assert reader.get("/portal").status_code == 303
+    # The admin token does not sign in to the portal either.
+    form = reader.get("/portal/sign-in")
+    refused = reader.post(
+        "/portal/sign-in", data={"csrf": csrf_of(form.text), "token": console.world.admin_token, "next": ""}
+    )
+    assert refused.status_code == 401
+
+
+def test_signing_out_ends_the_session(console: Console) -> None:
+    browser = console.browser()
+    cookie = sign_in(browser, console.world.admin_token)
+    page = browser.get("/console/")
+    assert browser.post("/console/sign-out", data={"csrf": csrf_of(page.text)}).status_code == 303
+    copy = console.browser()
+    copy.cookies.set("pmb_console", cookie)
+    assert copy.get("/console/").status_code == 303
+
+
+def test_today_lists_clients_promises_at_risk_sources_and_the_push_queue(console: Console) -> None:
+    page = console.signed_in().get("/console/")
+    assert page.status_code == 200
+    text = page.text
+    for name in ("acme", "globex", "initech"):
+        assert f"<h3>{name}</h3>" in text
+    assert "Promises at risk:" in text
+    assert "ACME-2" in text
+    assert "agency-jira" in text
+    assert "Push-back queue" in text
+    assert 'aria-current="page"' in text
+
+
+def test_flags_filter_groups_by_milestone_and_pages(console: Console) -> None:
+    browser = console.signed_in()
+    page = browser.get("/console/flags", params={"client": "acme", "severity": "warning", "state": "open"})
+    assert page.status_code == 200
+    assert "ACME web: ACME 1.0" in page.text
+    assert "GLOBEX" not in page.text
+    flag_id = console.world.flags["ACME-item"]
+    assert f'href="/console/flags/{flag_id}"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"severity": "loud"}, "severity"), ({"state": "gone"}, "state"), ({"client": "nobody"}, "client")],
+)
+def test_a_filter_not_understood_is_422_next_to_its_field(
+    console: Console, params: dict[str, str], field: str
+) -> None:
+    page = console.signed_in().get("/console/flags", params=params)
+    assert page.status_code == 422
+    assert f'id="{field}-error"' in page.text
+    assert f'aria-describedby="{field}-error"' in page.text
+
+
+def test_unknown_flags_are_404(console: Console) -> None:
+    browser = console.signed_in()
+    assert browser.get("/console/flags/999999").status_code == 404
+    assert browser.get("/console/flags/abc").status_code == 404
+    csrf = csrf_of(browser.get("/console/").text)
+    assert browser.post("/console/flags/999999/acknowledge", data={"csrf": csrf}).status_code == 404
+
+
+def test_actions_without_the_csrf_token_are_refused(console: Console) -> None:
+    browser = console.signed_in()
+    flag_id = console.world.flags["INITECH-item"]
+    response = browser.post(f"/console/flags/{flag_id}/acknowledge", data={"csrf": "forged"})
+    assert response.status_code == 403
+    cross = browser.post(
+        f"/console/flags/{flag_id}/acknowledge",
+        data={"csrf": csrf_of(browser.get("/console/").text)},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert cross.status_code == 403
+    with console.store.sessions() as session:
+        assert get_flag(session, flag_id=flag_id).triage is None
+
+
+def test_a_bad_snooze_date_is_422_with_what_was_typed_and_nothing_saved(console: Console) -> None:
+    browser = console.signed_in()
+    flag_id = console.world.flags["INITECH-milestone"]
+    page = browser.get(f"/console/flags/{flag_id}")
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    for typed, message in (("next week", "YYYY-MM-DD"), (yesterday, "after today")):
+        response = browser.post(
+            f"/console/flags/{flag_id}/snooze", data={"csrf": csrf_of(page.text), "until": typed}
+        )
+        assert response.status_code == 422
+        assert message in response.text
+        assert re.search(rf'id="until"[^>]*value="{re.escape(typed)}"', response.text)
+        assert 'aria-describedby="until-error"' in response.text
+    with console.store.sessions() as session:
+        assert get_flag(session, flag_id=flag_id).triage is None
+        assert [e.kind.value for e in list_flag_history(session, flag_id=flag_id)] == []
+
+
+def test_triage_actions_change_the_flag_and_redirect_with_303(console: Console) -> None:
+    browser = console.signed_in()
+    flag_id = console.world.flags["INITECH-project"]
+    csrf = csrf_of(browser.get(f"/console/flags/{flag_id}").text)
+    response = browser.post(f"/console/flags/{flag_id}/acknowledge", data={"csrf": csrf})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/console/flags/{flag_id}?done=acknowledged"
+    until = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    assert (
+        browser.post(f"/console/flags/{flag_id}/snooze", data={"csrf": csrf, "until": until}).status_code
+        == 303
+    )
+    bad = browser.post(f"/console/flags/{flag_id}/dismiss", data={"csrf": csrf, "reason": "bored"})
+    assert bad.status_code == 422
+    assert 'id="reason-error"' in bad.text
+    ok = browser.post(f"/console/flags/{flag_id}/dismiss", data={"csrf": csrf, "reason": "known"})
+    assert ok.status_code == 303
+    with console.store.sessions() as session:
+        flag = get_flag(session, flag_id=flag_id)
+        history = [e.kind.value for e in list_flag_history(session, flag_id=flag_id)]
+    assert flag.triage is FlagTriage.DISMISSED
+    assert history == ["acknowledged", "snoozed", "dismissed"]
+    page = browser.get(f"/console/flags/{flag_id}?done=dismissed")
+    assert "Dismissed." in page.text
+    assert "dismissed</strong> by token:" in page.text
+
+
+def test_publishing_previews_in_the_clients_words_then_publishes(console: Console) -> None:
+    browser = console.signed_in()
+    flag_id = console.world.flags["GLOBEX-unpublished"]
+    csrf = csrf_of(browser.get(f"/console/flags/{flag_id}").text)
+    empty = browser.post(f"/console/flags/{flag_id}/publish", data={"csrf": csrf, "wording": "   "})
+    assert empty.status_code == 422
+    assert 'id="wording-error"' in empty.text
+    preview = browser.post(
+        f"/console/flags/{flag_id}/publish", data={"csrf": csrf, "wording": "Launch may <slip> a week"}
+    )
+    assert preview.status_code == 200
+    assert "<li><strong>Watch:</strong> Launch may &lt;slip&gt; a week</li>" in preview.text
+    assert "<li><strong>Watch</strong> (GLOBEX web): Launch may &lt;slip&gt; a week</li>" in preview.text
+    with console.store.sessions() as session:
+        assert get_flag(session, flag_id=flag_id).published is False
+    done = browser.post(
+        f"/console/flags/{flag_id}/publish",
+        data={"csrf": csrf, "wording": "Launch may <slip> a week", "confirm": "yes"},
+    )
+    assert done.status_code == 303
+    with console.store.sessions() as session:
+        flag = get_flag(session, flag_id=flag_id)
+    assert (flag.published, flag.client_text) == (True, "Launch may <slip> a week")
+    assert browser.post(f"/console/flags/{flag_id}/unpublish", data={"csrf": csrf}).status_code == 303
+    with console.store.sessions() as session:
+        assert get_flag(session, flag_id=flag_id).published is False
