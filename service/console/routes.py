@@ -17,7 +17,7 @@ from fastapi import Query, Request
 from starlette.responses import Response
 
 from service.app_state import store_of
-from service.console.render import render_page, router
+from service.console.render import expired, message, not_found, page, parse_id, render_page, router
 from service.console.views import build_flag_page, build_today, group_by_milestone
 from service.console.web import CONSOLE, HOME_PATH, Operator, current_operator
 from service.domain.enums import DismissReason, FlagListState, FlagState, Severity
@@ -35,7 +35,6 @@ from service.web.forms import FormFields, csrf_ok, redirect, sign_in_redirect
 from service.web.render import stylesheet_response
 from service.web.signing import show_sign_in, submit_sign_in, submit_sign_out
 
-MAX_ID = 2**53 - 1
 PAGE_SIZE = 50
 MAX_WORDING = 2000
 DISMISS_REASONS = {
@@ -50,48 +49,6 @@ NOTICES = {
     "published": "Published to the clients who see it.",
     "unpublished": "Kept internal again; clients who saw it read that it was withdrawn.",
 }
-
-
-def page(
-    operator: Operator, template: str, *, active: str, status_code: int = 200, **context: object
-) -> Response:
-    return render_page(
-        template,
-        status_code=status_code,
-        operator=operator.name,
-        csrf=operator.csrf,
-        active=active,
-        **context,
-    )
-
-
-def message(operator: Operator | None, *, status_code: int, title: str, text: str) -> Response:
-    return render_page(
-        "message.html",
-        status_code=status_code,
-        operator=operator.name if operator else None,
-        csrf=operator.csrf if operator else "",
-        active="",
-        title=title,
-        text=text,
-    )
-
-
-def not_found(operator: Operator | None) -> Response:
-    return message(operator, status_code=404, title="Not found", text="There is no such page here.")
-
-
-def expired(operator: Operator) -> Response:
-    return message(
-        operator, status_code=403, title="Not saved", text="The form expired. Reload the page and try again."
-    )
-
-
-def parse_id(text: str | None) -> int | None:
-    if text is None or not text.isdigit() or len(text) > 16:
-        return None
-    value = int(text)
-    return value if 1 <= value <= MAX_ID else None
 
 
 def _sign_in_page(*, csrf: str, next_path: str, error: str | None, status_code: int) -> Response:

@@ -27,6 +27,7 @@ from service.domain.enums import FlagTriage
 from service.portal import portal_router
 from service.store.flags import get_flag
 from service.store.runtime import Store
+from service.store.sources import list_sources
 from tests.service.console.conftest import unlimited
 from tests.support.api import bearer, make_settings
 from tests.support.browser import (
@@ -39,7 +40,7 @@ from tests.support.browser import (
     require_chromium,
     serious_accessibility_violations,
 )
-from tests.support.console import ConsoleWorld, seed_console_world
+from tests.support.console import SPARE_SOURCE, ConsoleWorld, seed_console_world
 from tests.support.fakes import RecordingEnqueuer
 
 WORDING = "The checkout redesign may slip by a week; we will confirm on Friday."
@@ -106,6 +107,8 @@ def test_every_console_page_fits_the_screen_and_passes_axe(served: Served, conte
         "/console/flags?state=open",
         "/console/flags?severity=loud",
         f"/console/flags/{world.flags['ACME-item']}",
+        "/console/sources",
+        f"/console/sources/{served.seeded.spare_source_id}/remove",
     ]
     for path in pages:
         page.goto(served.base_url + path)
@@ -168,3 +171,22 @@ def test_operator_publishes_a_flag_the_client_then_reads_and_dismisses_another(
     assert feed.status_code == 200
     raised = [e for e in feed.json()["events"] if e["kind"] == "risk_raised"]
     assert [e["summary"] for e in raised][-1:] == [WORDING] or any(WORDING in str(e) for e in raised)
+
+
+def test_operator_removes_a_source_after_its_confirmation_page(served: Served, chromium: Browser) -> None:
+    context = new_context(chromium, DESKTOP)
+    try:
+        page = context.new_page()
+        sign_in(page, served)
+        page.get_by_role("link", name="Sources", exact=True).click()
+        spare = page.locator(f"#source-{served.seeded.spare_source_id}")
+        spare.get_by_role("link", name="Remove…").click()
+        expect(page.get_by_role("heading", name=f"Remove {SPARE_SOURCE}?")).to_be_visible()
+        expect(page.get_by_role("table")).to_contain_text("work items")
+        page.get_by_role("button", name=f"Remove {SPARE_SOURCE}").click()
+        expect(page.get_by_text("Removed, with everything synced from it.")).to_be_visible()
+        expect(page.get_by_role("heading", name=SPARE_SOURCE)).to_have_count(0)
+    finally:
+        context.close()
+    with served.store.sessions() as session:
+        assert SPARE_SOURCE not in [s.name for s in list_sources(session)]

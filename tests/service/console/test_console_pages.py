@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.domain.enums import FlagTriage
+from service.domain.enums import FlagTriage, SourceKind
 from service.store.flags import get_flag, list_flag_history
+from service.store.sources import list_sources
 from tests.service.console.conftest import Console, csrf_of, sign_in
+from tests.support.sources import add_test_source
 
 
 def test_the_console_asks_for_sign_in_and_comes_back(console: Console) -> None:
@@ -210,3 +212,63 @@ def test_publishing_previews_in_the_clients_words_then_publishes(console: Consol
     assert browser.post(f"/console/flags/{flag_id}/unpublish", data={"csrf": csrf}).status_code == 303
     with console.store.sessions() as session:
         assert get_flag(session, flag_id=flag_id).published is False
+
+
+def test_sources_show_health_and_connecting_refuses_bad_fields_with_422(console: Console) -> None:
+    browser = console.signed_in()
+    page = browser.get("/console/sources")
+    assert page.status_code == 200
+    assert "agency-jira" in page.text
+    csrf = csrf_of(page.text)
+    typed = {
+        "csrf": csrf,
+        "kind": "jira_cloud",
+        "name": "",
+        "base_url": "ftp://x",
+        "email": "ops@example.com",
+    }
+    response = browser.post("/console/sources", data=typed)
+    assert response.status_code == 422
+    for field in ("name", "base_url", "api_token"):
+        assert f'id="{field}-error"' in response.text
+        assert f'aria-describedby="{field}-error"' in response.text
+    assert 'value="ops@example.com"' in response.text
+    private = browser.post(
+        "/console/sources",
+        data={**typed, "name": "intranet", "base_url": "https://127.0.0.1", "api_token": "secret-token"},
+    )
+    assert private.status_code == 422
+    assert 'id="base_url-error"' in private.text
+    assert "secret-token" not in private.text
+    unreachable = browser.post(
+        "/console/sources",
+        data={**typed, "name": "nowhere", "base_url": "https://nowhere.invalid", "api_token": "t"},
+    )
+    assert unreachable.status_code == 422
+    assert "The connection test failed, so nothing was saved" in unreachable.text
+    with console.store.sessions() as session:
+        assert [s.name for s in list_sources(session)] == ["agency-jira"]
+
+
+def test_removing_a_source_counts_first_and_unknown_sources_are_404(console: Console) -> None:
+    browser = console.signed_in()
+    assert browser.get("/console/sources/999999/remove").status_code == 404
+    csrf = csrf_of(browser.get("/console/sources").text)
+    assert browser.post("/console/sources/999999/remove", data={"csrf": csrf}).status_code == 404
+    assert browser.post("/console/sources/999999/sync", data={"csrf": csrf}).status_code == 404
+    spare = add_test_source(
+        console.store,
+        kind=SourceKind.TRELLO,
+        name="spare",
+        webhook_secret=None,
+        base_url="https://api.trello.com",
+    )
+    confirm = browser.get(f"/console/sources/{spare}/remove")
+    assert confirm.status_code == 200
+    assert "Remove spare?" in confirm.text
+    assert '<th scope="row">work items</th><td>0</td>' in confirm.text
+    assert browser.post(f"/console/sources/{spare}/remove", data={"csrf": "forged"}).status_code == 403
+    done = browser.post(f"/console/sources/{spare}/remove", data={"csrf": csrf})
+    assert done.status_code == 303
+    with console.store.sessions() as session:
+        assert "spare" not in [s.name for s in list_sources(session)]
