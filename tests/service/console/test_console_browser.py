@@ -109,6 +109,8 @@ def test_every_console_page_fits_the_screen_and_passes_axe(served: Served, conte
         f"/console/flags/{world.flags['ACME-item']}",
         "/console/sources",
         f"/console/sources/{served.seeded.spare_source_id}/remove",
+        "/console/clients",
+        f"/console/clients/{world.clients['acme']}/view",
     ]
     for path in pages:
         page.goto(served.base_url + path)

@@ -11,6 +11,7 @@ import pytest
 from service.domain.enums import FlagTriage, SourceKind
 from service.store.flags import get_flag, list_flag_history
 from service.store.sources import list_sources
+from service.store.tenancy import list_scopes, list_tokens
 from tests.service.console.conftest import Console, csrf_of, sign_in
 from tests.support.sources import add_test_source
 
@@ -272,3 +273,64 @@ def test_removing_a_source_counts_first_and_unknown_sources_are_404(console: Con
     assert done.status_code == 303
     with console.store.sessions() as session:
         assert "spare" not in [s.name for s in list_sources(session)]
+
+
+def test_clients_share_projects_with_field_errors_and_tokens_shown_once(console: Console) -> None:
+    browser = console.signed_in()
+    world = console.world
+    client = world.clients["initech"]
+    page = browser.get("/console/clients")
+    assert page.status_code == 200
+    csrf = csrf_of(page.text)
+    bad = browser.post(
+        f"/console/clients/{client}/scopes",
+        data={"csrf": csrf, "project": str(world.projects["SHARED"]), "rule": "label", "value": ""},
+    )
+    assert bad.status_code == 422
+    assert f'id="c{client}-value-error"' in bad.text
+    assert f'aria-describedby="c{client}-value-error"' in bad.text
+    with console.store.sessions() as session:
+        assert len(list_scopes(session, client_id=client)) == 1
+    ok = browser.post(
+        f"/console/clients/{client}/scopes",
+        data={"csrf": csrf, "project": str(world.projects["SHARED"]), "rule": "label", "value": "client"},
+    )
+    assert ok.status_code == 303
+    with console.store.sessions() as session:
+        scopes = list_scopes(session, client_id=client)
+    assert [(s.rule.value, s.value) for s in scopes] == [("all", None), ("label", "client")]
+    removed = browser.post(f"/console/clients/{client}/scopes/{scopes[1].id}/remove", data={"csrf": csrf})
+    assert removed.status_code == 303
+
+    created = browser.post(f"/console/clients/{client}/tokens", data={"csrf": csrf, "token_name": "board"})
+    assert created.status_code == 200
+    secret = re.search(r'id="issued-secret" readonly value="(pmb_[^"]+)"', created.text)
+    assert secret is not None
+    assert secret.group(1) not in browser.get("/console/clients").text
+    portal = console.browser()
+    sign_in(portal, secret.group(1), site="/portal")
+    with console.store.sessions() as session:
+        token = next(t for t in list_tokens(session, client_id=client) if t.name == "board")
+    assert browser.post(f"/console/tokens/{token.id}/revoke", data={"csrf": csrf}).status_code == 303
+    assert portal.get("/portal").status_code == 303
+    assert (
+        browser.post(f"/console/tokens/{world.token_ids['acme']}/revoke", data={"csrf": "x"}).status_code
+        == 403
+    )
+    assert browser.post("/console/tokens/999999/revoke", data={"csrf": csrf}).status_code == 404
+    assert (
+        browser.post("/console/clients/999999/tokens", data={"csrf": csrf, "token_name": "x"}).status_code
+        == 404
+    )
+
+
+def test_view_as_client_shows_the_clients_overview_read_only(console: Console) -> None:
+    browser = console.signed_in()
+    world = console.world
+    page = browser.get(f"/console/clients/{world.clients['acme']}/view")
+    assert page.status_code == 200
+    assert "ACME web" in page.text
+    assert "GLOBEX web" not in page.text
+    assert 'action="/portal/feedback"' not in page.text
+    assert browser.cookies.get("pmb_portal") is None
+    assert browser.get("/console/clients/999999/view").status_code == 404
