@@ -111,6 +111,7 @@ def test_every_console_page_fits_the_screen_and_passes_axe(served: Served, conte
         f"/console/sources/{served.seeded.spare_source_id}/remove",
         "/console/clients",
         f"/console/clients/{world.clients['acme']}/view",
+        "/console/rules",
     ]
     for path in pages:
         page.goto(served.base_url + path)

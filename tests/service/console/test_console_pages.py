@@ -10,6 +10,7 @@ import pytest
 
 from service.domain.enums import FlagTriage, SourceKind
 from service.store.flags import get_flag, list_flag_history
+from service.store.rule_runs import list_rule_runs
 from service.store.sources import list_sources
 from service.store.tenancy import list_scopes, list_tokens
 from tests.service.console.conftest import Console, csrf_of, sign_in
@@ -267,7 +268,7 @@ def test_removing_a_source_counts_first_and_unknown_sources_are_404(console: Con
     confirm = browser.get(f"/console/sources/{spare}/remove")
     assert confirm.status_code == 200
     assert "Remove spare?" in confirm.text
-    assert '<th scope="row">work items</th><td>0</td>' in confirm.text
+    assert '<th scope="row">work items</th><td data-label="How many">0</td>' in confirm.text
     assert browser.post(f"/console/sources/{spare}/remove", data={"csrf": "forged"}).status_code == 403
     done = browser.post(f"/console/sources/{spare}/remove", data={"csrf": csrf})
     assert done.status_code == 303
@@ -334,3 +335,46 @@ def test_view_as_client_shows_the_clients_overview_read_only(console: Console) -
     assert 'action="/portal/feedback"' not in page.text
     assert browser.cookies.get("pmb_portal") is None
     assert browser.get("/console/clients/999999/view").status_code == 404
+
+
+RULE_FILE = """\
+rules:
+  - id: big_bugs
+    when: item.kind == "bug"
+    severity: warning
+    message: "a bug"
+"""
+
+
+def test_rules_check_a_file_and_queue_runs_with_field_errors(console: Console) -> None:
+    browser = console.signed_in()
+    page = browser.get("/console/rules")
+    assert page.status_code == 200
+    assert "stale_in_progress" in page.text
+    csrf = csrf_of(page.text)
+    bad = browser.post("/console/rules/check", data={"csrf": csrf, "rules": "rules: [nope"})
+    assert bad.status_code == 422
+    assert 'id="rules-error"' in bad.text
+    assert "rules: [nope" in bad.text
+    runs_before = _rule_runs(console)
+    refused = browser.post(
+        "/console/rules/runs", data={"csrf": csrf, "kind": "backtest", "since": "forever", "rules": ""}
+    )
+    assert refused.status_code == 422
+    assert 'id="since-error"' in refused.text
+    no_file = browser.post("/console/rules/runs", data={"csrf": csrf, "kind": "dry_run", "rules": ""})
+    assert no_file.status_code == 422
+    assert 'id="run-rules-error"' in no_file.text
+    assert _rule_runs(console) == runs_before
+    queued = browser.post(
+        "/console/rules/runs",
+        data={"csrf": csrf, "kind": "backtest", "since": "30d", "step": "1d", "rules": ""},
+    )
+    assert queued.status_code == 303
+    assert _rule_runs(console) == runs_before + 1
+    assert "backtest" in browser.get("/console/rules?done=queued").text
+
+
+def _rule_runs(console: Console) -> int:
+    with console.store.sessions() as session:
+        return len(list_rule_runs(session, limit=100))
