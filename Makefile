@@ -35,6 +35,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# A PNG of each console page at 1280 and 390 px into docs/screenshots/ (needs Debian's chromium).
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.browser.screenshots
+
 openapi: $(STAMP)
 	$(BIN)/pmbridge openapi
 

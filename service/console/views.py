@@ -14,7 +14,7 @@ from service.domain.work import Project, Source
 from service.flags.listing import FlagFilter, ListedFlag, list_flags_for_operator
 from service.flags.push import pushed_flag_of
 from service.flags.push_queue import PushStatus, read_push_statuses
-from service.flags.push_text import render_comment_text
+from service.flags.push_text import push_state_of, render_comment_text
 from service.providers import ProviderFamily, provider_for
 from service.store.db import Session
 from service.store.flags import (
@@ -49,6 +49,7 @@ COMMENT_LINKS = {
     ProviderFamily.JIRA: "{url}?focusedCommentId={comment}",
     ProviderFamily.TRELLO: "{url}#comment-{comment}",
 }
+PROVIDER_NAMES = {ProviderFamily.JIRA: "Jira", ProviderFamily.TRELLO: "Trello"}
 CLIENT_LIMIT = 500
 
 
@@ -226,6 +227,11 @@ class FlagPage:
     def push_text(self) -> str:
         return push_text(self.push)
 
+    @property
+    def provider_name(self) -> str:
+        kind = self.subject.source_kind
+        return "Jira or Trello" if kind is None else PROVIDER_NAMES[provider_for(kind).family]
+
 
 def build_flag_page(session: Session, flag: Flag, *, now: datetime) -> FlagPage:
     assert flag.id is not None
@@ -245,6 +251,7 @@ def build_flag_page(session: Session, flag: Flag, *, now: datetime) -> FlagPage:
             text=render_comment_text(pushed_flag_of(flag)),
             comment_id=flag.pushed_comment_id,
             link=link,
-            shows_flag_as_it_is=push.state is PushState.POSTED,
+            shows_flag_as_it_is=flag.pushed_fingerprint
+            == push_state_of(fingerprint=flag.fingerprint, state=flag.state.value),
         ),
     )

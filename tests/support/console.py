@@ -8,15 +8,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
+
 from service.domain.enums import FeedbackSubject, InboxStatus, SourceKind, SyncRunKind, SyncRunStatus
+from service.flags.push_text import push_state_of
 from service.store.db import transaction
+from service.store.flags import get_flag, record_pushed_comment
 from service.store.inbox import add_delivery, record_delivery_outcome
+from service.store.orm import WorkItemRow
 from service.store.runtime import Store
 from service.store.sync_state import finish_sync_run, start_sync_run
 from service.store.tenancy import add_feedback
 from tests.support.api import World, seed_world
 from tests.support.sources import add_test_source
 
+COMMENT_ID = "10042"
+ISSUE_URL = "https://acme.atlassian.net/browse/ACME-2"
 FEEDBACK_COMMENT = "The launch date moved twice; please warn us earlier."
 SPARE_SOURCE = "spare-trello"
 
@@ -95,4 +102,14 @@ def seed_console_world(store: Store) -> ConsoleWorld:
             now=now - timedelta(hours=1),
         )
         assert feedback.id is not None
+        # ACME-2's flag has its comment posted on the issue, showing the flag as it is.
+        session.execute(update(WorkItemRow).where(WorkItemRow.key == "ACME-2").values(url=ISSUE_URL))
+        flag = get_flag(session, flag_id=world.flags["ACME-item"])
+        record_pushed_comment(
+            session,
+            flag_id=world.flags["ACME-item"],
+            comment_id=COMMENT_ID,
+            pushed_state=push_state_of(fingerprint=flag.fingerprint, state=flag.state.value),
+            now=now,
+        )
     return ConsoleWorld(world=world, spare_source_id=spare, feedback_id=feedback.id)

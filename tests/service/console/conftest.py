@@ -16,7 +16,8 @@ from service.console import console_router
 from service.portal import portal_router
 from service.store.runtime import Store
 from service.web.forms import SignInLimits
-from tests.support.api import World, make_settings, seed_world
+from tests.support.api import World, make_settings
+from tests.support.console import ConsoleWorld, seed_console_world
 from tests.support.fakes import RecordingEnqueuer
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -26,7 +27,11 @@ _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 class Console:
     app: FastAPI
     store: Store
-    world: World
+    seeded: ConsoleWorld
+
+    @property
+    def world(self) -> World:
+        return self.seeded.world
 
     def browser(self) -> TestClient:
         """A fresh cookie jar on the running app (the lifespan is run once, by the fixture)."""
@@ -69,4 +74,4 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     with TestClient(app):
         store: Store = app.state.store
         unlimited(app)
-        yield Console(app=app, store=store, world=seed_world(store))
+        yield Console(app=app, store=store, seeded=seed_console_world(store))

@@ -14,6 +14,7 @@ from service.store.rule_runs import list_rule_runs
 from service.store.sources import list_sources
 from service.store.tenancy import list_scopes, list_tokens
 from tests.service.console.conftest import Console, csrf_of, sign_in
+from tests.support.console import COMMENT_ID, ISSUE_URL, SPARE_SOURCE
 from tests.support.sources import add_test_source
 
 
@@ -249,7 +250,7 @@ def test_sources_show_health_and_connecting_refuses_bad_fields_with_422(console:
     assert unreachable.status_code == 422
     assert "The connection test failed, so nothing was saved" in unreachable.text
     with console.store.sessions() as session:
-        assert [s.name for s in list_sources(session)] == ["agency-jira"]
+        assert [s.name for s in list_sources(session)] == ["agency-jira", SPARE_SOURCE]
 
 
 def test_removing_a_source_counts_first_and_unknown_sources_are_404(console: Console) -> None:
@@ -378,3 +379,12 @@ def test_rules_check_a_file_and_queue_runs_with_field_errors(console: Console) -
 def _rule_runs(console: Console) -> int:
     with console.store.sessions() as session:
         return len(list_rule_runs(session, limit=100))
+
+
+def test_a_flag_shows_its_comment_as_posted_with_a_link_to_it(console: Console) -> None:
+    page = console.signed_in().get(f"/console/flags/{console.world.flags['ACME-item']}")
+    assert page.status_code == 200
+    assert f'href="{ISSUE_URL}?focusedCommentId={COMMENT_ID}"' in page.text
+    assert "Comment in Jira" in page.text
+    assert "As posted:" in page.text
+    assert "Risk (warning): internal rule message ACME item" in page.text
