@@ -9,11 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from service.domain.enums import FlagTriage, SourceKind
+from service.store.db import transaction
 from service.store.flags import get_flag, list_flag_history
+from service.store.orm import FlagRow
 from service.store.rule_runs import list_rule_runs
 from service.store.sources import list_sources
 from service.store.tenancy import list_scopes, list_tokens
 from tests.service.console.conftest import Console, csrf_of, sign_in
+from tests.support.api import T0
 from tests.support.console import COMMENT_ID, ISSUE_URL, SPARE_SOURCE
 from tests.support.sources import add_test_source
 
@@ -388,3 +391,33 @@ def test_a_flag_shows_its_comment_as_posted_with_a_link_to_it(console: Console) 
     assert "Comment in Jira" in page.text
     assert "As posted:" in page.text
     assert "Risk (warning): internal rule message ACME item" in page.text
+
+
+def test_flags_page_by_fifty_with_next_and_first_links(console: Console) -> None:
+    world = console.world
+    with transaction(console.store.sessions) as session:
+        for n in range(60):
+            session.add(
+                FlagRow(
+                    rule_id="bulk",
+                    subject="project",
+                    subject_id=world.projects["INITECH"],
+                    severity="info",
+                    state="resolved",
+                    message=f"bulk {n}",
+                    evidence={},
+                    fingerprint=f"bulk-{n}",
+                    first_seen_at=T0,
+                    last_seen_at=T0,
+                )
+            )
+    browser = console.signed_in()
+    first = browser.get("/console/flags", params={"rule": "bulk"})
+    assert first.status_code == 200
+    assert first.text.count(": bulk</a>") == 50
+    found = re.search(r'href="(/console/flags\?rule=bulk&amp;after=\d+)">Next page', first.text)
+    assert found is not None
+    second = browser.get(found.group(1).replace("&amp;", "&"))
+    assert second.text.count(": bulk</a>") == 10
+    assert "Next page" not in second.text
+    assert 'href="/console/flags?rule=bulk">First page' in second.text
