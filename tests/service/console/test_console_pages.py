@@ -14,7 +14,7 @@ from service.store.flags import get_flag, list_flag_history
 from service.store.orm import FlagRow
 from service.store.rule_runs import list_rule_runs
 from service.store.sources import list_sources
-from service.store.tenancy import list_scopes, list_tokens
+from service.store.tenancy import issue_token, list_scopes, list_tokens, revoke_token
 from tests.service.console.conftest import Console, csrf_of, sign_in
 from tests.support.api import T0
 from tests.support.console import COMMENT_ID, ISSUE_URL, SPARE_SOURCE
@@ -421,3 +421,15 @@ def test_flags_page_by_fifty_with_next_and_first_links(console: Console) -> None
     assert second.text.count(": bulk</a>") == 10
     assert "Next page" not in second.text
     assert 'href="/console/flags?rule=bulk">First page' in second.text
+
+
+def test_revoking_the_admin_token_ends_its_console_session(console: Console) -> None:
+    with transaction(console.store.sessions) as session:
+        issued = issue_token(session, client_id=None, is_admin=True, name="temp", expires_at=None, now=T0)
+    browser = console.browser()
+    sign_in(browser, issued.secret)
+    assert browser.get("/console/").status_code == 200
+    assert issued.token.id is not None
+    with transaction(console.store.sessions) as session:
+        revoke_token(session, token_id=issued.token.id, now=datetime.now(UTC))
+    assert browser.get("/console/").status_code == 303
