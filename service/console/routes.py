@@ -179,7 +179,7 @@ def flags(
                     session, filters=filters, now=now, after_id=after_id, limit=PAGE_SIZE + 1
                 )
             except NotFoundError as exc:
-                field = "client" if "client" in str(exc.message) else "project"
+                field = "project" if "project" in exc.details else "client"
                 query.errors = {field: f"No {field} is named {getattr(query, field)!r}."}
                 listed = []
             if len(listed) > PAGE_SIZE:

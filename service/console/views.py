@@ -174,7 +174,7 @@ def _push_queue(session: Session, *, now: datetime) -> list[QueuedPush]:
 
 
 @dataclass(frozen=True, slots=True)
-class FlagRow:
+class FlagLine:
     listed: ListedFlag
     subject: FlagSubjectView
 
@@ -186,13 +186,13 @@ class FlagRow:
 @dataclass(frozen=True, slots=True)
 class MilestoneGroup:
     title: str
-    flags: list[FlagRow]
+    flags: list[FlagLine]
 
 
 def group_by_milestone(session: Session, listed: Sequence[ListedFlag]) -> list[MilestoneGroup]:
     """The listing's flags grouped under their milestone (project-wide flags last in their project)."""
     subjects = list_flag_subjects(session, flags=[f.flag for f in listed])
-    groups: dict[str, list[FlagRow]] = {}
+    groups: dict[str, list[FlagLine]] = {}
     for entry in listed:
         assert entry.flag.id is not None
         subject = subjects[entry.flag.id]
@@ -202,7 +202,7 @@ def group_by_milestone(session: Session, listed: Sequence[ListedFlag]) -> list[M
             title = f"{subject.project_name}: no milestone"
         else:
             title = "Subject no longer tracked"
-        groups.setdefault(title, []).append(FlagRow(listed=entry, subject=subject))
+        groups.setdefault(title, []).append(FlagLine(listed=entry, subject=subject))
     return [MilestoneGroup(title=title, flags=rows) for title, rows in groups.items()]
 
 
