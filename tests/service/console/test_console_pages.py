@@ -5,19 +5,26 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from service.api.app import create_app
+from service.console import console_router
 from service.domain.enums import FlagTriage, SourceKind
+from service.portal import portal_router
 from service.store.db import transaction
 from service.store.flags import get_flag, list_flag_history
 from service.store.orm import FlagRow
 from service.store.rule_runs import list_rule_runs
 from service.store.sources import list_sources
 from service.store.tenancy import issue_token, list_scopes, list_tokens, revoke_token
+from service.web.forms import SignInLimits
 from tests.service.console.conftest import Console, csrf_of, sign_in
-from tests.support.api import T0
+from tests.support.api import T0, make_settings
 from tests.support.console import COMMENT_ID, ISSUE_URL, SPARE_SOURCE
+from tests.support.fakes import RecordingEnqueuer
 from tests.support.sources import add_test_source
 
 
@@ -433,3 +440,24 @@ def test_revoking_the_admin_token_ends_its_console_session(console: Console) -> 
     with transaction(console.store.sessions) as session:
         revoke_token(session, token_id=issued.token.id, now=datetime.now(UTC))
     assert browser.get("/console/").status_code == 303
+
+
+def test_console_sign_in_is_limited_apart_from_the_portals(tmp_path: Path) -> None:
+    routers = [portal_router(), console_router()]
+    app = create_app(make_settings(tmp_path), enqueuer=RecordingEnqueuer(), extra_routers=routers)
+    with TestClient(app, follow_redirects=False) as browser:
+        app.state.console_sign_in_limits = SignInLimits(address_burst=2, prefix_burst=100)
+        statuses = []
+        for _ in range(3):
+            form = browser.get("/console/sign-in")
+            response = browser.post(
+                "/console/sign-in", data={"csrf": csrf_of(form.text), "token": "pmb_wrong", "next": ""}
+            )
+            statuses.append(response.status_code)
+        assert statuses == [401, 401, 429]
+        assert int(response.headers["Retry-After"]) > 0
+        portal = browser.get("/portal/sign-in")
+        other = browser.post(
+            "/portal/sign-in", data={"csrf": csrf_of(portal.text), "token": "pmb_wrong", "next": ""}
+        )
+        assert other.status_code == 401
