@@ -182,6 +182,9 @@ class _NoJobs:
     def run_rules(self, run_id: int) -> None:
         """The benchmark queues no jobs."""
 
+    def evaluate_all(self) -> None:
+        """The benchmark queues no jobs."""
+
 
 def build_app() -> FastAPI:
     """The API as `pmbridge serve` builds it, configured from the environment, without a job runner."""

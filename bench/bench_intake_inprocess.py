@@ -63,6 +63,9 @@ class DiscardingEnqueuer:
     def run_rules(self, run_id: int) -> None:
         pass
 
+    def evaluate_all(self) -> None:
+        pass
+
 
 def jira_body(n: int) -> bytes:
     """An issue-updated delivery of about 1.5 KB."""

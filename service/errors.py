@@ -89,3 +89,9 @@ class UnprocessableInputError(ServiceError):
 
     code = "validation_failed"
     http_status = 422
+
+
+class InvalidRuleFilesError(UnprocessableInputError):
+    """A rule file in the rules directory does not load: a reload is refused and nothing is queued."""
+
+    code = "invalid_rule_file"

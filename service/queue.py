@@ -21,3 +21,6 @@ class Enqueuer(Protocol):
 
     def run_rules(self, run_id: int) -> None:
         """Do one queued rule run (a dry run asked through the admin API)."""
+
+    def evaluate_all(self) -> None:
+        """Evaluate every project of every source over what is stored (then drain the push-back)."""

@@ -55,13 +55,18 @@ class Flow:
         self.emit(at, item, "comment", topic, actor)
 
     # -- the pulling order ----------------------------------------------------------------------------
+    def deadline(self, item: Item) -> int:
+        """The day an item is wanted by, as the team sees it: its due date, else its release's date."""
+        if item.due is not None:
+            return item.due
+        return _LAST_RANK if item.version is None else self.releases[item.version].release
+
     def rank(self, item: Item) -> None:
-        """(Re)place a to-do item in the order: what blocks started work, the running sprint, then by
-        release, priority and age."""
+        """(Re)place a to-do item in the order: what blocks started work, the running sprint, then the
+        earliest date it is wanted by, priority and age."""
         item.stamp += 1
         tier = 0 if self.sprint is not None and self.sprint in item.sprints else 1
-        release = _LAST_RANK if item.version is None else item.version
-        key = (-1 if item.expedited else tier, release, item.priority, item.index)
+        key = (-1 if item.expedited else tier, self.deadline(item), item.priority, item.index)
         heapq.heappush(self.ready, (key, item.stamp, item.index))
 
     def pop_ready(self) -> Item | None:

@@ -2,7 +2,9 @@
 and a weekly look at the forecast that sometimes moves a date, sometimes cuts scope, sometimes does nothing.
 
 The lead knows estimates, the share of each item that looks done, and who is on the team; not the true
-effort, and not who will be ill. Plans are a little optimistic.
+effort, and not who will be ill. A release is planned with some padding, not always enough: at 70 to
+105% of the nominal pace, while unplanned work keeps arriving. A date given for a single item is the
+lead's forecast of when the work wanted before it and the item itself are done.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from sandbox.process.flow import Flow
 from sandbox.process.model import OPEN, Item, Release, SprintPlan
 
 SPRINT_DAYS = 14
+# The share of new items a client is given a date for; the rest are done in order, without one.
+DATED_SHARE = 0.35
 
 
 def calendar_days(workdays: float) -> int:
@@ -47,15 +51,26 @@ class Lead:
                 item.sprints = (*item.sprints, flow.sprint)
                 flow.emit(at, item, "sprints", item.sprints, None)
                 flow.rank(item)
-            if rng.random() < 0.6:
-                promised = int(item.created + 3 + rng.lognormvariate(math.log(10), 0.5))
-                self.set_due(item, promised, at)
+            if rng.random() < DATED_SHARE:
+                self.set_due(item, self._date_for(item, day), at)
+
+    def _date_for(self, item: Item, day: int) -> int:
+        """The date the lead gives a client for a new item: when the work wanted before it and the item
+        itself are done at the team's nominal pace, a little optimistically, with a day or two to spare;
+        never sooner than a few days out."""
+        flow = self.flow
+        horizon = day + 30
+        ahead = sum(self._remaining(i) for i in flow.open_items() if flow.deadline(i) <= horizon)
+        pace = self.nominal(day) * self.rng.uniform(0.9, 1.3)
+        return day + max(calendar_days((ahead + item.estimate) / pace) + self.rng.randint(1, 3), 3)
 
     def set_due(self, item: Item, day: int, at: float) -> None:
         if item.due is None:
             self.dated.append(item)
         item.due = day
         self.flow.emit(at, item, "due", day, None)
+        if item.stage == "todo":
+            self.flow.rank(item)
 
     def add_to_release(self, item: Item, release: Release, at: float) -> None:
         flow = self.flow
@@ -96,7 +111,7 @@ class Lead:
             if ahead >= 2 and (len(scope) < 2 or estimate < target / 2):
                 return
             start = max(day, flow.releases[-1].release if flow.releases else day)
-            optimism = self.rng.uniform(0.85, 1.2)
+            optimism = self.rng.uniform(0.7, 1.05)
             release_day = start + max(calendar_days(estimate / (nominal * optimism)), 14)
             at = flow.morning(day)
             if at >= flow.now:

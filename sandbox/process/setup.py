@@ -90,7 +90,7 @@ def make_backlog(
         if i == 0 or rng.random() < 0.5:
             plan[i] = "epic"
     work = sum(_SCALE.get(kind, 1.0) for kind in plan) or 1.0
-    mean_effort = rng.uniform(0.9, 1.5) * capacity / work
+    mean_effort = rng.uniform(0.75, 1.15) * capacity / work
     items: list[Item] = []
     parents: list[int] = []
     epic_ids: list[int] = []

@@ -15,6 +15,7 @@ from service.cli.context import LazySettings, fail_on_service_error, settings_fr
 from service.cli.db import db_app
 from service.cli.demo import demo
 from service.cli.digest import digest
+from service.cli.feedback import feedback_app
 from service.cli.flags import flags_app, push_app
 from service.cli.rules import rules_app
 from service.cli.sources import sources_app
@@ -37,6 +38,7 @@ app.add_typer(sources_app, name="sources")
 app.add_typer(rules_app, name="rules")
 app.add_typer(flags_app, name="flags")
 app.add_typer(push_app, name="push")
+app.add_typer(feedback_app, name="feedback")
 app.add_typer(clients_app, name="clients")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(sandbox_app, name="sandbox", help="Local fakes of the Jira Cloud and Trello APIs.")

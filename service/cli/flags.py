@@ -1,5 +1,6 @@
-"""`pmbridge flags`: evaluate the rules now, list flags, triage them (ack, snooze, dismiss), drain
-the push-back; `pmbridge push`: a project's push-back opt-in and budget."""
+"""`pmbridge flags`: evaluate the rules now, list flags, triage them (ack, snooze, dismiss), publish
+them to clients or keep them internal, drain the push-back; `pmbridge push`: a project's push-back
+opt-in and budget."""
 
 from __future__ import annotations
 
@@ -58,6 +59,7 @@ def _row(listed: ListedFlag, *, now: datetime) -> dict[str, Any]:
         "state": flag.state.value,
         "pushed": flag.pushed_comment_id is not None,
         "published": flag.published,
+        "client_text": flag.client_text,
         "message": flag.message,
         "first_seen_at": flag.first_seen_at.isoformat(),
         "triage": None if triage is None else triage.value,
@@ -96,6 +98,10 @@ def list_(
             help="open (neither snoozed nor dismissed), resolved, acknowledged, snoozed, dismissed, or all.",
         ),
     ] = "open",
+    published: Annotated[
+        bool | None,
+        typer.Option("--published/--unpublished", help="Only flags shown to clients, or only internal ones."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List flags (the open ones by default), each with where its comment stands and, while it
@@ -113,6 +119,7 @@ def list_(
             rule=rule,
             severity=None if severity is None else parse_severity(severity, field="severity"),
             state=None if state == "all" else parse_list_state(state),
+            published=published,
         )
         rows = [
             _row(f, now=now) for f in list_flags_for_operator(session, filters=filters, now=now, limit=None)
@@ -125,7 +132,8 @@ def list_(
 
 
 def _triaged(ctx: typer.Context, *, as_json: bool, verb: str, step: Any) -> None:
-    """Run one triage step on a flag in a transaction and print the flag as it is after it."""
+    """Run one step on a flag (triage, publication) in a transaction and print the flag as it is
+    after it, in the row shape of `flags list --json`."""
     from service.flags.listing import ListedFlag
     from service.flags.push_queue import read_push_statuses
     from service.store.db import transaction
@@ -199,6 +207,45 @@ def dismiss_(
         as_json=as_json,
         verb=f"dismissed ({reason})",
         step=lambda s, now: dismiss(s, flag_id=flag_id, reason=reason, now=now),
+    )
+
+
+@flags_app.command("publish")
+def publish(
+    ctx: typer.Context,
+    flag_id: Annotated[int, typer.Argument(metavar="ID", help="The flag's id.")],
+    text: Annotated[
+        str,
+        typer.Option("--text", help="The wording the clients who see its subject read (1-2000 characters)."),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the flag as one JSON object.")] = False,
+) -> None:
+    """Show a flag to the clients who see its subject, in --text (never the rule's words); their feed
+    gets a `risk_raised` event when an open flag becomes visible or its wording changes."""
+    from service.flags.publishing import publish_risk
+
+    _triaged(
+        ctx,
+        as_json=as_json,
+        verb="published",
+        step=lambda s, now: publish_risk(s, flag_id=flag_id, client_text=text, now=now),
+    )
+
+
+@flags_app.command("unpublish")
+def unpublish(
+    ctx: typer.Context,
+    flag_id: Annotated[int, typer.Argument(metavar="ID", help="The flag's id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the flag as one JSON object.")] = False,
+) -> None:
+    """Keep a flag internal again; clients who were shown it open read that it was withdrawn."""
+    from service.flags.publishing import keep_risk_internal
+
+    _triaged(
+        ctx,
+        as_json=as_json,
+        verb="kept internal",
+        step=lambda s, now: keep_risk_internal(s, flag_id=flag_id, now=now),
     )
 
 

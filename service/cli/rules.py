@@ -1,4 +1,5 @@
-"""`pmbridge rules`: check a rule file, and dry-run it over stored history."""
+"""`pmbridge rules`: list the rules in force, check a rule file, and dry-run or backtest rules over
+stored history."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import typer
 
 from service.cli.context import fail_on_service_error, opened_store
 
-rules_app = typer.Typer(help="Custom rules: validate and dry-run rule files.", no_args_is_help=True)
+rules_app = typer.Typer(
+    help="Rules: list those in force, validate and dry-run rule files.", no_args_is_help=True
+)
 
 
 def _window(text: str, *, option: str = "--since") -> timedelta:
@@ -42,6 +45,44 @@ def _until(text: str | None) -> datetime:
             "is in the future: a replay ends at the present at the latest", param_hint="--until"
         )
     return until
+
+
+def _score(value: object) -> str:
+    return "-" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+@rules_app.command("list")
+def list_(
+    ctx: typer.Context,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"rules_dir", "rules": [...], "errors": [...]}.')
+    ] = False,
+) -> None:
+    """List the rules in force: every built-in rule, then each rule of each file of PMBRIDGE_RULES_DIR
+    (default.yaml, client-<name>.yaml, project-<KEY>.yaml), with its scope, settings and, for a
+    built-in rule, its precision and recall in the latest backtest of the rules as shipped. A file
+    that does not load is reported with its line and reason."""
+    from service.cli.context import settings_from
+    from service.flags.rule_catalog import describe_rules, rules_report_json
+
+    settings = settings_from(ctx)
+    with fail_on_service_error(), opened_store(ctx) as store, store.sessions() as session:
+        report = rules_report_json(describe_rules(session, rules_dir=settings.rules_dir))
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    typer.echo("name\tkind\torigin\tscope\tenabled\tseverity\tpush\tprecision\trecall\tbeats_baseline")
+    for rule in report["rules"]:
+        scope = rule["scope"] if rule["scope_kind"] == "default" else f"{rule['scope_kind']}:{rule['scope']}"
+        typer.echo(
+            f"{rule['name']}\t{rule['kind']}\t{rule['origin']}\t{scope}\t"
+            f"{'on' if rule['enabled'] else 'off'}\t{rule['severity']}\t"
+            f"{'yes' if rule['push_to_jira'] else 'no'}\t{_score(rule['precision'])}\t"
+            f"{_score(rule['recall'])}\t{_score(rule['beats_baseline'])}"
+        )
+    for error in report["errors"]:
+        where = error["file"] if error["line"] is None else f"{error['file']}:{error['line']}"
+        typer.echo(f"error: {where}: {error['reason']} (its rules are not listed)", err=True)
 
 
 @rules_app.command("check")

@@ -1,4 +1,5 @@
-"""`pmbridge sources`: connect Jira sites and Trello workspaces, list and remove them."""
+"""`pmbridge sources`: connect Jira sites and Trello workspaces, list them, register their webhooks
+(`service.sync.webhook_setup`) and remove them."""
 
 from __future__ import annotations
 
@@ -180,6 +181,7 @@ def add_trello(
     from service.store.db import transaction
     from service.store.sources import add_source
     from service.sync.trello_settings import ESTIMATE_FIELD_KEY, SPENT_FIELD_KEY, TrelloSyncSettings
+    from service.sync.webhook_setup import find_trello_boards, register_webhooks
 
     boards = [item.lower() for item in board or []]
     if not all(is_trello_id(item) for item in boards):
@@ -199,7 +201,7 @@ def add_trello(
         raise typer.Exit(code=2) from exc
     candidate = Source(kind=SourceKind.TRELLO, name=name, base_url=base_url, settings=settings)
     with fail_on_service_error():
-        member, board_ids = _test_trello_connection(candidate, credentials, wanted=boards)
+        member, board_ids = find_trello_boards(candidate, credentials, wanted=boards)
         with opened_store(ctx) as store, transaction(store.sessions) as session:
             source = add_source(
                 session,
@@ -213,9 +215,12 @@ def add_trello(
                 now=datetime.now(UTC),
             )
     assert source.id is not None
-    report = _register_webhooks(ctx, source, credentials, board_ids)
+    with fail_on_service_error():
+        report = register_webhooks(
+            source, credentials, board_ids=board_ids, public_url=settings_from(ctx).public_url
+        ).to_json()
     if as_json:
-        typer.echo(json.dumps({"id": source.id, "boards": board_ids, **report}))
+        typer.echo(json.dumps({**report, "boards": board_ids}))
         return
     typer.echo(f"connected trello source {source.id} ({name}) as {member}, {len(board_ids)} boards")
     _echo_webhook_report(source.id, report)
@@ -228,66 +233,15 @@ def register_webhooks(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Register (or confirm) Trello webhooks for a source's boards at PMBRIDGE_PUBLIC_URL."""
-    from service.providers import provider_for
-    from service.store.sources import get_source, read_credentials
-    from service.sync.trello_settings import TrelloSyncSettings
+    from service.sync.webhook_setup import register_source_webhooks
 
-    with fail_on_service_error():
-        with opened_store(ctx) as store, store.sessions() as session:
-            found = get_source(session, source_id=source)
-            credentials = read_credentials(session, cipher=store.cipher, source_id=source)
-        # Only Trello lets an integration register webhooks; Jira's are set up by its administrator.
-        if provider_for(found.kind).webhook_registration is None:
-            raise InvalidInputError(f"source {source} is not a Trello source")
-        _, board_ids = _test_trello_connection(
-            found, credentials, wanted=list(TrelloSyncSettings.from_settings(found.settings).board_ids)
-        )
-    report = _register_webhooks(ctx, found, credentials, board_ids)
-    if as_json:
-        typer.echo(json.dumps({"id": source, **report}))
-        return
-    _echo_webhook_report(source, report)
-
-
-def _test_trello_connection(
-    source: Source, credentials: dict[str, str], *, wanted: list[str]
-) -> tuple[str, list[str]]:
-    """The member's name and the boards to watch: `wanted`, each checked, else all open boards."""
-    from connectors.http import ConnectorError
-    from service.providers.trello import open_trello_client
-
-    try:
-        with open_trello_client(source, credentials) as client:
-            member = client.get_member("me")
-            if not wanted:
-                return member.username or member.id, [b.id.lower() for b in client.list_member_boards("me")]
-            missing = [
-                board_id
-                for board_id, result in zip(wanted, client.get_boards(wanted), strict=True)
-                if not result.ok
-            ]
-    except (ConnectorError, ConfigurationError) as exc:
-        raise InvalidInputError(f"cannot connect to Trello at {source.base_url}: {exc}") from exc
-    if missing:
-        raise InvalidInputError(f"the token cannot read the boards {', '.join(missing)}")
-    return member.username or member.id, wanted
-
-
-def _register_webhooks(
-    ctx: typer.Context, source: Source, credentials: dict[str, str], board_ids: list[str]
-) -> dict[str, object]:
-    """Trello probes the callback with HEAD first, so the service must already answer at the public URL."""
-    from service.providers import provider_for
-
-    registration = provider_for(source.kind).webhook_registration
-    assert registration is not None
     public_url = settings_from(ctx).public_url
-    if not public_url:
-        return {"webhooks": {}, "callback_url": None}
-    assert source.id is not None
-    callback_url = registration.callback_url(public_url, source.id)
-    outcome = registration.register(source, credentials, callback_url=callback_url, model_ids=board_ids)
-    return {"webhooks": outcome, "callback_url": callback_url}
+    with fail_on_service_error(), opened_store(ctx) as store:
+        report = register_source_webhooks(store, source_id=source, public_url=public_url)
+    if as_json:
+        typer.echo(json.dumps(report.to_json()))
+        return
+    _echo_webhook_report(source, report.to_json())
 
 
 def _echo_webhook_report(source_id: int, report: dict[str, object]) -> None:

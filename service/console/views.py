@@ -26,7 +26,7 @@ from service.store.flags import (
     list_promises_at_risk,
     list_subject_keys,
 )
-from service.store.inbox_admin import InboxHealth, list_inbox_health
+from service.store.inbox_admin import WebhookDeliveryStatus, list_webhook_delivery_statuses
 from service.store.projects import list_projects
 from service.store.sources import list_sources
 from service.store.sync_state import SyncRunRecord, list_sync_runs
@@ -81,7 +81,7 @@ class SourceToday:
     source: Source
     last_success: SyncRunRecord | None
     last_run: SyncRunRecord | None
-    webhooks: InboxHealth | None
+    webhooks: WebhookDeliveryStatus | None
 
     @property
     def failing(self) -> bool:
@@ -144,9 +144,10 @@ def build_today(session: Session, *, now: datetime) -> TodayPage:
 
 
 def list_source_health(session: Session) -> list[SourceToday]:
-    webhooks = list_inbox_health(session)
+    sources = list_sources(session)
+    webhooks = list_webhook_delivery_statuses(session, source_ids=[s.id for s in sources if s.id is not None])
     found: list[SourceToday] = []
-    for source in list_sources(session):
+    for source in sources:
         assert source.id is not None
         last = list_sync_runs(session, source_id=source.id, limit=1)
         success = list_sync_runs(session, source_id=source.id, status=SyncRunStatus.SUCCEEDED, limit=1)

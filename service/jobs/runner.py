@@ -189,6 +189,9 @@ class JobRunner:
     def run_rules(self, run_id: int) -> None:
         self._run_rules(run_id)
 
+    def evaluate_all(self) -> None:
+        self._evaluate_all()
+
     def _evaluate_owed(self, owed: dict[int, Collection[int] | None]) -> None:
         """The projects webhook deliveries changed, then their comments."""
         now = datetime.now(UTC)

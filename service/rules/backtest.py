@@ -231,11 +231,14 @@ BASELINES: tuple[Baseline, ...] = (
 
 
 # The naive rule each built-in rule is measured against: the one that looks at the same thing.
+# Item flags scored on the item's own due date alone: the promise rules, and the naive rules that
+# look at that date, so a rule and its baseline are scored alike.
+ABOUT_OWN_DATE = PROMISE_RULES | {"past_due_items", "due_within_7_days"}
 BASELINE_FOR: Mapping[str, str] = {
     "overdue_commitment": "past_due_items",
     "due_soon_not_started": "due_within_7_days",
     "forecast_misses_due_date": "due_within_7_days",
-    "unassigned_high_priority": "due_within_7_days",
+    "unassigned_high_priority": "in_progress_over_5_days",
     "stale_in_progress": "in_progress_over_5_days",
     "blocked_too_long": "in_progress_over_5_days",
     "reopened_after_done": "in_progress_over_5_days",
@@ -433,7 +436,7 @@ def _promises_of(
     else:
         source = facts.item.source_id
         keys = [(FlagSubject.ITEM, source, facts.key)]
-        if rule not in PROMISE_RULES:
+        if rule not in ABOUT_OWN_DATE:
             keys += [(FlagSubject.MILESTONE, source, m) for m in facts.item.milestone_external_ids]
     out: list[tuple[PromiseKey, date]] = []
     for key in keys:

@@ -63,6 +63,7 @@ BUILTIN_RULES: tuple[BuiltinRule[Any], ...] = (
     ),
     BuiltinRule(
         id="promised_date_moved",
+        enabled=False,
         applies_to=_BOTH,
         params=MovedParams(),
         severity=Severity.WARNING,
@@ -121,6 +122,7 @@ BUILTIN_RULES: tuple[BuiltinRule[Any], ...] = (
     ),
     BuiltinRule(
         id="stale_in_progress",
+        enabled=False,
         applies_to=_ITEM,
         params=StaleParams(),
         severity=Severity.WARNING,
@@ -143,6 +145,7 @@ BUILTIN_RULES: tuple[BuiltinRule[Any], ...] = (
     ),
     BuiltinRule(
         id="unassigned_high_priority",
+        enabled=False,
         applies_to=_ITEM,
         params=UnassignedParams(),
         severity=Severity.WARNING,

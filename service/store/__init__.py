@@ -10,7 +10,8 @@ Each entity has one home: projects in `projects`; work items, their milestones a
 (comments, Trello card actions) in `activity`; flags in `flags`; the outbox in `outbox`; sources in
 `sources`, and the removal of one with everything that hangs off it in `source_removal`; sync
 cursors and runs in
-`sync_state`; sync leases in `leases`; clients, scopes, tokens and feedback in `tenancy`; portal
+`sync_state`; sync leases in `leases`; clients, scopes, tokens and feedback in `tenancy` (feedback
+as the operator reads and handles it in `feedback_admin`); portal
 sessions in `portal_sessions`; rule dry runs in `rule_runs`; subscriptions in `subscriptions`; the
 promise ledger in `ledger`; feed events in `feed_writes`; the webhook inbox in `inbox` (the
 intake's fast path) and `inbox_admin` (dead letters, counts). What a client may read, filtered by

@@ -21,7 +21,7 @@ from service.store.dialect import analyze_if_outgrown
 from service.store.driver_sql import driver_values, fetch_rows
 from service.store.item_statements import ItemStatements, item_statements
 from service.store.mapping import work_item_from_row
-from service.store.orm import ChangeRow, ItemMilestoneRow, ProjectRow, WorkItemRow
+from service.store.orm import ChangeRow, ItemMilestoneRow, MilestoneRow, ProjectRow, WorkItemRow
 from service.store.projects import list_project_ids_by_external_id
 from service.store.work_scan import read_item_changes, read_project_items, read_project_milestones
 
@@ -467,3 +467,7 @@ def stamp_done_times(session: Session, *, source_id: int, external_ids: Collecti
 def count_work_items(session: Session) -> int:
     """Every stored item, deleted and hidden ones included."""
     return int(session.scalar(select(func.count()).select_from(WorkItemRow)) or 0)
+
+
+def milestone_exists(session: Session, *, milestone_id: int) -> bool:
+    return session.get(MilestoneRow, milestone_id) is not None

@@ -87,6 +87,9 @@ class FeedbackRow(Base):
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime]
+    # When an operator marked it handled (followed up), and who; null while it is not (migration 0020).
+    handled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    handled_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class EventSubscriptionRow(Base):

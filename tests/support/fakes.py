@@ -38,6 +38,7 @@ class RecordingEnqueuer:
         self.deliveries: list[int] = []
         self.syncs: list[int] = []
         self.rule_runs: list[int] = []
+        self.evaluations = 0  # evaluations of every project queued
 
     def process_delivery(self, inbox_id: int) -> None:
         self.deliveries.append(inbox_id)
@@ -50,3 +51,6 @@ class RecordingEnqueuer:
 
     def run_rules(self, run_id: int) -> None:
         self.rule_runs.append(run_id)
+
+    def evaluate_all(self) -> None:
+        self.evaluations += 1

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from service.api.auth import Authenticator, LastUseRecorder
 from service.api.limits import BodySizeLimit
 from service.api.routers import (
+    admin_feedback,
     admin_ops,
     admin_rules,
     admin_sources,
@@ -43,6 +44,7 @@ def install_routers(app: FastAPI) -> None:
         admin_sources,
         admin_subscriptions,
         admin_ops,
+        admin_feedback,
         admin_rules,
     ):
         app.include_router(module.router)

@@ -125,9 +125,20 @@ def post_publish(request: Request, admin: Admin, flag_id: ObjectId, body: Publis
     return out
 
 
+@router.post("/flags/{flag_id}/unpublish", response_model=FlagOut, summary="Hide a flag from clients")
+def post_unpublish(request: Request, admin: Admin, flag_id: ObjectId) -> FlagOut:
+    """Clients who were shown the open flag get a `risk_withdrawn` event in the wording they saw (as
+    `pmbridge flags unpublish`; `/keep-internal` is the same route under its first name)."""
+    return _unpublished(request, admin, flag_id)
+
+
 @router.post("/flags/{flag_id}/keep-internal", response_model=FlagOut, summary="Hide a flag from clients")
 def post_keep_internal(request: Request, admin: Admin, flag_id: ObjectId) -> FlagOut:
     """Clients who were shown the open flag get a `risk_withdrawn` event in the wording they saw."""
+    return _unpublished(request, admin, flag_id)
+
+
+def _unpublished(request: Request, admin: Admin, flag_id: int) -> FlagOut:
     now = datetime.now(UTC)
     with transaction(store_of(request).sessions) as session:
         flag = keep_risk_internal(session, flag_id=flag_id, now=now, by=_by(admin))

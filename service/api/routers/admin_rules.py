@@ -1,5 +1,5 @@
-"""Admin routes for rule files: check one, and dry-run it over stored history as a job (as
-`pmbridge rules`, which runs it at once)."""
+"""Admin routes for rules: the rules in force and their reload, check a rule file, and dry-run or
+backtest rules over stored history as a job (as `pmbridge rules`, which runs them at once)."""
 
 from __future__ import annotations
 
@@ -16,15 +16,19 @@ from service.api.schemas.rules import (
     BacktestOut,
     DryRunIn,
     DryRunOut,
+    QueuedProjectOut,
     RuleFileCheckOut,
     RuleFileIn,
     RuleRunOut,
+    RulesOut,
+    RulesReloadOut,
 )
 from service.app_state import settings_of, store_of
 from service.domain.enums import RuleRunKind
 from service.errors import TooManyRunsError
 from service.flags.backtest import backtest_params
 from service.flags.dryrun import dry_run_params
+from service.flags.rule_catalog import describe_rules, reload_rules, rules_report_json
 from service.flags.rulesets import load_rule_text
 from service.store.db import reading, transaction
 from service.store.rule_runs import RuleRun, add_rule_run, get_rule_run, list_rule_runs
@@ -35,6 +39,37 @@ Admin = Annotated[Caller, Depends(require_admin)]
 _SOURCE = "rules"
 # When a full queue of rule runs is likely to have room again: a run takes seconds to a minute.
 RETRY_RULE_RUN_AFTER_S = 30
+
+
+@router.get("/rules", response_model=RulesOut, summary="The rules in force")
+def get_rules(request: Request, _admin: Admin) -> RulesOut:
+    """Every built-in rule as shipped, then every rule of each rule file of `PMBRIDGE_RULES_DIR`
+    (`default.yaml`, `client-<name>.yaml`, `project-<KEY>.yaml`), as `pmbridge rules list --json`
+    prints them. A file that does not load is listed in `errors` with its line and reason."""
+    with reading(store_of(request).sessions) as session:
+        report = describe_rules(session, rules_dir=settings_of(request).rules_dir)
+    return RulesOut.model_validate(rules_report_json(report))
+
+
+@router.post(
+    "/rules/reload",
+    response_model=RulesReloadOut,
+    status_code=202,
+    summary="Check the rule files and re-evaluate every project",
+)
+def post_reload(request: Request, _admin: Admin) -> RulesReloadOut:
+    """Rule files are read at every evaluation, so no restart is needed: this checks every file of
+    the rules directory and, when all load, queues an evaluation of every project so its flags
+    reflect the files now. A file that does not load answers 422 (`invalid_rule_file`) with
+    `details.file`, `details.line` and `details.reason` (and `details.files`, every such file), and
+    nothing is queued."""
+    with reading(store_of(request).sessions) as session:
+        reload = reload_rules(
+            session, rules_dir=settings_of(request).rules_dir, enqueuer=enqueuer_of(request)
+        )
+    return RulesReloadOut(
+        files=reload.files, projects=[QueuedProjectOut(id=p.id, key=p.key) for p in reload.projects]
+    )
 
 
 @router.post("/rules/validate", response_model=RuleFileCheckOut, summary="Check a rule file")

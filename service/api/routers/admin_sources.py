@@ -1,4 +1,5 @@
-"""Admin routes for sources (with a connection test and their removal), their projects and sync runs.
+"""Admin routes for sources (with a connection test, their webhooks and their removal), their projects
+and sync runs.
 
 Credentials and webhook secrets go in encrypted (Fernet) and never come back out. Base URLs are
 checked against SSRF when stored and again, resolved, before every connection test.
@@ -29,6 +30,8 @@ from service.api.schemas.admin import (
     SyncQueued,
     SyncRunOut,
     UntrackedCommentsOut,
+    WebhooksRegisteredOut,
+    WebhookStatusOut,
 )
 from service.api.schemas.common import ADMIN_ERRORS
 from service.app_state import settings_of, store_of
@@ -47,6 +50,7 @@ from service.store.sources import (
 from service.store.sync_state import list_sync_runs
 from service.sync.connection import NewSource, check_stored_connection, connect_source
 from service.sync.trello_settings import ESTIMATE_FIELD_KEY, SPENT_FIELD_KEY
+from service.sync.webhook_setup import read_webhook_status, register_source_webhooks
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_ERRORS)
 Admin = Annotated[Caller, Depends(require_admin)]
@@ -152,6 +156,41 @@ def post_sync(request: Request, _admin: Admin, source_id: ObjectId) -> SyncQueue
         ensure_source_exists(session, source_id=source_id)
     enqueuer_of(request).sync_source(source_id)
     return SyncQueued(source_id=source_id, status="queued")
+
+
+@router.post(
+    "/sources/{source_id}/webhooks",
+    response_model=WebhooksRegisteredOut,
+    summary="Register (or confirm) a Trello source's webhooks",
+)
+def post_webhooks(request: Request, _admin: Admin, source_id: ObjectId) -> WebhooksRegisteredOut:
+    """As `pmbridge sources webhooks --source ID`: one webhook per board the source syncs, at
+    `PMBRIDGE_PUBLIC_URL` (Trello probes it first, so the service must answer there). Without a
+    public URL nothing is registered and `callback_url` is null. A Jira source answers 422: its
+    webhooks are set up by its administrator; 400 when Trello refuses the credentials or a board."""
+    report = register_source_webhooks(
+        store_of(request), source_id=source_id, public_url=settings_of(request).public_url
+    )
+    return WebhooksRegisteredOut(
+        id=report.source_id, webhooks=report.webhooks, callback_url=report.callback_url
+    )
+
+
+@router.get(
+    "/sources/{source_id}/webhooks",
+    response_model=WebhookStatusOut,
+    summary="How a source's webhook deliveries stand",
+)
+def get_webhooks(request: Request, _admin: Admin, source_id: ObjectId) -> WebhookStatusOut:
+    """When the last delivery was received, how many wait to be processed, how many are dead letters."""
+    with reading(store_of(request).sessions) as session:
+        status = read_webhook_status(session, source_id=source_id)
+    return WebhookStatusOut(
+        source_id=status.source_id,
+        last_received_at=status.last_received_at,
+        pending=status.pending,
+        dead_letters=status.dead_letters,
+    )
 
 
 @router.get("/projects", response_model=list[ProjectAdminOut], summary="Projects synced from every source")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, SecretStr
@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field, SecretStr
 from service.api.schemas.common import RequestBody
 from service.domain.enums import (
     DismissReason,
+    FeedbackSubject,
     FlagHistoryKind,
     FlagState,
     FlagSubject,
@@ -23,6 +24,7 @@ from service.domain.enums import (
     SyncRunKind,
     SyncRunStatus,
 )
+from service.flags.publishing import MAX_CLIENT_TEXT
 from service.sync.trello_settings import ESTIMATE_FIELD_KEY, SPENT_FIELD_KEY
 
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
@@ -258,7 +260,7 @@ class FlagOut(BaseModel):
 
 
 class PublishIn(RequestBody):
-    client_text: str = Field(min_length=1, max_length=2000, description="The wording clients see.")
+    client_text: str = Field(min_length=1, max_length=MAX_CLIENT_TEXT, description="The wording clients see.")
 
 
 class SnoozeIn(RequestBody):
@@ -354,3 +356,68 @@ class DeadLetterOut(BaseModel):
 class RetryQueued(BaseModel):
     id: int
     status: Literal["queued"]
+
+
+class FeedbackClientOut(BaseModel):
+    id: int
+    name: str
+
+
+class FeedbackMilestoneOut(BaseModel):
+    id: int
+    name: str
+    project_key: str
+
+
+class FeedbackEventOut(BaseModel):
+    id: int
+    kind: str
+    summary: str = Field(description="The event's text, as the client read it.")
+    title: str | None = Field(description="The item title the event carried, when it carried one.")
+    occurred_at: datetime
+    item_key: str | None
+    item_title: str | None
+    project_key: str | None = Field(description="Null once the event's project was removed.")
+
+
+class FeedbackAdminOut(BaseModel):
+    id: int
+    client: FeedbackClientOut
+    subject: FeedbackSubject
+    subject_id: int | None = Field(description="The milestone's or feed event's id; null for a period.")
+    rating: int = Field(ge=1, le=5)
+    comment: str | None
+    created_at: datetime
+    period_start: date | None
+    period_end: date | None
+    handled: bool
+    handled_at: datetime | None
+    handled_by: str | None = Field(description="Who marked it handled (`token:<id>` through this API).")
+    milestone: FeedbackMilestoneOut | None = Field(
+        description="The milestone rated, when it is one and still exists."
+    )
+    event: FeedbackEventOut | None = Field(
+        description="The feed event rated, when it is one and still exists."
+    )
+
+
+class FeedbackHandledIn(RequestBody):
+    handled: bool = Field(default=True, description="False marks it not handled again.")
+
+
+class WebhooksRegisteredOut(BaseModel):
+    id: int = Field(description="The source's id.")
+    webhooks: dict[str, str] = Field(
+        description="What happened to each watched board's webhook (created, confirmed, …), by board id."
+    )
+    callback_url: str | None = Field(
+        description="Where Trello delivers; null when `PMBRIDGE_PUBLIC_URL` is unset, and nothing was "
+        "registered."
+    )
+
+
+class WebhookStatusOut(BaseModel):
+    source_id: int
+    last_received_at: datetime | None = Field(description="When the last delivery was received.")
+    pending: int = Field(description="Deliveries received and not yet processed.")
+    dead_letters: int = Field(description="Deliveries that failed for good (`/admin/dead-letters`).")

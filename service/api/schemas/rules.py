@@ -4,13 +4,13 @@ rule run)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from service.api.schemas.common import RequestBody
-from service.domain.enums import FlagSubject, RuleRunKind, RuleRunStatus
+from service.domain.enums import FlagSubject, RuleRunKind, RuleRunStatus, Severity
 from service.flags.rulesets import parse_duration
 
 MAX_DRY_RUN_WINDOW = timedelta(days=365)
@@ -202,3 +202,48 @@ class RuleRunOut(BaseModel):
     result: DryRunOut | BacktestOut | None = Field(
         description="The dry run's hits or the backtest's scores, once `status` is `succeeded`; null before."
     )
+
+
+class ActiveRuleOut(BaseModel):
+    name: str
+    kind: Literal["builtin", "override", "custom"] = Field(
+        description="A built-in rule as shipped, a rule file's settings of one, or a file's custom rule."
+    )
+    origin: str = Field(description="`builtin`, or the rule file's path.")
+    scope_kind: Literal["default", "client", "project"]
+    scope: str = Field(description="`default`, the client's name or the project's key.")
+    enabled: bool
+    severity: Severity
+    push_to_jira: bool
+    parameters: dict[str, Any] = Field(
+        description="A built-in rule's thresholds (a file's over the defaults); a custom rule's subject, "
+        "condition, message and client visibility."
+    )
+    precision: float | None = Field(
+        description="In the latest backtest of the rules as shipped; null for a file's rules or when "
+        "undecided."
+    )
+    recall: float | None
+    beats_baseline: bool | None
+
+
+class RuleFileErrorOut(BaseModel):
+    file: str
+    line: int | None
+    reason: str
+
+
+class RulesOut(BaseModel):
+    rules_dir: str | None = Field(description="`PMBRIDGE_RULES_DIR`; null when unset.")
+    rules: list[ActiveRuleOut]
+    errors: list[RuleFileErrorOut] = Field(description="Rule files that do not load, and why.")
+
+
+class QueuedProjectOut(BaseModel):
+    id: int
+    key: str
+
+
+class RulesReloadOut(BaseModel):
+    files: list[str] = Field(description="The rule files checked, all of which load.")
+    projects: list[QueuedProjectOut] = Field(description="The projects whose evaluation was queued.")

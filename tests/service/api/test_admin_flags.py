@@ -230,3 +230,37 @@ def test_push_enable_unknown_project_answers_404(api: TestClient, world: World) 
     answer = api.post("/admin/projects/999999/push/enable", json={}, headers=_admin(world))
 
     assert answer.status_code == 404
+
+
+def test_unpublish_hides_the_flag_from_clients_as_keep_internal_does(api: TestClient, world: World) -> None:
+    flag_id = world.flags["INITECH-project"]
+
+    answer = api.post(f"/admin/flags/{flag_id}/unpublish", headers=_admin(world))
+
+    assert answer.status_code == 200
+    assert (answer.json()["id"], answer.json()["published"]) == (flag_id, False)
+    risks = api.get("/v1/risks", headers=bearer(world.tokens["initech"])).json()["risks"]
+    assert flag_id not in [r["id"] for r in risks]
+    history = api.get(f"/admin/flags/{flag_id}/history", headers=_admin(world)).json()
+    assert [h["kind"] for h in history] == ["unpublished"]
+
+
+@pytest.mark.parametrize("path", ["unpublish", "keep-internal"], ids=["unpublish", "keep-internal"])
+def test_unpublish_unknown_flag_answers_404(api: TestClient, world: World, path: str) -> None:
+    answer = api.post(f"/admin/flags/999999/{path}", headers=_admin(world))
+
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("text", ["", "x" * 2001], ids=["empty", "too-long"])
+def test_publish_empty_or_too_long_text_answers_422_and_publishes_nothing(
+    api: TestClient, world: World, text: str
+) -> None:
+    flag_id = world.flags["INITECH-unpublished"]
+
+    answer = api.post(f"/admin/flags/{flag_id}/publish", json={"client_text": text}, headers=_admin(world))
+
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "validation_failed"
+    assert api.get(f"/admin/flags/{flag_id}/history", headers=_admin(world)).json() == []

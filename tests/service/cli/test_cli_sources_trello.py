@@ -11,7 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
-from service.settings import DATABASE_FILE
+from service.domain.enums import SourceKind
+from service.settings import DATABASE_FILE, Settings
+from service.store.runtime import open_store
+from tests.support.sources import add_test_source
 from tests.support.trello_sandbox import TrelloSandbox, serve_trello_sandbox
 
 PUBLIC_URL = "https://pmbridge.agency.example"
@@ -176,3 +179,35 @@ def test_sources_add_trello_refuses_a_blank_effort_field(
     assert result.exit_code == 2
     assert "spent_field" in result.stderr
     assert json.loads(listed.stdout) == []
+
+
+def test_sources_webhooks_confirms_the_webhooks_of_a_trello_source(
+    runner: CliRunner, trello_sandbox: TrelloSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PMBRIDGE_PUBLIC_URL", PUBLIC_URL)
+    trello_sandbox.world.verify_callback = lambda _url: 200
+    added = json.loads(runner.invoke(app, add_args(trello_sandbox, "--json")).stdout)
+
+    result = runner.invoke(app, ["sources", "webhooks", "--source", str(added["id"]), "--json"])
+
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert printed == {
+        "id": added["id"],
+        "webhooks": added["webhooks"],
+        "callback_url": added["callback_url"],
+    }
+    assert len(trello_sandbox.world.webhooks) == len(trello_sandbox.world.boards)
+
+
+def test_sources_webhooks_of_a_jira_source_says_its_administrator_sets_them_up(runner: CliRunner) -> None:
+    store = open_store(Settings())
+    try:
+        source_id = add_test_source(store, kind=SourceKind.JIRA_CLOUD, name="acme-jira", webhook_secret="s")
+    finally:
+        store.close()
+
+    result = runner.invoke(app, ["sources", "webhooks", "--source", str(source_id)])
+
+    assert result.exit_code == 1
+    assert "set up by its administrator" in result.stderr

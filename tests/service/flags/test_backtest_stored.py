@@ -154,7 +154,7 @@ def test_rules_dry_run_ends_at_until(
     moves = _due_date_moves(served)
     until = moves[len(moves) // 2] + timedelta(days=1)
     rule_file = tmp_path / "moved.yaml"
-    rule_file.write_text("builtin:\n  promised_date_moved:\n    min_moves: 1\n")
+    rule_file.write_text("builtin:\n  promised_date_moved:\n    enabled: true\n    min_moves: 1\n")
     runner = _cli(tmp_path, monkeypatch)
 
     result = runner.invoke(
@@ -194,20 +194,21 @@ def test_projects_replayed_in_parallel_score_as_one_replay(synced: Store, jira_s
 
 
 def test_operators_verdicts_on_real_flags_are_the_backtests_labels(
-    synced: Store, jira_sandbox: JiraSandbox
+    synced: Store, jira_sandbox: JiraSandbox, tmp_path: Path
 ) -> None:
     now = jira_sandbox.sandbox.clock.now()
-    evaluate_projects(synced, now=now, rules_dir=None)
+    (tmp_path / "default.yaml").write_text(EVERY_BUILTIN)
+    evaluate_projects(synced, now=now, rules_dir=tmp_path)
     with synced.sessions() as session:
         flags = [f for f in list_flags(session) if f.state is FlagState.OPEN]
     assert len(flags) >= 2
     wrong, right = flags[0], flags[1]
 
-    before = backtest_stored(synced, rules=None, since=timedelta(days=10), until=now, workers=1)
+    before = backtest_stored(synced, rules=EVERY_BUILTIN, since=timedelta(days=10), until=now, workers=1)
     with transaction(synced.sessions) as session:
         dismiss_flag(session, flag_id=wrong.id, reason=DismissReason.FALSE_POSITIVE, now=now)  # type: ignore[arg-type]
         acknowledge_flag(session, flag_id=right.id, now=now)  # type: ignore[arg-type]
-    after = backtest_stored(synced, rules=None, since=timedelta(days=10), until=now, workers=1)
+    after = backtest_stored(synced, rules=EVERY_BUILTIN, since=timedelta(days=10), until=now, workers=1)
 
     labels = {(label.rule_id, label.triage) for label in _labels(synced)}
     assert (wrong.rule_id, FlagTriage.DISMISSED) in labels

@@ -11,6 +11,7 @@ from tests.support.jira_sandbox import JiraSandbox
 MOVED_ONCE = """\
 builtin:
   promised_date_moved:
+    enabled: true
     min_moves: 1
 """
 

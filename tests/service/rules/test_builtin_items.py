@@ -149,7 +149,8 @@ def test_promised_date_moved_thresholds_override(
     make_item: MakeItem, make_change: MakeChange, day: Day
 ) -> None:
     rules = load_rule_set(
-        "builtin:\n  promised_date_moved:\n    min_moves: 1\n    min_total_days: 100\n", source_name="t"
+        "builtin:\n  promised_date_moved:\n    enabled: true\n    min_moves: 1\n    min_total_days: 100\n",
+        source_name="t",
     )
     facts = build_item_facts(
         make_item(due_date=date(2026, 3, 12)), moves(make_change, day, "2026-03-10", "2026-03-12")
@@ -287,7 +288,8 @@ def test_unassigned_high_priority_outside_condition_does_not_fire(
 
 def test_unassigned_high_priority_priorities_threshold_overrides(make_item: MakeItem) -> None:
     rules = load_rule_set(
-        "builtin:\n  unassigned_high_priority:\n    priorities: [medium]\n", source_name="t"
+        "builtin:\n  unassigned_high_priority:\n    enabled: true\n    priorities: [medium]\n",
+        source_name="t",
     )
     facts = build_item_facts(
         make_item(assignee=None, priority=Priority.MEDIUM, due_date=date(2026, 3, 20)), []

@@ -27,6 +27,8 @@ RULES = """\
 builtin:
   stale_in_progress:
     enabled: true
+  promised_date_moved:
+    enabled: true
 rules:
   - id: slipped-twice
     applies_to: item

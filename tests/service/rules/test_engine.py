@@ -17,6 +17,7 @@ from service.rules import (
     evaluate_with_failures,
     load_rule_set,
 )
+from tests.support.rules import every_builtin_rule_set
 
 MakeItem = Callable[..., WorkItem]
 MakeChange = Callable[..., Change]
@@ -195,7 +196,7 @@ def test_evaluate_findings_come_in_stable_order(make_item: MakeItem) -> None:
         )
         for n in (3, 1, 2)
     ]
-    rules = load_rule_set("", source_name="t")
+    rules = every_builtin_rule_set()
 
     findings = evaluate(rules, batch, now=NOW)
 
