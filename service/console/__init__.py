@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.console import clients, routes, rules, sources  # noqa: F401  (they register their pages on the router)
+from service.console import clients, feedback, routes, rules, sources  # noqa: F401  (they register their pages on the router)
 from service.console.render import router
 
 

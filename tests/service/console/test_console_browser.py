@@ -41,7 +41,7 @@ from tests.support.browser import (
     require_chromium,
     serious_accessibility_violations,
 )
-from tests.support.console import SPARE_SOURCE, ConsoleWorld, seed_console_world
+from tests.support.console import FEEDBACK_COMMENT, SPARE_SOURCE, ConsoleWorld, seed_console_world
 from tests.support.fakes import RecordingEnqueuer
 
 WORDING = "The checkout redesign may slip by a week; we will confirm on Friday."
@@ -115,6 +115,7 @@ def test_every_console_page_fits_the_screen_and_passes_axe(served: Served, conte
         "/console/clients",
         f"/console/clients/{world.clients['acme']}/view",
         "/console/rules",
+        "/console/feedback",
     ]
     for path in pages:
         page.goto(served.base_url + path)
@@ -196,3 +197,21 @@ def test_operator_removes_a_source_after_its_confirmation_page(served: Served, c
         context.close()
     with served.store.sessions() as session:
         assert SPARE_SOURCE not in [s.name for s in list_sources(session)]
+
+
+def test_operator_reads_a_comment_and_marks_it_handled(served: Served, chromium: Browser) -> None:
+    context = new_context(chromium, DESKTOP)
+    try:
+        page = context.new_page()
+        sign_in(page, served)
+        page.get_by_role("link", name="Feedback", exact=True).click()
+        page.get_by_label("Client").select_option("acme")
+        page.get_by_role("button", name="Show feedback").click()
+        rating = page.locator(".feedback-list li", has_text=FEEDBACK_COMMENT)
+        expect(rating).to_contain_text("2 of 5")
+        expect(rating).to_contain_text("ACME 1.0")
+        rating.get_by_role("button", name="Mark handled").click()
+        expect(page.get_by_text("Marked handled.")).to_be_visible()
+        expect(page.get_by_text(FEEDBACK_COMMENT)).to_have_count(0)
+    finally:
+        context.close()

@@ -23,7 +23,7 @@ from service.store.tenancy import issue_token, list_scopes, list_tokens, revoke_
 from service.web.forms import SignInLimits
 from tests.service.console.conftest import Console, csrf_of, sign_in
 from tests.support.api import T0, make_settings
-from tests.support.console import COMMENT_ID, ISSUE_URL, SPARE_SOURCE
+from tests.support.console import COMMENT_ID, FEEDBACK_COMMENT, ISSUE_URL, SPARE_SOURCE
 from tests.support.fakes import RecordingEnqueuer
 from tests.support.sources import add_test_source
 
@@ -461,3 +461,33 @@ def test_console_sign_in_is_limited_apart_from_the_portals(tmp_path: Path) -> No
             "/portal/sign-in", data={"csrf": csrf_of(portal.text), "token": "pmb_wrong", "next": ""}
         )
         assert other.status_code == 401
+
+
+def test_feedback_lists_comments_with_their_subject_and_marks_them_handled(console: Console) -> None:
+    browser = console.signed_in()
+    page = browser.get("/console/feedback", params={"client": "acme"})
+    assert page.status_code == 200
+    assert FEEDBACK_COMMENT in page.text
+    assert "ACME 1.0" in page.text
+    csrf = csrf_of(page.text)
+    feedback_id = console.seeded.feedback_id
+    assert (
+        browser.post(f"/console/feedback/{feedback_id}/handled", data={"csrf": "forged"}).status_code == 403
+    )
+    done = browser.post(
+        f"/console/feedback/{feedback_id}/handled",
+        data={"csrf": csrf, "handled": "yes", "return_to": "/console/feedback?client=acme"},
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == "/console/feedback?client=acme&done=handled"
+    assert FEEDBACK_COMMENT not in browser.get("/console/feedback", params={"client": "acme"}).text
+    handled = browser.get("/console/feedback", params={"client": "acme", "handled": "yes"})
+    assert FEEDBACK_COMMENT in handled.text
+    assert "Handled " in handled.text
+    assert browser.post("/console/feedback/999999/handled", data={"csrf": csrf}).status_code == 404
+    unknown = browser.get("/console/feedback", params={"client": "nobody"})
+    assert unknown.status_code == 422
+    assert 'aria-describedby="client-error"' in unknown.text
+    bad = browser.get("/console/feedback", params={"milestone": "ten"})
+    assert bad.status_code == 422
+    assert 'id="milestone-error"' in bad.text
