@@ -1,10 +1,11 @@
-"""The console's Rules page: the rules in force with their parameters and their precision in the
-latest backtest, a pasted rule file checked, dry runs and backtests queued as rule runs (their
-results shown when done), as `/admin/rules/*` and `/admin/rule-runs` do."""
+"""The console's Rules page: the rules in force (built-in and of the rule files, enabled or not, with
+their parameters and their precision in the latest backtest), their reload, a pasted rule file
+checked, and dry runs and backtests queued as rule runs (their results shown when done), through the
+use cases of `/admin/rules*` and `/admin/rule-runs`."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -15,12 +16,11 @@ from service.app_state import enqueuer_of, settings_of, store_of
 from service.console.render import expired, page, router
 from service.console.web import CONSOLE, HOME_PATH, Operator, current_operator
 from service.domain.enums import RuleRunKind
-from service.errors import InvalidInputError, TooManyRunsError
+from service.errors import InvalidInputError, InvalidRuleFilesError, TooManyRunsError
 from service.flags.backtest import backtest_params
 from service.flags.dryrun import dry_run_params
-from service.flags.push_queue import read_rule_precisions
+from service.flags.rule_catalog import describe_rules, reload_rules
 from service.flags.rulesets import load_rule_text, parse_duration
-from service.rules import BUILTIN_RULES
 from service.store.db import reading, transaction
 from service.store.rule_runs import RuleRun, add_rule_run, list_rule_runs
 from service.web.forms import FormFields, csrf_ok, redirect, sign_in_redirect
@@ -28,39 +28,10 @@ from service.web.forms import FormFields, csrf_ok, redirect, sign_in_redirect
 RECENT_RUNS = 10
 MAX_WINDOW = timedelta(days=365)
 SOURCE_NAME = "pasted rules"
-NOTICES = {"queued": "Queued; its result shows below when it is done (reload the page)."}
-
-
-@dataclass(frozen=True, slots=True)
-class RuleLine:
-    id: str
-    origin: str
-    enabled: bool
-    severity: str
-    pushes: bool
-    params: dict[str, Any]
-    precision: float | None
-
-
-def _params(params: object) -> dict[str, Any]:
-    return asdict(params) if is_dataclass(params) and not isinstance(params, type) else {}
-
-
-def active_rules(precisions: dict[str, float]) -> list[RuleLine]:
-    return [
-        RuleLine(
-            id=rule.id,
-            origin="built-in",
-            enabled=rule.enabled,
-            severity=rule.severity.value,
-            pushes=rule.push_to_jira,
-            params=asdict(rule.params)
-            if is_dataclass(rule.params) and not isinstance(rule.params, type)
-            else {},
-            precision=precisions.get(rule.id),
-        )
-        for rule in BUILTIN_RULES
-    ]
+NOTICES = {
+    "queued": "Queued; its result shows below when it is done (reload the page).",
+    "reloaded": "Every rule file loads; every project is queued for evaluation with the rules as they are.",
+}
 
 
 def _rules_page(
@@ -74,14 +45,14 @@ def _rules_page(
     notice: str | None = None,
 ) -> Response:
     with reading(store_of(request).sessions) as session:
-        rules = active_rules(read_rule_precisions(session))
+        report = describe_rules(session, rules_dir=settings_of(request).rules_dir)
         runs = list_rule_runs(session, limit=RECENT_RUNS)
     return page(
         operator,
         "rules.html",
         active="rules",
         status_code=status_code,
-        rules=rules,
+        report=report,
         runs=[RunLine.of(run) for run in runs],
         errors=errors or {},
         typed=typed or {},
@@ -211,3 +182,18 @@ def post_run(request: Request, form: FormFields) -> Response:
         return _rules_page(request, operator, status_code=429, errors={"kind": exc.message}, typed=typed)
     enqueuer_of(request).run_rules(run.id)
     return redirect(f"{HOME_PATH}/rules?done=queued")
+
+
+@router.post("/rules/reload")
+def post_reload(request: Request, form: FormFields) -> Response:
+    """Check every rule file; when all load, queue every project's evaluation (as `POST
+    /admin/rules/reload`). A file that does not load is named with its line and reason, nothing queued."""
+    operator = _checked(request, form)
+    if isinstance(operator, Response):
+        return operator
+    try:
+        with reading(store_of(request).sessions) as session:
+            reload_rules(session, rules_dir=settings_of(request).rules_dir, enqueuer=enqueuer_of(request))
+    except InvalidRuleFilesError as exc:
+        return _rules_page(request, operator, status_code=422, errors={"reload": exc.message})
+    return redirect(f"{HOME_PATH}/rules?done=reloaded")

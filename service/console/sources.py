@@ -17,11 +17,12 @@ from service.console.render import expired, not_found, page, parse_id, router
 from service.console.views import list_source_health
 from service.console.web import CONSOLE, HOME_PATH, Operator, current_operator
 from service.domain.enums import SourceKind
-from service.errors import InvalidInputError, NotFoundError
+from service.errors import InvalidInputError, NotFoundError, UnprocessableInputError
 from service.flags.removal import remove_source
+from service.providers import provider_for
 from service.store.db import reading
 from service.store.source_removal import SourceRemoval, count_source_removal
-from service.store.sources import get_source, list_sources
+from service.store.sources import get_source, list_sources, source_has_webhook_secret
 from service.sync.connection import (
     NewSource,
     check_connection,
@@ -30,6 +31,7 @@ from service.sync.connection import (
     prepare_source,
 )
 from service.sync.trello_settings import ESTIMATE_FIELD_KEY, SPENT_FIELD_KEY
+from service.sync.webhook_setup import register_source_webhooks
 from service.web.forms import FormFields, csrf_ok, redirect, sign_in_redirect
 
 KIND_LABELS = {
@@ -72,9 +74,14 @@ def _sources_page(
     typed: dict[str, str] | None = None,
     notice: str | None = None,
     tested: tuple[int, str, bool] | None = None,
+    hooks: tuple[int, str, bool] | None = None,
 ) -> Response:
     with reading(store_of(request).sessions) as session:
         health = list_source_health(session)
+        secrets = {
+            s.source.id for s in health if source_has_webhook_secret(session, source_id=s.source.id or 0)
+        }
+    registers = {s.source.id for s in health if provider_for(s.source.kind).webhook_registration is not None}
     return page(
         operator,
         "sources.html",
@@ -87,6 +94,9 @@ def _sources_page(
         typed=typed or {"kind": SourceKind.JIRA_CLOUD.value},
         notice=notice,
         tested=tested,
+        hooks=hooks,
+        registers=registers,
+        secrets=secrets,
     )
 
 
@@ -265,3 +275,25 @@ def post_remove(request: Request, source_id: str, form: FormFields) -> Response:
         return not_found(action[0])
     access_changed(request)
     return redirect(f"{HOME_PATH}/sources?done=removed")
+
+
+@router.post("/sources/{source_id}/webhooks")
+def post_webhooks(request: Request, source_id: str, form: FormFields) -> Response:
+    """Register (or confirm) the source's webhooks at the provider, as `POST
+    /admin/sources/{id}/webhooks`: Trello's boards, at the callback under `PMBRIDGE_PUBLIC_URL`."""
+    action = _source_action(request, source_id, form)
+    if isinstance(action, Response):
+        return action
+    operator, parsed = action
+    try:
+        report = register_source_webhooks(
+            store_of(request), source_id=parsed, public_url=settings_of(request).public_url
+        )
+    except (UnprocessableInputError, InvalidInputError) as exc:
+        return _sources_page(request, operator, status_code=422, hooks=(parsed, exc.message, False))
+    if report.callback_url is None:
+        text = "Nothing registered: set PMBRIDGE_PUBLIC_URL to the address Trello can reach."
+        return _sources_page(request, operator, status_code=422, hooks=(parsed, text, False))
+    outcomes = ", ".join(f"{board}: {outcome}" for board, outcome in sorted(report.webhooks.items()))
+    text = f"Webhooks at {report.callback_url}: {outcomes or 'no board to watch'}."
+    return _sources_page(request, operator, hooks=(parsed, text, True))

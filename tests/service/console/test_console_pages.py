@@ -351,6 +351,7 @@ def test_view_as_client_shows_the_clients_overview_read_only(console: Console) -
 RULE_FILE = """\
 rules:
   - id: big_bugs
+    applies_to: item
     when: item.kind == "bug"
     severity: warning
     message: "a bug"
@@ -367,6 +368,9 @@ def test_rules_check_a_file_and_queue_runs_with_field_errors(console: Console) -
     assert bad.status_code == 422
     assert 'id="rules-error"' in bad.text
     assert "rules: [nope" in bad.text
+    good = browser.post("/console/rules/check", data={"csrf": csrf, "rules": RULE_FILE})
+    assert good.status_code == 200
+    assert "The file loads: 1 custom rule (big_bugs)" in good.text
     runs_before = _rule_runs(console)
     refused = browser.post(
         "/console/rules/runs", data={"csrf": csrf, "kind": "backtest", "since": "forever", "rules": ""}
@@ -491,3 +495,44 @@ def test_feedback_lists_comments_with_their_subject_and_marks_them_handled(conso
     bad = browser.get("/console/feedback", params={"milestone": "ten"})
     assert bad.status_code == 422
     assert 'id="milestone-error"' in bad.text
+
+
+def test_rules_reload_queues_every_projects_evaluation(console: Console) -> None:
+    browser = console.signed_in()
+    page = browser.get("/console/rules")
+    assert "Reload the rule files" in page.text
+    response = browser.post("/console/rules/reload", data={"csrf": csrf_of(page.text)})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/console/rules?done=reloaded"
+
+
+def test_a_jira_sources_webhooks_are_not_registered_from_the_console(console: Console) -> None:
+    browser = console.signed_in()
+    page = browser.get("/console/sources")
+    assert "set up by the site's administrator" in page.text
+    response = browser.post(
+        f"/console/sources/{console.world.source_id}/webhooks", data={"csrf": csrf_of(page.text)}
+    )
+    assert response.status_code == 422
+    assert "not registered from here" in response.text
+
+
+def test_a_rule_file_that_does_not_load_is_named_and_refuses_the_reload(tmp_path: Path) -> None:
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "default.yaml").write_text(RULE_FILE)
+    (rules_dir / "project-ACME.yaml").write_text("rules: [nope")
+    enqueuer = RecordingEnqueuer()
+    settings = make_settings(tmp_path, rules_dir=rules_dir)
+    app = create_app(settings, enqueuer=enqueuer, extra_routers=[portal_router(), console_router()])
+    with TestClient(app, follow_redirects=False) as browser:
+        with transaction(app.state.store.sessions) as session:
+            admin = issue_token(session, client_id=None, is_admin=True, name="ops", expires_at=None, now=T0)
+        sign_in(browser, admin.secret)
+        page = browser.get("/console/rules")
+        assert "big_bugs" in page.text
+        assert "project-ACME.yaml" in page.text
+        refused = browser.post("/console/rules/reload", data={"csrf": csrf_of(page.text)})
+        assert refused.status_code == 422
+        assert "project-ACME.yaml" in refused.text
+    assert enqueuer.evaluations == 0
