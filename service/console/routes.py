@@ -3,7 +3,8 @@
 Every page resolves the operator from the session cookie and re-checks its token, which must be an
 admin token. Forms that change state carry the session's CSRF token and are refused without it; a
 form with bad input is shown again with what was typed and a message next to the field (422), and
-nothing of it is saved. Other pages of the console are in `pages_*` modules on the same router.
+nothing of it is saved. The other pages are in `feedback`, `sources`, `rules` and `clients`, on the
+same router.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from service.errors import NotFoundError, UnprocessableInputError
 from service.feed.digest import RiskLine
 from service.feed.digest_render import render_risk_html, render_risk_markdown
 from service.flags.listing import FlagFilter, list_flags_for_operator
-from service.flags.publishing import keep_risk_internal, publish_risk
+from service.flags.publishing import MAX_CLIENT_TEXT, check_client_text, keep_risk_internal, publish_risk
 from service.flags.triage import acknowledge, dismiss, snooze
 from service.store.db import reading, transaction
 from service.store.flags import find_flag
@@ -36,7 +37,6 @@ from service.web.render import stylesheet_response
 from service.web.signing import show_sign_in, submit_sign_in, submit_sign_out
 
 PAGE_SIZE = 50
-MAX_WORDING = 2000
 DISMISS_REASONS = {
     DismissReason.FALSE_POSITIVE: "False positive: the rule is wrong here",
     DismissReason.KNOWN: "Known: we know, and it needs no flag",
@@ -328,10 +328,13 @@ def post_dismiss(request: Request, flag_id: str, form: FormFields) -> Response:
 
 
 def _wording_error(wording: str) -> str | None:
-    if not wording:
-        return "Write what the client should read."
-    if len(wording) > MAX_WORDING:
-        return f"Keep it under {MAX_WORDING:,} characters ({len(wording):,} now)."
+    """The message beside the wording field when publishing would refuse it (`check_client_text`)."""
+    try:
+        check_client_text(wording)
+    except UnprocessableInputError:
+        if not wording:
+            return "Write what the client should read."
+        return f"Keep it under {MAX_CLIENT_TEXT:,} characters ({len(wording):,} now)."
     return None
 
 

@@ -206,6 +206,9 @@ def test_publishing_previews_in_the_clients_words_then_publishes(console: Consol
     empty = browser.post(f"/console/flags/{flag_id}/publish", data={"csrf": csrf, "wording": "   "})
     assert empty.status_code == 422
     assert 'id="wording-error"' in empty.text
+    long = browser.post(f"/console/flags/{flag_id}/publish", data={"csrf": csrf, "wording": "x" * 2001})
+    assert long.status_code == 422
+    assert "Keep it under 2,000 characters (2,001 now)." in long.text
     preview = browser.post(
         f"/console/flags/{flag_id}/publish", data={"csrf": csrf, "wording": "Launch may <slip> a week"}
     )
