@@ -24,6 +24,7 @@ from service.store.runtime import Store
 from service.sync.deliveries import process_delivery_now
 from service.sync.runs import sync_source_now
 from tests.support.jira_sandbox import JiraSandbox
+from tests.support.rules import STALE_ON, rules_dir_with
 from tests.support.sources import add_test_source
 
 STALE = "stale_in_progress"
@@ -93,7 +94,9 @@ def comment_times(jira_sandbox: JiraSandbox, comment_id: str) -> tuple[datetime,
 
 
 def evaluate(store: Store, jira_sandbox: JiraSandbox, source_id: int, rules_dir: Path | None = None) -> None:
-    evaluate_projects(store, now=sandbox_now(jira_sandbox), rules_dir=rules_dir, source_id=source_id)
+    """Evaluate with `stale_in_progress` on (it is off as shipped), or with `rules_dir`'s rules."""
+    rules = rules_dir or rules_dir_with(STALE_ON)
+    evaluate_projects(store, now=sandbox_now(jira_sandbox), rules_dir=rules, source_id=source_id)
 
 
 def went_stale(
@@ -216,7 +219,7 @@ def test_pmbridges_own_flag_comment_is_not_activity(
     store: Store, jira_sandbox: JiraSandbox, jira_source_id: int, tmp_path: Path
 ) -> None:
     # Stale flags get no comment as shipped; this project's rules push them.
-    (tmp_path / "default.yaml").write_text("builtin:\n  stale_in_progress:\n    push_to_jira: true\n")
+    (tmp_path / "default.yaml").write_text(STALE_ON + "    push_to_jira: true\n")
     sync_source_now(store, source_id=jira_source_id, full=True)
     item_id, external_id, _, project_id = pick_in_progress(store, jira_source_id)
     with transaction(store.sessions) as session:

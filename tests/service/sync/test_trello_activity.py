@@ -22,6 +22,7 @@ from service.store.projects import update_project_push_settings
 from service.store.runtime import Store
 from service.sync.deliveries import process_delivery_now
 from service.sync.runs import sync_source_now
+from tests.support.rules import STALE_ON, rules_dir_with
 from tests.support.trello_sandbox import TrelloSandbox, serve_trello_sandbox
 
 STALE = "stale_in_progress"
@@ -74,7 +75,9 @@ def stale(store: Store, item_id: int) -> bool:
 
 
 def evaluate(store: Store, trello_sandbox: TrelloSandbox, source_id: int) -> None:
-    evaluate_projects(store, now=trello_sandbox.sandbox.clock.now(), rules_dir=None, source_id=source_id)
+    """Evaluate with `stale_in_progress` on (it is off as shipped)."""
+    now = trello_sandbox.sandbox.clock.now()
+    evaluate_projects(store, now=now, rules_dir=rules_dir_with(STALE_ON), source_id=source_id)
 
 
 def went_stale(store: Store, trello_sandbox: TrelloSandbox, source_id: int, item_id: int) -> None:
