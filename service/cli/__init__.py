@@ -84,6 +84,7 @@ def serve(
     import uvicorn
 
     from service.api.app import create_app, freeze_startup_objects
+    from service.console import console_router
     from service.jobs.runner import JobRunner
     from service.portal import portal_router
     from service.store.runtime import prepare_schema
@@ -94,7 +95,7 @@ def serve(
         prepare_schema(settings)
         runner = JobRunner(settings)
         consumer = None if no_worker else runner.start_embedded_consumer()
-        app = create_app(settings, enqueuer=runner, extra_routers=[portal_router()])
+        app = create_app(settings, enqueuer=runner, extra_routers=[portal_router(), console_router()])
         freeze_startup_objects()
         try:
             uvicorn.run(

@@ -24,6 +24,7 @@ from sandbox.server import LoopbackServer
 from service.api.app import create_app
 from service.cli.context import fail_on_service_error
 from service.cli.demo_world import DemoWorld, start_demo_world, stop_demo_world, utc_now
+from service.console import console_router
 from service.domain.enums import ScopeRule, SourceKind
 from service.errors import ConfigurationError
 from service.flags.push import drain_pushes
@@ -55,6 +56,7 @@ class DemoSetup:
     jira_source_id: int
     trello_source_id: int | None
     client_tokens: dict[str, str]
+    admin_token: str
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,9 @@ def run_demo(started: float, base: Settings, options: DemoOptions) -> None:
             configure_logging(settings)
             runner = JobRunner(settings)
             api = _start_api(
-                create_app(settings, enqueuer=runner, extra_routers=[portal_router()]), options, console
+                create_app(settings, enqueuer=runner, extra_routers=[portal_router(), console_router()]),
+                options,
+                console,
             ).start()
             consumer = None
             try:
@@ -207,7 +211,16 @@ def _set_up(store: Store, world: DemoWorld, console: Console) -> DemoSetup:
         jira_source_id=jira.id,
         trello_source_id=trello.id if trello else None,
         client_tokens=_set_up_clients(store, world),
+        admin_token=_issue_admin_token(store),
     )
+
+
+def _issue_admin_token(store: Store) -> str:
+    """The operator's token, for /admin and the console."""
+    with transaction(store.sessions) as session:
+        return issue_token(
+            session, client_id=None, is_admin=True, name="demo-operator", expires_at=None, now=utc_now()
+        ).secret
 
 
 def _set_up_clients(store: Store, world: DemoWorld) -> dict[str, str]:
@@ -277,7 +290,8 @@ def _print_welcome(console: Console, api_base: str, world: DemoWorld, setup: Dem
     console.print(f"  curl -H 'Authorization: Bearer {token}' {api_base}/v1/projects")
     console.print(f"  curl -H 'Authorization: Bearer {token}' '{api_base}/v1/feed?limit=20'")
     console.print(f"  curl -H 'Authorization: Bearer {token}' {api_base}/v1/risks")
-    console.print(f"portal: {api_base}/portal (sign in with the token)\n")
+    console.print(f"portal: {api_base}/portal (sign in with the token)")
+    console.print(f"console: {api_base}/console/ (sign in with the admin token {setup.admin_token})\n")
 
 
 def _watch(

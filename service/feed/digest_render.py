@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from service.domain.enums import Severity
-from service.feed.digest import Digest, MoveLine, PromiseLine
+from service.feed.digest import Digest, MoveLine, PromiseLine, RiskLine
 from service.feed.pulses import Pulse, RatingGroup
 from service.feed.wording import rate_link
 
@@ -32,6 +33,18 @@ def _environment() -> Environment:
 
 def escape_markdown(text: str) -> str:
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in " ".join(text.split()))
+
+
+def render_risk_markdown(risk: RiskLine) -> str:
+    """A risk as the Markdown digest lists it."""
+    return f"{_SEVERITY_WORDS[risk.severity]} ({escape_markdown(risk.project)}): {escape_markdown(risk.text)}"
+
+
+def render_risk_html(risk: RiskLine) -> Markup:
+    """A risk as the HTML digest lists it (one `<li>`), from the digest's own macro."""
+    macro = _environment().get_template("digest_risk.html").module.risk_item  # type: ignore[attr-defined]
+    rendered: Markup = macro(risk, _SEVERITY_WORDS)  # escaped by the environment's autoescape
+    return rendered
 
 
 def _move(line: MoveLine) -> str:
@@ -111,7 +124,7 @@ def render_markdown(digest: Digest, *, base_url: str | None) -> str:
     )
     section(
         "Risks",
-        [f"{_SEVERITY_WORDS[r.severity]} ({e(r.project)}): {e(r.text)}" for r in digest.risks],
+        [render_risk_markdown(r) for r in digest.risks],
         "No open risks.",
     )
     if digest.pulses:

@@ -9,40 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
+from jinja2 import Environment
 from starlette.responses import Response
 
 from service.app_state import store_of
 from service.domain.enums import FeedbackSubject
 from service.feed.pulses import Pulse
-from service.portal.pages import build_overview, build_project_page, list_named_pulses
-from service.portal.render import render_page, stylesheet_response
-from service.portal.sessions import new_sign_in_nonce
-from service.portal.visitors import Visitor, end_session, sign_in
-from service.portal.web import (
-    HOME_PATH,
-    SESSION_COOKIE,
-    SIGN_IN_COOKIE,
-    SIGN_IN_PATH,
-    FormFields,
-    clear_cookies,
-    codec_of,
-    current_visitor,
-    redirect,
-    safe_return_path,
-    same_origin,
-    set_session_cookie,
-    set_sign_in_cookie,
-    sign_in_limits_of,
-)
-from service.ratelimit import retry_after_header
+from service.portal.visitors import Visitor
+from service.portal.web import HOME_PATH, PORTAL, current_visitor, portal_path
 from service.store.client_views import list_milestones, milestone_in_scope
 from service.store.db import transaction
 from service.store.feed_queries import feed_event_belongs_to
 from service.store.tenancy import add_feedback
+from service.web.client_pages import build_overview, build_project_page, list_named_pulses
+from service.web.forms import FormFields, csrf_ok, redirect, sign_in_redirect
+from service.web.render import page_response, site_environment, stylesheet_response
+from service.web.signing import show_sign_in, submit_sign_in, submit_sign_out
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 MAX_ID = 2**53 - 1
@@ -61,6 +47,15 @@ class RatingRequest:
 PERIOD_RATING = RatingRequest(
     subject=FeedbackSubject.PERIOD, subject_id=None, question="How are we doing overall this week?"
 )
+
+
+@cache
+def _environment() -> Environment:
+    return site_environment("service.portal")
+
+
+def render_page(template: str, *, status_code: int = 200, **context: object) -> Response:
+    return page_response(_environment(), template, status_code=status_code, **context)
 
 
 def _page(visitor: Visitor, template: str, *, status_code: int = 200, **context: object) -> Response:
@@ -88,24 +83,10 @@ def _not_found(visitor: Visitor | None) -> Response:
     return _message(visitor, status_code=404, title="Not found", text="There is no such page here.")
 
 
-def _sign_in_page(request: Request, *, next_path: str, error: str | None, status_code: int) -> Response:
-    nonce = new_sign_in_nonce()
-    response = render_page(
-        "sign_in.html",
-        status_code=status_code,
-        client_name=None,
-        csrf=codec_of(request).csrf_token(nonce),
-        next_path=next_path,
-        error=error,
+def _sign_in_page(*, csrf: str, next_path: str, error: str | None, status_code: int) -> Response:
+    return render_page(
+        "sign_in.html", status_code=status_code, client_name=None, csrf=csrf, next_path=next_path, error=error
     )
-    set_sign_in_cookie(request, response, nonce)
-    return response
-
-
-def _sign_in_redirect(request: Request) -> Response:
-    target = safe_return_path(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-    query = "" if target == HOME_PATH else f"?next={quote(target, safe='/?=')}"
-    return redirect(SIGN_IN_PATH + query)
 
 
 @router.get("")
@@ -113,7 +94,7 @@ def _sign_in_redirect(request: Request) -> Response:
 def overview(request: Request, feedback: Annotated[str | None, Query(max_length=16)] = None) -> Response:
     visitor = current_visitor(request)
     if visitor is None:
-        return _sign_in_redirect(request)
+        return sign_in_redirect(request, PORTAL)
     now = datetime.now(UTC)
     with store_of(request).sessions() as session:
         page = build_overview(session, visitor.grants, now=now)
@@ -131,59 +112,29 @@ def overview(request: Request, feedback: Annotated[str | None, Query(max_length=
 def sign_in_form(
     request: Request, next_path: Annotated[str | None, Query(alias="next", max_length=500)] = None
 ) -> Response:
-    if current_visitor(request) is not None:
-        return redirect(safe_return_path(next_path))
-    return _sign_in_page(request, next_path=safe_return_path(next_path), error=None, status_code=200)
+    return show_sign_in(request, PORTAL, _sign_in_page, next_path=next_path)
 
 
 @router.post("/sign-in")
 def sign_in_submit(request: Request, form: FormFields) -> Response:
-    next_path = safe_return_path(form.get("next"))
-    address = request.client.host if request.client else ""
-    wait = sign_in_limits_of(request).wait(address=address, token=form.get("token", ""))
-    if wait is not None:
-        retry_after = retry_after_header(wait)
-        response = _sign_in_page(
-            request,
-            next_path=next_path,
-            error=f"Too many sign-in attempts. Please try again in {retry_after} seconds.",
-            status_code=429,
-        )
-        response.headers["Retry-After"] = retry_after
-        return response
-    nonce = request.cookies.get(SIGN_IN_COOKIE)
-    codec = codec_of(request)
-    if not same_origin(request) or nonce is None or not codec.csrf_matches(nonce, form.get("csrf")):
-        return _sign_in_page(
-            request,
-            next_path=next_path,
-            error="The sign-in form expired. Please try again.",
-            status_code=403,
-        )
-    session = sign_in(store_of(request), secret=form.get("token", ""), now=datetime.now(UTC))
-    if session is None:
-        return _sign_in_page(
-            request, next_path=next_path, error="That access token was not accepted.", status_code=401
-        )
-    response = redirect(next_path)
-    response.delete_cookie(SIGN_IN_COOKIE, path=HOME_PATH)
-    set_session_cookie(request, response, session)
-    return response
+    return submit_sign_in(request, PORTAL, _sign_in_page, form)
 
 
 @router.post("/sign-out")
 def sign_out(request: Request, form: FormFields) -> Response:
-    visitor = current_visitor(request)
-    if visitor is not None and (not same_origin(request) or not _csrf_ok(request, visitor, form)):
-        return _message(visitor, status_code=403, title="Not signed out", text="The form expired; try again.")
-    end_session(store_of(request), cookie=request.cookies.get(SESSION_COOKIE))
-    response = redirect(SIGN_IN_PATH)
-    clear_cookies(response)
+    response = submit_sign_out(request, PORTAL, form)
+    if response is None:
+        return _message(
+            current_visitor(request),
+            status_code=403,
+            title="Not signed out",
+            text="The form expired; try again.",
+        )
     return response
 
 
 def _csrf_ok(request: Request, visitor: Visitor, form: dict[str, str]) -> bool:
-    return codec_of(request).csrf_matches(visitor.session.cookie, form.get("csrf"))
+    return csrf_ok(request, visitor.session, form)
 
 
 @router.get("/projects/{project_id}")
@@ -192,7 +143,7 @@ def project(
 ) -> Response:
     visitor = current_visitor(request)
     if visitor is None:
-        return _sign_in_redirect(request)
+        return sign_in_redirect(request, PORTAL)
     parsed = _parse_id(project_id)
     if parsed is None:
         return _not_found(visitor)
@@ -226,7 +177,7 @@ def rate_form(
     """A rating form for one pulse; digests link here."""
     visitor = current_visitor(request)
     if visitor is None:
-        return _sign_in_redirect(request)
+        return sign_in_redirect(request, PORTAL)
     rating = _rating_request(request, visitor, subject, _parse_id(subject_id))
     if rating is None:
         return _not_found(visitor)
@@ -263,15 +214,15 @@ def _rating_request(
 def submit_feedback(request: Request, form: FormFields) -> Response:
     visitor = current_visitor(request)
     if visitor is None:
-        return _sign_in_redirect(request)
-    if not same_origin(request) or not _csrf_ok(request, visitor, form):
+        return sign_in_redirect(request, PORTAL)
+    if not _csrf_ok(request, visitor, form):
         return _message(
             visitor,
             status_code=403,
             title="Not saved",
             text="The form expired. Reload the page and try again.",
         )
-    return_to = safe_return_path(form.get("return_to")).split("?")[0]
+    return_to = portal_path(form.get("return_to")).split("?")[0]
     rating = _parse_id(form.get("rating"))
     comment = (form.get("comment") or "").strip() or None
     try:
@@ -316,4 +267,4 @@ def submit_feedback(request: Request, form: FormFields) -> Response:
 
 @router.get("/static/portal.css")
 def portal_stylesheet() -> Response:
-    return stylesheet_response()
+    return stylesheet_response("service.portal", "portal.css")

@@ -1,36 +1,14 @@
-"""Who is looking at the portal: a client token exchanged once for a server-side session; the session
-and its token are re-checked on every request."""
+"""Who is looking at the portal: a client token exchanged once for a server-side session
+(`service.web.sessions`); the session and its token are re-checked on every request."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-from service.errors import NotFoundError
-from service.portal.sessions import (
-    MAX_COOKIE_LENGTH,
-    PortalSession,
-    SessionCodec,
-    hash_session_secret,
-    new_session_secret,
-)
 from service.store.client_views import ClientGrants, read_grants
-from service.store.db import transaction
-from service.store.portal_sessions import add_portal_session, delete_portal_session, find_portal_session
 from service.store.runtime import Store
-from service.store.tenancy import (
-    TOKEN_PREFIX,
-    find_client,
-    find_token_by_hash,
-    get_token,
-    hash_token,
-    touch_token,
-)
-
-# A portal session lasts a working day at most, and never past its token's expiry.
-SESSION_LIFETIME = timedelta(hours=12)
-# A token is 4 + 43 characters; anything much longer is not one, and is not hashed.
-MAX_TOKEN_LENGTH = 200
+from service.store.tenancy import find_client
+from service.web.sessions import PortalSession, SessionCodec, SessionHolder
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,61 +20,20 @@ class Visitor:
     csrf: str  # the form token of this session
 
 
-def sign_in(store: Store, *, secret: str, now: datetime) -> PortalSession | None:
-    """A new session for a usable client token; None for anything else (admin tokens included)."""
-    secret = secret.strip()
-    if not secret.startswith(TOKEN_PREFIX) or len(secret) > MAX_TOKEN_LENGTH:
-        return None
-    cookie = new_session_secret()
-    with transaction(store.sessions) as session:
-        token = find_token_by_hash(session, token_hash=hash_token(secret))
-        if token is None or token.id is None or token.client_id is None or not token.is_usable(now):
-            return None
-        touch_token(session, token_id=token.id, now=now)
-        expires_at = now + SESSION_LIFETIME
-        if token.expires_at is not None:
-            expires_at = min(expires_at, token.expires_at)
-        add_portal_session(
-            session,
-            secret_hash=hash_session_secret(cookie),
-            token_id=token.id,
-            now=now,
-            expires_at=expires_at,
-        )
-    return PortalSession(token_id=token.id, expires_at=expires_at, cookie=cookie)
-
-
-def end_session(store: Store, *, cookie: str | None) -> None:
-    """End the session of this cookie, so a copy of it opens nothing either."""
-    if not cookie or len(cookie) > MAX_COOKIE_LENGTH:
-        return
-    with transaction(store.sessions) as session:
-        delete_portal_session(session, secret_hash=hash_session_secret(cookie))
-
-
-def find_visitor(store: Store, codec: SessionCodec, *, cookie: str | None, now: datetime) -> Visitor | None:
-    """The visitor behind a session cookie whose token is still usable; None otherwise."""
-    if not cookie or len(cookie) > MAX_COOKIE_LENGTH:
+def find_visitor(store: Store, codec: SessionCodec, holder: SessionHolder) -> Visitor | None:
+    """The client behind a session of a client token; None once the client is gone."""
+    client_id = holder.token.client_id
+    if client_id is None:
         return None
     with store.sessions() as session:
-        stored = find_portal_session(session, secret_hash=hash_session_secret(cookie), now=now)
-        if stored is None:
-            return None
-        portal_session = PortalSession(token_id=stored.token_id, expires_at=stored.expires_at, cookie=cookie)
-        try:
-            token = get_token(session, token_id=portal_session.token_id)
-        except NotFoundError:
-            return None
-        if token.client_id is None or not token.is_usable(now):
-            return None
-        client = find_client(session, client_id=token.client_id)
+        client = find_client(session, client_id=client_id)
         if client is None:
             return None
-        grants = read_grants(session, client_id=token.client_id)
+        grants = read_grants(session, client_id=client_id)
     return Visitor(
-        token_id=portal_session.token_id,
+        token_id=holder.session.token_id,
         client_name=client.name,
         grants=grants,
-        session=portal_session,
-        csrf=codec.csrf_token(portal_session.cookie),
+        session=holder.session,
+        csrf=codec.csrf_token(holder.session.cookie),
     )

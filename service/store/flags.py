@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
@@ -27,10 +27,20 @@ from service.domain.enums import (
     FlagSubject,
     FlagTriage,
     Severity,
+    SourceKind,
 )
 from service.domain.signals import Flag, FlagHistoryEntry
 from service.errors import NotFoundError
-from service.store.orm import FlagHistoryRow, FlagRow, MilestoneRow, ProjectRow, WorkItemRow
+from service.store.orm import (
+    CommitmentRow,
+    FlagHistoryRow,
+    FlagRow,
+    ItemMilestoneRow,
+    MilestoneRow,
+    ProjectRow,
+    SourceRow,
+    WorkItemRow,
+)
 
 
 def _flag(row: FlagRow) -> Flag:
@@ -603,3 +613,154 @@ def _get_row(session: Session, flag_id: int) -> FlagRow:
     if row is None:
         raise NotFoundError(f"flag {flag_id} not found", details={"flag_id": flag_id})
     return row
+
+
+@dataclass(frozen=True, slots=True)
+class FlagSubjectView:
+    """Where a flag sits, as the operator's console names it: its subject's key, title and link, its
+    project and source, and the milestone it belongs to (a milestone flag's own; an item's first)."""
+
+    key: str
+    title: str
+    url: str | None
+    project_id: int | None
+    project_name: str
+    source_id: int | None
+    source_kind: SourceKind | None
+    milestone_id: int | None
+    milestone_name: str | None
+
+
+def list_flag_subjects(session: Session, *, flags: Iterable[Flag]) -> dict[int, FlagSubjectView]:
+    """Each flag's subject by flag id; a subject that is gone is named `subject:id`."""
+    found: dict[int, FlagSubjectView] = {}
+    for flag in flags:
+        assert flag.id is not None
+        found[flag.id] = _subject_view(session, flag) or FlagSubjectView(
+            key=f"{flag.subject.value}:{flag.subject_id}",
+            title="",
+            url=None,
+            project_id=None,
+            project_name="",
+            source_id=None,
+            source_kind=None,
+            milestone_id=None,
+            milestone_name=None,
+        )
+    return found
+
+
+def _subject_view(session: Session, flag: Flag) -> FlagSubjectView | None:
+    milestone: MilestoneRow | None = None
+    if flag.subject is FlagSubject.ITEM:
+        item = session.get(WorkItemRow, flag.subject_id)
+        if item is None:
+            return None
+        project = session.get(ProjectRow, item.project_id)
+        milestone = session.scalars(
+            select(MilestoneRow)
+            .join(ItemMilestoneRow, ItemMilestoneRow.milestone_id == MilestoneRow.id)
+            .where(ItemMilestoneRow.item_id == item.id)
+            .order_by(MilestoneRow.id)
+            .limit(1)
+        ).first()
+        key, title, url = item.key, item.title, item.url
+    elif flag.subject is FlagSubject.MILESTONE:
+        milestone = session.get(MilestoneRow, flag.subject_id)
+        if milestone is None:
+            return None
+        project = session.get(ProjectRow, milestone.project_id)
+        key, title, url = milestone.name, milestone.name, None
+    else:
+        project = session.get(ProjectRow, flag.subject_id)
+        if project is None:
+            return None
+        key, title, url = project.key, project.name, project.url
+    if project is None:
+        return None
+    source = session.get(SourceRow, project.source_id)
+    return FlagSubjectView(
+        key=key,
+        title=title,
+        url=url,
+        project_id=project.id,
+        project_name=project.name,
+        source_id=project.source_id,
+        source_kind=None if source is None else SourceKind(source.kind),
+        milestone_id=None if milestone is None else milestone.id,
+        milestone_name=None if milestone is None else milestone.name,
+    )
+
+
+def count_open_flags_by_project(session: Session, *, now: datetime) -> dict[tuple[int, Severity], int]:
+    """Flags counted as open at `now` (neither snoozed nor dismissed), by project and severity."""
+    project = _project_of_flag().label("project_id")
+    rows = session.execute(
+        select(project, FlagRow.severity, func.count())
+        .where(_state_clause(FlagListState.OPEN, now=now))
+        .group_by(project, FlagRow.severity)
+    )
+    return {(project_id, Severity(severity)): count for project_id, severity, count in rows if project_id}
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseAtRisk:
+    """A promise not yet delivered whose subject has flags open: the dates, and the flags."""
+
+    commitment_id: int
+    subject: str
+    subject_id: int
+    project_id: int
+    title: str
+    baseline: date
+    current: date | None
+    flag_ids: tuple[int, ...]
+    severity: Severity
+
+
+def list_promises_at_risk(session: Session, *, now: datetime) -> list[PromiseAtRisk]:
+    """Undelivered promises on items and milestones that have flags counted as open at `now`,
+    earliest date first."""
+    rows = session.execute(
+        select(CommitmentRow, FlagRow.id, FlagRow.severity)
+        .join(
+            FlagRow,
+            and_(FlagRow.subject == CommitmentRow.subject, FlagRow.subject_id == CommitmentRow.subject_id),
+        )
+        .where(CommitmentRow.delivered_at.is_(None), _state_clause(FlagListState.OPEN, now=now))
+        .order_by(CommitmentRow.id, FlagRow.id)
+    ).all()
+    grouped: dict[int, tuple[CommitmentRow, list[int], list[Severity]]] = {}
+    for commitment, flag_id, severity in rows:
+        entry = grouped.setdefault(commitment.id, (commitment, [], []))
+        entry[1].append(flag_id)
+        entry[2].append(Severity(severity))
+    found: list[PromiseAtRisk] = []
+    order = list(Severity)
+    for commitment, flag_ids, severities in grouped.values():
+        named = _commitment_subject(session, commitment)
+        if named is None:
+            continue
+        project_id, title = named
+        found.append(
+            PromiseAtRisk(
+                commitment_id=commitment.id,
+                subject=commitment.subject,
+                subject_id=commitment.subject_id,
+                project_id=project_id,
+                title=title,
+                baseline=commitment.baseline_date,
+                current=commitment.current_date,
+                flag_ids=tuple(flag_ids),
+                severity=max(severities, key=order.index),
+            )
+        )
+    return sorted(found, key=lambda p: (p.current or p.baseline, p.commitment_id))
+
+
+def _commitment_subject(session: Session, commitment: CommitmentRow) -> tuple[int, str] | None:
+    if commitment.subject == FlagSubject.ITEM.value:
+        item = session.get(WorkItemRow, commitment.subject_id)
+        return None if item is None else (item.project_id, f"{item.key} {item.title}")
+    milestone = session.get(MilestoneRow, commitment.subject_id)
+    return None if milestone is None else (milestone.project_id, milestone.name)

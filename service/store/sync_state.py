@@ -106,10 +106,17 @@ class SyncRunRecord:
 
 
 def list_sync_runs(
-    session: Session, *, source_id: int | None = None, before_id: int | None = None, limit: int = 50
+    session: Session,
+    *,
+    source_id: int | None = None,
+    before_id: int | None = None,
+    status: SyncRunStatus | None = None,
+    limit: int = 50,
 ) -> list[SyncRunRecord]:
     """Newest first."""
     query = select(SyncRunRow).order_by(SyncRunRow.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(SyncRunRow.status == status.value)
     if source_id is not None:
         query = query.where(SyncRunRow.source_id == source_id)
     if before_id is not None:

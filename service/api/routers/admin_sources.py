@@ -13,7 +13,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from connectors.http import ConnectorError, RetryPolicy
 from service.api.auth import Caller, require_admin
 from service.api.routers.context import (
     MAX_ID,
@@ -38,29 +37,23 @@ from service.api.schemas.common import ADMIN_ERRORS
 from service.app_state import settings_of, store_of
 from service.domain.enums import SourceKind
 from service.domain.work import Source
-from service.errors import ConfigurationError, InvalidInputError
 from service.flags.removal import remove_source
-from service.netcheck import ALLOW_PRIVATE_SETTING, check_source_url, needs_private_opt_in, resolve_host
-from service.providers import provider_for
 from service.store.db import reading, transaction
 from service.store.projects import list_projects
 from service.store.source_removal import count_source_removal
 from service.store.sources import (
-    add_source,
     ensure_source_exists,
     get_source,
     list_sources,
-    read_credentials,
     source_has_webhook_secret,
 )
 from service.store.sync_state import list_sync_runs
+from service.sync.connection import NewSource, check_stored_connection, connect_source
 from service.sync.trello_settings import ESTIMATE_FIELD_KEY, SPENT_FIELD_KEY
 from service.sync.webhook_setup import read_webhook_status, register_source_webhooks
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=ADMIN_ERRORS)
 Admin = Annotated[Caller, Depends(require_admin)]
-# A connection test answers the operator while they wait: one attempt, a short timeout.
-_TEST_RETRY = RetryPolicy(max_attempts=1)
 
 
 def _source_out(source: Source, *, has_secret: bool) -> SourceOut:
@@ -92,28 +85,18 @@ def get_sources(request: Request, _admin: Admin) -> list[SourceOut]:
 @router.post("/sources", status_code=201, response_model=SourceOut, summary="Connect a source")
 def post_source(request: Request, _admin: Admin, body: SourceIn) -> SourceOut:
     """Stores the source with its credentials encrypted; test it with `POST /admin/sources/{id}/test`."""
-    settings = settings_of(request)
-    base_url = check_source_url(
-        body.base_url, allow_private=settings.allow_private_source_urls, resolver=resolve_host
-    )
-    source_settings: dict[str, object] = body.provider_settings()
-    if body.project_keys:
-        source_settings["project_keys"] = [key.upper() for key in body.project_keys]
-    if settings.allow_private_source_urls and needs_private_opt_in(base_url):
-        source_settings[ALLOW_PRIVATE_SETTING] = True
     secret = body.webhook_secret.get_secret_value() if body.webhook_secret else None
-    with transaction(store_of(request).sessions) as session:
-        source = add_source(
-            session,
-            cipher=store_of(request).cipher,
-            kind=SourceKind(body.kind),
-            name=body.name,
-            base_url=base_url,
-            credentials=body.credentials(),
-            webhook_secret=secret,
-            settings=source_settings,
-            now=datetime.now(UTC),
-        )
+    new = NewSource(
+        kind=SourceKind(body.kind),
+        name=body.name,
+        base_url=body.base_url,
+        credentials=body.credentials(),
+        webhook_secret=secret,
+        project_keys=list(body.project_keys),
+        provider_settings=body.provider_settings(),
+    )
+    allow_private = settings_of(request).allow_private_source_urls
+    source = connect_source(store_of(request), new, allow_private=allow_private, now=datetime.now(UTC))
     return _source_out(source, has_secret=secret is not None)
 
 
@@ -156,24 +139,10 @@ def delete_one_source(request: Request, _admin: Admin, source_id: ObjectId) -> S
 )
 def post_connection_test(request: Request, _admin: Admin, source_id: ObjectId) -> ConnectionTestOut:
     """Calls the provider with the stored credentials; redirects are not followed."""
-    store = store_of(request)
-    with transaction(store.sessions) as session:
-        source = get_source(session, source_id=source_id)
-        credentials = read_credentials(session, cipher=store.cipher, source_id=source_id)
-    try:
-        check_source_url(
-            source.base_url,
-            allow_private=settings_of(request).allow_private_source_urls,
-            resolver=resolve_host,
-            must_resolve=True,
-        )
-    except InvalidInputError as exc:
-        return ConnectionTestOut(ok=False, detail=exc.message)
-    try:
-        connection = provider_for(source.kind).test_connection(source, credentials, retry=_TEST_RETRY)
-    except (ConnectorError, ConfigurationError) as exc:
-        return ConnectionTestOut(ok=False, detail=f"{type(exc).__name__}: {str(exc)[:300]}")
-    return ConnectionTestOut(ok=True, detail=connection.detail)
+    result = check_stored_connection(
+        store_of(request), source_id=source_id, allow_private=settings_of(request).allow_private_source_urls
+    )
+    return ConnectionTestOut(ok=result.ok, detail=result.detail)
 
 
 @router.post(

@@ -1,7 +1,7 @@
 """A comment's text reaches no client and no table: comments made on the sandbox's Jira issues and
 Trello cards, learned through incremental syncs and webhook deliveries alike, count as activity,
-while their words appear in no /v1 route, the Atom feed, the digest or any portal page a signed-in
-client can reach, and in no column of any table."""
+while their words appear in no /v1 route, the Atom feed, the digest, any portal page a signed-in
+client can reach or any console page the operator can, and in no column of any table."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from sandbox.scenarios import build_sandbox
 from sandbox.server import LoopbackServer
 from sandbox.trello.models import Webhook
 from service.api.app import create_app
+from service.console import console_router
 from service.domain.enums import ActivityKind, ScopeRule, SourceKind
 from service.flags.run import evaluate_projects
 from service.portal import portal_router
@@ -42,6 +43,8 @@ SYNCED = "Quartzite margin figures synced"
 DELIVERED = "Quartzite margin figures delivered"
 EDITED = "Quartzite margin figures edited"
 WORDS = ("Quartzite", "margin figures")
+# How many console pages the crawl reads at most (every flag has one).
+CONSOLE_PAGES = 150
 # The /v1 routes' path parameters, and the list route whose rows name them.
 LISTED_BY = {
     "project_id": "/v1/projects",
@@ -82,7 +85,9 @@ def _serve_both(scenario: str, *, seed: int) -> Iterator[TrelloSandbox]:
 @pytest.fixture(scope="module")
 def agency(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agency]:
     settings = make_settings(tmp_path_factory.mktemp("privacy"), public_url=PUBLIC_URL)
-    app = create_app(settings, enqueuer=RecordingEnqueuer(), extra_routers=[portal_router()])
+    app = create_app(
+        settings, enqueuer=RecordingEnqueuer(), extra_routers=[portal_router(), console_router()]
+    )
     with _serve_both("tiny", seed=11) as sandbox, TestClient(app) as api:
         store = store_of(api)
         built = sandbox.sandbox
@@ -232,6 +237,35 @@ def test_no_portal_page_shows_a_comments_text(agency: Agency) -> None:
             if "sign-out" not in link and not link.endswith(".css"):
                 queue.append(link.replace("&amp;", "&"))
     assert any(url.startswith("/portal/projects/") for url in visited)
+
+
+def test_no_console_page_shows_a_comments_text(agency: Agency) -> None:
+    with transaction(agency.store.sessions) as session:
+        admin = issue_token(
+            session, client_id=None, is_admin=True, name="ops", expires_at=None, now=datetime.now(UTC)
+        )
+    browser = TestClient(agency.api.app, follow_redirects=False)
+    form = browser.get("/console/sign-in")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None, form.text[:500]
+    signed_in = browser.post(
+        "/console/sign-in", data={"csrf": csrf.group(1), "token": admin.secret, "next": ""}
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    queue, visited = ["/console/"], set()
+    while queue and len(visited) < CONSOLE_PAGES:
+        url = queue.pop(0)
+        if url in visited:
+            continue
+        visited.add(url)
+        response = browser.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        assert_no_comment_text(url, response.text)
+        for link in re.findall(r'href="(/console/[^"#]*)"', response.text):
+            if not link.endswith(".css"):
+                queue.append(link.replace("&amp;", "&"))
+    assert any(re.fullmatch(r"/console/flags/\d+", url) for url in visited)
+    assert any(url.endswith("/view") for url in visited)
 
 
 def test_no_table_holds_a_comments_text(agency: Agency) -> None:

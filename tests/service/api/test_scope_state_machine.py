@@ -50,8 +50,6 @@ from service.feed.digest import build_digest
 from service.feed.digest_render import render_markdown
 from service.flags.run import evaluate_projects
 from service.portal import portal_router
-from service.portal.pages import build_overview
-from service.portal.web import SignInLimits
 from service.store.client_views import read_grants
 from service.store.db import transaction
 from service.store.items import (
@@ -66,6 +64,8 @@ from service.store.runtime import Store
 from service.store.scope_filter import FilterField, FilterTerm, parse_scope_filter
 from service.store.tenancy import issue_token
 from service.sync.runs import sync_source_now
+from service.web.client_pages import build_overview
+from service.web.forms import SignInLimits
 from tests.support.api import bearer, make_settings, store_of
 from tests.support.fakes import RecordingEnqueuer
 from tests.support.sources import add_test_source

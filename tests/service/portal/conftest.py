@@ -17,12 +17,12 @@ from service.api.app import create_app
 from service.domain.enums import ScopeRule
 from service.flags.run import evaluate_projects
 from service.portal import portal_router
-from service.portal.web import SignInLimits
 from service.store.db import transaction
 from service.store.orm import FeedEventRow, ProjectRow, WorkItemRow
 from service.store.runtime import Store
 from service.store.tenancy import add_client, add_scope, issue_token
 from service.sync.runs import sync_source_now
+from service.web.forms import SignInLimits
 from tests.support.api import World, make_settings, seed_world
 from tests.support.fakes import RecordingEnqueuer
 from tests.support.trello_sandbox import serve_trello_sandbox

@@ -5,7 +5,8 @@ from itertools import pairwise
 
 import pytest
 
-from service.portal.burnup import (
+from service.store.report_queries import ItemSpan
+from service.web.burnup import (
     LABEL_SIZE,
     LINE_EM,
     MAX_POINTS,
@@ -14,7 +15,6 @@ from service.portal.burnup import (
     label_width,
     sample_days,
 )
-from service.store.report_queries import ItemSpan
 
 TODAY = date(2026, 11, 26)
 

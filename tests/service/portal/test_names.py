@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from service.domain.enums import SourceKind
-from service.portal.names import KEYS_READ_BY_PEOPLE, Naming, keys_read_by_people
 from service.providers import ProviderFamily
+from service.web.names import KEYS_READ_BY_PEOPLE, Naming, keys_read_by_people
 
 BOARD = Naming(
     project_key="xlcOF8hK",

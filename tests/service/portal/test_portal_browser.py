@@ -3,24 +3,23 @@
 Every page is read at 1280 px and at 390 px (a phone, as Chromium emulates one): nothing scrolls
 sideways, controls lie inside the viewport and are big enough to hit, the burn-up chart's labels lie
 inside its viewBox, the overview leads with the projects and asks for ratings in one section, Trello
-cards are named by their names, and no "0 of 0 done" row shows.
+cards are named by their names, no "0 of 0 done" row shows, and axe-core finds no serious or
+critical accessibility violation.
 
-CI installs Chromium (.ci/run); on a developer machine without it the test is skipped, never in CI.
+The browser and axe-core are `tests/support/browser.py`'s: skipped on a machine without them, never
+in CI.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
 from sandbox.server import LoopbackServer
@@ -35,45 +34,23 @@ from service.store.report_queries import list_feedback
 from service.store.runtime import Store
 from tests.service.portal.conftest import TrelloClient, seed_trello_client
 from tests.support.api import T0, World, make_settings, seed_world
+from tests.support.browser import (
+    ARTIFACTS,
+    DESKTOP,
+    PHONE,
+    WIDTHS,
+    launch_chromium,
+    layout_problems,
+    new_context,
+    require_axe,
+    require_chromium,
+    serious_accessibility_violations,
+)
 from tests.support.fakes import RecordingEnqueuer
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-DESKTOP, PHONE = 1280, 390
-WIDTHS = [DESKTOP, PHONE]
-# Touch targets: the stylesheet's minimum, above WCAG 2.2's 24 px (2.5.8).
-MIN_TARGET_PX = 44
 LONG_TITLE = "Supercalifragilisticexpialidocious" * 3
 # The smallest chart label a reader is expected to read, in CSS px.
 MIN_LABEL_PX = 11
-
-# Where the page is wider than the viewport, and which controls reach past it or are too small.
-LAYOUT_PROBLEMS = """
-(minTarget) => {
-  const doc = document.documentElement;
-  const width = doc.clientWidth;
-  const problems = [];
-  if (doc.scrollWidth > width) problems.push(`the page is ${doc.scrollWidth}px wide in ${width}px`);
-  const controls = 'a, button, summary, textarea, input:not([type=hidden]), .scale label';
-  for (const element of document.querySelectorAll(controls)) {
-    if (element.matches('.skip, .scale input')) continue;  // shown on focus; inside its label
-    const box = element.getBoundingClientRect();
-    if (box.width === 0 && box.height === 0) continue;  // folded away
-    const name = `${element.tagName.toLowerCase()} "${element.textContent.trim().slice(0, 40)}"`;
-    if (box.left < 0 || box.right > width) problems.push(`${name} spans ${box.left}..${box.right}px`);
-    if (!element.matches('a') && box.height < minTarget) problems.push(`${name} is ${box.height}px high`);
-  }
-  return problems;
-}
-"""
 
 # Each chart label: inside the viewBox (else the browser clips it), inside the drawn chart, and
 # its size as drawn in CSS px; then any two dates that overlap.
@@ -109,14 +86,6 @@ class Served:
     trello: TrelloClient
 
 
-def _require_chromium() -> None:
-    if Path(CHROMIUM).exists() or shutil.which("chromium"):
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium before the tests")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium); CI installs it")
-
-
 def add_long_named_promise(store: Store, world: World) -> None:
     """A promise on an ACME item whose title is one long word, which must wrap, not widen the page."""
     item = WorkItem(
@@ -147,7 +116,8 @@ def add_long_named_promise(store: Store, world: World) -> None:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    _require_chromium()
+    require_chromium()
+    require_axe()
     settings = make_settings(tmp_path_factory.mktemp("browser"))
     app = create_app(settings, enqueuer=RecordingEnqueuer(), extra_routers=[portal_router()])
     with LoopbackServer(app, lifespan=True) as server:
@@ -159,25 +129,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 @pytest.fixture(scope="module")
 def chromium(served: Served) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def _context(browser: Browser, width: int) -> BrowserContext:
-    if width == PHONE:
-        return browser.new_context(
-            viewport={"width": PHONE, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=3
-        )
-    return browser.new_context(viewport={"width": width, "height": 900})
+    yield from launch_chromium()
 
 
 @pytest.fixture(params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
 def context(request: pytest.FixtureRequest, chromium: Browser) -> Iterator[BrowserContext]:
-    opened = _context(chromium, request.param)
+    opened = new_context(chromium, request.param)
     try:
         yield opened
     finally:
@@ -193,7 +150,8 @@ def _sign_in(page: Page, base_url: str, token: str) -> None:
 
 
 def _assert_readable(page: Page) -> None:
-    assert page.evaluate(LAYOUT_PROBLEMS, MIN_TARGET_PX) == [], page.url
+    assert layout_problems(page) == [], page.url
+    assert serious_accessibility_violations(page) == [], page.url
     main = page.inner_text("main")
     assert "0 of 0 done" not in main
 
@@ -281,7 +239,7 @@ def test_portal_trello_pages_name_cards_chart_fits_and_show_no_empty_rows(
 
 def test_portal_phone_rates_a_slipped_card_promise_by_touch(served: Served, chromium: Browser) -> None:
     trello = served.trello
-    context = _context(chromium, PHONE)
+    context = new_context(chromium, PHONE)
     try:
         page = context.new_page()
         _sign_in(page, served.base_url, trello.token)
@@ -311,7 +269,7 @@ def test_portal_in_browser_signs_in_sees_own_projects_and_records_feedback(
     served: Served, chromium: Browser
 ) -> None:
     world = served.world
-    context = _context(chromium, DESKTOP)
+    context = new_context(chromium, DESKTOP)
     try:
         page = context.new_page()
         _sign_in(page, served.base_url, world.tokens["acme"])

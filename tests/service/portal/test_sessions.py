@@ -13,13 +13,13 @@ from sqlalchemy import select
 
 from service.api.app import create_app
 from service.portal import portal_router
-from service.portal.sessions import SessionCodec, hash_session_secret, new_session_secret
-from service.portal.web import SIGN_IN_ADDRESS_BURST, SIGN_IN_PREFIX_BURST, SignInLimits
 from service.store.db import transaction
 from service.store.migrate import upgrade_schema
 from service.store.orm import ApiTokenRow, PortalSessionRow
 from service.store.runtime import Store, open_store
 from service.store.tenancy import add_client, issue_token, revoke_token
+from service.web.forms import SIGN_IN_ADDRESS_BURST, SIGN_IN_PREFIX_BURST, SignInLimits
+from service.web.sessions import SessionCodec, hash_session_secret, new_session_secret
 from tests.service.portal.conftest import Portal, csrf_of, sign_in
 from tests.support.api import bearer, make_settings, store_of
 from tests.support.fakes import FakeClock, RecordingEnqueuer

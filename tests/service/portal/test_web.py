@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.portal.web import safe_return_path
+from service.portal.web import portal_path
 
 CASES = [
     ("/portal", "/portal"),
@@ -20,4 +20,4 @@ CASES = [
 
 @pytest.mark.parametrize(("value", "expected"), CASES, ids=[str(value) for value, _ in CASES])
 def test_safe_return_path_keeps_only_portal_paths(value: str | None, expected: str) -> None:
-    assert safe_return_path(value) == expected
+    assert portal_path(value) == expected

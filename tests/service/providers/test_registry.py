@@ -32,7 +32,8 @@ from tests.support.trello_sandbox import serve_trello_sandbox
 
 SERVICE = Path(__file__).resolve().parents[3] / "service"
 # Where a kind is spelled out: the registry's table, and where the kind is data (the admin API's
-# discriminated bodies, the CLI and the demo choosing which kind to create, the domain's names of
+# discriminated bodies, the CLI, the console's connect form and the demo choosing which kind to
+# create, the domain's names of
 # each provider's promised-date field in a raw changelog).
 KIND_IS_DATA = {
     "service/providers/jira.py",
@@ -40,6 +41,7 @@ KIND_IS_DATA = {
     "service/providers/registry.py",
     "service/api/schemas/admin.py",
     "service/cli/sources.py",
+    "service/console/sources.py",
     "service/cli/demo_run.py",
     "service/domain/ledger.py",
 }

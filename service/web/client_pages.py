@@ -2,7 +2,7 @@
 
 Views here are plain data for the templates; nothing in them is outside what the client API would
 return to the same client. Texts that name work items name them as people know them
-(`service.portal.names`), and a milestone with none of the client's items is left out rather than
+(`service.web.names`), and a milestone with none of the client's items is left out rather than
 shown as "0 of 0 done".
 """
 
@@ -19,8 +19,6 @@ from service.domain.tenancy import Feedback
 from service.domain.work import Project
 from service.feed.pulses import Pulse, list_pending_pulses
 from service.feed.wording import STALE_AFTER, data_age, outcome_label, promise_status
-from service.portal.burnup import BurnUpChart, build_burnup
-from service.portal.names import Naming, keys_read_by_people
 from service.store.client_views import (
     ClientGrants,
     CommitmentView,
@@ -41,6 +39,8 @@ from service.store.feed_queries import (
 )
 from service.store.projects import list_projects
 from service.store.report_queries import list_feedback, list_item_spans
+from service.web.burnup import BurnUpChart, build_burnup
+from service.web.names import Naming, keys_read_by_people
 
 RECENT_EVENTS = 10
 RECENT_FEEDBACK = 5
@@ -125,6 +125,11 @@ class ProjectPage:
     events: list[EventRow]
     pulses: list[Pulse]
     freshness: Freshness
+
+
+def risk_row(severity: Severity, text: str) -> RiskRow:
+    """A risk as the portal shows it: the console's preview of a publish reads the same."""
+    return RiskRow(severity=SEVERITY_WORDS[severity], text=text)
 
 
 def _progress(counts: ProgressCounts) -> Progress:
@@ -319,10 +324,7 @@ def build_project_page(
         )
         for view in commitments
     ]
-    risks = [
-        RiskRow(severity=SEVERITY_WORDS[r.severity], text=r.text)
-        for r in list_open_risks(session, grants, project_id=project_id)
-    ]
+    risks = [risk_row(r.severity, r.text) for r in list_open_risks(session, grants, project_id=project_id)]
     pulses = [
         p
         for p in list_pending_pulses(session, grants, since=now - PULSE_WINDOW)
