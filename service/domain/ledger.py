@@ -23,6 +23,9 @@ from service.domain.work import Change, Milestone, WorkItem
 PROMISED_DATE_FIELD = "promised_date"
 JIRA_PROMISE_FIELD = "duedate"
 TRELLO_PROMISE_FIELD = "due"
+# A milestone's observed due-date changes (the store records them at each write of milestones:
+# providers keep no history of them) are read under this name, Jira's of a version's date.
+MILESTONE_PROMISE_FIELD = "releaseDate"
 
 _DATE_PREFIX = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})")
 _DIGITS = re.compile(r"(\d+)")
@@ -219,12 +222,13 @@ def build_milestone_commitment(
     changes: Iterable[Change],
     *,
     created_at: datetime,
-    promise_field: str = "releaseDate",
+    promise_field: str = MILESTONE_PROMISE_FIELD,
 ) -> Commitment | None:
     """The commitment of a milestone from its observed due-date changes.
 
-    Jira keeps no changelog for versions, so the store records the changes it observes between
-    syncs as `Change` rows keyed by the milestone's external id, under `promise_field`.
+    Jira keeps no changelog for versions, so the store records the changes it observes at each
+    write of milestones (`list_milestone_changes`), read as `Change` values keyed by the
+    milestone's external id, under `promise_field`.
     """
     if milestone.id is None:
         raise ValueError(f"milestone {milestone.name} has no id; commitments are keyed by the stored row")

@@ -10,6 +10,8 @@ What the feed says, in this order:
   what the feed said before); `item_done` once it is done, `commitment_moved` for every move of its
   promised date, then `commitment_met` or `commitment_missed` once the promise ends; only what
   happened within `FEED_HISTORY` of `now`, so a first evaluation shows recent history;
+- per milestone, `commitment_moved` for every observed move of its date (told to the clients who
+  see one of its members);
 - per milestone with stored member items: `milestone_progress`, as of `now`, carrying the ids of its
   members and of those done; the store tells each client "done of total" over the members it sees;
 - per risk open before and resolved after, if it was published: `risk_resolved`. Raising a risk is
@@ -92,6 +94,8 @@ class ProjectState:
     items: Sequence[ItemState] = ()
     milestones: Sequence[Milestone] = ()
     open_risks: Sequence[Risk] = ()
+    # The promises of its milestones (subject milestone, keyed by `subject_id`), moves observed.
+    milestone_commitments: Sequence[Commitment] = ()
 
 
 def derive_events(before: Sequence[Risk], after: ProjectState, *, now: datetime) -> list[EventDraft]:
@@ -99,9 +103,43 @@ def derive_events(before: Sequence[Risk], after: ProjectState, *, now: datetime)
     it began, `after` the project when it ended."""
     return [
         *_item_events(after, now=now),
+        *_milestone_moves(after, now=now),
         *_milestone_progress(after, now=now),
         *_risk_resolutions(before, after, now=now),
     ]
+
+
+def _milestone_moves(state: ProjectState, *, now: datetime) -> list[EventDraft]:
+    """`commitment_moved` for every observed move of a milestone's date within the feed's history,
+    told to the clients who see a member of the milestone."""
+    since = now - FEED_HISTORY
+    names = {m.id: m.name for m in state.milestones if m.id is not None}
+    drafts: list[EventDraft] = []
+    for commitment in state.milestone_commitments:
+        name = names.get(commitment.subject_id)
+        if commitment.subject is not CommitmentSubject.MILESTONE or name is None:
+            continue
+        for move in commitment.moves:
+            if move.moved_at < since or move.days == 0:
+                continue
+            move_ref = move.change_external_id or move.moved_at.isoformat()
+            drafts.append(
+                EventDraft(
+                    kind=FeedEventKind.COMMITMENT_MOVED,
+                    dedupe_key=f"commitment_moved:milestone:{commitment.subject_id}:{move_ref}",
+                    summary=f"{name}: promised date moved from {move.from_date} to {move.to_date}",
+                    payload={
+                        "milestone": name,
+                        "from": move.from_date.isoformat() if move.from_date else None,
+                        "to": move.to_date.isoformat() if move.to_date else None,
+                        "days": move.days,
+                    },
+                    occurred_at=move.moved_at,
+                    project_id=state.project_id,
+                    milestone_id=commitment.subject_id,
+                )
+            )
+    return drafts
 
 
 def _item_events(state: ProjectState, *, now: datetime) -> list[EventDraft]:

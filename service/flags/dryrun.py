@@ -22,7 +22,12 @@ from service.rules import (
     dry_run,
 )
 from service.store.activity import list_project_activity
-from service.store.items import list_item_changes, list_project_items, list_project_milestones
+from service.store.items import (
+    list_item_changes,
+    list_milestone_changes,
+    list_project_items,
+    list_project_milestones,
+)
 from service.store.projects import list_projects
 from service.store.runtime import Store
 
@@ -45,6 +50,12 @@ def load_histories(store: Store, *, now: datetime) -> list[ProjectHistory]:
             activity: dict[str, list[Activity]] = defaultdict(list)
             for done in list_project_activity(session, project_id=project_id):
                 activity[done.item_external_id].append(done)
+            stored_milestones = list_project_milestones(session, project_id=project_id)
+            moves: dict[str, list[Change]] = defaultdict(list)
+            for move in list_milestone_changes(
+                session, milestone_ids=[m.id for m in stored_milestones if m.id is not None]
+            ):
+                moves[move.item_external_id].append(move)
             milestones = tuple(
                 MilestoneHistory(
                     milestone=m,
@@ -52,8 +63,9 @@ def load_histories(store: Store, *, now: datetime) -> list[ProjectHistory]:
                         (i.created_at for i in items if m.external_id in i.milestone_external_ids),
                         default=now,
                     ),
+                    changes=tuple(moves.get(m.external_id, ())),
                 )
-                for m in list_project_milestones(session, project_id=project_id)
+                for m in stored_milestones
             )
             histories.append(
                 ProjectHistory(

@@ -79,6 +79,7 @@ def evaluate_project(
             for flag in reconciled.changed:
                 on_flag_changed(session, flag, now)
         commitments = [f.commitment for f in snapshot.items if f.commitment is not None]
+        commitments += [f.commitment for f in snapshot.milestones if f.commitment is not None]
         save_commitments(session, source_id=snapshot.project.source_id, commitments=commitments)
         summary.commitments = len(commitments)
         drafts = derive_events(
@@ -183,4 +184,5 @@ def _state_after(
         ],
         milestones=[f.milestone for f in snapshot.milestones],
         open_risks=[risk_of(flag) for flag in flags.values() if flag.state is FlagState.OPEN],
+        milestone_commitments=[f.commitment for f in snapshot.milestones if f.commitment is not None],
     )

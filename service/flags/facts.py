@@ -23,6 +23,7 @@ from service.rules import (
 )
 from service.store.activity import list_latest_item_activity
 from service.store.db import Session
+from service.store.items import list_milestone_changes
 from service.store.work_scan import (
     read_item_changes,
     read_project,
@@ -81,10 +82,11 @@ def load_project_snapshot(session: Session, *, project_id: int, now: datetime) -
     milestone_facts = []
     milestones = read_project_milestones(session, project_id=project_id)
     closes = sprint_closes(milestones)
+    moves = list_milestone_changes(session, milestone_ids=[m.id for m in milestones if m.id is not None])
     for milestone in milestones:
         commitment = (
             build_milestone_commitment(
-                milestone, (), created_at=first_created.get(milestone.external_id, now)
+                milestone, moves, created_at=first_created.get(milestone.external_id, now)
             )
             if milestone.due_date is not None
             else None

@@ -6,6 +6,7 @@ Pure: facts in, findings out. The store side builds facts (`build_item_facts`,
 `Finding.identity`, editing the Jira comment when `Finding.fingerprint` changes.
 """
 
+from service.domain.ledger import MILESTONE_PROMISE_FIELD
 from service.rules.aggregate import (
     build_milestone_facts,
     build_project_facts,
@@ -14,7 +15,6 @@ from service.rules.aggregate import (
 )
 from service.rules.context import Env
 from service.rules.dryrun import (
-    MILESTONE_PROMISE_FIELD,
     DryRunHit,
     ItemHistory,
     MilestoneHistory,

@@ -33,9 +33,12 @@ from enum import StrEnum
 
 from service.domain.commitments import Commitment
 from service.domain.enums import FlagSubject, MilestoneKind, Severity, StatusCategory, Visibility
-from service.domain.ledger import build_item_commitment, build_milestone_commitment
-from service.rules.dryrun import (
+from service.domain.ledger import (
     MILESTONE_PROMISE_FIELD,
+    build_item_commitment,
+    build_milestone_commitment,
+)
+from service.rules.dryrun import (
     ItemFactsCache,
     ProjectHistory,
     facts_as_of,

@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from service.domain.enums import FlagSubject
-from service.domain.ledger import build_milestone_commitment, change_dates, order_changes
+from service.domain.ledger import (
+    MILESTONE_PROMISE_FIELD,
+    build_milestone_commitment,
+    change_dates,
+    order_changes,
+)
 from service.domain.work import Activity, Change, Milestone, Project, WorkItem
 from service.rules.aggregate import (
     build_milestone_facts,
@@ -31,7 +36,6 @@ from service.rules.findings import Finding, SubjectRef
 from service.rules.history import build_item_facts_as_of
 from service.rules.ruleset import RuleSet
 
-MILESTONE_PROMISE_FIELD = "releaseDate"
 Identity = tuple[str, FlagSubject, int, str]
 
 

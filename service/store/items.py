@@ -9,19 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from service.domain.enums import StatusCategory, Visibility
+from service.domain.ledger import MILESTONE_PROMISE_FIELD
 from service.domain.work import Change, Milestone, WorkItem
 from service.errors import NotFoundError
-from service.store.dialect import analyze_if_outgrown
+from service.store.dialect import analyze_if_outgrown, upsert_insert
 from service.store.driver_sql import driver_values, fetch_rows
 from service.store.item_statements import ItemStatements, item_statements
 from service.store.mapping import work_item_from_row
-from service.store.orm import ChangeRow, ItemMilestoneRow, MilestoneRow, ProjectRow, WorkItemRow
+from service.store.orm import (
+    ChangeRow,
+    ItemMilestoneRow,
+    MilestoneChangeRow,
+    MilestoneRow,
+    ProjectRow,
+    WorkItemRow,
+)
 from service.store.projects import list_project_ids_by_external_id
 from service.store.work_scan import read_item_changes, read_project_items, read_project_milestones
 
@@ -34,10 +42,32 @@ class UpsertResult:
     changes_added: int
 
 
-def upsert_milestones(session: Session, *, source_id: int, milestones: Sequence[Milestone]) -> None:
+def upsert_milestones(
+    session: Session,
+    *,
+    source_id: int,
+    milestones: Sequence[Milestone],
+    observed_at: datetime | None = None,
+) -> None:
+    """Write milestones; a stored milestone whose due date differs from the incoming one gets an
+    observed change at `observed_at` (the write's time, now when not given).
+
+    Providers keep no history of a milestone's dates, so a move is seen only here: a new
+    milestone's first date is its baseline, not a move, and a move undone between two writes is
+    not seen. The same write replayed adds nothing (its dates are stored already).
+    """
     if not milestones:
         return
     project_ids = list_project_ids_by_external_id(session, source_id=source_id)
+    incoming = {m.external_id: m for m in milestones}
+    stored = {
+        external_id: (milestone_id, due_date)
+        for milestone_id, external_id, due_date in session.execute(
+            select(MilestoneRow.id, MilestoneRow.external_id, MilestoneRow.due_date).where(
+                MilestoneRow.source_id == source_id, MilestoneRow.external_id.in_(list(incoming))
+            )
+        )
+    }
     statements = _statements(session)
     statements.milestones.run(
         session,
@@ -46,6 +76,53 @@ def upsert_milestones(session: Session, *, source_id: int, milestones: Sequence[
             for m in milestones
         ],
     )
+    at = observed_at or datetime.now(UTC)
+    moves = [
+        {
+            "milestone_id": milestone_id,
+            "field": MILESTONE_PROMISE_FIELD,
+            "from_value": _iso(due_date),
+            "to_value": _iso(incoming[external_id].due_date),
+            "observed_at": at,
+        }
+        for external_id, (milestone_id, due_date) in stored.items()
+        if incoming[external_id].due_date != due_date
+    ]
+    if moves:
+        stmt = upsert_insert(session, MilestoneChangeRow).on_conflict_do_nothing(
+            index_elements=["milestone_id", "observed_at", "to_value"]
+        )
+        session.execute(stmt, moves)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def list_milestone_changes(session: Session, *, milestone_ids: Collection[int]) -> list[Change]:
+    """The observed due-date changes of milestones as `Change` values of the milestone's external
+    id, under `MILESTONE_PROMISE_FIELD`, oldest first."""
+    if not milestone_ids:
+        return []
+    rows = session.execute(
+        select(MilestoneChangeRow, MilestoneRow.source_id, MilestoneRow.external_id)
+        .join(MilestoneRow, MilestoneRow.id == MilestoneChangeRow.milestone_id)
+        .where(MilestoneChangeRow.milestone_id.in_(list(milestone_ids)))
+        .order_by(MilestoneChangeRow.observed_at, MilestoneChangeRow.id)
+    )
+    return [
+        Change(
+            source_id=source_id,
+            item_external_id=external_id,
+            # Named by when it was seen, not by the row's id: it reaches feed events' dedupe keys.
+            external_id=f"observed:{row.observed_at.isoformat()}",
+            field=row.field,
+            from_value=row.from_value,
+            to_value=row.to_value,
+            changed_at=row.observed_at,
+        )
+        for row, source_id, external_id in rows
+    ]
 
 
 # A write this large is a sync's batch, after which the table's statistics are checked.

@@ -86,6 +86,21 @@ class MilestoneRow(Base):
     goal: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class MilestoneChangeRow(Base):
+    """A milestone's due date as the sync saw it change between two writes (Jira keeps no changelog
+    for versions or sprints): from the stored date to the incoming one, at the write's time."""
+
+    __tablename__ = "milestone_changes"
+    __table_args__ = (UniqueConstraint("milestone_id", "observed_at", "to_value"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(100))
+    from_value: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    to_value: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    observed_at: Mapped[datetime]
+
+
 class WorkItemRow(Base):
     __tablename__ = "work_items"
     __table_args__ = (

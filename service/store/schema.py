@@ -12,7 +12,7 @@ from sqlalchemy import Engine, inspect, text
 
 from service.errors import SchemaOutdatedError
 
-SCHEMA_HEAD = "0020"
+SCHEMA_HEAD = "0021"
 ALEMBIC_VERSION_TABLE = "alembic_version"
 
 

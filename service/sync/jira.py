@@ -103,7 +103,7 @@ class JiraSync:
         full = full or since_ms is None
         if full or "field_map" not in self._source.settings:
             self._discover_site()
-        scope = self._refresh_projects() if full else self._stored_scope()
+        scope = self._refresh_projects() if full else self._refresh_versions(self._stored_scope())
         if not scope.projects:
             return
         # Before the issues, so a batch names the sprints of the boards as the boards do.
@@ -191,18 +191,35 @@ class JiraSync:
             for p in self._client.iter_projects()
             if not p.archived and (not wanted or p.key.upper() in wanted)
         ]
+        milestones = self._read_versions(projects)
+        with transaction(self._store.sessions) as session:
+            upsert_projects(session, projects=projects)
+            upsert_milestones(
+                session, source_id=self._source_id, milestones=milestones, observed_at=self._now()
+            )
+            stored = list_source_projects(session, source_id=self._source_id)
+        in_scope = {p.external_id for p in projects}
+        return _Scope(projects=tuple(p for p in stored if p.external_id in in_scope))
+
+    def _refresh_versions(self, scope: _Scope) -> _Scope:
+        """An incremental run reads the versions of its projects again (one call a project): Jira
+        keeps no history of a version's dates, so a release date moved is seen only by reading it."""
+        milestones = self._read_versions(scope.projects)
+        if milestones:
+            with transaction(self._store.sessions) as session:
+                upsert_milestones(
+                    session, source_id=self._source_id, milestones=milestones, observed_at=self._now()
+                )
+        return scope
+
+    def _read_versions(self, projects: Sequence[Project]) -> list[Milestone]:
         milestones: list[Milestone] = []
         for project in projects:
             milestones += [
                 map_version(v, source_id=self._source_id, project_external_id=project.external_id)
                 for v in self._client.list_versions(project.key)
             ]
-        with transaction(self._store.sessions) as session:
-            upsert_projects(session, projects=projects)
-            upsert_milestones(session, source_id=self._source_id, milestones=milestones)
-            stored = list_source_projects(session, source_id=self._source_id)
-        in_scope = {p.external_id for p in projects}
-        return _Scope(projects=tuple(p for p in stored if p.external_id in in_scope))
+        return milestones
 
     def _stored_scope(self) -> _Scope:
         wanted = {key.upper() for key in self._source.settings.get("project_keys", [])}

@@ -145,7 +145,7 @@ class JiraBatches:
         ]
         unit = transaction(self._store.sessions) if committer is None else committer.unit()
         with unit as session:
-            upsert_milestones(session, source_id=self._source_id, milestones=sprints)
+            upsert_milestones(session, source_id=self._source_id, milestones=sprints, observed_at=self._now())
             result = upsert_work_items(
                 session,
                 source_id=self._source_id,

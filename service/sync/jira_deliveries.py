@@ -176,6 +176,7 @@ def _apply_version_event(store: Store, *, source: Source, event: JiraVersionEven
             session,
             source_id=source.id,
             milestones=[map_version(version, source_id=source.id, project_external_id=project_external_id)],
+            observed_at=event.timestamp or datetime.now(UTC),
         )
     project_id = projects[project_external_id]
     return Applied(InboxStatus.PROCESSED, None if project_id is None else frozenset({project_id}))

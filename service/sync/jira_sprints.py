@@ -69,7 +69,9 @@ class JiraSprintSync:
         ]
         open_sprints = [[s.id, project] for s, project in sprints if s.state in OPEN_STATES]
         with transaction(self._store.sessions) as session:
-            upsert_milestones(session, source_id=self._source_id, milestones=self.milestones)
+            upsert_milestones(
+                session, source_id=self._source_id, milestones=self.milestones, observed_at=self._now()
+            )
             save_cursor(
                 session,
                 source_id=self._source_id,

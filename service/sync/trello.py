@@ -379,7 +379,7 @@ class TrelloSync:
         at = self._now()
         with transaction(self._store.sessions) as session:
             upsert_projects(session, projects=list(batch.projects.values()))
-            upsert_milestones(session, source_id=self._source_id, milestones=batch.milestones)
+            upsert_milestones(session, source_id=self._source_id, milestones=batch.milestones, observed_at=at)
             written = upsert_work_items(session, source_id=self._source_id, items=items)
             refreshed = refresh_board_derived_fields(session, source_id=self._source_id, items=items)
             # Actions also name cards the store never held (deleted before the first sync): skip those.

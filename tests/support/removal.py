@@ -27,6 +27,7 @@ from service.store.orm import (
     FlagRow,
     InboxRow,
     ItemMilestoneRow,
+    MilestoneChangeRow,
     MilestoneRow,
     OutboxRow,
     PersonRow,
@@ -157,7 +158,21 @@ def add_source_world(session: Session, *, name: str, client_id: int, key: str) -
         spent_seconds=3600,
         updated_at=AT,
     )
-    _add(session, world, ItemMilestoneRow(item_id=items[0].id, milestone_id=milestone.id), change, worklog)
+    moved = MilestoneChangeRow(
+        milestone_id=milestone.id,
+        field="releaseDate",
+        from_value="2026-12-13",
+        to_value="2026-12-20",
+        observed_at=AT,
+    )
+    _add(
+        session,
+        world,
+        ItemMilestoneRow(item_id=items[0].id, milestone_id=milestone.id),
+        change,
+        worklog,
+        moved,
+    )
     _add(session, world, promise, on_milestone)
     flags = [
         _flag(subject="item", subject_id=items[0].id, pushed=f"{source.id}0001"),

@@ -57,6 +57,7 @@ STAY_INSIDE = {
     "commitment_moves",
     "flag_history",
     "item_activity",
+    "milestone_changes",
     "outbox",
     "persons",
     "sync_cursors",

@@ -24,6 +24,7 @@ from service.store.orm import (
     FlagRow,
     InboxRow,
     ItemMilestoneRow,
+    MilestoneChangeRow,
     MilestoneRow,
     OutboxRow,
     PersonRow,
@@ -103,6 +104,14 @@ def _graph() -> list[Base]:
             raw={"fields": {"nested": [1, 2, {"k": None}]}},
         ),
         ItemMilestoneRow(item_id=1, milestone_id=1),
+        MilestoneChangeRow(
+            id=1,
+            milestone_id=1,
+            field="releaseDate",
+            from_value="2026-12-01",
+            to_value=None,
+            observed_at=AT,
+        ),
         ActivityRow(
             id=1,
             source_id=1,

@@ -29,6 +29,7 @@ SEARCH = "POST /rest/api/3/search/jql"
 WORKLOGS_UPDATED = "GET /rest/api/3/worklog/updated"
 WORKLOGS_DELETED = "GET /rest/api/3/worklog/deleted"
 BOARD_SPRINTS = "GET /rest/agile/1.0/board/{board_id}/sprint"
+PROJECT_VERSIONS = "GET /rest/api/3/project/{project}/versions"
 SEARCH_LAG_S = 0.5
 FAST_RETRY = RetryPolicy.without_waiting(max_attempts=8)
 
@@ -61,7 +62,7 @@ def test_full_sync_uses_bulk_changelog_never_per_issue(
     assert not any("/changelog" in e and "bulkfetch" not in e for e in endpoints)
 
 
-def test_incremental_with_nothing_changed_is_one_search_one_call_per_worklog_feed_and_per_board(
+def test_incremental_with_nothing_changed_is_one_search_one_call_per_worklog_feed_board_and_project(
     store: Store, jira_sandbox: JiraSandbox, jira_source_id: int
 ) -> None:
     sync_source_now(store, source_id=jira_source_id, full=True)
@@ -69,10 +70,13 @@ def test_incremental_with_nothing_changed_is_one_search_one_call_per_worklog_fee
     summary = sync_source_now(store, source_id=jira_source_id, full=False)
 
     # A sprint starts or closes without changing an issue: each board's open sprints are asked for.
+    # A version's date moves without changing an issue: each project's versions are read.
     boards = len(jira_sandbox.sandbox.jira.boards)
-    assert summary.api_calls["total"] == 3 + boards
+    projects = len(jira_sandbox.sandbox.jira.projects)
+    assert summary.api_calls["total"] == 3 + boards + projects
     assert summary.api_calls["by_endpoint"][BOARD_SPRINTS] == {"200": boards}
-    endpoints = {SEARCH, WORKLOGS_UPDATED, WORKLOGS_DELETED, BOARD_SPRINTS}
+    assert summary.api_calls["by_endpoint"][PROJECT_VERSIONS] == {"200": projects}
+    endpoints = {SEARCH, WORKLOGS_UPDATED, WORKLOGS_DELETED, BOARD_SPRINTS, PROJECT_VERSIONS}
     assert set(summary.api_calls["by_endpoint"]) == endpoints
     assert (summary.items_changed, summary.worklogs_written, summary.worklogs_deleted) == (0, 0, 0)
 
