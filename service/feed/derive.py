@@ -119,26 +119,13 @@ def _milestone_moves(state: ProjectState, *, now: datetime) -> list[EventDraft]:
         name = names.get(commitment.subject_id)
         if commitment.subject is not CommitmentSubject.MILESTONE or name is None:
             continue
-        for move in commitment.moves:
-            if move.moved_at < since or move.days == 0:
-                continue
-            move_ref = move.change_external_id or move.moved_at.isoformat()
-            drafts.append(
-                EventDraft(
-                    kind=FeedEventKind.COMMITMENT_MOVED,
-                    dedupe_key=f"commitment_moved:milestone:{commitment.subject_id}:{move_ref}",
-                    summary=f"{name}: promised date moved from {move.from_date} to {move.to_date}",
-                    payload={
-                        "milestone": name,
-                        "from": move.from_date.isoformat() if move.from_date else None,
-                        "to": move.to_date.isoformat() if move.to_date else None,
-                        "days": move.days,
-                    },
-                    occurred_at=move.moved_at,
-                    project_id=state.project_id,
-                    milestone_id=commitment.subject_id,
-                )
-            )
+        drafts += _moves(
+            commitment,
+            since=since,
+            subject=("milestone", name),
+            project_id=state.project_id,
+            milestone_id=commitment.subject_id,
+        )
     return drafts
 
 
@@ -165,29 +152,50 @@ def _item_events(state: ProjectState, *, now: datetime) -> list[EventDraft]:
         commitment = entry.commitment
         if commitment is None:
             continue
-        for move in commitment.moves:
-            if move.moved_at < since or move.days == 0:
-                continue
-            move_ref = move.change_external_id or move.moved_at.isoformat()
-            drafts.append(
-                EventDraft(
-                    kind=FeedEventKind.COMMITMENT_MOVED,
-                    dedupe_key=f"commitment_moved:item:{item.id}:{move_ref}",
-                    summary=f"{item.key}: promised date moved from {move.from_date} to {move.to_date}",
-                    payload={
-                        "item": item.key,
-                        "from": move.from_date.isoformat() if move.from_date else None,
-                        "to": move.to_date.isoformat() if move.to_date else None,
-                        "days": move.days,
-                    },
-                    occurred_at=move.moved_at,
-                    project_id=state.project_id,
-                    item_id=item.id,
-                )
-            )
+        drafts += _moves(
+            commitment, since=since, subject=("item", item.key), project_id=state.project_id, item_id=item.id
+        )
         outcome = _outcome(entry, commitment, project_id=state.project_id, now=now)
         if outcome is not None and outcome.occurred_at >= since:
             drafts.append(outcome)
+    return drafts
+
+
+def _moves(
+    commitment: Commitment,
+    *,
+    since: datetime,
+    subject: tuple[str, str],
+    project_id: int,
+    item_id: int | None = None,
+    milestone_id: int | None = None,
+) -> list[EventDraft]:
+    """`commitment_moved` for each move of a promise within the feed's history. `subject` is the
+    payload's key and the name the client reads (`("item", key)` or `("milestone", name)`)."""
+    kind, name = subject
+    subject_id = item_id if item_id is not None else milestone_id
+    drafts: list[EventDraft] = []
+    for move in commitment.moves:
+        if move.moved_at < since or move.days == 0:
+            continue
+        move_ref = move.change_external_id or move.moved_at.isoformat()
+        drafts.append(
+            EventDraft(
+                kind=FeedEventKind.COMMITMENT_MOVED,
+                dedupe_key=f"commitment_moved:{kind}:{subject_id}:{move_ref}",
+                summary=f"{name}: promised date moved from {move.from_date} to {move.to_date}",
+                payload={
+                    kind: name,
+                    "from": move.from_date.isoformat() if move.from_date else None,
+                    "to": move.to_date.isoformat() if move.to_date else None,
+                    "days": move.days,
+                },
+                occurred_at=move.moved_at,
+                project_id=project_id,
+                item_id=item_id,
+                milestone_id=milestone_id,
+            )
+        )
     return drafts
 
 
