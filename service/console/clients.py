@@ -12,7 +12,7 @@ from fastapi import Query, Request
 from starlette.responses import Response
 
 from service.app_state import access_changed, store_of
-from service.console.render import expired, not_found, page, parse_id, router
+from service.console.render import checked_operator, not_found, page, parse_id, router
 from service.console.web import CONSOLE, HOME_PATH, Operator, current_operator
 from service.domain.enums import ScopeRule
 from service.domain.tenancy import ApiToken, Client, ClientScope
@@ -36,7 +36,7 @@ from service.store.tenancy import (
 )
 from service.store.tenancy import get_client as load_client
 from service.web.client_pages import build_overview
-from service.web.forms import FormFields, csrf_ok, redirect, sign_in_redirect
+from service.web.forms import FormFields, redirect, sign_in_redirect
 
 MAX_NAME = 200
 MAX_VALUE = 1000
@@ -118,15 +118,6 @@ def clients(request: Request, done: Annotated[str, Query(max_length=16)] = "") -
     return _clients_page(request, operator, notice=NOTICES.get(done))
 
 
-def _checked(request: Request, form: dict[str, str]) -> Operator | Response:
-    operator = current_operator(request)
-    if operator is None:
-        return sign_in_redirect(request, CONSOLE)
-    if not csrf_ok(request, operator.session, form):
-        return expired(operator)
-    return operator
-
-
 def _name_error(name: str) -> str | None:
     if not name:
         return "Enter a name."
@@ -137,7 +128,7 @@ def _name_error(name: str) -> str | None:
 
 @router.post("/clients")
 def post_client(request: Request, form: FormFields) -> Response:
-    operator = _checked(request, form)
+    operator = checked_operator(request, form)
     if isinstance(operator, Response):
         return operator
     name = " ".join(form.get("name", "").split())
@@ -154,7 +145,7 @@ def post_client(request: Request, form: FormFields) -> Response:
 
 
 def _client_action(request: Request, client_id: str, form: dict[str, str]) -> tuple[Operator, int] | Response:
-    operator = _checked(request, form)
+    operator = checked_operator(request, form)
     if isinstance(operator, Response):
         return operator
     parsed = parse_id(client_id)
@@ -261,7 +252,7 @@ def post_token(request: Request, client_id: str, form: FormFields) -> Response:
 
 @router.post("/tokens/{token_id}/revoke")
 def post_revoke(request: Request, token_id: str, form: FormFields) -> Response:
-    operator = _checked(request, form)
+    operator = checked_operator(request, form)
     if isinstance(operator, Response):
         return operator
     parsed = parse_id(token_id)

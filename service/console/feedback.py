@@ -13,14 +13,14 @@ from fastapi import Query, Request
 from starlette.responses import Response
 
 from service.app_state import store_of
-from service.console.render import expired, not_found, page, parse_id, router
+from service.console.render import checked_target, not_found, page, parse_id, router
 from service.console.web import CONSOLE, HOME_PATH, console_path, current_operator
 from service.errors import NotFoundError
 from service.feed.feedback_admin import FeedbackFilter, list_feedback_for_operator, mark_feedback_handled
 from service.store.db import reading, transaction
 from service.store.feedback_admin import OperatorFeedback
 from service.store.tenancy import list_clients
-from service.web.forms import FormFields, csrf_ok, redirect, sign_in_redirect
+from service.web.forms import FormFields, redirect, sign_in_redirect
 
 PAGE_SIZE = 50
 HANDLED = {"": None, "no": False, "yes": True}
@@ -116,14 +116,10 @@ def feedback(
 
 @router.post("/feedback/{feedback_id}/handled")
 def post_handled(request: Request, feedback_id: str, form: FormFields) -> Response:
-    operator = current_operator(request)
-    if operator is None:
-        return sign_in_redirect(request, CONSOLE)
-    parsed = parse_id(feedback_id)
-    if parsed is None:
-        return not_found(operator)
-    if not csrf_ok(request, operator.session, form):
-        return expired(operator)
+    checked = checked_target(request, form, feedback_id)
+    if isinstance(checked, Response):
+        return checked
+    operator, parsed = checked
     handled = form.get("handled", "yes") != "no"
     try:
         with transaction(store_of(request).sessions) as session:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from functools import cache
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from jinja2 import Environment
 from starlette.responses import Response
 
-from service.console.web import Operator
+from service.console.web import CONSOLE, Operator, current_operator
+from service.web.forms import csrf_ok, sign_in_redirect
 from service.web.render import page_response, site_environment
 
 MAX_ID = 2**53 - 1
@@ -77,3 +78,27 @@ def parse_id(text: str | None) -> int | None:
         return None
     value = int(text)
     return value if 1 <= value <= MAX_ID else None
+
+
+def checked_operator(request: Request, form: dict[str, str]) -> Operator | Response:
+    """The operator who sent a form that changes state, or the response that refuses it: the sign-in
+    page without a session, 403 without the session's CSRF token."""
+    operator = current_operator(request)
+    if operator is None:
+        return sign_in_redirect(request, CONSOLE)
+    if not csrf_ok(request, operator.session, form):
+        return expired(operator)
+    return operator
+
+
+def checked_target(request: Request, form: dict[str, str], raw_id: str) -> tuple[Operator, int] | Response:
+    """As `checked_operator`, for a form about one object: its id too, 404 when it is not one."""
+    operator = current_operator(request)
+    if operator is None:
+        return sign_in_redirect(request, CONSOLE)
+    parsed = parse_id(raw_id)
+    if parsed is None:
+        return not_found(operator)
+    if not csrf_ok(request, operator.session, form):
+        return expired(operator)
+    return operator, parsed

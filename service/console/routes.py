@@ -18,7 +18,15 @@ from fastapi import Query, Request
 from starlette.responses import Response
 
 from service.app_state import store_of
-from service.console.render import expired, message, not_found, page, parse_id, render_page, router
+from service.console.render import (
+    checked_target,
+    message,
+    not_found,
+    page,
+    parse_id,
+    render_page,
+    router,
+)
 from service.console.views import build_flag_page, build_today, group_by_milestone
 from service.console.web import CONSOLE, HOME_PATH, Operator, current_operator
 from service.domain.enums import DismissReason, FlagListState, FlagState, Severity
@@ -32,7 +40,7 @@ from service.store.db import reading, transaction
 from service.store.flags import find_flag
 from service.store.tenancy import list_clients
 from service.web.client_pages import risk_row
-from service.web.forms import FormFields, csrf_ok, redirect, sign_in_redirect
+from service.web.forms import FormFields, redirect, sign_in_redirect
 from service.web.render import stylesheet_response
 from service.web.signing import show_sign_in, submit_sign_in, submit_sign_out
 
@@ -250,14 +258,10 @@ class FlagAction:
 
 def _flag_action(request: Request, flag_id: str, form: dict[str, str]) -> FlagAction | Response:
     """The operator and flag of an action's form, or the response that refuses it."""
-    operator = current_operator(request)
-    if operator is None:
-        return sign_in_redirect(request, CONSOLE)
-    parsed = parse_id(flag_id)
-    if parsed is None:
-        return not_found(operator)
-    if not csrf_ok(request, operator.session, form):
-        return expired(operator)
+    checked = checked_target(request, form, flag_id)
+    if isinstance(checked, Response):
+        return checked
+    operator, parsed = checked
     return FlagAction(operator=operator, flag_id=parsed)
 
 

@@ -13,7 +13,7 @@ from fastapi import Query, Request
 from starlette.responses import Response
 
 from service.app_state import enqueuer_of, settings_of, store_of
-from service.console.render import expired, page, router
+from service.console.render import checked_operator, page, router
 from service.console.web import CONSOLE, HOME_PATH, Operator, current_operator
 from service.domain.enums import RuleRunKind
 from service.errors import InvalidInputError, InvalidRuleFilesError, TooManyRunsError
@@ -23,7 +23,7 @@ from service.flags.rule_catalog import describe_rules, reload_rules
 from service.flags.rulesets import load_rule_text, parse_duration
 from service.store.db import reading, transaction
 from service.store.rule_runs import RuleRun, add_rule_run, list_rule_runs
-from service.web.forms import FormFields, csrf_ok, redirect, sign_in_redirect
+from service.web.forms import FormFields, redirect, sign_in_redirect
 
 RECENT_RUNS = 10
 MAX_WINDOW = timedelta(days=365)
@@ -89,15 +89,6 @@ def rules(request: Request, done: Annotated[str, Query(max_length=16)] = "") -> 
     return _rules_page(request, operator, notice=NOTICES.get(done))
 
 
-def _checked(request: Request, form: dict[str, str]) -> Operator | Response:
-    operator = current_operator(request)
-    if operator is None:
-        return sign_in_redirect(request, CONSOLE)
-    if not csrf_ok(request, operator.session, form):
-        return expired(operator)
-    return operator
-
-
 def _rule_text_error(text: str, *, required: bool) -> str | None:
     if not text.strip():
         return "Paste a rule file." if required else None
@@ -120,7 +111,7 @@ def _window(text: str, *, field: str, default: str) -> tuple[timedelta | None, s
 
 @router.post("/rules/check")
 def post_check(request: Request, form: FormFields) -> Response:
-    operator = _checked(request, form)
+    operator = checked_operator(request, form)
     if isinstance(operator, Response):
         return operator
     text = form.get("rules", "")
@@ -143,7 +134,7 @@ def post_check(request: Request, form: FormFields) -> Response:
 def post_run(request: Request, form: FormFields) -> Response:
     """Queue a dry run (`kind=dry_run`: the pasted file over the window) or a backtest (`kind=backtest`:
     the rules as shipped, or the pasted file over them, every `step` over the window)."""
-    operator = _checked(request, form)
+    operator = checked_operator(request, form)
     if isinstance(operator, Response):
         return operator
     typed = {name: form.get(name, "") for name in ("rules", "kind", "since", "step")}
@@ -188,7 +179,7 @@ def post_run(request: Request, form: FormFields) -> Response:
 def post_reload(request: Request, form: FormFields) -> Response:
     """Check every rule file; when all load, queue every project's evaluation (as `POST
     /admin/rules/reload`). A file that does not load is named with its line and reason, nothing queued."""
-    operator = _checked(request, form)
+    operator = checked_operator(request, form)
     if isinstance(operator, Response):
         return operator
     try:

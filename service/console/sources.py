@@ -13,7 +13,14 @@ from fastapi import Query, Request
 from starlette.responses import Response
 
 from service.app_state import access_changed, enqueuer_of, settings_of, store_of
-from service.console.render import expired, not_found, page, parse_id, router
+from service.console.render import (
+    checked_operator,
+    checked_target,
+    not_found,
+    page,
+    parse_id,
+    router,
+)
 from service.console.views import list_source_health
 from service.console.web import CONSOLE, HOME_PATH, Operator, current_operator
 from service.domain.enums import SourceKind
@@ -32,7 +39,7 @@ from service.sync.connection import (
 )
 from service.sync.trello_settings import ESTIMATE_FIELD_KEY, SPENT_FIELD_KEY
 from service.sync.webhook_setup import register_source_webhooks
-from service.web.forms import FormFields, csrf_ok, redirect, sign_in_redirect
+from service.web.forms import FormFields, redirect, sign_in_redirect
 
 KIND_LABELS = {
     SourceKind.JIRA_CLOUD: "Jira Cloud",
@@ -153,11 +160,9 @@ def _new_source(form: dict[str, str]) -> tuple[NewSource | None, dict[str, str]]
 @router.post("/sources")
 def post_source(request: Request, form: FormFields) -> Response:
     """Connect a source: its connection is tested first, and nothing is stored unless it answers."""
-    operator = current_operator(request)
-    if operator is None:
-        return sign_in_redirect(request, CONSOLE)
-    if not csrf_ok(request, operator.session, form):
-        return expired(operator)
+    operator = checked_operator(request, form)
+    if isinstance(operator, Response):
+        return operator
     typed = {name: form.get(name, "") for name in TEXT_FIELDS}
 
     def refuse(errors: dict[str, str]) -> Response:
@@ -184,14 +189,10 @@ def post_source(request: Request, form: FormFields) -> Response:
 
 
 def _source_action(request: Request, source_id: str, form: dict[str, str]) -> tuple[Operator, int] | Response:
-    operator = current_operator(request)
-    if operator is None:
-        return sign_in_redirect(request, CONSOLE)
-    parsed = parse_id(source_id)
-    if parsed is None:
-        return not_found(operator)
-    if not csrf_ok(request, operator.session, form):
-        return expired(operator)
+    checked = checked_target(request, form, source_id)
+    if isinstance(checked, Response):
+        return checked
+    operator, parsed = checked
     with reading(store_of(request).sessions) as session:
         try:
             get_source(session, source_id=parsed)
