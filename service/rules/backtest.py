@@ -47,6 +47,7 @@ from service.rules.dryrun import (
 )
 from service.rules.engine import evaluate
 from service.rules.facts import Facts, ItemFacts, MilestoneFacts
+from service.rules.findings import Finding
 from service.rules.ruleset import RuleSet
 
 # Rules whose item flags are about the item's own promise (its due date), not the work around it.
@@ -450,6 +451,17 @@ def _promises_of(
     return tuple(out)
 
 
+def _project_group_members(finding: Finding) -> list[tuple[SubjectKey, bool]]:
+    """The items a project flag groups, each as a claim that gets no comment; [] for any other."""
+    if finding.subject.kind is not FlagSubject.PROJECT or finding.evidence.get("grouped") is not True:
+        return []
+    keys = finding.evidence.get("item_keys")
+    if not isinstance(keys, list):
+        return []
+    source = finding.subject.source_id
+    return [((FlagSubject.ITEM, source, str(key)), False) for key in keys]
+
+
 def _subject_of(facts: Facts) -> SubjectKey | None:
     if isinstance(facts, ItemFacts):
         return (FlagSubject.ITEM, facts.item.source_id, facts.key)
@@ -478,8 +490,14 @@ class _Tracker:
     promise_level_open: int = 0
 
     def step(
-        self, seen: Mapping[tuple[str, SubjectKey], tuple[Callable[[], Episode], Severity]], at: datetime
+        self,
+        seen: Mapping[tuple[str, SubjectKey], tuple[Callable[[], Episode], Severity]],
+        at: datetime,
+        shown: Mapping[tuple[str, SubjectKey], bool] | None = None,
     ) -> None:
+        """Moves to instant `at`: `seen` are the claims found then, each scored as one episode;
+        `shown` the flags an operator would see then, each with whether it is about a promise (by
+        default, one per claim). They differ where one project flag groups several items."""
         for key in list(self.open):
             if key not in seen:
                 self.episodes.append(self._closed(key, ended_at=at))
@@ -488,9 +506,11 @@ class _Tracker:
                 self.open[key] = make()
                 self.reached[key] = {}
             self.reached[key].setdefault(severity, at)
-        for (name, _subject), episode in self.open.items():
+        if shown is None:
+            shown = {key: _promise_level(episode) for key, episode in self.open.items()}
+        for (name, _subject), promise_level in shown.items():
             self.open_counts[name] = self.open_counts.get(name, 0) + 1
-            self.promise_level_open += _promise_level(episode)
+            self.promise_level_open += promise_level
 
     def finish(self) -> list[Episode]:
         return self.episodes + [self._closed(key, ended_at=None) for key in list(self.open)]
@@ -555,14 +575,21 @@ def replay(
         by_subject = {key: f for f in batch if (key := _subject_of(f)) is not None}
         active_total += sum(1 for f in batch if _active(f))
         seen: dict[tuple[str, SubjectKey], tuple[Callable[[], Episode], Severity]] = {}
+        shown: dict[tuple[str, SubjectKey], bool] = {}
         for finding in evaluate(rule_set, batch, now=at):
             subject: SubjectKey = (finding.subject.kind, finding.subject.source_id, finding.subject.key)
-            facts = by_subject.get(subject)
-            seen[(finding.rule_id, subject)] = (
-                _episode_maker(finding.rule_id, subject, facts, promises, at, push=finding.push_to_jira),
-                finding.severity,
+            shown[(finding.rule_id, subject)] = (
+                subject[0] is FlagSubject.MILESTONE or finding.rule_id in PROMISE_RULES
             )
-        tracker.step(seen, at)
+            # A project flag grouping items is scored as its items' claims, each on its own
+            # promises; none of them gets a comment (push-back comments on item flags only).
+            members = _project_group_members(finding)
+            for claim, push in members or [(subject, finding.push_to_jira)]:
+                seen[(finding.rule_id, claim)] = (
+                    _episode_maker(finding.rule_id, claim, by_subject.get(claim), promises, at, push=push),
+                    finding.severity,
+                )
+        tracker.step(seen, at, shown)
         today = at.date()
         base_seen: dict[tuple[str, SubjectKey], tuple[Callable[[], Episode], Severity]] = {}
         for subject, facts in by_subject.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -15,10 +16,13 @@ from service.rules.backtest import (
     Episode,
     Label,
     PushModel,
+    Replay,
     Score,
     backtest,
     collect_promises,
     posted_comments,
+    replay,
+    score,
     working_days_between,
 )
 
@@ -230,12 +234,52 @@ def test_push_back_posts_what_its_budget_and_minimum_severity_let_through() -> N
     assert posted(PushModel()) == {"W", "C", "R", "I", "E", "O"}
 
 
+def _apart(history: ProjectHistory) -> list[ProjectHistory]:
+    """The worked example with P-2 in a project of its own, so each item keeps its own flag."""
+    other = dataclasses.replace(history.project, id=4, external_id="Q", key="Q", name="Quay")
+    late, kept = history.items
+    moved = dataclasses.replace(kept, item=dataclasses.replace(kept.item, project_external_id="Q"))
+    return [
+        dataclasses.replace(history, items=(late,)),
+        dataclasses.replace(history, project=other, items=(moved,)),
+    ]
+
+
+def test_items_of_one_project_flagged_together_are_one_flag_scored_as_their_items(
+    history: ProjectHistory,
+) -> None:
+    rules = load_rule_set(IN_PROGRESS + "    push_to_jira: true\n", source_name="t")
+    together = replay(rules, [history], since=SINCE, until=UNTIL)
+    apart = replay(rules, _apart(history), since=SINCE, until=UNTIL)
+    report = score(rules, together, since=SINCE, until=UNTIL, step=timedelta(days=1))
+
+    # Scored as the two items' claims, exactly as when each has a flag of its own...
+    def claims(played: Replay) -> list[tuple[str, datetime, datetime | None, bool]]:
+        found = [
+            (e.subject[2], e.raised_at, e.ended_at, e.push)
+            for e in played.episodes
+            if e.rule == "in-progress"
+        ]
+        return sorted(found, key=lambda c: c[0])
+
+    assert [c[:3] for c in claims(together)] == [c[:3] for c in claims(apart)]
+    in_progress = rule(report.rules, "in-progress")
+    assert (in_progress.flags, in_progress.earned, in_progress.not_earned) == (2, 1, 1)
+    # ...but one flag is open while both items are, on the project, and no claim of it is pushed.
+    assert [c[3] for c in claims(together)] == [False, False]
+    late = next(e for e in together.episodes if e.rule == "in-progress" and e.subject[2] == "P-1")
+    assert late.ended_at is not None
+    assert together.open_counts["in-progress"] == (late.ended_at - late.raised_at).days
+    assert apart.open_counts["in-progress"] > together.open_counts["in-progress"]
+    assert in_progress.comments == 0
+
+
 def test_comments_are_counted_only_for_rules_precise_enough_to_be_pushed(history: ProjectHistory) -> None:
     pushed = load_rule_set(IN_PROGRESS + "    push_to_jira: true\n", source_name="t")
 
     def comments(min_precision: float) -> dict[str, int]:
         report = backtest(
-            pushed, [history], since=SINCE, until=UNTIL, push=PushModel(min_precision=min_precision)
+            pushed, _apart(history), since=SINCE, until=UNTIL, push=PushModel(min_precision=min_precision)
         )
         return {s.name: s.comments for s in report.rules if s.name in ("in-progress", "overdue_commitment")}
 

@@ -1,4 +1,4 @@
-"""Items of one milestone tripping the same rule make one flag on the milestone."""
+"""Items of one milestone (else of one project) tripping the same rule make one flag on it."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime
 
 from service.domain.enums import FlagSubject, Severity, StatusCategory
 from service.domain.ledger import build_milestone_commitment
-from service.domain.work import Milestone, WorkItem
+from service.domain.work import Milestone, Project, WorkItem
 from service.rules import ItemFacts, build_item_facts, build_milestone_facts, evaluate, load_rule_set
-from service.rules.facts import Facts
+from service.rules.aggregate import build_project_facts
+from service.rules.facts import Facts, ProjectFacts
 
 MakeItem = Callable[..., WorkItem]
 MakeMilestone = Callable[..., Milestone]
@@ -145,3 +146,71 @@ def test_a_milestone_flagged_itself_takes_its_items_into_its_flag(
     assert [(f.subject.kind, f.subject.key) for f in overdue] == [(FlagSubject.MILESTONE, "v1")]
     assert overdue[0].evidence["item_keys"] == ["P-1", "P-2"]
     assert overdue[0].evidence["promised_date"] == "2026-03-10"
+
+
+def test_items_outside_any_open_milestone_make_one_flag_on_their_project(
+    make_item: MakeItem, make_milestone: MakeMilestone, project: Project
+) -> None:
+    # P-1 and P-2 are in no milestone, P-3 only in a closed sprint: three of project P. P-4 and P-5
+    # are in open release v1, so they group there, not on the project.
+    closed = make_milestone(
+        id=9, external_id="sprint:3", name="Sprint 3", completed_at=datetime(2026, 3, 13, tzinfo=UTC)
+    )
+    loose = [*_stale_items(make_item, 2, ()), *_stale_items(make_item, 3, ("sprint:3",))[2:]]
+    planned = [
+        build_item_facts(
+            make_item(
+                id=n,
+                external_id=f"1000{n}",
+                key=f"P-{n}",
+                created_at=datetime(2026, 3, 1, tzinfo=UTC),
+                updated_at=datetime(2026, 3, 1, tzinfo=UTC),
+                milestone_external_ids=("v1",),
+                due_date=None,
+            ),
+            [],
+        )
+        for n in (4, 5)
+    ]
+    items = [*loose, *planned]
+    batch = [*_batch(items, make_milestone(), closed), _project_facts(project, items)]
+    rules = load_rule_set(STALE_A_WEEK, source_name="t")
+
+    stale = [f for f in evaluate(rules, batch, now=NOW) if f.rule_id == "stale_in_progress"]
+
+    assert [(f.subject.kind, f.subject.key) for f in stale] == [
+        (FlagSubject.MILESTONE, "v1"),
+        (FlagSubject.PROJECT, "P"),
+    ]
+    on_project = stale[1]
+    assert on_project.subject.id == project.id
+    assert on_project.evidence["item_keys"] == ["P-1", "P-2", "P-3"]
+    assert on_project.evidence["count"] == 3
+    assert [row["item"] for row in on_project.evidence["items"]] == ["P-1", "P-2", "P-3"]  # type: ignore[index,union-attr]
+    assert "share_of_scope" not in on_project.evidence
+    # A project is no promise with a scope at risk: the worst of its items decides.
+    assert on_project.severity is max((f.severity for f in evaluate(rules, loose, now=NOW)), key=_rank)
+    assert on_project.message.startswith(
+        "3 items of P outside any open milestone are flagged stale in progress: P-1, P-2, P-3"
+    )
+
+
+def test_a_lone_item_outside_milestones_keeps_its_own_flag(make_item: MakeItem, project: Project) -> None:
+    items = _stale_items(make_item, 1, ())
+    rules = load_rule_set(STALE_A_WEEK, source_name="t")
+
+    stale = [
+        f
+        for f in evaluate(rules, [*items, _project_facts(project, items)], now=NOW)
+        if f.rule_id == "stale_in_progress"
+    ]
+
+    assert [(f.subject.kind, f.subject.key) for f in stale] == [(FlagSubject.ITEM, "P-1")]
+
+
+def _project_facts(project: Project, items: list[ItemFacts]) -> ProjectFacts:
+    return build_project_facts(project, items, [], as_of=NOW)
+
+
+def _rank(severity: Severity) -> int:
+    return [Severity.INFO, Severity.WARNING, Severity.CRITICAL].index(severity)
