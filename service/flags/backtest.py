@@ -53,10 +53,13 @@ def load_labels(store: Store, histories: Sequence[ProjectHistory]) -> dict[tuple
 
     Acknowledged is right; dismissed as a false positive is wrong. Dismissed as `known` or
     `not_client_relevant` is right too (the situation was real, only not news). A verdict counts for
-    every replayed flag of that rule on that subject.
+    every replayed flag of that rule on that subject; one on a project flag, for each item it named.
     """
     subjects: dict[tuple[FlagSubject, int], SubjectKey] = {}
+    project_sources: dict[int, int] = {}
     for history in histories:
+        if history.project.id is not None:
+            project_sources[history.project.id] = history.project.source_id
         for entry in history.items:
             item = entry.item
             if item.id is not None:
@@ -69,14 +72,22 @@ def load_labels(store: Store, histories: Sequence[ProjectHistory]) -> dict[tuple
         flags = list_flag_labels(session)
     labels: dict[tuple[str, SubjectKey], Label] = {}
     for flag in flags:
-        subject = subjects.get((flag.subject, flag.subject_id))
-        if subject is None:
-            continue
         if flag.triage is FlagTriage.ACKNOWLEDGED:
-            labels[(flag.rule_id, subject)] = Label.EARNED
+            label = Label.EARNED
         elif flag.triage is FlagTriage.DISMISSED:
             wrong = flag.reason is DismissReason.FALSE_POSITIVE
-            labels[(flag.rule_id, subject)] = Label.NOT_EARNED if wrong else Label.EARNED
+            label = Label.NOT_EARNED if wrong else Label.EARNED
+        else:
+            continue
+        # A project flag is scored as the items it grouped, so its verdict is theirs.
+        source = project_sources.get(flag.subject_id) if flag.subject is FlagSubject.PROJECT else None
+        if source is not None:
+            for key in flag.item_keys:
+                labels[(flag.rule_id, (FlagSubject.ITEM, source, key))] = label
+            continue
+        subject = subjects.get((flag.subject, flag.subject_id))
+        if subject is not None:
+            labels[(flag.rule_id, subject)] = label
     return labels
 
 

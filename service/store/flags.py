@@ -376,6 +376,9 @@ class FlagLabel:
     state: FlagState
     triage: FlagTriage | None
     reason: DismissReason | None
+    # The items a grouped flag names (`evidence.item_keys`) when it was triaged: a verdict on the
+    # group is one on each of them.
+    item_keys: tuple[str, ...] = ()
 
 
 def list_flag_labels(session: Session) -> list[FlagLabel]:
@@ -392,6 +395,16 @@ def list_flag_labels(session: Session) -> list[FlagLabel]:
             FlagRow.triage_reason,
         ).order_by(FlagRow.id)
     )
+    grouped = session.execute(
+        select(FlagRow.id, FlagRow.evidence).where(
+            FlagRow.triage.is_not(None), FlagRow.subject != FlagSubject.ITEM.value
+        )
+    )
+    named = {
+        flag_id: tuple(str(key) for key in keys)
+        for flag_id, evidence in grouped
+        if isinstance(keys := (evidence or {}).get("item_keys"), list)
+    }
     return [
         FlagLabel(
             flag_id=flag_id,
@@ -402,6 +415,7 @@ def list_flag_labels(session: Session) -> list[FlagLabel]:
             state=FlagState(state),
             triage=None if triage is None else FlagTriage(triage),
             reason=None if reason is None else DismissReason(reason),
+            item_keys=named.get(flag_id, ()),
         )
         for flag_id, rule_id, subject, subject_id, first_seen_at, state, triage, reason in rows
     ]

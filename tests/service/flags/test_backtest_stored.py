@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,13 +12,24 @@ import pytest
 from typer.testing import CliRunner
 
 from sandbox.app import Sandbox
+from sandbox.jira.changes import IssueChanges
 from service.cli import app
-from service.domain.enums import DismissReason, FlagState, FlagTriage, RuleRunKind, RuleRunStatus, SourceKind
+from service.domain.enums import (
+    DismissReason,
+    FlagState,
+    FlagSubject,
+    FlagTriage,
+    RuleRunKind,
+    RuleRunStatus,
+    SourceKind,
+)
 from service.errors import InvalidInputError
-from service.flags.backtest import backtest_stored, queue_scheduled_backtest
+from service.flags.backtest import backtest_stored, load_labels, queue_scheduled_backtest
+from service.flags.dryrun import load_histories
 from service.flags.push_queue import read_rule_precisions
 from service.flags.run import evaluate_projects
 from service.rules import BUILTIN_RULES
+from service.rules.backtest import Label
 from service.store.db import transaction
 from service.store.flags import FlagLabel, acknowledge_flag, dismiss_flag, list_flag_labels, list_flags
 from service.store.rule_runs import add_finished_rule_run, finish_rule_run, get_rule_run, list_rule_runs
@@ -218,6 +230,43 @@ def test_operators_verdicts_on_real_flags_are_the_backtests_labels(
     # Still open at the window's end, its replayed flag was undecided or earned; the dismissal
     # makes it wrong.
     assert now_scored.not_earned > was.not_earned
+
+
+def test_a_verdict_on_a_project_flag_labels_each_item_it_grouped(
+    store: Store, jira_sandbox: JiraSandbox, jira_source_id: int, tmp_path: Path
+) -> None:
+    # Three issues of one project in progress, out of every version and sprint, each a week late.
+    world = jira_sandbox.sandbox.jira
+    now = jira_sandbox.sandbox.clock.now()
+    late = (now - timedelta(days=7)).date().isoformat()
+    with world.lock:
+        [(project_id, _)] = Counter(i.project_id for i in world.issues.values()).most_common(1)
+        chosen = [i for i in world.issues.values() if i.project_id == project_id][:3]
+        for issue in chosen:
+            world.update_issue(
+                issue,
+                IssueChanges(status="In Progress", fix_version_ids=(), sprint_ids=(), duedate=late),
+            )
+    sync_source_now(store, source_id=jira_source_id, full=True)
+    evaluate_projects(store, now=now, rules_dir=tmp_path)
+    with store.sessions() as session:
+        [flag] = [
+            f
+            for f in list_flags(session)
+            if f.state is FlagState.OPEN
+            and f.subject is FlagSubject.PROJECT
+            and f.rule_id == "overdue_commitment"
+        ]
+    keys = flag.evidence["item_keys"]
+    assert set(keys) >= {issue.key for issue in chosen}
+    with transaction(store.sessions) as session:
+        dismiss_flag(session, flag_id=flag.id, reason=DismissReason.FALSE_POSITIVE, now=now)  # type: ignore[arg-type]
+
+    labels = load_labels(store, load_histories(store, now=now))
+
+    assert {
+        key: labels.get((flag.rule_id, (FlagSubject.ITEM, jira_source_id, key))) for key in keys
+    } == dict.fromkeys(keys, Label.NOT_EARNED)
 
 
 def _labels(store: Store) -> list[FlagLabel]:
