@@ -54,10 +54,15 @@ def _queue(session: Session, flag: Flag, now: datetime) -> None:
 
 
 def _new_issue(jira_sandbox: JiraSandbox, project: str, labels: list[str]) -> str:
+    """A new issue with `labels`, in an open version of its own: so its flag stays its own (issues
+    flagged together in one milestone, or in none, make one flag on it or on their project)."""
     key = str(
         jira_sandbox.control("POST", "/jira/issues", {"project": project, "summary": "Work"}).json()["key"]
     )
-    jira_sandbox.control("PATCH", f"/jira/issues/{key}", {"labels": labels})
+    world = jira_sandbox.sandbox.jira
+    with world.lock:
+        world.add_version(world.project_by_key[project], f"Release {key}")
+    jira_sandbox.control("PATCH", f"/jira/issues/{key}", {"labels": labels, "fixVersions": f"Release {key}"})
     return key
 
 

@@ -62,16 +62,20 @@ def pick_in_progress(store: Store, source_id: int) -> tuple[int, str, int]:
 
 
 def stale(store: Store, item_id: int) -> bool:
+    """Whether the card is flagged stale: on its own, or named by its milestone's or board's flag
+    (cards of one board going stale together make one flag)."""
     with store.sessions() as session:
-        found = session.scalars(
-            select(FlagRow.id).where(
-                FlagRow.rule_id == STALE,
-                FlagRow.subject == "item",
-                FlagRow.subject_id == item_id,
-                FlagRow.state == "open",
+        key = session.scalar(select(WorkItemRow.key).where(WorkItemRow.id == item_id))
+        for subject, subject_id, evidence in session.execute(
+            select(FlagRow.subject, FlagRow.subject_id, FlagRow.evidence).where(
+                FlagRow.rule_id == STALE, FlagRow.state == "open"
             )
-        ).first()
-        return found is not None
+        ):
+            if subject == "item" and subject_id == item_id:
+                return True
+            if subject != "item" and key in (evidence or {}).get("item_keys", ()):
+                return True
+        return False
 
 
 def evaluate(store: Store, trello_sandbox: TrelloSandbox, source_id: int) -> None:
@@ -193,6 +197,19 @@ def test_pmbridges_own_flag_comment_is_not_activity(
 ) -> None:
     sync_source_now(store, source_id=source_id, full=True)
     item_id, card_id, project_id = pick_in_progress(store, source_id)
+    # The card alone in progress on its board, so its flag is its own (cards flagged together make
+    # one flag on the board, and push-back comments on item flags only).
+    with store.sessions() as session:
+        others = session.scalars(
+            select(WorkItemRow.external_id).where(
+                WorkItemRow.project_id == project_id,
+                WorkItemRow.status_category == "in_progress",
+                WorkItemRow.id != item_id,
+            )
+        ).all()
+    for other in others:
+        trello_sandbox.control("POST", f"/trello/cards/{other}/archive", {})
+    sync_source_now(store, source_id=source_id, full=False)
     with transaction(store.sessions) as session:
         update_project_push_settings(
             session,
