@@ -25,6 +25,9 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -43,7 +46,7 @@ from service.domain.enums import SourceKind
 from service.flags.backtest import backtest_stored
 from service.flags.rulesets import parse_duration
 from service.settings import Settings
-from service.store.runtime import open_store
+from service.store.runtime import Store, open_store
 from service.sync.runs import sync_source_now
 from tests.support.rules import EVERY_BUILTIN
 from tests.support.sources import add_test_source
@@ -71,10 +74,24 @@ def serve_sandbox(scenario: str, seed: int, issues_per_project: int | None, conn
         conn.recv()
 
 
-def run(args: argparse.Namespace, seed: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SyncedWorld:
+    store: Store
+    info: dict[str, Any]  # the sandbox's present ("now"), issue and card counts
+    sync_s: float
+
+    @property
+    def until(self) -> datetime:
+        return datetime.fromisoformat(self.info["now"])
+
+
+@contextmanager
+def synced_world(scenario: str, seed: int, issues_per_project: int | None) -> Iterator[SyncedWorld]:
+    """The scenario's world for `seed`, served by a child process and synced in full into a fresh
+    embedded SQLite store; the sandbox is stopped before this yields."""
     parent, child = multiprocessing.Pipe()
     process = multiprocessing.Process(
-        target=serve_sandbox, args=(args.scenario, seed, args.issues_per_project, child), daemon=True
+        target=serve_sandbox, args=(scenario, seed, issues_per_project, child), daemon=True
     )
     process.start()
     info = parent.recv()
@@ -103,27 +120,35 @@ def run(args: argparse.Namespace, seed: int) -> dict[str, Any]:
         sync_s = time.perf_counter() - started
         parent.send("stop")
         process.join(timeout=10)
+        try:
+            yield SyncedWorld(store=store, info=info, sync_s=sync_s)
+        finally:
+            store.close()
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, seed: int) -> dict[str, Any]:
+    with synced_world(args.scenario, seed, args.issues_per_project) as world:
         gc.collect()
         cpu = time.process_time()
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
         started = time.perf_counter()
         report = backtest_stored(
-            store,
+            world.store,
             rules=EVERY_BUILTIN
             if args.every_builtin
             else args.rules.read_text(encoding="utf-8")
             if args.rules
             else None,
             since=parse_duration(args.since),
-            until=datetime.fromisoformat(info["now"]),
+            until=world.until,
             step=parse_duration(args.step) if args.step else timedelta(days=1),
             workers=args.workers,
         )
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu + resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - children
-        store.close()
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+        info, sync_s = world.info, world.sync_s
     return {
         "scenario": args.scenario,
         "seed": seed,

@@ -151,16 +151,22 @@ def check_due_soon(facts: Facts, p: DueSoonParams, env: Env) -> Hit | None:
     return Hit(evidence, ("due_date", "status"))
 
 
-def check_due_forecast(facts: Facts, p: DueForecastParams, env: Env) -> Hit | None:
-    """An open item whose own date is more likely than not to pass before it is done, judged by
-    how long the project's recently finished items took: those still open at this item's age in
-    progress (all of them, for an item not started), and the share of those that finished within
-    the days this item has left."""
-    f = _open_item(facts)
-    c = _open_commitment(facts)
-    if f is None or c is None or c.current_date is None:
-        return None
-    left = (c.current_date - env.today).days
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnTimeChance:
+    chance: float  # the share of like items that finished within the days left
+    days_left: int
+    days_in_progress: float
+    like_items: int
+    median_days_left: float  # of the like items, from this item's age in progress
+
+
+def chance_on_time(f: ItemFacts, promised: date, env: Env, *, min_samples: int) -> OnTimeChance | None:
+    """How likely an open item is to be done by the end of `promised`, judged by how long its
+    project's recently finished items took (`Env.cycle_days`): of those still open at this item's age
+    in progress (all of them, for an item not started), the share that finished within the days it
+    has left. None past the date, for an item neither to do nor in progress, or with fewer than
+    `min_samples` like items."""
+    left = (promised - env.today).days
     if left < 0:
         return None  # past its date: overdue_commitment's business
     samples = env.cycle_days.get((f.item.source_id, f.item.project_external_id), ())
@@ -172,18 +178,36 @@ def check_due_forecast(facts: Facts, p: DueForecastParams, env: Env) -> Hit | No
     # The samples are sorted: those past this age are a tail, those done in time a slice of it.
     past_age = bisect_right(samples, age)
     like = len(samples) - past_age
-    if like < p.min_samples:
+    if like < min_samples:
         return None
     # Done by the end of its date: the rest of today plus `left` whole days.
     chance = (bisect_right(samples, age + left + 1) - past_age) / like
-    if chance >= p.min_chance_on_time:
+    return OnTimeChance(
+        chance=chance,
+        days_left=left,
+        days_in_progress=age,
+        like_items=like,
+        median_days_left=samples[past_age + like // 2] - age,
+    )
+
+
+def check_due_forecast(facts: Facts, p: DueForecastParams, env: Env) -> Hit | None:
+    """An open item whose own date is more likely than not to pass before it is done
+    (`chance_on_time`)."""
+    f = _open_item(facts)
+    c = _open_commitment(facts)
+    if f is None or c is None or c.current_date is None:
         return None
+    found = chance_on_time(f, c.current_date, env, min_samples=p.min_samples)
+    if found is None or found.chance >= p.min_chance_on_time:
+        return None
+    chance, age, like = found.chance, found.days_in_progress, found.like_items
     evidence: dict[str, JSON] = {
         "promised_date": _iso(c.current_date),
-        "days_to_promised_date": left,
+        "days_to_promised_date": found.days_left,
         "days_in_progress": round(age, 1),
         "chance_on_time_percent": round(chance * 100),
-        "median_days_left_of_like_items": round(samples[past_age + like // 2] - age, 1),
+        "median_days_left_of_like_items": round(found.median_days_left, 1),
         "like_items": like,
         "thresholds": {
             "min_chance_on_time": p.min_chance_on_time,

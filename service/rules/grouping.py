@@ -78,7 +78,7 @@ def group_findings(findings: Sequence[Finding], facts: Iterable[Facts]) -> list[
         homes[place] = home
         groups[(finding.rule_id, *place)].append(finding)
     # A milestone or project the same rule flags itself takes its items' findings into its own flag.
-    own = {
+    own: dict[tuple[str, FlagSubject, tuple[int, str]], int] = {
         (f.rule_id, f.subject.kind, (f.subject.source_id, _own_key(f))): index
         for index, f in enumerate(kept)
         if f.subject.kind is not FlagSubject.ITEM
