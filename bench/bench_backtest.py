@@ -1,17 +1,17 @@
 """Backtest benchmark and signal-quality measurement: a generated world synced, then backtested.
 
 Run: .venv/bin/python bench/bench_backtest.py [--scenario large] [--seed 1 --seed 2 ...]
-     [--issues-per-project 500] [--since 180d] [--step 1d] [--rules FILE | --every-builtin] [--json]
-     [--markdown]
+     [--issues-per-project 500] [--since 180d] [--step 1d] [--rules FILE | --every-builtin]
+     [--as-of INSTANT|now] [--json] [--markdown]
 
-For each seed, the sandbox builds the scenario in a child process (its own interpreter) and serves
-it over loopback; pmbridge syncs every Jira project and Trello board into a fresh embedded SQLite
-database, then backtests the rules as shipped (or `--rules FILE` over them) over the window that
-ends at the sandbox's present. Reported: the backtest's JSON (precision, recall, lead, open flags,
-comments per rule and overall, and the naive baselines); the replay's wall time and CPU time (this
-process and its replay workers); the peak memory of this process and of the largest worker.
-`--issues-per-project` sizes the Jira side (the large scenario has 20 projects, so 500 gives
-10,000 issues).
+For each seed, the sandbox builds the scenario as of a pinned instant (`--as-of`: the same world on
+every run) in a child process (its own interpreter) and serves it over loopback; pmbridge syncs
+every Jira project and Trello board into a fresh embedded SQLite database, then backtests the rules
+as shipped (or `--rules FILE` over them) over the window that ends at the sandbox's present.
+Reported: the backtest's JSON (precision, recall, lead, open flags, comments per rule and overall,
+and the naive baselines); the replay's wall time and CPU time (this process and its replay workers);
+the peak memory of this process and of the largest worker. `--issues-per-project` sizes the Jira
+side (the large scenario has 20 projects, so 500 gives 10,000 issues).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -51,9 +51,21 @@ from service.sync.runs import sync_source_now
 from tests.support.rules import EVERY_BUILTIN
 from tests.support.sources import add_test_source
 
+# The instant the worlds are generated as of, unless --as-of says otherwise: a world depends on the
+# calendar it is laid on (weekends, holidays), so a pinned one is the same world on every run.
+AS_OF = datetime(2026, 12, 7, 12, tzinfo=UTC)
 
-def serve_sandbox(scenario: str, seed: int, issues_per_project: int | None, conn: Connection) -> None:
-    sandbox = build_sandbox(scenario, seed, sink=CollectingSink(), issues_per_project=issues_per_project)  # type: ignore[arg-type]
+
+def serve_sandbox(
+    scenario: str, seed: int, issues_per_project: int | None, conn: Connection, as_of: datetime | None = None
+) -> None:
+    sandbox = build_sandbox(
+        scenario,
+        seed,
+        now=as_of,
+        sink=CollectingSink(),  # type: ignore[arg-type]
+        issues_per_project=issues_per_project,
+    )
     gc.collect()
     gc.freeze()
     with LoopbackServer(create_sandbox_app(sandbox)) as server:
@@ -86,12 +98,15 @@ class SyncedWorld:
 
 
 @contextmanager
-def synced_world(scenario: str, seed: int, issues_per_project: int | None) -> Iterator[SyncedWorld]:
-    """The scenario's world for `seed`, served by a child process and synced in full into a fresh
-    embedded SQLite store; the sandbox is stopped before this yields."""
+def synced_world(
+    scenario: str, seed: int, issues_per_project: int | None, as_of: datetime | None = AS_OF
+) -> Iterator[SyncedWorld]:
+    """The scenario's world for `seed` as of `as_of` (None: now, on a clock that runs), served by a
+    child process and synced in full into a fresh embedded SQLite store; the sandbox is stopped
+    before this yields."""
     parent, child = multiprocessing.Pipe()
     process = multiprocessing.Process(
-        target=serve_sandbox, args=(scenario, seed, issues_per_project, child), daemon=True
+        target=serve_sandbox, args=(scenario, seed, issues_per_project, child, as_of), daemon=True
     )
     process.start()
     info = parent.recv()
@@ -129,7 +144,7 @@ def synced_world(scenario: str, seed: int, issues_per_project: int | None) -> It
 
 
 def run(args: argparse.Namespace, seed: int) -> dict[str, Any]:
-    with synced_world(args.scenario, seed, args.issues_per_project) as world:
+    with synced_world(args.scenario, seed, args.issues_per_project, as_of_of(args)) as world:
         gc.collect()
         cpu = time.process_time()
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
@@ -163,6 +178,19 @@ def run(args: argparse.Namespace, seed: int) -> dict[str, Any]:
     }
 
 
+def add_as_of_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as-of",
+        default=AS_OF.isoformat(),
+        help=f"The instant the worlds are generated as of (default {AS_OF.isoformat()}, so every run "
+        "scores the same worlds; 'now' for the wall clock's).",
+    )
+
+
+def as_of_of(args: argparse.Namespace) -> datetime | None:
+    return None if args.as_of == "now" else datetime.fromisoformat(args.as_of)
+
+
 def _fmt(value: object) -> str:
     return f"{value:.2f}" if isinstance(value, float | int) else "-"
 
@@ -181,6 +209,7 @@ def main() -> None:
         help="Score every built-in rule, those off by default included (how their defaults are decided).",
     )
     parser.add_argument("--workers", type=int, help="Replay processes (default: one per core).")
+    add_as_of_option(parser)
     parser.add_argument("--json", action="store_true", help="Print one JSON object per seed.")
     parser.add_argument(
         "--markdown", action="store_true", help="After the runs, print docs/BENCHMARKS.md's tables."

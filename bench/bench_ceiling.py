@@ -2,13 +2,13 @@
 
 Run: .venv/bin/python bench/bench_ceiling.py [--scenario large] [--seed 1 --seed 2 ...]
      [--issues-per-project 500] [--since 180d] [--days 3 --days 7 ...] [--precision 0.8]
-     [--min-cell 10] [--json]
+     [--min-cell 10] [--as-of INSTANT|now] [--json]
 
-Each seed's world is synced as bench/bench_backtest.py syncs it. Then, every day of the window, each
-open item whose own promised date is exactly D days away is one *case* for distance D: what the
-rules could read of it then, and whether that date was then missed (moved later, delivered late or
-passed undelivered, as docs/BACKTEST.md defines it; a case not yet decided by the window's end is
-left out). What they could read is put in coarse *cells*:
+Each seed's world is built and synced as bench/bench_backtest.py builds and syncs it. Then, every
+day of the window, each open item whose own promised date is exactly D days away is one *case* for
+distance D: what the rules could read of it then, and whether that date was then missed (moved
+later, delivered late or passed undelivered, as docs/BACKTEST.md defines it; a case not yet decided
+by the window's end is left out). What they could read is put in coarse *cells*:
 
 - status: to do or in progress, and for work in progress its days in progress (0-1, 2-4, 5-9, 10+);
 - size: story points or original estimate, small (2 points, 4 hours or less), medium, large
@@ -17,7 +17,7 @@ left out). What they could read is put in coarse *cells*:
   fifths, or none when the project has too few finished items to say.
 
 More facts in a cell (blocked, assigned, moved before, the project's to-do items promised earlier)
-only split the cases thinner: measured on seed 1, every ceiling below was lower with them.
+only split the cases thinner: measured on seed 1, the ceilings were lower with them.
 
 For each distance, cells are taken most-missed first for as long as the cases taken stay missed at
 `--precision` or more (cells with fewer than `--min-cell` cases are never taken). The share of the
@@ -46,7 +46,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_backtest import synced_world
+from bench_backtest import add_as_of_option, as_of_of, synced_world
 
 from service.domain.enums import FlagSubject, StatusCategory, Visibility
 from service.flags.dryrun import load_histories
@@ -205,10 +205,11 @@ def main() -> None:
     parser.add_argument("--precision", type=float, default=0.8)
     parser.add_argument("--min-cell", type=int, default=10)
     parser.add_argument("--json", action="store_true", help="Print one JSON object per seed.")
+    add_as_of_option(parser)
     args = parser.parse_args()
     distances = sorted(set(args.days or [3, 5, 7, 10]))
     for seed in args.seed or [1]:
-        with synced_world(args.scenario, seed, args.issues_per_project) as world:
+        with synced_world(args.scenario, seed, args.issues_per_project, as_of_of(args)) as world:
             until = world.until
             histories = load_histories(world.store, now=until)
         cases = cases_of(histories, since=until - parse_duration(args.since), until=until, days=distances)
