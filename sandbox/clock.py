@@ -33,6 +33,7 @@ class SandboxClock:
         self._wall = wall
         self._offset = timedelta(0)
         self._frozen_at = frozen_at
+        self._held_offset: timedelta | None = None  # the offset before `hold`, while held
         if start_at is not None:
             if start_at.tzinfo is None:
                 raise ClockError("the start needs its UTC offset")
@@ -42,6 +43,33 @@ class SandboxClock:
                     f"the start {start_at.isoformat()} is in the future (now {real_now.isoformat()})"
                 )
             self._offset = start_at - real_now
+
+    def hold(self, at: datetime | None = None) -> datetime:
+        """Stop time until `run_on`, at `at` (no later than now) or at the instant it reads now:
+        worlds generated in between are laid on that one instant, so the same scenario, seed and
+        start give the same worlds."""
+        with self._lock:
+            base = self._frozen_at if self._frozen_at is not None else self._wall()
+            current = base + self._offset
+            if at is not None and at > current:
+                raise ClockError(f"cannot hold at {at.isoformat()}, after now ({current.isoformat()})")
+            self._held_offset = self._offset
+            self._frozen_at = current if at is None else at
+            self._offset = timedelta(0)
+            return self._frozen_at
+
+    def run_on(self, *, catch_up: bool = False) -> None:
+        """A held clock runs on from the instant it was held at; with `catch_up`, from where it would
+        read had it never been held (a clock that follows the wall clock keeps following it)."""
+        with self._lock:
+            if self._frozen_at is None:
+                return
+            if catch_up and self._held_offset is not None:
+                self._offset = self._held_offset
+            else:
+                self._offset = self._frozen_at - self._wall()
+            self._frozen_at = None
+            self._held_offset = None
 
     def now(self) -> datetime:
         with self._lock:

@@ -68,13 +68,17 @@ def build_sandbox(
 
     `now` freezes the clock (tests); without it the clock follows wall time, from `start` when given
     (a past instant: the worlds are generated as of it, and the clock runs on from it, so a history
-    can be built forward to the present; `ClockError` for a start in the future). Deliveries go to `sink` when
+    can be built forward to the present; `ClockError` for a start in the future). The worlds are
+    generated on one instant (the clock stands still while they are built), so the same scenario,
+    seed and `start` (or `now`) give the same worlds. Deliveries go to `sink` when
     given (e.g. a CollectingSink), else to the dispatcher, which the caller starts. `monotonic` times
     search lag and rate limits (tests pass a fake).
     """
     size = SCENARIOS[scenario]
     rng = random.Random(seed)
     clock = SandboxClock(frozen_at=now, start_at=start)
+    if now is None:
+        clock.hold(start)  # the worlds are laid on one instant; the clock runs on once they are built
     dispatcher = dispatcher or WebhookDispatcher(seed=seed)
     target: WebhookSink = sink if sink is not None else dispatcher
     credentials = JiraCredentials(
@@ -115,6 +119,9 @@ def build_sandbox(
             cards_per_board=size.cards_per_board,
             days_of_history=size.days_of_history,
         )
+    if now is None:
+        # From the start it was given; without one, on the wall clock, as if it had never stopped.
+        clock.run_on(catch_up=start is None)
     return Sandbox(
         clock=clock,
         jira=jira,

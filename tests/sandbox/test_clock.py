@@ -122,3 +122,44 @@ def test_serve_with_a_start_that_is_no_date_is_refused() -> None:
 
     assert result.exit_code == 2
     assert "not an ISO date" in result.output
+
+
+def test_a_held_clock_stands_still_then_runs_on_from_where_it_stood() -> None:
+    wall = [WALL]
+    clock = SandboxClock(start_at=WALL - timedelta(days=90), wall=lambda: wall[0])
+
+    assert clock.hold(WALL - timedelta(days=90)) == WALL - timedelta(days=90)
+    wall[0] += timedelta(minutes=3)
+    assert clock.now() == WALL - timedelta(days=90)
+    clock.run_on()
+    wall[0] += timedelta(seconds=5)
+    assert clock.now() == WALL - timedelta(days=90) + timedelta(seconds=5)
+    with pytest.raises(ClockError, match="after now"):
+        clock.hold(WALL)
+
+
+def test_a_clock_on_the_wall_clock_catches_up_after_a_hold() -> None:
+    wall = [WALL]
+    clock = SandboxClock(wall=lambda: wall[0])
+
+    assert clock.hold() == WALL
+    wall[0] += timedelta(minutes=3)
+    clock.run_on(catch_up=True)
+
+    assert clock.now() == WALL + timedelta(minutes=3)
+
+
+def test_the_same_scenario_seed_and_start_give_the_same_worlds() -> None:
+    start = datetime.now(UTC) - timedelta(days=90)
+
+    def world() -> list[tuple[object, ...]]:
+        sandbox = build_sandbox("tiny", 7, start=start, sink=CollectingSink())
+        assert sandbox.trello is not None
+        assert sandbox.clock.now() - start < timedelta(seconds=5)  # the clock starts once they are built
+        issues = sandbox.jira.issues.values()
+        cards = sandbox.trello.cards.values()
+        return [(i.key, i.created_ms, i.updated_ms, len(i.histories), i.duedate) for i in issues] + [
+            (c.id, c.date_last_activity, c.due) for c in cards
+        ]
+
+    assert world() == world()
