@@ -137,6 +137,9 @@ def comment_everywhere(agency: Agency) -> None:
         created = control(sandbox, "POST", f"/jira/issues/{key}/comments", {"text": SYNCED})
         control(sandbox, "PATCH", f"/jira/comments/{created['id']}", {"text": EDITED})
         agency.comments.add(str(created["id"]))
+    # One issue in progress and a week late, so a flag is raised whatever the world's day holds.
+    late = (built.clock.now() - timedelta(days=7)).date().isoformat()
+    control(sandbox, "PATCH", f"/jira/issues/{issues[1]}", {"status": "In Progress", "duedate": late})
     for card_id in cards:
         agency.comments.add(_trello_comment(sandbox, card_id, SYNCED))
     sandbox.sink.deliveries.clear()
