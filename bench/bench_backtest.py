@@ -60,10 +60,10 @@ def serve_sandbox(
     scenario: str, seed: int, issues_per_project: int | None, conn: Connection, as_of: datetime | None = None
 ) -> None:
     sandbox = build_sandbox(
-        scenario,
+        scenario,  # type: ignore[arg-type]
         seed,
         now=as_of,
-        sink=CollectingSink(),  # type: ignore[arg-type]
+        sink=CollectingSink(),
         issues_per_project=issues_per_project,
     )
     gc.collect()

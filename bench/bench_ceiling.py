@@ -40,7 +40,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +56,10 @@ from service.rules.builtin import chance_on_time
 from service.rules.context import Env
 from service.rules.dryrun import ItemFactsCache, ProjectHistory, facts_as_of, replay_instants
 from service.rules.facts import ItemFacts
-from service.rules.params import DueForecastParams
+from service.rules.params import DueForecastParams, DueSoonParams
 
 FORECAST = DueForecastParams()
-DUE_SOON_DAYS = 3  # due_soon_not_started's default days_before
+DUE_SOON = DueSoonParams()
 Cell = tuple[object, ...]
 
 
@@ -88,7 +88,7 @@ def _size(f: ItemFacts) -> str:
 
 
 def cases_of(
-    histories: Sequence[ProjectHistory], *, since: Any, until: Any, days: Iterable[int]
+    histories: Sequence[ProjectHistory], *, since: datetime, until: datetime, days: Iterable[int]
 ) -> list[Case]:
     """Every case of the window at the given distances (see the module)."""
     distances = set(days)
@@ -121,7 +121,8 @@ def cases_of(
                     continue
                 in_progress = f.item.status_category is StatusCategory.IN_PROGRESS
                 odds = chance_on_time(f, promised, env, min_samples=FORECAST.min_samples)
-                age = odds.days_in_progress if odds is not None else 0.0
+                since_start = f.in_progress_since if in_progress else None
+                age = (at - since_start).total_seconds() / 86_400 if since_start is not None else 0.0
                 cell: Cell = (
                     "in progress" if in_progress else "to do",
                     _bucket(age, (2, 5, 10)) if in_progress else -1,
@@ -129,7 +130,7 @@ def cases_of(
                     -1 if odds is None else _bucket(odds.chance, (0.2, 0.4, 0.6, 0.8)),
                 )
                 forecast = odds is not None and odds.chance < FORECAST.min_chance_on_time
-                due_soon = not in_progress and 0 <= left <= DUE_SOON_DAYS
+                due_soon = not in_progress and 0 <= left <= DUE_SOON.days_before
                 found.append(Case(index, left, cell, missed, forecast or due_soon))
     return found
 
