@@ -3,11 +3,11 @@ deleted in one transaction (`delete_source`), kind by kind, by the same conditio
 what the removal does.
 
 What goes: the source; its projects, items, milestones, their memberships, changes, worklogs and
-activity, people, sync cursors, runs and lease, webhook deliveries and outbox rows; the flags and
-commitments (with their moves) whose subject is one of its items, milestones or projects; the
-client scopes granting its projects. Flags and commitments name their subject by kind and id,
-without a foreign key, so they are deleted here by subject: nothing of the source is left to attach
-to a later row.
+activity, the milestones' observed date moves, people, sync cursors, runs and lease, webhook
+deliveries and outbox rows; the flags and commitments (with their moves) whose subject is one of its
+items, milestones or projects; the client scopes granting its projects. Flags and commitments name
+their subject by kind and id, without a foreign key, so they are deleted here by subject: nothing of
+the source is left to attach to a later row.
 
 The client's published history (docs/ARCHITECTURE.md, "Removing a source"): a feed event of a
 removed project that the client still sees stays in its feed as the record of what it was told,
@@ -41,6 +41,7 @@ from service.store.orm import (
     FlagRow,
     InboxRow,
     ItemMilestoneRow,
+    MilestoneChangeRow,
     MilestoneRow,
     OutboxRow,
     PersonRow,
@@ -63,6 +64,7 @@ class SourceRemoval:
     projects: int
     items: int
     milestones: int
+    milestone_changes: int
     item_milestones: int
     changes: int
     worklogs: int
@@ -164,6 +166,11 @@ def _deleted_kinds(source_id: int, subjects: _Subjects) -> list[_Kind]:
         _Kind("changes", ChangeRow, ChangeRow.source_id == source_id),
         _Kind("worklogs", WorklogRow, WorklogRow.source_id == source_id),
         _Kind("items", WorkItemRow, WorkItemRow.source_id == source_id),
+        _Kind(
+            "milestone_changes",
+            MilestoneChangeRow,
+            MilestoneChangeRow.milestone_id.in_(subjects.milestones),
+        ),
         _Kind("milestones", MilestoneRow, MilestoneRow.source_id == source_id),
         _Kind("persons", PersonRow, PersonRow.source_id == source_id),
         _Kind("projects", ProjectRow, ProjectRow.source_id == source_id),

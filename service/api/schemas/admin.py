@@ -174,6 +174,7 @@ class SourceRemovalOut(BaseModel):
     projects: int
     items: int
     milestones: int
+    milestone_changes: int = Field(description="Milestones' date moves, as syncs observed them.")
     item_milestones: int = Field(description="Items' memberships of milestones.")
     changes: int = Field(description="Field changes of items (the changelog).")
     worklogs: int = Field(description="Time logged on items (Jira worklogs).")

@@ -53,6 +53,7 @@ def test_count_source_removal_is_what_delete_source_then_deletes(
         "projects": 2,
         "items": 3,
         "milestones": 1,
+        "milestone_changes": 1,
         "item_milestones": 1,
         "changes": 1,
         "worklogs": 1,
