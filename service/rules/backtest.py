@@ -451,15 +451,15 @@ def _promises_of(
     return tuple(out)
 
 
-def _project_group_members(finding: Finding) -> list[tuple[SubjectKey, bool]]:
-    """The items a project flag groups, each as a claim that gets no comment; [] for any other."""
+def _project_group_members(finding: Finding) -> list[SubjectKey]:
+    """The items a project flag groups; [] for any other flag."""
     if finding.subject.kind is not FlagSubject.PROJECT or finding.evidence.get("grouped") is not True:
         return []
     keys = finding.evidence.get("item_keys")
     if not isinstance(keys, list):
         return []
     source = finding.subject.source_id
-    return [((FlagSubject.ITEM, source, str(key)), False) for key in keys]
+    return [(FlagSubject.ITEM, source, str(key)) for key in keys]
 
 
 def _subject_of(facts: Facts) -> SubjectKey | None:
@@ -584,7 +584,8 @@ def replay(
             # A project flag grouping items is scored as its items' claims, each on its own
             # promises; none of them gets a comment (push-back comments on item flags only).
             members = _project_group_members(finding)
-            for claim, push in members or [(subject, finding.push_to_jira)]:
+            push = finding.push_to_jira and not members
+            for claim in members or [subject]:
                 seen[(finding.rule_id, claim)] = (
                     _episode_maker(finding.rule_id, claim, by_subject.get(claim), promises, at, push=push),
                     finding.severity,

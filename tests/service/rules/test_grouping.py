@@ -19,7 +19,10 @@ NOW = datetime(2026, 3, 25, 12, tzinfo=UTC)
 STALE_A_WEEK = "builtin:\n  stale_in_progress:\n    enabled: true\n    days: 7\n"
 
 
-def _stale_items(make_item: MakeItem, count: int, milestones: tuple[str, ...]) -> list[ItemFacts]:
+def _stale_items(
+    make_item: MakeItem, count: int, milestones: tuple[str, ...], *, first: int = 1
+) -> list[ItemFacts]:
+    """Items P-`first` onwards, `count` of them, in progress since March 1 with no date."""
     return [
         build_item_facts(
             make_item(
@@ -33,7 +36,7 @@ def _stale_items(make_item: MakeItem, count: int, milestones: tuple[str, ...]) -
             ),
             [],
         )
-        for n in range(1, count + 1)
+        for n in range(first, first + count)
     ]
 
 
@@ -156,22 +159,8 @@ def test_items_outside_any_open_milestone_make_one_flag_on_their_project(
     closed = make_milestone(
         id=9, external_id="sprint:3", name="Sprint 3", completed_at=datetime(2026, 3, 13, tzinfo=UTC)
     )
-    loose = [*_stale_items(make_item, 2, ()), *_stale_items(make_item, 3, ("sprint:3",))[2:]]
-    planned = [
-        build_item_facts(
-            make_item(
-                id=n,
-                external_id=f"1000{n}",
-                key=f"P-{n}",
-                created_at=datetime(2026, 3, 1, tzinfo=UTC),
-                updated_at=datetime(2026, 3, 1, tzinfo=UTC),
-                milestone_external_ids=("v1",),
-                due_date=None,
-            ),
-            [],
-        )
-        for n in (4, 5)
-    ]
+    loose = [*_stale_items(make_item, 2, ()), *_stale_items(make_item, 1, ("sprint:3",), first=3)]
+    planned = _stale_items(make_item, 2, ("v1",), first=4)
     items = [*loose, *planned]
     batch = [*_batch(items, make_milestone(), closed), _project_facts(project, items)]
     rules = load_rule_set(STALE_A_WEEK, source_name="t")
